@@ -1,0 +1,35 @@
+# Every target builds/uses a local virtual environment in .venv, so a fresh clone needs only
+# Python 3.11 and the package registries: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: venv demo test unit lint bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	@$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	@$(VENV)/bin/fwupdate demo
+
+lint: $(STAMP)
+	$(PY) -m ruff check fwupdate tests bench
+	$(PY) -m mypy
+
+# pytest exits 5 when it collects no test; that is not a failure of the suite.
+unit: $(STAMP)
+	@$(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc
+
+test: lint unit
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,3 @@
+from fwupdate.cli.main import run
+
+run()

@@ -1,0 +1,1 @@
+"""Dell update catalogs: streaming parser, models, filters, sources and cache."""

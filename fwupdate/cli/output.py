@@ -1,0 +1,75 @@
+"""Rendering of read-command results as table, JSON or CSV.
+
+Every read command builds one document (a JSON-able object) plus a flat list of rows for table and
+CSV; this module prints them.  Tables go through rich; JSON and CSV are plain and stable so that
+scripts can rely on them.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from enum import StrEnum
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.table import Table
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(_cell(v) for v in value)
+    return str(value)
+
+
+def emit(
+    fmt: OutputFormat,
+    *,
+    document: Any,
+    rows: Iterable[Mapping[str, Any]],
+    columns: Sequence[str],
+    title: str | None = None,
+    stream: TextIO | None = None,
+) -> None:
+    """Print `document` as JSON, or `rows` (restricted to `columns`) as a table or CSV."""
+    out = stream or sys.stdout
+    if fmt is OutputFormat.json:
+        json.dump(document, out, indent=2, sort_keys=False, default=str)
+        out.write("\n")
+        return
+    if fmt is OutputFormat.csv:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([_cell(row.get(c)) for c in columns])
+        return
+    table = Table(title=title, show_lines=False)
+    for c in columns:
+        table.add_column(c)
+    for row in rows:
+        table.add_row(*(_cell(row.get(c)) for c in columns))
+    Console(file=out, soft_wrap=False, width=None if out.isatty() else 200).print(table)
+
+
+def is_tty(stream: TextIO | None = None) -> bool:
+    s = stream or sys.stderr
+    try:
+        return s.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def dumps_json(document: Any) -> str:
+    return json.dumps(document, indent=2, default=str) + "\n"

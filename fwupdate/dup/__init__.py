@@ -1,0 +1,1 @@
+"""Dell Update Packages: inspect, verify and safely extract .EXE and .BIN DUPs."""

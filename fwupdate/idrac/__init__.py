@@ -1,0 +1,1 @@
+"""iDRAC clients: Redfish (and WS-Man for 12G) behind one interface."""

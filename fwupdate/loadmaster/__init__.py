@@ -1,0 +1,1 @@
+"""Kemp LoadMaster API v1 client and HA-pair view."""

@@ -1,0 +1,50 @@
+"""Keep secrets out of logs.
+
+Credentials are registered here when they are loaded (fleet file, environment, secret file); a
+logging filter installed on the root handlers replaces any registered value with `***`.  This is a
+second line of defence: the code never formats a secret into a message on purpose.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+_lock = threading.Lock()
+_secrets: set[str] = set()
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret value so that it is masked wherever it would be logged."""
+    if value and len(value) >= 3:
+        with _lock:
+            _secrets.add(value)
+
+
+def redact(text: str) -> str:
+    with _lock:
+        secrets = sorted(_secrets, key=len, reverse=True)
+    for s in secrets:
+        if s in text:
+            text = text.replace(s, "***")
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        clean = redact(msg)
+        if clean != msg:
+            record.msg = clean
+            record.args = None
+        return True
+
+
+_FILTER = RedactingFilter()
+
+
+def install_redaction() -> None:
+    """Attach the redacting filter to every root handler (idempotent)."""
+    for handler in logging.getLogger().handlers:
+        if _FILTER not in handler.filters:
+            handler.addFilter(_FILTER)

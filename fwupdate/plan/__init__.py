@@ -1,0 +1,1 @@
+"""The pure planner: inventory + catalog + policy in, plan out. No I/O."""

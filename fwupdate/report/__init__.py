@@ -1,0 +1,1 @@
+"""Reports: inventory, compliance and what a run did."""

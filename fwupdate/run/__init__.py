@@ -1,0 +1,1 @@
+"""The executor: runs a plan against the fleet with a durable journal."""

@@ -1,0 +1,1 @@
+"""Simulated iDRACs and LoadMasters over real HTTPS. Never imports the clients."""
