@@ -1,0 +1,1 @@
+"""The fleet file: HA pairs and standalone nodes, their endpoints and credential references."""

@@ -1,0 +1,97 @@
+"""Frozen models of what an iDRAC tells us: identity, capabilities, firmware inventory.
+
+The JSON form of `NodeInventory` is the `fwupdate inventory --format json` contract (issue 3) and
+the saved-inventory input of `compliance --inventory` and `plan`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Generation(StrEnum):
+    """iDRAC generation, decided from Manager.Model (e.g. "12G Monolithic"), never the version."""
+
+    IDRAC7 = "iDRAC7"  # 12G (R320)
+    IDRAC8 = "iDRAC8"  # 13G
+    IDRAC9 = "iDRAC9"  # 14G-16G
+    IDRAC10 = "iDRAC10"  # 17G
+    UNKNOWN = "unknown"
+
+
+class Transport(StrEnum):
+    REDFISH = "redfish"
+    WSMAN = "wsman"
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What this iDRAC can do, detected from its answers, not assumed from its version."""
+
+    redfish: bool = False  # a Redfish service root answered
+    redfish_update: bool = False  # UpdateService with FirmwareInventory push usable
+    http_push_uri: str | None = None
+    multipart_push_uri: str | None = None
+    simple_update_uri: str | None = None
+    simple_update_protocols: tuple[str, ...] = ()  # pull protocols for SimpleUpdate ImageURI
+    dell_install_uri: str | None = None  # DellUpdateService.Install target
+    jobs_uri: str | None = None  # Dell Jobs collection (Manager.Links.Oem.Dell.Jobs)
+    task_service_uri: str | None = None
+    sessions_uri: str | None = None
+    dell_oem_services: tuple[tuple[str, str], ...] = ()  # (name, uri) from Manager.Links.Oem.Dell
+    manager_reset_types: tuple[str, ...] = ()
+    system_reset_types: tuple[str, ...] = ()
+    expand_supported: bool = False
+    wsman: bool = False  # /wsman answered
+
+    def oem_service(self, name: str) -> str | None:
+        return dict(self.dell_oem_services).get(name)
+
+
+@dataclass(frozen=True)
+class IdracIdentity:
+    address: str
+    generation: Generation
+    firmware_version: str
+    model: str  # Manager.Model, e.g. "12G Monolithic"
+    redfish_version: str | None = None
+
+
+@dataclass(frozen=True)
+class SystemIdentity:
+    model: str  # "PowerEdge R320"
+    service_tag: str | None = None
+    bios_version: str | None = None
+    power_state: str | None = None
+    system_id: str | None = None  # hex "04F7" where the iDRAC tells it (iDRAC9 OEM, WS-Man)
+
+
+@dataclass(frozen=True)
+class FirmwareComponent:
+    id: str  # FirmwareInventory member id, e.g. Installed-25227-2.65.65.65
+    name: str
+    component_id: str | None  # SoftwareId / ComponentID ("0" or None when unknown)
+    version: str
+    updateable: bool = True
+    state: str = "Installed"  # Installed / Previous / Current / Available
+    fqdd: str | None = None
+    vendor_id: str | None = None
+    device_id: str | None = None
+    sub_vendor_id: str | None = None
+    sub_device_id: str | None = None
+    component_type: str | None = None
+
+
+@dataclass(frozen=True)
+class NodeInventory:
+    name: str
+    idrac: IdracIdentity | None = None
+    system: SystemIdentity | None = None
+    components: tuple[FirmwareComponent, ...] = ()
+    capabilities: Capabilities = field(default_factory=Capabilities)
+    errors: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and self.idrac is not None
