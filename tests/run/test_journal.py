@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fwupdate.errors import BadInputError
+from fwupdate.logsafe import register_secret
+from fwupdate.run.journal import DONE, FAILED, PENDING, STARTED, Journal
+
+STEPS = [
+    ("n1:precheck", "n1", "p1", "precheck"),
+    ("n1:idrac:1", "n1", "p1", "idrac_update"),
+    ("n1:reboot", "n1", "p1", "host_reboot"),
+]
+
+
+def _make(tmp_path: Path) -> Journal:
+    return Journal.create(tmp_path / "runs" / "r1.db", run_id="r1", plan={"schema": 1}, steps=STEPS)
+
+
+def test_create_is_private_and_records_plan(tmp_path: Path) -> None:
+    j = _make(tmp_path)
+    assert stat.S_IMODE(j.path.stat().st_mode) == 0o600
+    assert j.run_id == "r1"
+    assert j.plan == {"schema": 1}
+    assert [s.state for s in j.steps()] == [PENDING] * 3
+    assert [s.step_id for s in j.steps(node="n1")] == [s[0] for s in STEPS]
+    with pytest.raises(BadInputError):
+        _make(tmp_path)
+
+
+def test_intent_then_outcome(tmp_path: Path) -> None:
+    j = _make(tmp_path)
+    j.intent("n1:idrac:1", {"image": "firmimg.d7", "to": "1.66.65"})
+    assert j.step("n1:idrac:1").in_flight
+    j.record("n1", "n1:idrac:1", "job", {"jid": "JID_123456789012"})
+    j.outcome("n1:idrac:1", ok=False, message_id="RED007", error="signature")
+    s = j.step("n1:idrac:1")
+    assert (s.state, s.message_id, s.attempts) == (FAILED, "RED007", 1)
+    assert j.last_note("n1:idrac:1", "job") == {"jid": "JID_123456789012"}
+    j.intent("n1:idrac:1")
+    j.outcome("n1:idrac:1", ok=True, data={"version": "1.66.65"})
+    s = j.step("n1:idrac:1")
+    assert (s.state, s.attempts, s.outcome) == (DONE, 2, {"version": "1.66.65"})
+    kinds = [e.kind for e in j.events(step_id="n1:idrac:1")]
+    assert kinds == ["intent", "job", "outcome", "intent", "outcome"]
+
+
+def test_secrets_never_stored(tmp_path: Path) -> None:
+    register_secret("s3cr3t-pass")
+    j = _make(tmp_path)
+    j.intent("n1:precheck", {"oops": "password s3cr3t-pass"})
+    j.outcome("n1:precheck", ok=False, error="login with s3cr3t-pass refused")
+    j.close()
+    raw = b"".join(p.read_bytes() for p in j.path.parent.iterdir())
+    assert b"s3cr3t-pass" not in raw
+
+
+def test_survives_sigkill_mid_run(tmp_path: Path) -> None:
+    path = tmp_path / "k.db"
+    Journal.create(path, run_id="k", plan={}, steps=STEPS).close()
+    code = (
+        "import os, sys\n"
+        "from fwupdate.run.journal import Journal\n"
+        f"j = Journal.open({str(path)!r})\n"
+        "j.intent('n1:precheck')\n"
+        "j.outcome('n1:precheck', ok=True)\n"
+        "j.intent('n1:idrac:1')\n"
+        "os.kill(os.getpid(), 9)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], timeout=60, check=False)
+    assert proc.returncode == -9
+    j = Journal.open(path)
+    assert j.step("n1:precheck").state == DONE
+    assert j.step("n1:idrac:1").state == STARTED  # in flight: resume must ask the device
+    assert j.step("n1:reboot").state == PENDING
+
+
+def test_open_rejects_garbage(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"not sqlite at all" * 100)
+    with pytest.raises(BadInputError):
+        Journal.open(bad)
+    with pytest.raises(BadInputError):
+        Journal.open(tmp_path / "missing.db")
+    assert os.path.exists(bad)
