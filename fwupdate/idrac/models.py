@@ -44,6 +44,12 @@ class Capabilities:
     system_reset_types: tuple[str, ...] = ()
     expand_supported: bool = False
     wsman: bool = False  # /wsman answered
+    # Where things are (taken from links, Dell's well-known URIs only as a fallback).
+    manager_uri: str | None = None
+    system_uri: str | None = None
+    update_service_uri: str | None = None
+    firmware_inventory_uri: str | None = None
+    dmtf_jobs_uri: str | None = None  # /redfish/v1/JobService/Jobs (iDRAC9 later, iDRAC10)
 
     def oem_service(self, name: str) -> str | None:
         return dict(self.dell_oem_services).get(name)
