@@ -1,7 +1,239 @@
-"""Placeholder; replaced by its owner."""
+"""`fwupdate dup ...`: inspect, extract, verify Dell Update Packages; build synthetic repositories.
+
+Contract (docs/dups.md): read commands take `--format table|json|csv`; errors (not a DUP, hash
+mismatch, unsafe archive member, missing file) are one line on stderr with exit 2, and nothing
+is left half-written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
+from fwupdate.catalog.models import Catalog, SoftwareComponent
+from fwupdate.cli.output import OutputFormat, emit
+from fwupdate.dup.build import build_firmware_image
+from fwupdate.dup.extract import extract_dup
+from fwupdate.dup.image import IDRAC_TARGETS
+from fwupdate.dup.limits import DEFAULT_LIMITS, ExtractLimits, parse_size
+from fwupdate.dup.reader import info_document, inspect_dup
+from fwupdate.dup.repo import build_repository, default_payload
+from fwupdate.dup.verify import Verification, verify_against_component
+from fwupdate.errors import BadInputError
+
+dup_app = typer.Typer(
+    name="dup",
+    help="Inspect, verify and safely extract Dell Update Packages (never executes them).",
+    no_args_is_help=True,
+)
+
+FormatOption = Annotated[
+    OutputFormat, typer.Option("--format", "-f", help="Output format: table, json or csv.")
+]
+
+
+def _limits(max_total: str | None, max_member: str | None) -> ExtractLimits:
+    return ExtractLimits(
+        max_total_bytes=parse_size(max_total) if max_total else DEFAULT_LIMITS.max_total_bytes,
+        max_member_bytes=parse_size(max_member) if max_member else DEFAULT_LIMITS.max_member_bytes,
+    )
+
+
+def _load_catalog(source: str) -> Catalog:
+    """Read a catalog through the catalog package's loader (the one catalog parser)."""
+    from fwupdate.catalog import load_catalog
+
+    return load_catalog(source)
+
+
+def _catalog_component(file: Path, source: str) -> SoftwareComponent:
+    """The catalog entry whose path ends in `file`'s name, from the catalog at `source`."""
+    from fwupdate.catalog import find_component_by_filename
+
+    component = find_component_by_filename(_load_catalog(source), file.name)
+    if component is None:
+        raise BadInputError(f"{file.name}: not listed in catalog {source}")
+    return component
+
+
+def _load_components(source: str, system_ids: tuple[str, ...]) -> list[SoftwareComponent]:
+    catalog = _load_catalog(source)
+    wanted = {s.strip().upper() for s in system_ids}
+    return [
+        c for c in catalog.components if not wanted or any(c.supports_system(s) for s in wanted)
+    ]
+
+
+def _verify(file: Path, source: str) -> Verification:
+    if not file.is_file():
+        raise BadInputError(f"{file}: no such file")
+    return verify_against_component(file, _catalog_component(file, source))
+
+
+@dup_app.command("inspect")
+def inspect_cmd(
+    file: Annotated[Path, typer.Argument(help="A .EXE or .BIN DUP, or a bare firmimg.d7/.d9.")],
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Show package.xml fields, payload members, format, size, MD5 and SHA-256."""
+    doc = info_document(inspect_dup(file))
+    if fmt is OutputFormat.json:
+        emit(fmt, document=doc, rows=[], columns=[])
+        return
+    if fmt is OutputFormat.csv:
+        rows = doc.get("members", [])
+        emit(fmt, document=doc, rows=rows, columns=["name", "size", "type", "problem"])
+        return
+    fields: list[dict[str, Any]] = [
+        {"field": k, "value": doc[k]} for k in ("file", "format", "size", "md5", "sha256")
+    ]
+    if "image" in doc:
+        fields += [{"field": k, "value": v} for k, v in doc["image"].items()]
+        emit(fmt, document=doc, rows=fields, columns=["field", "value"], title="Bare image")
+        return
+    pkg = doc["package"]
+    fields += [{"field": k, "value": v} for k, v in pkg.items() if k != "supported_systems"]
+    fields.append(
+        {
+            "field": "supported_systems",
+            "value": [
+                f"{s['system_id']} {s['display'] or ''}".strip() for s in pkg["supported_systems"]
+            ],
+        }
+    )
+    fields.append({"field": "safe to extract", "value": doc["safe"]})
+    fields += [{"field": "problem", "value": p} for p in doc["problems"]]
+    emit(fmt, document=doc, rows=fields, columns=["field", "value"], title="Package")
+    emit(
+        fmt,
+        document=doc,
+        rows=doc["members"],
+        columns=["name", "size", "type", "problem"],
+        title="Members",
+    )
+
+
+@dup_app.command("extract")
+def extract_cmd(
+    file: Annotated[Path, typer.Argument(help="A .EXE or .BIN DUP.")],
+    to: Annotated[Path, typer.Option("--to", help="Target folder (created if missing).")],
+    member: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--member", help="Extract only this member (repeatable), e.g. payload/firmimg.d7."
+        ),
+    ] = None,
+    all_files: Annotated[
+        bool, typer.Option("--all", help="Extract every file, not only payload/ (package.xml too).")
+    ] = False,
+    verify_against: Annotated[
+        str | None,
+        typer.Option(
+            "--verify-against",
+            help="Catalog (file, folder or ISO) to check MD5/size against before extracting.",
+        ),
+    ] = None,
+    max_total: Annotated[
+        str | None,
+        typer.Option("--max-total-size", help="Cap on all extracted bytes (default 2GiB)."),
+    ] = None,
+    max_member: Annotated[
+        str | None, typer.Option("--max-member-size", help="Cap on one member (default 1GiB).")
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Extract payload/ (or --member) into --to; refuses unsafe archives, writes nothing then."""
+    limits = _limits(max_total, max_member)
+    verified: Verification | None = None
+    if verify_against:
+        verified = _verify(file, verify_against)
+    result = extract_dup(file, to, members=member or None, all_files=all_files, limits=limits)
+    rows = [{"member": f.member, "path": f.path, "size": f.size} for f in result.files]
+    doc: dict[str, Any] = {"file": result.source, "target": result.target, "files": rows}
+    if verified is not None:
+        doc["verified"] = verified.as_dict()
+    emit(fmt, document=doc, rows=rows, columns=["member", "path", "size"], title="Extracted")
+
+
+@dup_app.command("verify")
+def verify_cmd(
+    file: Annotated[Path, typer.Argument(help="A DUP (or any file listed in the catalog).")],
+    against: Annotated[
+        str,
+        typer.Option(
+            "--against", help="Catalog (file, folder or ISO) that lists the file by name."
+        ),
+    ],
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Check the file's MD5 (and size, when the catalog has one) against its catalog entry."""
+    v = _verify(file, against)
+    doc = v.as_dict()
+    rows = [{"field": k, "value": val} for k, val in doc.items()]
+    emit(fmt, document=doc, rows=rows, columns=["field", "value"], title="Verified")
+
+
+@dup_app.command("build-repo")
+def build_repo_cmd(
+    source: Annotated[
+        str, typer.Option("--from", help="Catalog whose components get a synthetic DUP each.")
+    ],
+    to: Annotated[Path, typer.Option("--to", help="Repository folder to write.")],
+    system: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--system", help="Only components for this system id (repeatable), e.g. 04F7."
+        ),
+    ] = None,
+    bundle_system: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--bundle-system", help="Write a SoftwareBundle for this system id (default 04F7)."
+        ),
+    ] = None,
+    utf16: Annotated[
+        bool, typer.Option("--utf16", help="Write Catalog.xml as UTF-16 with BOM (online style).")
+    ] = False,
+    payload_size: Annotated[
+        str, typer.Option("--payload-size", help="Size of each payload.")
+    ] = "64KiB",
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Rebuild a repository: a synthetic DUP per catalog component plus a matching Catalog.xml."""
+    components = _load_components(source, tuple(system or ()))
+    if not components:
+        raise BadInputError(f"{source}: no components to build")
+    size = parse_size(payload_size)
+    result = build_repository(
+        to,
+        components,
+        payload_factory=lambda c: default_payload(c, size=size),
+        bundle_system_ids=tuple(bundle_system or ("04F7",)),
+        encoding="utf-16" if utf16 else "utf-8",
+    )
+    rows = [
+        {"path": c.path, "version": c.vendor_version, "size": c.size, "md5": c.hash_md5}
+        for c in result.components
+    ]
+    doc = {"folder": result.folder, "catalog": result.catalog, "packages": rows}
+    emit(fmt, document=doc, rows=rows, columns=["path", "version", "size", "md5"], title="Built")
+
+
+@dup_app.command("build-image")
+def build_image_cmd(
+    to: Annotated[Path, typer.Option("--to", help="File to write, e.g. firmimg.d7.")],
+    version: Annotated[str, typer.Option("--version", help="Version the image installs.")],
+    target: Annotated[
+        str, typer.Option("--target", help="|".join(IDRAC_TARGETS) + " or a token.")
+    ] = "idrac7",
+    size: Annotated[str, typer.Option("--size", help="Total image size.")] = "64KiB",
+) -> None:
+    """Write a synthetic bare iDRAC image (header `FWUPDATE-SIM-IMAGE <target> <version>`)."""
+    path = build_firmware_image(to, target=target, version=version, size=parse_size(size))
+    typer.echo(str(path))
+
 
 def register(app: typer.Typer) -> None:
-    return None
+    app.add_typer(dup_app, name="dup")

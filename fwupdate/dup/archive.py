@@ -154,9 +154,7 @@ class _Assessor:
                 reason = f"duplicate name (also {self.seen[key]!r})"
             else:
                 self.seen[key] = name
-        self.members.append(
-            Member(name, path, kind, size, compressed, link_target, reason)
-        )
+        self.members.append(Member(name, path, kind, size, compressed, link_target, reason))
         if reason:
             self.problems.append(f"member {name!r}: {reason}")
         self.total += max(size, 0) if kind is MemberKind.FILE else 0

@@ -68,10 +68,9 @@ def pe_stub(size: int = 4096, *, seed: bytes = b"fwupdate") -> bytes:
     pe = b"PE\x00\x00" + (0x014C).to_bytes(2, "little") + b"\x00" * 18
     note = b"fwupdate synthetic Dell Update Package - installs nothing\x00"
     out = bytearray(head + pe + note)
-    counter = 0
-    while len(out) < size:
-        out += hashlib.sha256(seed + counter.to_bytes(8, "big")).digest()
-        counter += 1
+    block = b"".join(hashlib.sha256(seed + i.to_bytes(8, "big")).digest() for i in range(128))
+    if len(out) < size:
+        out += block * ((size - len(out)) // len(block) + 1)
     return bytes(out[: max(size, len(head) + len(pe) + len(note))])
 
 
@@ -149,7 +148,7 @@ def bin_script_header(*, padding: int = 0) -> bytes:
         b"# It installs nothing. Layout as in Dell's Linux DUPs: package XML after the package",
         b"# marker line, gzip tar after the archive marker line. Like Dell's own scripts this one",
         b"# mentions a marker inside a line, which readers must ignore:",
-        b"# ARCHIVE=$(awk '/^" + ARCHIVE_MARKER + b"/ {print NR + 1; exit 0; }' \"$0\")",
+        b"# ARCHIVE=$(awk '/^" + ARCHIVE_MARKER + b'/ {print NR + 1; exit 0; }\' "$0")',
         b'echo "fwupdate synthetic package: nothing to install" >&2',
         b"exit 1",
     ]

@@ -155,9 +155,7 @@ def parse_package_xml(data: bytes, *, path: str) -> SoftwareComponent:
     except etree.XMLSyntaxError as exc:
         raise DupError(f"{path}: package.xml is not well-formed XML: {exc}") from None
     if _local(root.tag) != "SoftwareComponent":
-        found = next(
-            (e for e in root.iter() if _local(e.tag) == "SoftwareComponent"), None
-        )
+        found = next((e for e in root.iter() if _local(e.tag) == "SoftwareComponent"), None)
         if found is None:
             raise DupError(f"{path}: package.xml has no <SoftwareComponent> element")
         root = found

@@ -56,9 +56,7 @@ def read_package(
         return read_component(arc)
 
 
-def inspect_dup(
-    path: str | os.PathLike[str], *, limits: ExtractLimits = DEFAULT_LIMITS
-) -> DupInfo:
+def inspect_dup(path: str | os.PathLike[str], *, limits: ExtractLimits = DEFAULT_LIMITS) -> DupInfo:
     """Everything `fwupdate dup inspect` shows; unsafe members are reported, not refused."""
     d = detect(path, limits=limits)
     if d.format is DupFormat.IMAGE:

@@ -103,8 +103,7 @@ def verify_against_component(
         )
     if expected_md5 is not None and d.md5 != expected_md5:
         raise HashMismatchError(
-            f"{p}: MD5 mismatch: catalog {component.path} expects {expected_md5}, "
-            f"file has {d.md5}"
+            f"{p}: MD5 mismatch: catalog {component.path} expects {expected_md5}, file has {d.md5}"
         )
     return Verification(
         path=str(p),
