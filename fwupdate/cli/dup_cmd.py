@@ -7,6 +7,8 @@ is left half-written.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,7 +23,7 @@ from fwupdate.dup.limits import DEFAULT_LIMITS, ExtractLimits, parse_size
 from fwupdate.dup.reader import info_document, inspect_dup
 from fwupdate.dup.repo import build_repository, default_payload
 from fwupdate.dup.verify import Verification, verify_against_component
-from fwupdate.errors import BadInputError
+from fwupdate.errors import BadInputError, FwupdateError
 
 dup_app = typer.Typer(
     name="dup",
@@ -64,6 +66,16 @@ def _load_components(source: str, system_ids: tuple[str, ...]) -> list[SoftwareC
     return [
         c for c in catalog.components if not wanted or any(c.supports_system(s) for s in wanted)
     ]
+
+
+@contextlib.contextmanager
+def _os_errors(what: str) -> Iterator[None]:
+    """Turn an OS error while writing (disk full, permission) into one clear line, exit 1."""
+    try:
+        yield
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        raise FwupdateError(f"{what}: {where}{exc.strerror or exc}") from None
 
 
 def _verify(file: Path, source: str) -> Verification:
@@ -149,7 +161,8 @@ def extract_cmd(
     verified: Verification | None = None
     if verify_against:
         verified = _verify(file, verify_against)
-    result = extract_dup(file, to, members=member or None, all_files=all_files, limits=limits)
+    with _os_errors("extract"):
+        result = extract_dup(file, to, members=member or None, all_files=all_files, limits=limits)
     rows = [{"member": f.member, "path": f.path, "size": f.size} for f in result.files]
     doc: dict[str, Any] = {"file": result.source, "target": result.target, "files": rows}
     if verified is not None:
@@ -206,13 +219,14 @@ def build_repo_cmd(
     if not components:
         raise BadInputError(f"{source}: no components to build")
     size = parse_size(payload_size)
-    result = build_repository(
-        to,
-        components,
-        payload_factory=lambda c: default_payload(c, size=size),
-        bundle_system_ids=tuple(bundle_system or ("04F7",)),
-        encoding="utf-16" if utf16 else "utf-8",
-    )
+    with _os_errors("build-repo"):
+        result = build_repository(
+            to,
+            components,
+            payload_factory=lambda c: default_payload(c, size=size),
+            bundle_system_ids=tuple(bundle_system or ("04F7",)),
+            encoding="utf-16" if utf16 else "utf-8",
+        )
     rows = [
         {"path": c.path, "version": c.vendor_version, "size": c.size, "md5": c.hash_md5}
         for c in result.components
@@ -231,7 +245,8 @@ def build_image_cmd(
     size: Annotated[str, typer.Option("--size", help="Total image size.")] = "64KiB",
 ) -> None:
     """Write a synthetic bare iDRAC image (header `FWUPDATE-SIM-IMAGE <target> <version>`)."""
-    path = build_firmware_image(to, target=target, version=version, size=parse_size(size))
+    with _os_errors("build-image"):
+        path = build_firmware_image(to, target=target, version=version, size=parse_size(size))
     typer.echo(str(path))
 
 

@@ -1,0 +1,128 @@
+"""`fwupdate dup ...` through the real entry point: exit codes, JSON, one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from fwupdate.dup import build_bin_dup, build_exe_dup
+
+
+def _no_traceback(err: str) -> None:
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_inspect_json(cli, tmp_path: Path, kit, component) -> None:  # type: ignore[no-untyped-def]
+    p = build_exe_dup(tmp_path / kit.IDRAC_EXE, component, {"firmimg.d7": kit.IMAGE})
+    r = cli("dup", "inspect", str(p), "--format", "json")
+    assert r.code == 0, r
+    doc = json.loads(r.out)
+    assert doc["format"] == "exe"
+    assert doc["package"]["vendor_version"] == "2.65.65.65"
+    assert doc["package"]["release_id"] == "0GHF4"
+    assert doc["package"]["package_type"] == "LW64"
+    assert {
+        "name": "payload/firmimg.d7",
+        "size": len(kit.IMAGE),
+        "type": "file",
+        "problem": None,
+    } in doc["members"]
+
+
+def test_inspect_table_and_bin(cli, tmp_path: Path, kit) -> None:  # type: ignore[no-untyped-def]
+    c = kit.idrac_component(kit.IDRAC_BIN)
+    p = build_bin_dup(tmp_path / kit.IDRAC_BIN, c, {"firmimg.d7": kit.IMAGE})
+    r = cli("dup", "inspect", str(p))
+    assert r.code == 0, r
+    assert "payload/firmimg.d7" in r.out and "2.65.65.65" in r.out and "bin" in r.out
+    r = cli("dup", "inspect", str(p), "--format", "csv")
+    assert r.code == 0
+    assert r.out.splitlines()[0] == "name,size,type,problem"
+
+
+def test_inspect_bare_image(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    img = tmp_path / "firmimg.d7"
+    r = cli("dup", "build-image", "--to", str(img), "--version", "2.20.20.20")
+    assert r.code == 0, r
+    r = cli("dup", "inspect", str(img), "--format", "json")
+    assert r.code == 0, r
+    doc = json.loads(r.out)
+    assert doc["format"] == "image"
+    assert doc["image"]["version"] == "2.20.20.20"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"hello, not a package\n", "not a DUP"),
+        (b"MZ" + b"\x90" * 5000, "no ZIP archive"),
+        (b"#!/bin/sh\necho hi\n", "Startofpackage"),
+    ],
+)
+def test_not_a_dup_exit_2(cli, tmp_path: Path, content: bytes, message: str) -> None:  # type: ignore[no-untyped-def]
+    p = tmp_path / "x.EXE"
+    p.write_bytes(content)
+    for args in (("inspect", str(p)), ("extract", str(p), "--to", str(tmp_path / "out"))):
+        r = cli("dup", *args)
+        assert r.code == 2, r
+        assert message in r.err
+        assert r.out == ""
+        _no_traceback(r.err)
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_file_exit_2(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    r = cli("dup", "inspect", str(tmp_path / "nope.EXE"))
+    assert r.code == 2 and "no such file" in r.err
+    _no_traceback(r.err)
+
+
+def test_extract_json_and_member(cli, tmp_path: Path, kit, component) -> None:  # type: ignore[no-untyped-def]
+    p = build_exe_dup(tmp_path / "x.EXE", component, {"firmimg.d7": kit.IMAGE, "x.bin": b"x"})
+    out = tmp_path / "out"
+    r = cli(
+        "dup", "extract", str(p), "--to", str(out), "--member", "payload/firmimg.d7", "-f", "json"
+    )
+    assert r.code == 0, r
+    doc = json.loads(r.out)
+    assert [f["member"] for f in doc["files"]] == ["payload/firmimg.d7"]
+    assert (out / "payload/firmimg.d7").read_bytes() == kit.IMAGE
+    assert not (out / "payload/x.bin").exists()
+
+
+def test_extract_unsafe_exit_2_writes_nothing(cli, tmp_path: Path, kit) -> None:  # type: ignore[no-untyped-def]
+    zb = kit.raw_zip(
+        [("package.xml", kit.PACKAGE_XML), ("payload/ok.bin", b"ok"), ("../../evil", b"x")]
+    )
+    p = kit.write_exe(tmp_path / "x.EXE", zb)
+    out = tmp_path / "out"
+    r = cli("dup", "extract", str(p), "--to", str(out))
+    assert r.code == 2
+    assert "refusing to extract" in r.err and "'..'" in r.err
+    _no_traceback(r.err)
+    assert r.out == ""
+    assert not out.exists()
+    # inspect shows the problem instead
+    r = cli("dup", "inspect", str(p), "--format", "json")
+    assert r.code == 0
+    doc = json.loads(r.out)
+    assert doc["safe"] is False and any("../../evil" in x for x in doc["problems"])
+
+
+def test_extract_size_caps_from_cli(cli, tmp_path: Path, kit, component) -> None:  # type: ignore[no-untyped-def]
+    p = build_exe_dup(tmp_path / "x.EXE", component, {"firmimg.d7": kit.IMAGE})
+    r = cli("dup", "extract", str(p), "--to", str(tmp_path / "o"), "--max-member-size", "1KiB")
+    assert r.code == 2 and "per-member cap" in r.err
+    r = cli("dup", "extract", str(p), "--to", str(tmp_path / "o"), "--max-total-size", "lots")
+    assert r.code == 2 and "not a size" in r.err
+    assert not (tmp_path / "o").exists()
+
+
+def test_extract_bare_image_exit_2(cli, tmp_path: Path, kit) -> None:  # type: ignore[no-untyped-def]
+    img = tmp_path / "firmimg.d7"
+    img.write_bytes(kit.IMAGE)
+    r = cli("dup", "extract", str(img), "--to", str(tmp_path / "out"))
+    assert r.code == 2 and "bare iDRAC firmware image" in r.err
