@@ -170,6 +170,16 @@ class _Assessor:
 
     def finish(self, complete: bool) -> Listing:
         lim = self.limits
+        # A file member that is also the folder of another member ("payload" and "payload/x").
+        files = {m.path.casefold() for m in self.members if m.kind is MemberKind.FILE and m.path}
+        for m in self.members:
+            parts = m.path.casefold().split("/") if m.path else []
+            clash = next(
+                ("/".join(parts[:i]) for i in range(1, len(parts)) if "/".join(parts[:i]) in files),
+                None,
+            )
+            if clash is not None:
+                self.problems.append(f"member {m.name!r}: its folder {clash!r} is a file member")
         if (
             complete
             and self.total >= lim.ratio_min_bytes

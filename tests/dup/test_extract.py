@@ -121,6 +121,14 @@ def test_zip_duplicates_refused(tmp_path: Path, kit, names: list[str]) -> None: 
     assert not (tmp_path / "out").exists()
 
 
+def test_file_member_used_as_folder_refused(tmp_path: Path, kit) -> None:  # type: ignore[no-untyped-def]
+    arc = kit.raw_tar_gz([kit.tar_entry("payload/x", b"file"), kit.tar_entry("payload/x/y", b"y")])
+    p = kit.write_bin(tmp_path / "x.BIN", arc)
+    with pytest.raises(UnsafeArchiveError, match="is a file member"):
+        extract_dup(p, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
 def test_zip_bomb_by_ratio(tmp_path: Path, kit) -> None:  # type: ignore[no-untyped-def]
     zb = kit.raw_zip([("package.xml", kit.PACKAGE_XML), ("payload/zeros.bin", b"\0" * (4 * MiB))])
     p = kit.write_exe(tmp_path / "x.EXE", zb)
