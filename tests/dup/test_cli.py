@@ -126,3 +126,120 @@ def test_extract_bare_image_exit_2(cli, tmp_path: Path, kit) -> None:  # type: i
     img.write_bytes(kit.IMAGE)
     r = cli("dup", "extract", str(img), "--to", str(tmp_path / "out"))
     assert r.code == 2 and "bare iDRAC firmware image" in r.err
+
+
+# --- catalog-backed commands (through the catalog package's loader) ------------------------------
+
+
+@pytest.fixture
+def repo(tmp_path: Path, kit, monkeypatch):  # type: ignore[no-untyped-def]
+    from fwupdate.dup import build_repository
+
+    monkeypatch.setenv("FWUPDATE_CACHE_DIR", str(tmp_path / "cache"))
+    comps = [kit.idrac_component(), kit.bios_component(), kit.idrac_component(kit.IDRAC_BIN)]
+    build_repository(tmp_path / "repo", comps)
+    return tmp_path / "repo"
+
+
+def test_verify_ok_json(cli, repo: Path, kit) -> None:  # type: ignore[no-untyped-def]
+    dup = repo / kit.IDRAC_EXE
+    r = cli("dup", "verify", str(dup), "--against", str(repo / "Catalog.xml"), "-f", "json")
+    assert r.code == 0, r
+    doc = json.loads(r.out)
+    assert doc["result"] == "ok" and doc["size"] == dup.stat().st_size
+    assert doc["md5"] == doc["expected_md5"]
+    r = cli("dup", "verify", str(dup), "--against", str(repo))  # the folder works too
+    assert r.code == 0, r
+
+
+def test_verify_md5_mismatch_exit_2(cli, repo: Path, kit) -> None:  # type: ignore[no-untyped-def]
+    dup = repo / kit.IDRAC_EXE
+    data = bytearray(dup.read_bytes())
+    data[100] ^= 0xFF  # same size, different bytes
+    dup.write_bytes(bytes(data))
+    r = cli("dup", "verify", str(dup), "--against", str(repo / "Catalog.xml"))
+    assert r.code == 2
+    assert "MD5 mismatch" in r.err and kit.IDRAC_EXE in r.err and "expects" in r.err
+    _no_traceback(r.err)
+    assert r.out == ""
+    out = repo.parent / "out"
+    r = cli(
+        "dup", "extract", str(dup), "--to", str(out), "--verify-against", str(repo / "Catalog.xml")
+    )
+    assert r.code == 2 and "MD5 mismatch" in r.err
+    assert not out.exists()
+
+
+def test_verify_size_mismatch_and_not_listed(cli, repo: Path, kit, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    dup = repo / kit.IDRAC_BIN
+    with dup.open("ab") as f:
+        f.write(b"\0")
+    r = cli("dup", "verify", str(dup), "--against", str(repo / "Catalog.xml"))
+    assert r.code == 2 and "size mismatch" in r.err
+    other = tmp_path / "Other_Firmware_X_WN64_1.0_A00.EXE"
+    other.write_bytes(b"MZ")
+    r = cli("dup", "verify", str(other), "--against", str(repo / "Catalog.xml"))
+    assert r.code == 2 and "not listed" in r.err
+    r = cli("dup", "verify", str(tmp_path / "missing.EXE"), "--against", str(repo))
+    assert r.code == 2 and "no such file" in r.err
+
+
+def test_verify_uppercase_md5_without_size(cli, repo: Path, kit) -> None:  # type: ignore[no-untyped-def]
+    from lxml import etree
+
+    cat = repo / "Catalog.xml"
+    root = etree.fromstring(cat.read_bytes())
+    for el in root.iter("SoftwareComponent"):
+        el.set("hashMD5", el.get("hashMD5").upper())
+        del el.attrib["size"]
+    cat.write_bytes(b"\xef\xbb\xbf" + etree.tostring(root, xml_declaration=True, encoding="utf-8"))
+    r = cli("dup", "verify", str(repo / kit.IDRAC_EXE), "--against", str(cat), "-f", "json")
+    assert r.code == 0, r
+    doc = json.loads(r.out)
+    assert doc["expected_size"] is None and doc["md5"] == doc["expected_md5"]
+
+
+def test_extract_with_verify_ok(cli, repo: Path, kit) -> None:  # type: ignore[no-untyped-def]
+    out = repo.parent / "out"
+    r = cli(
+        "dup", "extract", str(repo / kit.IDRAC_BIN), "--to", str(out),
+        "--verify-against", str(repo), "-f", "json",
+    )  # fmt: skip
+    assert r.code == 0, r
+    doc = json.loads(r.out)
+    assert doc["verified"]["result"] == "ok"
+    assert (out / "payload/firmimg.d7").read_bytes().startswith(b"FWUPDATE-SIM-IMAGE idrac7 ")
+
+
+def test_build_repo_from_catalog(cli, tmp_path: Path, kit, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    from fwupdate.catalog import load_catalog
+    from fwupdate.dup import catalog_bytes, verify_against_component
+
+    monkeypatch.setenv("FWUPDATE_CACHE_DIR", str(tmp_path / "cache"))
+    other = dataclasses.replace(
+        kit.bios_component(),
+        path="BIOS_ABCDE_WN32_1.0.0.EXE",
+        systems=(kit.SupportedSystem(brand_prefix="PE", system_id="04CE", display="R620"),),
+    )
+    src = tmp_path / "src" / "Catalog.xml"
+    src.parent.mkdir()
+    # An online-style source: UTF-16, hashes that belong to Dell's files, not ours.
+    comps = [dataclasses.replace(kit.idrac_component(), hash_md5="f" * 32), kit.bios_component()]
+    src.write_bytes(catalog_bytes([*comps, other], encoding="utf-16"))
+    out = tmp_path / "repo"
+    r = cli(
+        "dup", "build-repo", "--from", str(src), "--to", str(out), "--system", "04F7", "-f", "json"
+    )
+    assert r.code == 0, r
+    doc = json.loads(r.out)
+    assert sorted(p["path"] for p in doc["packages"]) == sorted(c.path for c in comps)
+    assert (out / "Catalog.xml").read_bytes().startswith(b"\xef\xbb\xbf")
+    rebuilt = load_catalog(str(out / "Catalog.xml"))
+    assert len(rebuilt.components) == 2
+    for c in rebuilt.components:
+        verify_against_component(out / c.path, c)  # raises on any mismatch
+    assert any(b.bundle_type == "BTW32" for b in rebuilt.bundles)
+    r = cli("dup", "build-repo", "--from", str(src), "--to", str(out), "--system", "0601")
+    assert r.code == 2 and "no components" in r.err
