@@ -30,6 +30,7 @@ app = typer.Typer(
 _COMMAND_MODULES = (
     "fwupdate.cli.catalog_cmd",
     "fwupdate.cli.dup_cmd",
+    "fwupdate.cli.lm_cmd",
 )
 
 

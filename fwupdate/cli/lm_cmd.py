@@ -1,0 +1,316 @@
+"""`fwupdate lm ...`: LoadMaster status and the hand-driven HA-pair upgrade (docs/loadmaster.md).
+
+  fwupdate lm status FLEET.toml [--format table|json|csv] [--pair NAME]
+  fwupdate lm upgrade-pair FLEET.toml PAIR --image FILE [--target-version V] [--yes]
+                                           [--restore-preferred] [--backup-dir DIR] [waits]
+"""
+
+from __future__ import annotations
+
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from fwupdate.cli.output import OutputFormat, emit
+from fwupdate.errors import BadInputError, ConfigError, ExitCode
+from fwupdate.fleet.loader import load_fleet
+from fwupdate.fleet.models import Fleet, Node, Pair
+from fwupdate.loadmaster.client import (
+    DEFAULT_GET_RETRIES,
+    DEFAULT_UPLOAD_TIMEOUT,
+    LoadMasterClient,
+)
+from fwupdate.loadmaster.ha import PairClient
+from fwupdate.loadmaster.models import LoadMasterStatus, PairStatus
+from fwupdate.loadmaster.pacing import DEFAULT_MIN_INTERVAL
+from fwupdate.loadmaster.patchinfo import version_from_image
+from fwupdate.loadmaster.upgrade import PairUpgrade, UpgradeOptions, UpgradePlan
+
+lm_app = typer.Typer(
+    help="Kemp LoadMaster (API v1): status of units and pairs, Kemp's HA-pair upgrade.",
+    no_args_is_help=True,
+)
+
+COLUMNS = ("pair", "node", "reachable", "version", "role", "ha_mode", "preferred", "vs_up",
+           "pair_health", "problem")  # fmt: skip
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(lm_app, name="lm")
+
+
+# --- status -------------------------------------------------------------------------------------
+
+
+def unit_document(s: LoadMasterStatus) -> dict[str, Any]:
+    return {
+        "name": s.name,
+        "address": s.address,
+        "reachable": s.reachable,
+        "version": s.version,
+        "serial": s.serial,
+        "ha_role": s.ha_role.value,
+        "ha_mode": s.ha_mode,
+        "preferred_host": s.preferred_host,
+        "boot_time": s.boot_time,
+        "vs_up": s.vs_up,
+        "vs_total": len(s.virtual_services),
+        "virtual_services": [
+            {
+                "index": v.index,
+                "name": v.name,
+                "address": v.address,
+                "port": v.port,
+                "status": v.status,
+                "real_servers_up": v.real_servers_up,
+                "real_servers_total": v.real_servers_total,
+            }
+            for v in s.virtual_services
+        ],
+        "error": s.error,
+    }
+
+
+def pair_document(p: PairStatus) -> dict[str, Any]:
+    return {
+        "name": p.name,
+        "healthy": p.healthy,
+        "problems": list(p.problems),
+        "active": p.active,
+        "standby": p.standby,
+        "preferred_host": p.preferred_host,
+        "shared": None
+        if p.shared_reachable is None
+        else {"reachable": p.shared_reachable, "serial": p.shared_serial},
+        "vs_up": p.vs_up,
+        "vs_total": len(p.virtual_services),
+        "units": [unit_document(u) for u in p.units],
+    }
+
+
+def _row(pair: str | None, s: LoadMasterStatus, health: str) -> dict[str, Any]:
+    return {
+        "pair": pair or "",
+        "node": s.name,
+        "reachable": s.reachable,
+        "version": s.version,
+        "role": s.ha_role.value,
+        "ha_mode": s.ha_mode,
+        "preferred": s.preferred_host,
+        "vs_up": f"{s.vs_up}/{len(s.virtual_services)}" if s.reachable and not s.error else "",
+        "pair_health": health,
+        "problem": s.error,
+    }
+
+
+def _pair_status(pair: Pair, kw: dict[str, Any]) -> PairStatus:
+    pc = PairClient.from_fleet(pair, **kw)
+    try:
+        return pc.snapshot()
+    finally:
+        pc.close()
+
+
+def _node_status(node: Node, kw: dict[str, Any]) -> LoadMasterStatus:
+    assert node.loadmaster is not None
+    with LoadMasterClient.from_endpoint(node.loadmaster, name=node.name, **kw) as c:
+        return c.status()
+
+
+def _selected_pairs(fleet: Fleet, names: list[str]) -> tuple[Pair, ...]:
+    if not names:
+        return fleet.pairs
+    by_name = {p.name: p for p in fleet.pairs}
+    missing = [n for n in names if n not in by_name]
+    if missing:
+        raise ConfigError(
+            f"no pair named {', '.join(missing)} in the fleet file "
+            f"(pairs: {', '.join(by_name) or 'none'})"
+        )
+    return tuple(by_name[n] for n in names)
+
+
+FleetArg = Annotated[Path, typer.Argument(help="Fleet file (TOML, docs/fleet.md).")]
+MinIntervalOpt = Annotated[
+    float, typer.Option("--min-interval", help="Seconds between calls to one address.")
+]
+RetriesOpt = Annotated[
+    int, typer.Option("--retries", min=0, help="Retries of a read when the connection drops.")
+]
+
+
+@lm_app.command("status")
+def status_cmd(
+    fleet_file: FleetArg,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format: table, json or csv.")
+    ] = OutputFormat.table,
+    pair_names: Annotated[
+        list[str] | None, typer.Option("--pair", help="Only this pair (repeatable).")
+    ] = None,
+    min_interval: MinIntervalOpt = DEFAULT_MIN_INTERVAL,
+    retries: RetriesOpt = DEFAULT_GET_RETRIES,
+) -> None:
+    """Version, HA role and Virtual Service health of every LoadMaster; pair health.
+
+    Exit 3 if some unit could not be read."""
+    pair_names = pair_names or []
+    fleet = load_fleet(fleet_file)
+    pairs = _selected_pairs(fleet, pair_names)
+    nodes = () if pair_names else tuple(n for n in fleet.standalone if n.loadmaster is not None)
+    lm_pairs = tuple(p for p in pairs if all(n.loadmaster is not None for n in p.nodes))
+    workers = max(1, min(fleet.concurrency, len(lm_pairs) + len(nodes)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lm-status") as pool:
+        kw: dict[str, Any] = {"min_interval": min_interval, "get_retries": retries}
+        pair_futs = [pool.submit(_pair_status, p, kw) for p in lm_pairs]
+        node_futs = [pool.submit(_node_status, n, kw) for n in nodes]
+        pair_states = [f.result() for f in pair_futs]
+        node_states = [f.result() for f in node_futs]
+    rows: list[dict[str, Any]] = []
+    for p in pair_states:
+        health = "ok" if p.healthy else "NOT OK"
+        rows.extend(_row(p.name, u, health) for u in p.units)
+    rows.extend(_row(None, s, "standalone") for s in node_states)
+    document = {
+        "pairs": [pair_document(p) for p in pair_states],
+        "standalone": [unit_document(s) for s in node_states],
+    }
+    emit(fmt, document=document, rows=rows, columns=COLUMNS, title="LoadMasters")
+    units = [u for p in pair_states for u in p.units] + node_states
+    failed = [u.name or u.address for u in units if not u.reachable or u.error]
+    for p in pair_states:
+        for problem in p.problems:
+            typer.echo(f"fwupdate: {p.name}: {problem}", err=True)
+    if failed:
+        typer.echo(
+            f"fwupdate: {len(failed)} of {len(units)} LoadMaster units could not be read: "
+            + ", ".join(failed),
+            err=True,
+        )
+        raise typer.Exit(int(ExitCode.PARTIAL))
+
+
+# --- upgrade-pair -------------------------------------------------------------------------------
+
+
+def _describe_plan(plan: UpgradePlan, image: Path) -> str:
+    versions = {u.name: u.version for u in plan.before.units}
+    lines = [
+        f"Pair {plan.pair}: upgrade to {plan.target_version} with {image}",
+        f"  Active  {plan.active} ({versions.get(plan.active)})",
+        f"  Standby {plan.standby} ({versions.get(plan.standby)})",
+        f"  preferred host now: {plan.preferred_before} (0 = No Preferred Host)",
+    ]
+    if plan.to_upgrade:
+        order = " then ".join(plan.to_upgrade)
+        lines.append(f"  order: {order}; one failover when the Active unit reboots")
+    for w in plan.warnings:
+        lines.append(f"  WARNING: {w}")
+    return "\n".join(lines)
+
+
+def _stdin_is_tty() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+@lm_app.command("upgrade-pair")
+def upgrade_pair_cmd(
+    fleet_file: FleetArg,
+    pair_name: Annotated[str, typer.Argument(metavar="PAIR", help="Name of the HA pair.")],
+    image: Annotated[Path, typer.Option("--image", help="LoadMaster patch file (bare metal).")],
+    target_version: Annotated[
+        str | None,
+        typer.Option("--target-version", help="Version the patch installs (default: from it)."),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    restore_preferred: Annotated[
+        bool,
+        typer.Option("--restore-preferred", help="Put the preferred-host setting back at the end."),
+    ] = False,
+    backup_dir: Annotated[
+        Path, typer.Option("--backup-dir", help="Where both units' config backups go (0600).")
+    ] = Path("lm-backups"),
+    down_timeout: Annotated[
+        float, typer.Option("--down-timeout", help="Max s for a unit to restart after reboot.")
+    ] = 300.0,
+    boot_timeout: Annotated[
+        float, typer.Option("--boot-timeout", help="Max s for a unit to answer again once down.")
+    ] = 1200.0,
+    role_timeout: Annotated[
+        float, typer.Option("--role-timeout", help="Max s for HA roles to settle / failover.")
+    ] = 180.0,
+    poll_interval: Annotated[
+        float, typer.Option("--poll-interval", help="Seconds between polls.")
+    ] = 10.0,
+    min_interval: MinIntervalOpt = DEFAULT_MIN_INTERVAL,
+    retries: RetriesOpt = DEFAULT_GET_RETRIES,
+    upload_timeout: Annotated[
+        float, typer.Option("--upload-timeout", help="Max s to wait for installpatch.")
+    ] = DEFAULT_UPLOAD_TIMEOUT,
+) -> None:
+    """Run Kemp's HA upgrade on one pair: No Preferred Host, Standby first, then Active.
+
+    Stops (exit 1, naming the step) before the Active unit if the Standby is not right."""
+    if not yes and not _stdin_is_tty():
+        raise BadInputError(
+            f"refusing to upgrade pair {pair_name} without confirmation: no terminal to ask on; "
+            "pass --yes"
+        )
+    waits = {
+        "--down-timeout": down_timeout,
+        "--boot-timeout": boot_timeout,
+        "--role-timeout": role_timeout,
+        "--poll-interval": poll_interval,
+    }
+    for name, value in waits.items():
+        if value <= 0:
+            raise BadInputError(f"{name} must be > 0")
+    fleet = load_fleet(fleet_file)
+    pair = _selected_pairs(fleet, [pair_name])[0]
+    if not image.is_file():
+        raise BadInputError(f"patch file {image} does not exist")
+    target = target_version or version_from_image(image)
+    if not target:
+        raise BadInputError(
+            f"cannot tell which version {image.name} installs; pass --target-version"
+        )
+    options = UpgradeOptions(
+        backup_dir=backup_dir,
+        restore_preferred=restore_preferred,
+        down_timeout=down_timeout,
+        boot_timeout=boot_timeout,
+        role_timeout=role_timeout,
+        poll_interval=poll_interval,
+    )
+    pc = PairClient.from_fleet(
+        pair, min_interval=min_interval, upload_timeout=upload_timeout, get_retries=retries
+    )
+    try:
+        upgrade = PairUpgrade(
+            pc, image, target, options, progress=lambda m: typer.echo(m, err=True)
+        )
+        plan = upgrade.prepare()
+        typer.echo(_describe_plan(plan, image))
+        if not plan.to_upgrade:
+            typer.echo(f"Both units already run {target}; nothing to do.")
+            return
+        if not yes and not typer.confirm("Proceed?", default=False):
+            typer.echo("Aborted; nothing was changed.", err=True)
+            raise typer.Exit(int(ExitCode.FAILURE))
+        result = upgrade.run(plan)
+    finally:
+        pc.close()
+    typer.echo(
+        f"Pair {result.pair}: {', '.join(result.upgraded)} now run {result.target_version}; "
+        f"{result.active_after} is Active; preferred host {result.preferred_after}."
+    )
+    for path in result.backups:
+        typer.echo(f"  backup: {path}")
+    for note in result.notes:
+        typer.echo(f"  note: {note}")

@@ -1,0 +1,136 @@
+"""Virtual Services and Real Servers of a simulated LoadMaster (configuration is pair-wide).
+
+In an HA pair the configuration is synchronised from the active unit to the standby, so one
+`VsTable` serves both units.  Status is what the active unit's health checks see: Up while at
+least one enabled Real Server is Up, Down otherwise, Disabled when the VS is disabled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fwupdate.sim.loadmaster.answers import El, fields
+
+
+@dataclass
+class RealServer:
+    index: int
+    addr: str
+    port: int
+    up: bool = True
+    enabled: bool = True
+
+
+@dataclass
+class VirtualService:
+    index: int
+    nickname: str
+    address: str
+    port: int
+    protocol: str = "tcp"
+    enabled: bool = True
+    real_servers: list[RealServer] = field(default_factory=list)
+
+
+def default_services(count: int = 2, *, subnet: str = "10.154.0") -> list[VirtualService]:
+    """`count` services (web on 443, api on 8443, ...) with two Real Servers each."""
+    names = ["web", "api", "mail", "dns", "ldap", "sql"]
+    out: list[VirtualService] = []
+    rs_index = 1
+    for i in range(count):
+        rss = []
+        for j in range(2):
+            rss.append(RealServer(rs_index, f"{subnet}.{100 + 10 * i + j}", 80 + i))
+            rs_index += 1
+        out.append(
+            VirtualService(
+                index=i + 1,
+                nickname=names[i % len(names)] + ("" if i < len(names) else str(i)),
+                address=f"{subnet}.{11 + i}",
+                port=443 if i == 0 else 8443 + i - 1,
+                real_servers=rss,
+            )
+        )
+    return out
+
+
+class VsTable:
+    def __init__(self, services: list[VirtualService]) -> None:
+        self.services = services
+        self.forced_down: set[int] = set()  # fault: these VSs report Down
+
+    def find(self, key: str, port: str | None = None, prot: str | None = None) -> VirtualService:
+        for vs in self.services:
+            if port is None and key == str(vs.index):
+                return vs
+            if (
+                key == vs.address
+                and (port is None or port == str(vs.port))
+                and (prot is None or prot.lower() == vs.protocol)
+            ):
+                return vs
+        raise KeyError(key)
+
+    def status(self, vs: VirtualService, down: set[int], serving: bool) -> str:
+        """Up / Down / Disabled for `vs`; `down` are indexes a fault forces Down."""
+        if not vs.enabled:
+            return "Disabled"
+        if not serving or vs.index in down or vs.index in self.forced_down:
+            return "Down"
+        return "Up" if any(r.up and r.enabled for r in vs.real_servers) else "Down"
+
+    def render_vs(self, vs: VirtualService, status: str) -> El:
+        children = fields(
+            [
+                ("Status", status),
+                ("Index", vs.index),
+                ("VSAddress", vs.address),
+                ("VSPort", vs.port),
+                ("Protocol", vs.protocol),
+                ("Enable", "Y" if vs.enabled else "N"),
+                ("NickName", vs.nickname),
+                ("MasterVS", 0),
+                ("MasterVSID", 0),
+                ("NumberOfRSs", len(vs.real_servers)),
+            ]
+        )
+        for rs in vs.real_servers:
+            rs_up = status == "Up" and rs.up and rs.enabled
+            children.append(
+                El(
+                    "Rs",
+                    children=fields(
+                        [
+                            ("Status", "Up" if rs_up else "Down"),
+                            ("VSIndex", vs.index),
+                            ("RsIndex", rs.index),
+                            ("Addr", rs.addr),
+                            ("Port", rs.port),
+                            ("Forward", "nat"),
+                            ("Weight", 1000),
+                            ("Limit", 0),
+                            ("Enable", "Y" if rs.enabled else "N"),
+                            ("Critical", "N"),
+                        ]
+                    ),
+                )
+            )
+        return El("VS", children=children)
+
+    def config(self) -> list[dict[str, object]]:
+        """The configuration (no status) as plain data, for backups."""
+        return [
+            {
+                "index": v.index,
+                "nickname": v.nickname,
+                "address": v.address,
+                "port": v.port,
+                "protocol": v.protocol,
+                "enabled": v.enabled,
+                "real_servers": [
+                    {"index": r.index, "addr": r.addr, "port": r.port, "enabled": r.enabled}
+                    for r in v.real_servers
+                ],
+            }
+            for v in self.services
+        ]
