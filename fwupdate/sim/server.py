@@ -72,6 +72,9 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     server: DeviceHTTPServer
 
+    def version_string(self) -> str:
+        return f"{self.server_version} {self.sys_version}".strip()
+
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.server.device.name, format % args)
 
@@ -118,8 +121,11 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(resp)
 
     def _send(self, resp: Response) -> None:
-        self.send_response(resp.status)
         headers = dict(resp.headers)
+        server = headers.pop("Server", None)
+        if server is not None:  # a device may announce itself ("iDRAC/8", "Apache")
+            self.server_version, self.sys_version = server, ""
+        self.send_response(resp.status)
         if self.command == "HEAD":
             headers.setdefault("Content-Length", str(len(resp.body)))
         else:

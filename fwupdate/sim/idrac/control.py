@@ -1,0 +1,71 @@
+"""The simulator-only control endpoint of a simulated iDRAC (not part of any real iDRAC API).
+
+So a separate process (a test, a demo script) can steer a device it did not create:
+    GET    /sim/state           the device state (JSON of IdracState.to_json + status)
+    GET    /sim/fault           active faults
+    POST   /sim/fault           {"kind": "busy", "arg": "3"} -> sets one fault (faults.py kinds)
+    DELETE /sim/fault           clears every fault
+Guarded by the device's own credentials (HTTP Basic).  Like everything else on the device it is
+unreachable while the iDRAC is down (use the Python API to clear a never-return fault).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fwupdate.sim.http import Request, Response
+from fwupdate.sim.idrac.faults import KINDS, FaultSpecError
+
+if TYPE_CHECKING:
+    from fwupdate.sim.idrac.device import IdracDevice
+
+
+def _status(device: IdracDevice) -> dict[str, Any]:
+    st = device.state
+    lc = st.lc_status()
+    tf = device.transport_faults
+    return {
+        "faults": st.faults.active(),
+        "transport": {
+            "latency": tf.latency,
+            "drop_next": tf.drop_next,
+            "drop_every": tf.drop_every,
+        },
+        "lc_status": {
+            "Status": lc.status,
+            "LCStatus": lc.lc_status,
+            "ServerStatus": lc.server_status,
+            "RTStatus": lc.rt_status,
+        },
+        "sessions": len(st.sessions),
+        "reachable": st.reachable(),
+    }
+
+
+def handle(device: IdracDevice, request: Request) -> Response:
+    if not device.authenticate_basic(request):
+        return Response(401, b"", {"WWW-Authenticate": 'Basic realm="fwupdate-sim"'})
+    path = request.path.rstrip("/")
+    if path == "/sim/state" and request.method == "GET":
+        return Response.json(200, {"state": device.state.to_json(), **_status(device)})
+    if path != "/sim/fault":
+        return Response.json(404, {"error": f"unknown control path {path}"})
+    if request.method == "GET":
+        return Response.json(200, _status(device))
+    if request.method == "DELETE":
+        device.clear_faults()
+        return Response.json(200, _status(device))
+    if request.method != "POST":
+        return Response.json(405, {"error": "use GET, POST or DELETE"})
+    try:
+        body = request.json()
+    except ValueError:
+        return Response.json(400, {"error": "body must be JSON"})
+    if not isinstance(body, dict) or not isinstance(body.get("kind"), str):
+        return Response.json(400, {"error": 'expected {"kind": KIND, "arg": ARG}', "kinds": KINDS})
+    arg = body.get("arg")
+    try:
+        device.set_fault(body["kind"], None if arg is None else str(arg))
+    except FaultSpecError as exc:
+        return Response.json(400, {"error": str(exc), "kinds": KINDS})
+    return Response.json(200, _status(device))
