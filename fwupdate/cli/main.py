@@ -30,6 +30,9 @@ app = typer.Typer(
 _COMMAND_MODULES = (
     "fwupdate.cli.catalog_cmd",
     "fwupdate.cli.dup_cmd",
+    "fwupdate.cli.inventory_cmd",
+    "fwupdate.cli.compliance_cmd",
+    "fwupdate.cli.plan_cmd",
     "fwupdate.cli.lm_cmd",
 )
 

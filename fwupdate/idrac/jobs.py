@@ -1,0 +1,305 @@
+"""Read, follow, list and delete iDRAC jobs.
+
+- `get_job`: the DMTF Task first (the `Location` an update returned); a Task that 404s (Dell
+  purges them, and an iDRAC reset loses them) is looked up in the Dell Jobs collection
+  (`Manager.Links.Oem.Dell.Jobs`) and then in the DMTF JobService.
+- `follow_job`: bounded polling, at least `Timing.poll_interval` apart and never sooner than the
+  iDRAC's Retry-After; transport errors, 5xx and 401 while the iDRAC restarts are waited out
+  until the deadline; a job never found (past a short grace for just-created jobs) fails.
+- `clear_job_queue`: `DellJobService.DeleteJobQueue` (JID_CLEARALL) where the iDRAC links that
+  service (iDRAC9+); one DELETE per job on iDRAC7/8, which answer 405 SYS402 to it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from fwupdate.errors import (
+    DeviceError,
+    FwupdateError,
+    JobFailedError,
+    UnsupportedOperationError,
+    WaitTimeoutError,
+)
+from fwupdate.idrac import redfish_errors as rerr
+from fwupdate.idrac.job_models import JobRef, JobStatus, find_jid
+from fwupdate.idrac.models import Capabilities
+from fwupdate.idrac.timing import Timing
+from fwupdate.idrac.transport import RedfishResponse, RedfishTransport
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[[JobStatus], None]
+
+
+class JobNotFoundError(DeviceError):
+    """The job is in none of the places an iDRAC keeps jobs."""
+
+
+def status_from_doc(doc: Mapping[str, Any], *, jid: str, source: str) -> JobStatus:
+    """A Task (with or without `Oem.Dell`) or a Dell/DMTF job document -> JobStatus."""
+    oem = doc.get("Oem")
+    dell = oem.get("Dell") if isinstance(oem, Mapping) else None
+    dell_state = _s(dell, "JobState") if isinstance(dell, Mapping) else None
+    if source == "dmtf-jobs":  # DMTF Job.JobState takes TaskState-like values
+        job_state = dell_state
+        task_state = _s(doc, "TaskState") or _s(doc, "JobState")
+    else:  # a Task (Dell state under Oem.Dell) or a Dell job document (JobState at the top)
+        job_state = dell_state or _s(doc, "JobState")
+        task_state = _s(doc, "TaskState")
+    percent = _i(dell, "PercentComplete") if isinstance(dell, Mapping) else None
+    if percent is None:
+        percent = _i(doc, "PercentComplete")
+    message = None
+    ids: list[str] = []
+    for src in (dell, doc):
+        if not isinstance(src, Mapping):
+            continue
+        mid = _s(src, "MessageId")
+        if mid and rerr.short_message_id(mid) not in ids:
+            ids.append(rerr.short_message_id(mid))
+        message = message or _s(src, "Message")
+    for mid in rerr.message_ids(doc):
+        if mid not in ids:
+            ids.append(mid)
+    if message is None:
+        message = rerr.device_message(doc)
+    state = job_state or task_state or "Unknown"
+    name = (_s(dell, "Name") if isinstance(dell, Mapping) else None) or _s(doc, "Name")
+    job_type = (_s(dell, "JobType") if isinstance(dell, Mapping) else None) or _s(doc, "JobType")
+    return JobStatus(
+        jid=_s(doc, "Id") or jid,
+        state=state,
+        job_state=job_state,
+        task_state=task_state,
+        percent=percent,
+        message=message,
+        message_ids=tuple(ids),
+        name=name,
+        job_type=job_type,
+        source=source,
+    )
+
+
+def _s(doc: Any, key: str) -> str | None:
+    v = doc.get(key) if isinstance(doc, Mapping) else None
+    return v if isinstance(v, str) and v else None
+
+
+def _i(doc: Any, key: str) -> int | None:
+    v = doc.get(key) if isinstance(doc, Mapping) else None
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int | float):
+        return int(v)
+    return None
+
+
+def _task_uri(caps: Capabilities, ref: JobRef) -> str | None:
+    if ref.task_uri:
+        return ref.task_uri
+    if caps.task_service_uri:
+        return f"{caps.task_service_uri.rstrip('/')}/Tasks/{ref.jid}"
+    return None
+
+
+def _lookup(
+    t: RedfishTransport, caps: Capabilities, ref: JobRef, *, step: str, attempts: int | None
+) -> tuple[JobStatus, RedfishResponse]:
+    places: list[tuple[str, str]] = []
+    task = _task_uri(caps, ref)
+    if task:
+        places.append(("task", task))
+    if caps.jobs_uri:
+        places.append(("dell-jobs", f"{caps.jobs_uri.rstrip('/')}/{ref.jid}"))
+    if caps.dmtf_jobs_uri:
+        places.append(("dmtf-jobs", f"{caps.dmtf_jobs_uri.rstrip('/')}/{ref.jid}"))
+    if not places:
+        raise UnsupportedOperationError(
+            "this iDRAC links neither a TaskService nor a Jobs collection", host=t.host, step=step
+        )
+    for source, uri in places:
+        resp = t.get(uri, step=step, ok=(200, 202, 404), attempts=attempts)
+        if resp.status == 404:
+            log.debug("%s: %s not at %s", t.name, ref.jid, uri)
+            continue
+        doc = resp.json()
+        if not doc:  # a task monitor answering 202 without a body: still running
+            return JobStatus(jid=ref.jid, state="Running", task_state="Running"), resp
+        return status_from_doc(doc, jid=ref.jid, source=source), resp
+    raise JobNotFoundError(
+        f"job {ref.jid} is in no Task or Jobs collection (vanished or never created)",
+        host=t.host,
+        step=step,
+    )
+
+
+def get_job(
+    t: RedfishTransport, caps: Capabilities, job: JobRef | str, *, step: str = "read job"
+) -> JobStatus:
+    ref = job if isinstance(job, JobRef) else JobRef(job)
+    return _lookup(t, caps, ref, step=step, attempts=None)[0]
+
+
+def follow_job(
+    t: RedfishTransport,
+    caps: Capabilities,
+    job: JobRef | str,
+    *,
+    timing: Timing | None = None,
+    timeout: float | None = None,
+    stop_on: Iterable[str] = (),
+    on_progress: ProgressFn | None = None,
+    raise_on_failure: bool = True,
+    step: str = "follow job",
+) -> JobStatus:
+    """Poll until the job is terminal (or in one of `stop_on`, e.g. "Scheduled").
+
+    `timeout` and the poll interval are device seconds (`timing.scale` applies).  Raises
+    JobFailedError for a failed job (message id = the device's first), WaitTimeoutError when
+    the deadline passes, JobNotFoundError when the job stays missing past the creation grace.
+    """
+    tm = timing or t.timing
+    ref = job if isinstance(job, JobRef) else JobRef(job)
+    stops = frozenset(stop_on)
+    deadline = tm.deadline(timeout if timeout is not None else tm.job_timeout)
+    grace_end = tm.deadline(tm.job_create_grace)
+    last: JobStatus | None = None
+    last_error: FwupdateError | None = None
+    seen = False
+    missing = 0  # consecutive polls that found the job nowhere
+    while True:
+        retry_after: float | None = None
+        try:
+            status, resp = _lookup(t, caps, ref, step=step, attempts=1)
+        except JobNotFoundError as exc:
+            # A just-created job may not be visible yet; a half-started iDRAC may 404 briefly.
+            missing += 1
+            last_error = exc
+            if (seen and missing >= tm.required_successes) or (
+                not seen and tm.monotonic() >= grace_end
+            ):
+                raise
+        except (UnsupportedOperationError, JobFailedError):
+            raise
+        except (DeviceError, FwupdateError) as exc:
+            # The iDRAC may be restarting (its own update): refused connections, TLS errors,
+            # 401, 500, 503 are normal for minutes.  Keep polling until the deadline.
+            last_error = exc
+            log.info("%s: %s: %s (still waiting)", t.name, step, exc)
+        else:
+            seen = True
+            missing = 0
+            last_error = None
+            retry_after = resp.retry_after
+            if last is None or status != last:
+                log.info("%s: job %s", t.name, status.describe())
+                if on_progress is not None:
+                    on_progress(status)
+            last = status
+            if status.terminal:
+                if status.failed and raise_on_failure:
+                    raise JobFailedError(
+                        f"job {status.describe()}",
+                        host=t.host,
+                        step=step,
+                        message_id=status.message_ids[0] if status.message_ids else None,
+                    )
+                return status
+            if status.state in stops:
+                return status
+        left = tm.remaining(deadline)
+        if left <= 0:
+            where = f"; last state {last.describe()}" if last else ""
+            why = f"; last error: {last_error}" if last_error else ""
+            raise WaitTimeoutError(
+                f"job {ref.jid} did not finish in time{where}{why}", host=t.host, step=step
+            )
+        interval = tm.poll_interval
+        if retry_after is not None:
+            interval = max(interval, retry_after)
+        tm.pause(min(interval, left))
+
+
+# --- job queue ----------------------------------------------------------------------------
+
+
+def _jobs_collection(caps: Capabilities, host: str, step: str) -> str:
+    uri = caps.jobs_uri or caps.dmtf_jobs_uri
+    if not uri:
+        raise UnsupportedOperationError("this iDRAC links no Jobs collection", host=host, step=step)
+    return uri
+
+
+def list_jobs(t: RedfishTransport, caps: Capabilities) -> tuple[JobStatus, ...]:
+    """Every job in the iDRAC's job queue (Dell Jobs collection, or DMTF JobService)."""
+    step = "list jobs"
+    uri = _jobs_collection(caps, t.host, step)
+    source = "dell-jobs" if caps.jobs_uri else "dmtf-jobs"
+    if caps.expand_supported:
+        resp = t.get(uri, step=step, args={"$expand": "*($levels=1)"}, ok=(200, 400, 403, 500, 501))
+        got = resp.json().get("Members") if resp.status == 200 else None
+        if isinstance(got, list) and all(isinstance(m, dict) and "Id" in m for m in got):
+            return tuple(status_from_doc(m, jid=str(m["Id"]), source=source) for m in got)
+    doc = t.get_json(uri, step=step)
+    out: list[JobStatus] = []
+    for m in doc.get("Members") or []:
+        link = m.get("@odata.id") if isinstance(m, dict) else None
+        if not isinstance(link, str):
+            continue
+        jid = find_jid(link) or link.rsplit("/", 1)[-1]
+        jdoc = t.get(link, step=step, ok=(200, 404)).json()
+        if jdoc:
+            out.append(status_from_doc(jdoc, jid=jid, source=source))
+    return tuple(out)
+
+
+def delete_job(t: RedfishTransport, caps: Capabilities, jid: str) -> None:
+    step = f"delete job {jid}"
+    uri = _jobs_collection(caps, t.host, step)
+    t.delete(f"{uri.rstrip('/')}/{jid}", step=step)
+
+
+def clear_job_queue(t: RedfishTransport, caps: Capabilities, *, force: bool = False) -> int:
+    """Empty the job queue; returns how many jobs were in it.
+
+    `force` (JID_CLEARALL_FORCE) also restarts LC services; only DellJobService offers it.
+    """
+    step = "clear job queue"
+    jobs = list_jobs(t, caps)
+    if not jobs:
+        return 0
+    service = caps.oem_service("DellJobService")
+    if service:
+        target = f"{service.rstrip('/')}/Actions/DellJobService.DeleteJobQueue"
+        body = {"JobID": "JID_CLEARALL_FORCE" if force else "JID_CLEARALL"}
+        try:
+            t.post(target, body, step=step)
+            return len(jobs)
+        except UnsupportedOperationError as exc:
+            log.info("%s: DeleteJobQueue refused (%s); deleting one by one", t.name, exc)
+    elif force:
+        raise UnsupportedOperationError(
+            "JID_CLEARALL_FORCE needs DellJobService (iDRAC9+); this iDRAC does not link it",
+            host=t.host,
+            step=step,
+        )
+    failed: list[str] = []
+    first: FwupdateError | None = None
+    for job in jobs:
+        try:
+            delete_job(t, caps, job.jid)
+        except FwupdateError as exc:
+            failed.append(job.jid)
+            first = first or exc
+    if failed:
+        raise DeviceError(
+            f"could not delete {len(failed)} of {len(jobs)} jobs ({', '.join(failed[:5])}"
+            f"{', ...' if len(failed) > 5 else ''}): {first}",
+            host=t.host,
+            step=step,
+            message_id=first.message_id if first else None,
+        )
+    return len(jobs)

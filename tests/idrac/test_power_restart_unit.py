@@ -1,0 +1,123 @@
+"""Host restart sequences per generation, and waiting out an iDRAC restart (mocked HTTP)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import requests
+
+from fwupdate.errors import JobFailedError, WaitTimeoutError
+from fwupdate.idrac.client import RedfishClient
+
+from .conftest import MGR, SYS, Call, FakeIdrac, Sleeps
+
+Make = Callable[..., tuple[FakeIdrac, RedfishClient]]
+RESET = f"{SYS}/Actions/ComputerSystem.Reset"
+
+
+def _power_host(fake: FakeIdrac, *, obey_graceful: bool = True) -> list[str]:
+    sent: list[str] = []
+
+    def handler(call: Call) -> tuple[int, dict[str, str], Any]:
+        kind = call.body["ResetType"]
+        sent.append(kind)
+        if kind in ("ForceOff",) or (kind == "GracefulShutdown" and obey_graceful):
+            fake.docs[SYS]["PowerState"] = "Off"
+        elif kind == "On":
+            fake.docs[SYS]["PowerState"] = "On"
+        return 204, {}, ""
+
+    fake.on("POST", RESET, handler)
+    return sent
+
+
+def test_12g_restart_is_shutdown_then_on(make_idrac: Make) -> None:
+    fake, client = make_idrac("12G")
+    sent = _power_host(fake)
+    with client:
+        assert client.restart_host() == ("GracefulShutdown", "On")
+    assert sent == ["GracefulShutdown", "On"]
+
+
+def test_12g_restart_forces_off_when_os_ignores_shutdown(make_idrac: Make, sleeps: Sleeps) -> None:
+    fake, client = make_idrac("12G")
+    sent = _power_host(fake, obey_graceful=False)
+    with client:
+        assert client.restart_host() == ("GracefulShutdown", "ForceOff", "On")
+    assert sent == ["GracefulShutdown", "ForceOff", "On"]
+    assert sum(sleeps.slept) == pytest.approx(300.0)  # the bounded graceful wait
+
+
+def test_host_already_off_is_just_powered_on(make_idrac: Make) -> None:
+    fake, client = make_idrac("12G")
+    fake.docs[SYS]["PowerState"] = "Off"
+    sent = _power_host(fake)
+    with client:
+        assert client.restart_host() == ("On",)
+    assert sent == ["On"]
+
+
+def test_idrac9_uses_graceful_restart(make_idrac: Make) -> None:
+    fake, client = make_idrac("14G")
+    sent = _power_host(fake)
+    with client:
+        assert client.restart_host() == ("GracefulRestart",)
+    assert sent == ["GracefulRestart"]
+
+
+def test_reset_type_checked_against_allowable(make_idrac: Make) -> None:
+    fake, client = make_idrac("12G")
+    with client, pytest.raises(Exception, match="ResetType PowerCycle not offered"):
+        client.reset_host("PowerCycle")
+    assert fake.count("POST", RESET) == 0
+
+
+def _reboot_idrac(fake: FakeIdrac, new_version: str, down_polls: int) -> None:
+    """Manager.Reset: the root then drops `down_polls` times, sessions die, version changes."""
+
+    def handler(call: Call) -> tuple[int, dict[str, str], Any]:
+        fake.sessions.clear()
+        fake.docs[MGR]["FirmwareVersion"] = new_version
+        fake.queue(
+            "GET", "/redfish/v1", *[requests.exceptions.ConnectionError("down")] * down_polls
+        )
+        return 204, {}, ""
+
+    fake.on("POST", f"{MGR}/Actions/Manager.Reset", handler)
+
+
+def test_idrac_restart_wait_relogin_and_verify(make_idrac: Make, sleeps: Sleeps) -> None:
+    fake, client = make_idrac("12G")
+    _reboot_idrac(fake, "2.65.65.65", down_polls=3)
+    with client:
+        client.reset_idrac()
+        version = client.wait_for_idrac_restart(expected_version="2.65.65.65")
+        assert version == "2.65.65.65"
+        assert client.capabilities.redfish_update
+    # a second session was opened after the reset, and it is logged out at the end
+    assert fake.count("POST", "/redfish/v1/Sessions") == 2
+    assert fake.sessions == {}
+    # three consecutive good answers of the service root after the outage
+    roots = [c for c in fake.calls if c.path == "/redfish/v1"]
+    assert len(roots) >= 3 + 3
+
+
+def test_idrac_restart_version_mismatch(make_idrac: Make) -> None:
+    fake, client = make_idrac("12G")
+    _reboot_idrac(fake, "2.60.60.60", down_polls=1)
+    with client:
+        client.reset_idrac()
+        with pytest.raises(JobFailedError, match=r"came back running 2\.60\.60\.60, not 2\.65"):
+            client.wait_for_idrac_restart(expected_version="2.65.65.65")
+
+
+def test_idrac_never_back_times_out(make_idrac: Make, sleeps: Sleeps) -> None:
+    fake, client = make_idrac("12G")
+    _reboot_idrac(fake, "2.65.65.65", down_polls=10_000)
+    with client:
+        client.reset_idrac()
+        with pytest.raises(WaitTimeoutError, match="did not answer 3 times in a row"):
+            client.wait_for_idrac_restart(previous_version="2.60.60.60")
+    assert sum(sleeps.slept) <= 900.0 + 1e-6
