@@ -31,6 +31,7 @@ _COMMAND_MODULES = (
     "fwupdate.cli.catalog_cmd",
     "fwupdate.cli.dup_cmd",
     "fwupdate.cli.inventory_cmd",
+    "fwupdate.cli.idrac_cmd",
     "fwupdate.cli.compliance_cmd",
     "fwupdate.cli.plan_cmd",
     "fwupdate.cli.lm_cmd",

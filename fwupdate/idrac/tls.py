@@ -52,23 +52,41 @@ class PinnedFingerprintAdapter(HTTPAdapter):
         super().cert_verify(conn, url, False, cert)  # type: ignore[no-untyped-call]
 
 
+class _ForcedVerifyAdapter(HTTPAdapter):
+    """Verifies with exactly `verify`, whatever requests merged in (REQUESTS_CA_BUNDLE and
+    CURL_CA_BUNDLE from the environment would otherwise replace a session's CA bundle)."""
+
+    def __init__(self, verify: bool | str, **kwargs: Any) -> None:
+        self._forced: bool | str = verify
+        super().__init__(**kwargs)
+
+    def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        kwargs["verify"] = self._forced
+        return super().send(request, *args, **kwargs)
+
+
 def configure_session(session: requests.Session, tls: TlsSettings, *, host: str = "") -> None:
-    """Apply the TLS settings to a requests session (mounts the pinning adapter if needed)."""
+    """Apply the TLS settings to a requests session: an adapter on https:// enforces them."""
+    adapter: HTTPAdapter
     if tls.fingerprint:
         session.verify = False
-        session.mount("https://", PinnedFingerprintAdapter(tls.fingerprint))
+        adapter = PinnedFingerprintAdapter(tls.fingerprint)
     elif tls.ca_bundle is not None:
         if not tls.ca_bundle.is_file():
             raise BadInputError(f"CA bundle {tls.ca_bundle} does not exist", host=host or None)
         session.verify = str(tls.ca_bundle)
+        adapter = _ForcedVerifyAdapter(str(tls.ca_bundle))
     elif tls.insecure:
         log.warning("%s: TLS verification is OFF (--insecure)", host or "iDRAC")
         session.verify = False
         import urllib3
 
         urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+        adapter = _ForcedVerifyAdapter(False)
     else:
         session.verify = True
+        return  # the system trust store (REQUESTS_CA_BUNDLE honoured)
+    session.mount("https://", adapter)
 
 
 def tls_error(

@@ -39,6 +39,7 @@ from fwupdate.errors import (
 from fwupdate.fleet.models import TlsSettings
 from fwupdate.idrac import wsman_xml as wx
 from fwupdate.idrac.tls import configure_session, tls_error
+from fwupdate.idrac.transport import host_lock
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -68,7 +69,7 @@ def host_of(url: str) -> str:
 
 
 class WsmanClient:
-    """One iDRAC's WS-Man endpoint.  Not thread-safe: one in-flight request per BMC by design."""
+    """One iDRAC's WS-Man endpoint; requests to one iDRAC are serialised (shared host lock)."""
 
     def __init__(
         self,
@@ -104,7 +105,10 @@ class WsmanClient:
 
     def _post(self, payload: bytes, step: str) -> etree._Element:
         try:
-            resp = self._session.post(self.endpoint, data=payload, timeout=self.settings.timeout)
+            with host_lock(self.host):  # one request in flight per iDRAC, whatever the protocol
+                resp = self._session.post(
+                    self.endpoint, data=payload, timeout=self.settings.timeout
+                )
         except requests.exceptions.SSLError as exc:
             raise tls_error(exc, host=self.host, step=step, tls=self.tls) from None
         except requests.exceptions.Timeout:
@@ -179,6 +183,21 @@ class WsmanClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     # --- operations -------------------------------------------------------------------------------
+
+    def identify(self) -> dict[str, str]:
+        """WS-Man Identify (authenticated): ProductVendor, ProductVersion, ... (§1.8)."""
+        step = "WS-Man identify"
+
+        def run() -> dict[str, str]:
+            root = self._post(wx.identify_envelope(), step)
+            try:
+                return wx.identify_result(root)
+            except wx.NotXmlError as exc:
+                raise DeviceError(
+                    f"not a WS-Man answer: {exc}", host=self.host, step=step
+                ) from None
+
+        return self._retrying(step, run)
 
     def enumerate(self, resource_uri: str) -> tuple[wx.Instance, ...]:
         """All instances of a class: Enumerate, then Pull until EndOfSequence (bounded)."""

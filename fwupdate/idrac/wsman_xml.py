@@ -114,6 +114,28 @@ def envelope(
     return bytes(etree.tostring(env, xml_declaration=True, encoding="UTF-8"))
 
 
+def identify_envelope() -> bytes:
+    """`wsmid:Identify` with an empty header, as omsdk sends it (§1.8)."""
+    env = etree.Element(_q(NS_S, "Envelope"), nsmap={**_NSMAP, "wsmid": NS_WSMID})
+    etree.SubElement(env, _q(NS_S, "Header"))
+    body = etree.SubElement(env, _q(NS_S, "Body"))
+    etree.SubElement(body, _q(NS_WSMID, "Identify"))
+    return bytes(etree.tostring(env, xml_declaration=True, encoding="UTF-8"))
+
+
+def identify_result(root: etree._Element) -> dict[str, str]:
+    """IdentifyResponse children by local name (ProductVendor, ProductVersion, ...)."""
+    body = body_of(root)
+    for child in body:
+        if isinstance(child.tag, str) and local_name(child.tag) == "IdentifyResponse":
+            return {
+                local_name(c.tag): (c.text or "").strip()
+                for c in child
+                if isinstance(c.tag, str)
+            }
+    raise NotXmlError("the answer is not an IdentifyResponse")
+
+
 def enumerate_body(max_elements: int) -> etree._Element:
     el = etree.Element(_q(NS_WSEN, "Enumerate"), nsmap=_NSMAP)
     etree.SubElement(el, _q(NS_WSMAN, "OptimizeEnumeration"))

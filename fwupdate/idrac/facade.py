@@ -1,0 +1,644 @@
+"""One iDRAC, one interface: Redfish where it works, WS-Man where it does not, per operation.
+
+The executor (and `fwupdate idrac ...`) talks to `IdracFacade`; it never decides protocols.  The
+choice is made per operation from the capabilities detected on the device (docs/transports.md
+has the table), not from the firmware version:
+
+    with IdracFacade.for_endpoint(node.idrac, name=node.name, timing=timing) as idrac:
+        inv = idrac.inventory()                   # Redfish FirmwareInventory, else DCIM
+        idrac.wait_lc_ready()                     # 12G/13G: WS-Man GetRemoteServicesAPIStatus
+        idrac.clear_job_queue()                   # WS-Man JID_CLEARALL / DellJobService / DELETEs
+        with FileServer(bind) as files:
+            result = idrac.update_idrac(Path("firmimg.d7"), fileserver=files,
+                                        expected_version="1.66.65")
+
+`update_idrac` is the whole iDRAC self-update step: LC ready, queue check, install (Redfish push
+or WS-Man InstallFromURI from the file server), follow the job through the iDRAC's own reset,
+wait for N consecutive answers with the new version, LC ready again, detect capabilities again
+(a new iDRAC firmware may have gained Redfish).  The lower-level calls (`install_image`,
+`wait_job`, `reboot_host`, `wait_idrac_back_and_verify`) are public for the executor's other
+component steps.  Every wait is bounded (Timing / LcWaits, device seconds, scaled).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+from fwupdate.errors import (
+    AuthenticationError,
+    BadInputError,
+    DeviceError,
+    FwupdateError,
+    TLSVerificationError,
+    UnsupportedOperationError,
+    WaitTimeoutError,
+)
+from fwupdate.fileserver import FileServer
+from fwupdate.fleet.models import Endpoint, TlsSettings
+from fwupdate.fleet.secrets import Credentials, resolve
+from fwupdate.idrac.client import RedfishClient
+from fwupdate.idrac.job_models import JobRef, JobStatus
+from fwupdate.idrac.models import (
+    Capabilities,
+    Generation,
+    IdracIdentity,
+    NodeInventory,
+    Transport,
+)
+from fwupdate.idrac.timing import Timing
+from fwupdate.idrac.transport import AuthMode
+from fwupdate.idrac.wsman import WsmanClient, WsmanSettings, host_of
+from fwupdate.idrac.wsman_dcim import IDRAC_COMPONENT_ID, WsmanIdrac
+from fwupdate.idrac.wsman_waits import (
+    LcWaits,
+    clear_queue,
+    job_status,
+    wait_job,
+    wait_lc_ready,
+    wait_version,
+)
+from fwupdate.logsafe import register_secret
+
+log = logging.getLogger(__name__)
+
+TransportChoice = Literal["auto", "wsman", "redfish"]
+TRANSPORT_CHOICES: tuple[str, ...] = ("auto", "wsman", "redfish")
+ProgressFn = Callable[[str], None]
+
+
+class Operation(StrEnum):
+    IDENTITY = "identity"  # who/what/which firmware (also: version checks after an update)
+    INVENTORY = "inventory"  # firmware components
+    LC_STATUS = "lc-status"  # Lifecycle Controller / remote services readiness
+    JOBS = "jobs"  # list and clear the job queue
+    INSTALL = "install"  # install an image (push or pull)
+    HOST_REBOOT = "host-reboot"  # reboot the host (runs staged jobs)
+
+
+def choose_transport(
+    op: Operation, caps: Capabilities, *, forced: TransportChoice = "auto"
+) -> Transport:
+    """The protocol for `op` on an iDRAC with `caps` (the table in docs/transports.md).
+
+    Raises UnsupportedOperationError (without host; the caller adds it) when neither works.
+    """
+    if forced == "wsman":
+        if not caps.wsman:
+            raise UnsupportedOperationError(f"{op}: WS-Man was asked for but /wsman did not answer")
+        return Transport.WSMAN
+    if forced == "redfish":
+        if not caps.redfish:
+            raise UnsupportedOperationError(f"{op}: Redfish was asked for but this iDRAC has none")
+        if op is Operation.INSTALL and not caps.redfish_update:
+            raise UnsupportedOperationError(
+                "install: Redfish was asked for but this iDRAC offers no Redfish update "
+                "(iDRAC7/8 need >= 2.60.60.60)"
+            )
+        if op is Operation.LC_STATUS and not caps.oem_service("DellLCService"):
+            raise UnsupportedOperationError(
+                "lc-status: this iDRAC has no Redfish DellLCService (iDRAC7/8: use WS-Man)"
+            )
+        return Transport.REDFISH
+    redfish_ok = {
+        Operation.IDENTITY: caps.redfish,
+        Operation.INVENTORY: caps.redfish and caps.firmware_inventory_uri is not None,
+        Operation.LC_STATUS: caps.redfish and caps.oem_service("DellLCService") is not None,
+        # JID_CLEARALL in one call: DellJobService (iDRAC9); iDRAC7/8 Redfish deletes one by one,
+        # so WS-Man's DeleteJobQueue is preferred there.
+        Operation.JOBS: caps.redfish
+        and (caps.oem_service("DellJobService") is not None or not caps.wsman)
+        and bool(caps.jobs_uri or caps.dmtf_jobs_uri),
+        Operation.INSTALL: caps.redfish_update,
+        Operation.HOST_REBOOT: caps.redfish and bool(caps.system_uri),
+    }[op]
+    if redfish_ok:
+        return Transport.REDFISH
+    if caps.wsman:
+        return Transport.WSMAN
+    raise UnsupportedOperationError(
+        f"{op}: neither Redfish nor WS-Man can do this on this iDRAC "
+        f"(Redfish {'present' if caps.redfish else 'absent'}, WS-Man absent)"
+    )
+
+
+@dataclass(frozen=True)
+class LcReadiness:
+    ready: bool
+    detail: str  # "Status=0 LCStatus=0 ServerStatus=2" / "LCStatus=Ready Status=Ready"
+    transport: Transport
+    message_id: str | None = None
+
+
+@dataclass(frozen=True)
+class JobHandle:
+    jid: str
+    transport: Transport
+    task_uri: str | None = None
+
+
+@dataclass(frozen=True)
+class IdracUpdateResult:
+    node: str
+    host: str
+    transport: Transport
+    from_version: str
+    to_version: str
+    job_id: str | None  # None: nothing to do (already at the version)
+    lc_before: str | None
+    lc_after: str | None
+    seconds: float  # wall-clock seconds the step took
+    capabilities: Capabilities
+
+    @property
+    def changed(self) -> bool:
+        return self.job_id is not None
+
+
+class IdracFacade:
+    """Use as a context manager; one per iDRAC per run (it holds a Redfish session)."""
+
+    def __init__(
+        self,
+        url: str,
+        credentials: Credentials | Callable[[], Credentials],
+        *,
+        tls: TlsSettings | None = None,
+        timeout: float = 30.0,
+        name: str | None = None,
+        transport: TransportChoice = "auto",
+        timing: Timing | None = None,
+        lc_waits: LcWaits | None = None,
+        wsman_settings: WsmanSettings | None = None,
+        redfish_auth: AuthMode = "session",
+    ) -> None:
+        if transport not in TRANSPORT_CHOICES:
+            raise BadInputError(f"--transport: use one of {', '.join(TRANSPORT_CHOICES)}")
+        self.url = url.rstrip("/")
+        self.host = host_of(self.url)
+        self.name = name or self.host
+        self.tls = tls or TlsSettings()
+        self.timeout = timeout
+        self.forced: TransportChoice = transport
+        self.timing = timing or Timing()
+        self.lc_waits = lc_waits or LcWaits()
+        self.wsman_settings = wsman_settings or WsmanSettings(
+            timeout=timeout, retry_delay=self.timing.real(5.0)
+        )
+        self._credentials = credentials
+        self._redfish_auth: AuthMode = redfish_auth
+        self._rf: RedfishClient | None = None
+        self._ws: WsmanIdrac | None = None
+        self._caps: Capabilities | None = None
+        self._identity: IdracIdentity | None = None
+        self.progress: ProgressFn = lambda _msg: None
+
+    @classmethod
+    def for_endpoint(
+        cls,
+        endpoint: Endpoint,
+        *,
+        name: str | None = None,
+        transport: TransportChoice = "auto",
+        timing: Timing | None = None,
+        lc_waits: LcWaits | None = None,
+        insecure: bool = False,
+        redfish_auth: AuthMode = "session",
+    ) -> IdracFacade:
+        """A facade for a fleet-file endpoint; the password is read when it first connects."""
+        what = f"{name} iDRAC" if name else endpoint.url
+        return cls(
+            endpoint.url,
+            lambda: resolve(endpoint.credentials, what=what),
+            tls=TlsSettings(insecure=True) if insecure else endpoint.tls,
+            timeout=endpoint.timeout,
+            name=name,
+            transport=transport,
+            timing=timing,
+            lc_waits=lc_waits,
+            redfish_auth=redfish_auth,
+        )
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def __enter__(self) -> IdracFacade:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._rf is not None:
+            self._rf.close()
+            self._rf = None
+        if self._ws is not None:
+            self._ws.client.close()
+            self._ws = None
+
+    def _creds(self) -> Credentials:
+        c = self._credentials() if callable(self._credentials) else self._credentials
+        register_secret(c.password)
+        return c
+
+    @property
+    def redfish(self) -> RedfishClient:
+        if self._rf is None:
+            self._rf = RedfishClient.connect(
+                self.url,
+                self._credentials,
+                tls=self.tls,
+                timeout=self.timeout,
+                auth=self._redfish_auth,
+                timing=self.timing,
+                name=self.name,
+            )
+        return self._rf
+
+    @property
+    def wsman(self) -> WsmanIdrac:
+        if self._ws is None:
+            c = self._creds()
+            client = WsmanClient(
+                self.url,
+                c.username,
+                c.password,
+                tls=self.tls,
+                settings=self.wsman_settings,
+                host=self.host,
+            )
+            self._ws = WsmanIdrac(client)
+        return self._ws
+
+    # --- capabilities -------------------------------------------------------------------------
+
+    def capabilities(self, *, refresh: bool = False) -> Capabilities:
+        """Detected once (Redfish service documents, WS-Man Identify where needed)."""
+        if self._caps is not None and not refresh:
+            return self._caps
+        if refresh:
+            self._identity = None
+            if self._rf is not None:  # a restarted iDRAC: new sessions, maybe a new service
+                self._rf.close()
+                self._rf = None
+        caps = Capabilities()
+        if self.forced != "wsman":
+            caps = self.redfish.probe(refresh=False)
+            if caps.redfish:
+                try:
+                    self._identity = self.redfish.identity()
+                except FwupdateError as exc:
+                    log.info("%s: Redfish identity unreadable: %s", self.name, exc)
+        need_wsman = (
+            self.forced == "wsman"
+            or not caps.redfish
+            or not caps.redfish_update
+            or caps.firmware_inventory_uri is None
+            or self._identity is None
+            or self._identity.generation in (Generation.IDRAC7, Generation.IDRAC8)
+        )
+        if need_wsman and self.forced != "redfish":
+            caps = replace(caps, wsman=self._probe_wsman(required=not caps.redfish))
+        self._caps = caps
+        log.info(
+            "%s: capabilities: redfish=%s redfish_update=%s wsman=%s",
+            self.name, caps.redfish, caps.redfish_update, caps.wsman,
+        )
+        return caps
+
+    def _probe_wsman(self, *, required: bool) -> bool:
+        try:
+            info = self.wsman.client.identify()
+        except (AuthenticationError, TLSVerificationError):
+            if required:
+                raise
+            log.warning("%s: WS-Man refused us although Redfish did not", self.name)
+            return False
+        except FwupdateError as exc:
+            if required:
+                raise DeviceError(
+                    f"no Redfish service and WS-Man does not answer either: {exc.message}",
+                    host=self.host,
+                    step="detect capabilities",
+                    message_id=exc.message_id,
+                ) from None
+            log.info("%s: no WS-Man: %s", self.name, exc)
+            return False
+        log.debug("%s: WS-Man: %s", self.name, info.get("ProductVersion"))
+        return True
+
+    def transport_for(self, op: Operation) -> Transport:
+        try:
+            return choose_transport(op, self.capabilities(), forced=self.forced)
+        except UnsupportedOperationError as exc:
+            raise UnsupportedOperationError(exc.message, host=self.host, step=str(op)) from None
+
+    # --- identity and inventory -----------------------------------------------------------------
+
+    def identity(self) -> IdracIdentity:
+        if self.transport_for(Operation.IDENTITY) is Transport.REDFISH:
+            if self._identity is None:
+                self._identity = self.redfish.identity()
+            return self._identity
+        if self._identity is None:
+            self._identity, _ = self.wsman.identity(self.url)
+        return self._identity
+
+    def firmware_version(self) -> str:
+        """The iDRAC's running firmware, read now (not cached)."""
+        if self.transport_for(Operation.IDENTITY) is Transport.REDFISH:
+            return self.redfish.firmware_version()
+        return self._wsman_version()
+
+    def _wsman_version(self) -> str:
+        card = self.wsman.idrac_card_view()
+        version = card.get("FirmwareVersion") if card else None
+        if not version:
+            raise DeviceError(
+                "DCIM_iDRACCardView has no FirmwareVersion", host=self.host, step="read version"
+            )
+        return version
+
+    def inventory(self) -> NodeInventory:
+        caps = self.capabilities()
+        if self.transport_for(Operation.INVENTORY) is Transport.REDFISH:
+            inv = self.redfish.inventory()
+            return replace(inv, capabilities=replace(inv.capabilities, wsman=caps.wsman))
+        return self.wsman.inventory(self.name, self.url, caps)
+
+    # --- LC readiness --------------------------------------------------------------------------
+
+    def lc_status(self) -> LcReadiness:
+        if self.transport_for(Operation.LC_STATUS) is Transport.WSMAN:
+            st = self.wsman.lc_status()
+            return LcReadiness(st.ready, st.describe(), Transport.WSMAN, st.message_id)
+        return self._redfish_lc_status()
+
+    def _redfish_lc_status(self) -> LcReadiness:
+        caps = self.capabilities()
+        service = caps.oem_service("DellLCService")
+        assert service is not None
+        target = f"{service.rstrip('/')}/Actions/DellLCService.GetRemoteServicesAPIStatus"
+        resp = self.redfish.transport.post(target, {}, step="LC status")
+        body = resp.json()
+        lc, status = body.get("LCStatus"), body.get("Status")
+        ready = lc == "Ready" and status in ("Ready", None)
+        detail = " ".join(f"{k}={body.get(k)}" for k in ("Status", "LCStatus", "RTStatus",
+                                                          "ServerStatus") if k in body)
+        return LcReadiness(ready, detail, Transport.REDFISH)
+
+    def wait_lc_ready(self, *, step: str = "wait for LC ready") -> LcReadiness:
+        if self.transport_for(Operation.LC_STATUS) is Transport.WSMAN:
+            st = wait_lc_ready(self.wsman, self.timing, self.lc_waits, step=step)
+            return LcReadiness(st.ready, st.describe(), Transport.WSMAN, st.message_id)
+        deadline = self.timing.deadline(self.lc_waits.lc_ready_timeout)
+        last: LcReadiness | None = None
+        while True:
+            try:
+                last = self._redfish_lc_status()
+                if last.ready:
+                    return last
+            except (AuthenticationError, TLSVerificationError):
+                raise
+            except FwupdateError as exc:
+                log.info("%s: %s: %s (still waiting)", self.name, step, exc)
+            left = self.timing.remaining(deadline)
+            if left <= 0:
+                raise WaitTimeoutError(
+                    f"Lifecycle Controller not ready after {self.lc_waits.lc_ready_timeout:g} s"
+                    + (f"; last answer {last.detail}" if last else ""),
+                    host=self.host,
+                    step=step,
+                )
+            self.timing.pause(min(self.lc_waits.lc_poll_interval, left))
+
+    def _lc_checks(self) -> bool:
+        """LC readiness is checked around every update where the iDRAC can tell (12G/13G
+        over WS-Man, iDRAC9 over Redfish)."""
+        try:
+            self.transport_for(Operation.LC_STATUS)
+        except UnsupportedOperationError:
+            return False
+        return True
+
+    # --- jobs -----------------------------------------------------------------------------------
+
+    def list_jobs(self) -> tuple[JobStatus, ...]:
+        if self.transport_for(Operation.JOBS) is Transport.WSMAN:
+            return tuple(job_status(j) for j in self.wsman.jobs())
+        return self.redfish.list_jobs()
+
+    def unfinished_jobs(self) -> tuple[JobStatus, ...]:
+        return tuple(j for j in self.list_jobs() if not j.terminal)
+
+    def clear_job_queue(self) -> int:
+        """Empty the job queue (JID_CLEARALL where possible), then wait for LC to be ready."""
+        if self.transport_for(Operation.JOBS) is Transport.WSMAN:
+            return clear_queue(self.wsman, self.timing, self.lc_waits)
+        n = self.redfish.clear_job_queue()
+        if n and self._lc_checks():
+            self.timing.pause(self.lc_waits.queue_clear_settle)
+            self.wait_lc_ready(step="clear job queue")
+        return n
+
+    def install_image(
+        self,
+        image: Path | str,
+        *,
+        fileserver: FileServer | None = None,
+        component_id: str = IDRAC_COMPONENT_ID,
+    ) -> JobHandle:
+        """Start installing `image` (a local file, or a URL the iDRAC can fetch).
+
+        Redfish (push) when the iDRAC offers it and `image` is a file; otherwise WS-Man
+        InstallFromURI with the file served by `fileserver`, targeting the installed
+        SoftwareIdentity of `component_id` (the iDRAC by default)."""
+        transport = self.transport_for(Operation.INSTALL)
+        if transport is Transport.REDFISH and isinstance(image, Path):
+            uri = self.redfish.push_image(image)
+            ref = self.redfish.install(uri)
+            return JobHandle(ref.jid, Transport.REDFISH, ref.task_uri)
+        if transport is Transport.REDFISH:
+            if self.forced == "redfish":
+                raise UnsupportedOperationError(
+                    "a Redfish install of a remote URL (SimpleUpdate pull) is not supported "
+                    "here; give a local file",
+                    host=self.host,
+                    step="install",
+                )
+            if not self.capabilities().wsman:
+                raise UnsupportedOperationError(
+                    "installing from a URL needs WS-Man here", host=self.host, step="install"
+                )
+        if isinstance(image, Path):
+            if fileserver is None:
+                raise BadInputError(
+                    "a WS-Man install needs the file server to serve the image from "
+                    "(--serve-address)"
+                )
+            url = fileserver.register(image)
+        else:
+            url = image
+        target = self._wsman_target(component_id)
+        self.progress(f"InstallFromURI {url.rsplit('/', 1)[-1]} -> {target}")
+        jid = self.wsman.install_from_uri(url, target)
+        return JobHandle(jid, Transport.WSMAN)
+
+    def _wsman_target(self, component_id: str) -> str:
+        if component_id == IDRAC_COMPONENT_ID:
+            return self.wsman.idrac_target()
+        for inst in self.wsman.software_identities():
+            iid = inst.get("InstanceID") or ""
+            if inst.get("ComponentID") == component_id and iid.upper().startswith(
+                "DCIM:INSTALLED"
+            ):
+                return iid
+        raise DeviceError(
+            f"no installed component with ComponentID {component_id}",
+            host=self.host,
+            step="find install target",
+        )
+
+    def wait_job(
+        self,
+        job: JobHandle,
+        *,
+        stop_on: Iterable[str] = (),
+        timeout: float | None = None,
+        idrac_update: bool = False,
+        on_progress: Callable[[JobStatus], None] | None = None,
+        step: str = "follow job",
+    ) -> JobStatus | None:
+        """Follow a job to a terminal state (or one of `stop_on`, WS-Man/Dell spelling).
+
+        JobFailedError carries the job's message id (RED007...).  With `idrac_update`, the
+        iDRAC may lose the job in its own reset: None is returned and the caller verifies the
+        version instead."""
+        if job.transport is Transport.REDFISH:
+            return self.redfish.follow_job(
+                JobRef(job.jid, job.task_uri),
+                timeout=timeout,
+                stop_on=tuple(stop_on),
+                on_progress=on_progress,
+            )
+        return wait_job(
+            self.wsman,
+            job.jid,
+            self.timing,
+            timeout=timeout,
+            stop_on=frozenset(stop_on),
+            on_progress=on_progress,
+            vanished_ok=idrac_update,
+            step=step,
+        )
+
+    # --- host power ----------------------------------------------------------------------------
+
+    def reboot_host(self) -> None:
+        """Reboot the host now (staged jobs run in LC).  Redfish ComputerSystem.Reset where the
+        iDRAC has it; WS-Man CreateRebootJob (graceful, then forced) + SetupJobQueue TIME_NOW."""
+        if self.transport_for(Operation.HOST_REBOOT) is Transport.REDFISH:
+            self.redfish.restart_host()
+            return
+        rid = self.wsman.create_reboot_job(3)
+        self.wsman.setup_job_queue((rid,))
+        wait_job(self.wsman, rid, self.timing, step="host reboot")
+
+    # --- iDRAC self-update ----------------------------------------------------------------------
+
+    def wait_idrac_back_and_verify(
+        self,
+        *,
+        previous_version: str,
+        expected_version: str | None,
+        transport: Transport,
+    ) -> str:
+        """Wait out the iDRAC's reset: N consecutive answers with the new firmware (or any other
+        than `previous_version` when the image's version is unknown); capabilities are
+        detected again afterwards.  Returns the running version."""
+        if transport is Transport.REDFISH:
+            version = self.redfish.wait_for_idrac_restart(
+                previous_version=previous_version, expected_version=expected_version
+            )
+        else:
+            version = wait_version(
+                self._wsman_version,
+                self.timing,
+                host=self.host,
+                expected=expected_version,
+                previous=previous_version,
+            )
+        self.capabilities(refresh=True)
+        return version
+
+    def update_idrac(
+        self,
+        image: Path,
+        *,
+        fileserver: FileServer | None,
+        expected_version: str | None = None,
+        clear_queue: bool = False,
+    ) -> IdracUpdateResult:
+        """The iDRAC self-update step (one stepping stone).  See the module docstring."""
+        started = time.monotonic()
+        caps = self.capabilities()
+        before = self.firmware_version()
+        if expected_version is not None and before == expected_version:
+            self.progress(f"iDRAC already runs {before}; nothing to do")
+            return IdracUpdateResult(
+                self.name, self.host, self.transport_for(Operation.INSTALL), before, before,
+                None, None, None, time.monotonic() - started, caps,
+            )
+        lc_before: str | None = None
+        if self._lc_checks():
+            self.progress("waiting for the Lifecycle Controller to be ready")
+            lc_before = self.wait_lc_ready(step="LC ready before update").detail
+        pending = self.unfinished_jobs()
+        if pending:
+            if not clear_queue:
+                ids = ", ".join(f"{j.jid} ({j.state})" for j in pending[:5])
+                raise DeviceError(
+                    f"{len(pending)} unfinished job(s) in the queue: {ids}; clear them first "
+                    "(fwupdate idrac clear-jobs, or --clear-queue)",
+                    host=self.host,
+                    step="check job queue",
+                )
+            self.progress(f"clearing {len(pending)} unfinished job(s) (JID_CLEARALL)")
+            self.clear_job_queue()
+        job = self.install_image(image, fileserver=fileserver)
+        self.progress(f"job {job.jid} created over {job.transport}")
+        final = self.wait_job(
+            job,
+            idrac_update=True,
+            on_progress=lambda s: self.progress(f"job {s.describe()}"),
+            step=f"iDRAC update {before} -> {expected_version or '?'}",
+        )
+        self.progress(
+            "waiting for the iDRAC to restart"
+            if final is not None
+            else "the iDRAC lost the job in its restart; verifying by version"
+        )
+        version = self.wait_idrac_back_and_verify(
+            previous_version=before, expected_version=expected_version, transport=job.transport
+        )
+        self.progress(f"iDRAC back, running {version}")
+        lc_after: str | None = None
+        if self._lc_checks():
+            lc_after = self.wait_lc_ready(step="LC ready after update").detail
+            self.progress(f"Lifecycle Controller ready ({lc_after})")
+        return IdracUpdateResult(
+            node=self.name,
+            host=self.host,
+            transport=job.transport,
+            from_version=before,
+            to_version=version,
+            job_id=job.jid,
+            lc_before=lc_before,
+            lc_after=lc_after,
+            seconds=time.monotonic() - started,
+            capabilities=self.capabilities(),
+        )

@@ -1,0 +1,231 @@
+"""Bounded waits over WS-Man: LC readiness, jobs, the iDRAC going away and coming back.
+
+Every wait has a deadline and a poll interval in *device seconds* (`Timing.scale` turns them into
+wall-clock seconds, so tests run at the simulator's time-scale).  While an iDRAC updates itself it
+drops connections, answers with non-WS-Man pages or refuses requests for minutes: those are waited
+out (logged), never mistaken for an answer.  Wrong credentials and TLS failures are not waited
+out: they will not fix themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fwupdate.errors import (
+    AuthenticationError,
+    DeviceError,
+    FwupdateError,
+    JobFailedError,
+    TLSVerificationError,
+    WaitTimeoutError,
+)
+from fwupdate.idrac.job_models import JobStatus
+from fwupdate.idrac.timing import Timing
+from fwupdate.idrac.wsman_dcim import LcStatus, WsmanIdrac, WsmanJob
+
+log = logging.getLogger(__name__)
+
+_FATAL = (AuthenticationError, TLSVerificationError)
+
+
+@dataclass(frozen=True)
+class LcWaits:
+    """Waits Timing does not hold (device seconds)."""
+
+    lc_ready_timeout: float = 1800.0  # [ASM] 30 min; dracclient 16 min was short on 12G/13G
+    lc_poll_interval: float = 10.0  # dracclient polls every 10 s
+    queue_clear_settle: float = 30.0  # after JID_CLEARALL the data manager restarts ([ASM] 30 s)
+    queue_clear_timeout: float = 300.0  # the queue must read empty within this
+
+
+def job_status(job: WsmanJob) -> JobStatus:
+    """A DCIM_LifecycleJob as the client layer's JobStatus (Dell JobState spelling)."""
+    state = "".join(w[:1].upper() + w[1:] for w in job.status.split())
+    percent: int | None = None
+    if job.percent and job.percent.strip().isdigit():
+        percent = int(job.percent.strip())
+    return JobStatus(
+        jid=job.job_id,
+        state=state,
+        job_state=state,
+        percent=percent,
+        message=job.message,
+        message_ids=(job.message_id,) if job.message_id else (),
+        name=job.name,
+        source="wsman",
+    )
+
+
+def wait_lc_ready(
+    idrac: WsmanIdrac, timing: Timing, waits: LcWaits, *, step: str = "wait for LC ready"
+) -> LcStatus:
+    """Poll GetRemoteServicesAPIStatus until Status 0 and LCStatus 0 (idrac-wsman.md §2.10)."""
+    deadline = timing.deadline(waits.lc_ready_timeout)
+    last: LcStatus | None = None
+    last_error: FwupdateError | None = None
+    while True:
+        try:
+            status = idrac.lc_status()
+        except _FATAL:
+            raise
+        except FwupdateError as exc:
+            last_error = exc
+            log.info("%s: %s: %s (still waiting)", idrac.host, step, exc)
+        else:
+            last_error = None
+            if status.ready:
+                return status
+            if status != last:
+                log.info("%s: LC not ready: %s", idrac.host, status.describe())
+            last = status
+        left = timing.remaining(deadline)
+        if left <= 0:
+            said = f"; last answer {last.describe()}" if last else ""
+            why = f"; last error: {last_error}" if last_error else ""
+            raise WaitTimeoutError(
+                f"Lifecycle Controller not ready after {waits.lc_ready_timeout:g} s{said}{why}",
+                host=idrac.host,
+                step=step,
+                message_id=last.message_id if last else None,
+            )
+        timing.pause(min(waits.lc_poll_interval, left))
+
+
+def wait_job(
+    idrac: WsmanIdrac,
+    job_id: str,
+    timing: Timing,
+    *,
+    timeout: float | None = None,
+    stop_on: frozenset[str] = frozenset(),
+    on_progress: Callable[[JobStatus], None] | None = None,
+    vanished_ok: bool = False,
+    step: str = "follow job",
+) -> JobStatus | None:
+    """Poll a DCIM_LifecycleJob until terminal (or a state in `stop_on`, e.g. "Downloaded";
+    WS-Man ("Ready for Execution") and Dell ("ReadyForExecution") spellings both match).
+
+    Raises JobFailedError (message id from the job) for a failed job.  With `vanished_ok`, a
+    job that cannot be found any more after the iDRAC went away returns None (an iDRAC reset may
+    lose its job store; the caller then verifies by version).
+    """
+    deadline = timing.deadline(timeout if timeout is not None else timing.job_timeout)
+    last: JobStatus | None = None
+    last_error: FwupdateError | None = None
+    outage = False
+    while True:
+        try:
+            job = idrac.job(job_id)
+        except _FATAL:
+            raise
+        except DeviceError as exc:
+            if "does not exist" in exc.message:
+                if vanished_ok and outage:
+                    log.info("%s: job %s is gone after the iDRAC restarted", idrac.host, job_id)
+                    return None
+                raise DeviceError(
+                    f"job {job_id} does not exist", host=idrac.host, step=step
+                ) from None
+            outage = True
+            last_error = exc
+            log.info("%s: %s: %s (still waiting)", idrac.host, step, exc)
+        else:
+            last_error = None
+            status = job_status(job)
+            if status != last:
+                log.info("%s: job %s", idrac.host, status.describe())
+                if on_progress is not None:
+                    on_progress(status)
+            last = status
+            if job.failed:
+                raise JobFailedError(
+                    f"job {job.job_id} {job.status}: {job.message or 'no message'}",
+                    host=idrac.host,
+                    step=step,
+                    message_id=job.message_id,
+                )
+            if job.succeeded or job.status in stop_on or status.state in stop_on:
+                return status
+        left = timing.remaining(deadline)
+        if left <= 0:
+            where = f"; last state {last.describe()}" if last else ""
+            why = f"; last error: {last_error}" if last_error else ""
+            raise WaitTimeoutError(
+                f"job {job_id} did not finish in time{where}{why}", host=idrac.host, step=step
+            )
+        timing.pause(min(timing.poll_interval, left))
+
+
+def wait_version(
+    read_version: Callable[[], str],
+    timing: Timing,
+    *,
+    host: str,
+    expected: str | None,
+    previous: str,
+    step: str = "wait for the iDRAC",
+) -> str:
+    """Wait until the iDRAC answers `timing.required_successes` times in a row with the new
+    firmware version (`expected`, or anything but `previous` when the image's version is not
+    known).  Outages on the way (the iDRAC resets itself) are expected and waited out."""
+    deadline = timing.deadline(timing.idrac_up_timeout)
+    good = 0
+    seen: str | None = None
+    last_error: FwupdateError | None = None
+    while True:
+        try:
+            version = read_version()
+        except _FATAL:
+            raise
+        except FwupdateError as exc:
+            good = 0
+            last_error = exc
+            log.info("%s: %s: %s (still waiting)", host, step, exc)
+        else:
+            last_error = None
+            seen = version
+            done = version == expected if expected else version != previous
+            good = good + 1 if done else 0
+            if good >= timing.required_successes:
+                return version
+        left = timing.remaining(deadline)
+        if left <= 0:
+            want = expected or f"anything but {previous}"
+            now = f"; it reports {seen}" if seen else ""
+            why = f"; last error: {last_error}" if last_error else ""
+            raise WaitTimeoutError(
+                f"the iDRAC did not come back with firmware {want} within "
+                f"{timing.idrac_up_timeout:g} s{now}{why}",
+                host=host,
+                step=step,
+            )
+        timing.pause(min(timing.idrac_probe_interval, left))
+
+
+def clear_queue(
+    idrac: WsmanIdrac, timing: Timing, waits: LcWaits, *, step: str = "clear job queue"
+) -> int:
+    """DeleteJobQueue(JID_CLEARALL), let LC settle, wait until ready and the queue reads empty.
+    Returns how many jobs were in the queue (0: nothing sent)."""
+    jobs = idrac.jobs()
+    if not jobs:
+        return 0
+    idrac.delete_job_queue()
+    timing.pause(waits.queue_clear_settle)
+    wait_lc_ready(idrac, timing, waits, step=step)
+    deadline = timing.deadline(waits.queue_clear_timeout)
+    while True:
+        left_jobs = idrac.jobs()
+        if not left_jobs:
+            return len(jobs)
+        left = timing.remaining(deadline)
+        if left <= 0:
+            raise DeviceError(
+                f"{len(left_jobs)} job(s) still queued after JID_CLEARALL "
+                f"({', '.join(j.job_id for j in left_jobs[:5])})",
+                host=idrac.host,
+                step=step,
+            )
+        timing.pause(min(waits.lc_poll_interval, left))
