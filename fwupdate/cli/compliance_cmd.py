@@ -1,0 +1,205 @@
+"""`fwupdate compliance`: what each node runs against what the bundle wants, without touching
+anything.
+
+    fwupdate compliance FLEET.toml --catalog SOURCE [--bundle FILE] [--inventory FILE]
+                        [--lm-image FILE] [--only SEL] [--skip SEL] [--format table|json|csv]
+
+Exit codes: 0 every node evaluated (compliant or not); 3 some nodes could not be read (status
+`unknown`); 1 none could; 2 bad input (unknown model, catalog without the system, bad bundle).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from fwupdate.cli import plan_inputs
+from fwupdate.cli.output import OutputFormat, emit
+from fwupdate.errors import ExitCode
+from fwupdate.fleet.loader import MAX_CONCURRENCY, load_fleet
+from fwupdate.plan.compliance import ComplianceRow, FleetCompliance, fleet_compliance
+from fwupdate.plan.models import Status
+
+COMPONENT_COLUMNS = (
+    "node",
+    "component",
+    "kind",
+    "current",
+    "target",
+    "action",
+    "criticality",
+    "reboot",
+    "package",
+    "match",
+    "note",
+)
+CSV_COLUMNS = ("node", "pair", "node_status", *COMPONENT_COLUMNS[1:])
+NODE_COLUMNS = (
+    "node",
+    "pair",
+    "status",
+    "model",
+    "idrac",
+    "upgrades",
+    "urgent",
+    "reboot",
+    "errors",
+)
+
+
+def _row(r: ComplianceRow) -> dict[str, Any]:
+    return {
+        "node": r.node,
+        "component": r.name,
+        "kind": r.kind.value,
+        "component_id": r.component_id,
+        "instances": list(r.instances),
+        "current": r.current,
+        "target": r.target,
+        "action": r.action.value,
+        "planned": r.planned,
+        "criticality": r.criticality,
+        "reboot": r.reboot,
+        "package": r.package.file_name if r.package else None,
+        "package_path": r.package.path if r.package else None,
+        "match": r.match_rule,
+        "note": r.note,
+        "error": r.error,
+    }
+
+
+def document(fc: FleetCompliance, catalog_sha256: str | None) -> dict[str, Any]:
+    return {
+        "catalog": {"source": fc.catalog_source, "sha256": catalog_sha256},
+        "policy": fc.policy_name,
+        "status": fc.status.value,
+        "counts": fc.counts(),
+        "nodes": [
+            {
+                "node": n.node,
+                "pair": None if n.standalone else n.group,
+                "status": n.status.value,
+                "model": n.model,
+                "system_id": n.system_id,
+                "generation": n.generation,
+                "idrac_version": n.idrac_version,
+                "loadmaster": None
+                if n.loadmaster is None
+                else {
+                    "version": n.loadmaster.version,
+                    "ha_role": n.loadmaster.ha_role.value,
+                },
+                "reboot_needed": any(r.planned and r.reboot == "host-reboot" for r in n.rows),
+                "errors": list(n.errors),
+                "components": [_row(r) for r in n.rows],
+            }
+            for n in fc.nodes
+        ],
+    }
+
+
+def compliance(
+    fleet_file: Annotated[Path, typer.Argument(help="Fleet file (TOML, docs/fleet.md).")],
+    catalog: Annotated[
+        str, typer.Option("--catalog", help="Catalog.xml, repository folder, SUU ISO or URL.")
+    ],
+    bundle: Annotated[
+        Path | None, typer.Option("--bundle", help="Policy bundle (TOML); default: latest.")
+    ] = None,
+    inventory: Annotated[
+        Path | None,
+        typer.Option("--inventory", help="Saved inventory JSON instead of reading devices."),
+    ] = None,
+    lm_image: Annotated[
+        Path | None, typer.Option("--lm-image", help="LoadMaster patch image to compare with.")
+    ] = None,
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="Only these components/nodes.")
+    ] = None,
+    skip: Annotated[list[str] | None, typer.Option("--skip", help="Skip components/nodes.")] = None,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="table, json or csv.")
+    ] = OutputFormat.table,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            "--concurrency", "-c", min=1, max=MAX_CONCURRENCY, help="Devices read at once."
+        ),
+    ] = None,
+    insecure: Annotated[
+        bool, typer.Option("--insecure", help="Do not verify iDRAC certificates (live reads).")
+    ] = False,
+) -> None:
+    """Per node and component: current, target, action, criticality, reboot, package."""
+    fleet = load_fleet(fleet_file)
+    sel = plan_inputs.selection(only, skip)
+    plan_inputs.check_node_selectors(sel, fleet)
+    bundle_in = plan_inputs.read_bundle(bundle)
+    image = plan_inputs.read_lm_image(lm_image, bundle_in)
+    if inventory is not None:
+        inv = plan_inputs.read_saved_inventory(inventory)
+    else:
+        inv = plan_inputs.read_live(
+            fleet, concurrency=concurrency or fleet.concurrency, insecure=insecure
+        )
+    cat = plan_inputs.read_catalog(catalog, inv.inventories)
+    fc = fleet_compliance(
+        fleet=fleet,
+        inventories=inv.inventories,
+        catalog=cat,
+        policy=bundle_in.policy,
+        selection=sel,
+        loadmasters=inv.loadmasters,
+        lm_image=image,
+    )
+    doc = document(fc, cat.sha256)
+    pairs = {n.node: (None if n.standalone else n.group) for n in fc.nodes}
+    status = {n.node: n.status.value for n in fc.nodes}
+    if fmt is OutputFormat.json:
+        emit(fmt, document=doc, rows=[], columns=())
+    elif fmt is OutputFormat.csv:
+        rows = [
+            {**_row(r), "pair": pairs[r.node], "node_status": status[r.node]}
+            for n in fc.nodes
+            for r in n.rows
+        ]
+        emit(fmt, document=doc, rows=rows, columns=CSV_COLUMNS)
+    else:
+        rows = [_row(r) for n in fc.nodes for r in n.rows]
+        emit(fmt, document=doc, rows=rows, columns=COMPONENT_COLUMNS, title="Compliance")
+        node_rows = [
+            {
+                "node": n.node,
+                "pair": pairs[n.node],
+                "status": n.status.value,
+                "model": n.model,
+                "idrac": n.idrac_version,
+                "upgrades": sum(1 for r in n.rows if r.planned),
+                "urgent": sum(1 for r in n.rows if r.planned and r.criticality == "Urgent"),
+                "reboot": "yes"
+                if any(r.planned and r.reboot == "host-reboot" for r in n.rows)
+                else "no",
+                "errors": "; ".join(n.errors),
+            }
+            for n in fc.nodes
+        ]
+        emit(fmt, document=doc, rows=node_rows, columns=NODE_COLUMNS, title="Nodes")
+        print(f"fleet: {fc.status.value} ({_counts(fc)})")
+    unknown = [n for n in fc.nodes if n.status is Status.UNKNOWN]
+    for n in unknown:
+        print(f"fwupdate: {n.node}: {'; '.join(n.errors)}", file=sys.stderr)
+    if unknown and len(unknown) == len(fc.nodes):
+        raise typer.Exit(int(ExitCode.FAILURE))
+    if unknown:
+        raise typer.Exit(int(ExitCode.PARTIAL))
+
+
+def _counts(fc: FleetCompliance) -> str:
+    return ", ".join(f"{v} {k}" for k, v in fc.counts().items() if v)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("compliance")(compliance)

@@ -1,0 +1,244 @@
+"""Everything `plan` and `compliance` read before the pure planner runs.
+
+The planner (fwupdate.plan) does no I/O; this module does it all: the fleet file, the bundle,
+the catalog, a saved inventory or a live one (iDRACs and LoadMasters), the LoadMaster image's
+first bytes, and the repository listing used to find missing DUPs.
+
+Saved inventories (`--inventory FILE`) are the `fwupdate inventory --out` document; each node
+may carry an optional `"loadmaster": {"address", "version", "ha_role"}` object (docs/planning.md).
+With `--inventory` no device is contacted: LoadMaster versions and HA roles come only from that
+key.  Without it, iDRACs and LoadMasters are read live.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fwupdate.catalog.models import Catalog
+from fwupdate.errors import BadInputError, ConfigError, FwupdateError
+from fwupdate.fleet.models import Fleet, Node
+from fwupdate.idrac.models import NodeInventory
+from fwupdate.loadmaster.models import HaRole, LoadMasterStatus
+from fwupdate.plan.compliance import Selection
+from fwupdate.plan.drift import inventory_digest
+from fwupdate.plan.lm_image import HEAD_BYTES, LmImage, inspect_lm_image
+from fwupdate.plan.match import node_system_id
+from fwupdate.plan.policy import Policy, default_policy, policy_from_mapping
+from fwupdate.plan.selectors import parse_selectors
+
+MAX_BUNDLE_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class BundleInput:
+    policy: Policy
+    source: str | None
+    sha256: str | None
+    folder: Path | None
+
+
+@dataclass(frozen=True)
+class InventoryInput:
+    inventories: dict[str, NodeInventory]
+    loadmasters: dict[str, LoadMasterStatus]
+    source: str  # "live" or the file path
+    sha256: str
+
+
+def read_bundle(path: Path | None) -> BundleInput:
+    if path is None:
+        return BundleInput(default_policy(), None, None, None)
+    label = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{label}: bundle file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{label}: is a folder, not a bundle file") from None
+    except OSError as exc:
+        raise ConfigError(f"{label}: cannot read: {exc.strerror}") from None
+    if len(raw) > MAX_BUNDLE_BYTES:
+        raise ConfigError(f"{label}: too large for a bundle file")
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{label}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{label}: invalid TOML: {exc}") from None
+    policy = policy_from_mapping(data, source=label)
+    return BundleInput(policy, label, hashlib.sha256(raw).hexdigest(), path.parent)
+
+
+def read_lm_image(path: Path | None, bundle: BundleInput) -> LmImage | None:
+    """--lm-image, else the bundle's [loadmaster] image (relative to the bundle file)."""
+    lm = bundle.policy.loadmaster
+    if path is None and lm.image is not None and bundle.folder is not None:
+        path = bundle.folder / lm.image
+    if path is None:
+        return None
+    label = str(path)
+    try:
+        size = path.stat().st_size
+        digest = hashlib.sha256()
+        with path.open("rb") as f:
+            head = f.read(HEAD_BYTES)
+            digest.update(head)
+            for chunk in iter(lambda: f.read(1024 * 1024), b""):
+                digest.update(chunk)
+    except FileNotFoundError:
+        raise BadInputError(f"{label}: LoadMaster image not found") from None
+    except IsADirectoryError:
+        raise BadInputError(f"{label}: is a folder, not a LoadMaster image") from None
+    except OSError as exc:
+        raise BadInputError(f"{label}: cannot read: {exc.strerror}") from None
+    return inspect_lm_image(
+        path.name, head, expected_platform=lm.platform, size=size, sha256=digest.hexdigest()
+    )
+
+
+def _lm_from_json(raw: Any, where: str) -> LoadMasterStatus:
+    if not isinstance(raw, dict):
+        raise BadInputError(f"{where}: expected an object with address, version, ha_role")
+    version = raw.get("version")
+    role = raw.get("ha_role", "unknown")
+    address = raw.get("address") or ""
+    if version is not None and not isinstance(version, str):
+        raise BadInputError(f"{where}.version: expected a string")
+    if not isinstance(address, str):
+        raise BadInputError(f"{where}.address: expected a string")
+    try:
+        ha_role = HaRole(str(role).strip().lower())
+    except ValueError:
+        allowed = ", ".join(r.value for r in HaRole)
+        raise BadInputError(f"{where}.ha_role: {role!r}; allowed: {allowed}") from None
+    return LoadMasterStatus(address=address, reachable=True, version=version, ha_role=ha_role)
+
+
+def read_saved_inventory(path: Path) -> InventoryInput:
+    """The saved inventory, plus the optional per-node `loadmaster` objects."""
+    from fwupdate.idrac.inventory_io import load_inventory
+
+    nodes = load_inventory(path)
+    lms: dict[str, LoadMasterStatus] = {}
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # load_inventory has already reported unreadable files
+        doc = {"nodes": []}
+    for k, raw in enumerate(doc.get("nodes", [])):
+        if isinstance(raw, dict) and raw.get("loadmaster") is not None:
+            lms[str(raw.get("name"))] = _lm_from_json(
+                raw["loadmaster"], f"{path}: nodes[{k}].loadmaster"
+            )
+    inventories = {n.name: n for n in nodes}
+    return InventoryInput(inventories, lms, str(path), inventory_digest(inventories))
+
+
+def read_live(fleet: Fleet, *, concurrency: int, insecure: bool = False) -> InventoryInput:
+    """Read every iDRAC and LoadMaster of the fleet (bounded concurrency, read-only)."""
+    from fwupdate.idrac.fleet_inventory import inventory_nodes, run_bounded
+
+    nodes = list(fleet.nodes())
+    results = inventory_nodes(nodes, concurrency=concurrency, insecure=insecure)
+    inventories = {r.name: r for r in results}
+    with_lm = [n for n in nodes if n.loadmaster is not None]
+    statuses = run_bounded(with_lm, _lm_status, concurrency=concurrency)
+    lms = {n.name: s for n, s in zip(with_lm, statuses, strict=True) if s is not None}
+    return InventoryInput(inventories, lms, "live", inventory_digest(inventories))
+
+
+def _lm_status(node: Node) -> LoadMasterStatus | None:
+    from fwupdate.loadmaster.client import LoadMasterClient
+
+    assert node.loadmaster is not None
+    try:
+        with LoadMasterClient.from_endpoint(node.loadmaster, name=node.name) as client:
+            status = client.status()
+    except FwupdateError:
+        return None
+    return status if status.reachable and status.error is None else None
+
+
+def system_ids(inventories: Mapping[str, NodeInventory]) -> set[str]:
+    out: set[str] = set()
+    for inv in inventories.values():
+        if inv.ok:
+            with contextlib.suppress(FwupdateError):
+                out.add(node_system_id(inv))
+    return out
+
+
+def read_catalog(source: str, inventories: Mapping[str, NodeInventory]) -> Catalog:
+    """Load the catalog, filtered to the fleet's system when the fleet has only one."""
+    from fwupdate.catalog.loader import load_catalog
+
+    ids = system_ids(inventories)
+    return load_catalog(source, system_id=next(iter(ids)) if len(ids) == 1 else None)
+
+
+def repository_files(source: str, repository: Path | None) -> frozenset[str] | None:
+    """Names of the files next to a local catalog (or in --repository); None for URLs and
+    ISOs, whose packages the executor fetches and checks itself."""
+    if repository is None:
+        if "://" in source:
+            return None
+        p = Path(source)
+        if p.is_dir():
+            repository = p
+        elif p.is_file() and p.suffix.lower() in (".xml", ".gz"):
+            repository = p.parent
+        else:
+            return None
+    try:
+        return frozenset(e.name for e in os.scandir(repository) if e.is_file())
+    except OSError as exc:
+        raise BadInputError(f"{repository}: cannot list the repository: {exc.strerror}") from None
+
+
+def selection(only: Sequence[str] | None, skip: Sequence[str] | None) -> Selection:
+    return Selection(
+        only=parse_selectors(list(only or []), where="--only"),
+        skip=parse_selectors(list(skip or []), where="--skip"),
+    )
+
+
+def check_node_selectors(sel: Selection, fleet: Fleet) -> None:
+    names = {n.name for n in fleet.nodes()}
+    pairs = {p.name for p in fleet.pairs}
+    for s in (*sel.only, *sel.skip):
+        if s.field == "node" and s.value not in names:
+            raise BadInputError(f"{s.text}: no node of that name in the fleet")
+        if s.field == "pair" and s.value not in pairs:
+            raise BadInputError(f"{s.text}: no pair of that name in the fleet")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write through a temporary file in the same folder, then os.replace: never half a file."""
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise BadInputError(f"{path}: cannot write: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise BadInputError(f"{path}: cannot write: {exc.strerror}") from None
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,512 @@
+"""Compliance: per node and component, what is installed, what the policy wants, and why.
+
+This is the first half of planning (the planner orders what compliance marks `planned`) and the
+document behind `fwupdate compliance`.  Rollup in the style of OME's compliance report: a node is
+`critical` when an Urgent upgrade is due, `warning` when any other update is due, `ok` otherwise,
+`unknown` when its inventory could not be read; the fleet takes its worst node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fwupdate.catalog.models import Catalog, PackageType, SoftwareComponent
+from fwupdate.catalog.versions import compare_versions, version_key
+from fwupdate.errors import ConfigError, FwupdateError
+from fwupdate.fleet.models import Fleet
+from fwupdate.idrac.models import NodeInventory
+from fwupdate.loadmaster.models import LoadMasterStatus
+from fwupdate.plan.kinds import classify_catalog, needs_host_reboot
+from fwupdate.plan.lm_image import LmImage, compare_lm_versions
+from fwupdate.plan.match import (
+    CatalogIndex,
+    Match,
+    index_for_system,
+    match_node,
+    node_system_id,
+    system_label,
+)
+from fwupdate.plan.models import Action, ComponentKind, PackageRef, Status
+from fwupdate.plan.policy import Pin, Policy, TargetMode
+from fwupdate.plan.selectors import Selector
+
+LOADMASTER_KEY = "loadmaster"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """`--only` / `--skip` from the command line (components and nodes)."""
+
+    only: tuple[Selector, ...] = ()
+    skip: tuple[Selector, ...] = ()
+
+    def node_selected(self, node: str, group: str) -> bool:
+        only_nodes = [s for s in self.only if s.is_node_selector]
+        if only_nodes and not any(s.matches_node(node, group) for s in only_nodes):
+            return False
+        return not any(s.is_node_selector and s.matches_node(node, group) for s in self.skip)
+
+
+@dataclass(frozen=True)
+class ComplianceRow:
+    node: str
+    key: str
+    name: str
+    kind: ComponentKind
+    component_id: str | None
+    instances: tuple[str, ...]
+    current: str
+    target: str | None
+    action: Action
+    criticality: str
+    reboot: str  # none | idrac-reset | host-reboot
+    package: PackageRef | None
+    match_rule: str | None
+    planned: bool  # the planner will act on it
+    note: str = ""
+    error: str | None = None  # an input problem that stops planning this node
+    pinned: bool = False
+
+
+@dataclass(frozen=True)
+class NodeCompliance:
+    node: str
+    group: str
+    standalone: bool
+    model: str | None
+    system_id: str | None
+    generation: str | None
+    idrac_version: str | None
+    loadmaster: LoadMasterStatus | None
+    status: Status
+    rows: tuple[ComplianceRow, ...]
+    errors: tuple[str, ...] = ()
+
+    def planned(self) -> tuple[ComplianceRow, ...]:
+        return tuple(r for r in self.rows if r.planned)
+
+
+@dataclass(frozen=True)
+class FleetCompliance:
+    catalog_source: str
+    policy_name: str
+    status: Status
+    nodes: tuple[NodeCompliance, ...]
+
+    def counts(self) -> dict[str, int]:
+        out = {s.value: 0 for s in Status}
+        for n in self.nodes:
+            out[n.status.value] += 1
+        return out
+
+
+def package_ref(c: SoftwareComponent) -> PackageRef:
+    return PackageRef(
+        path=c.path,
+        file_name=c.file_name,
+        package_type=c.package_type.value,
+        vendor_version=c.vendor_version,
+        release_id=c.release_id,
+        hash_md5=c.hash_md5,
+        size=c.size,
+        criticality=c.criticality.value,
+    )
+
+
+def usable_for(kind: ComponentKind, c: SoftwareComponent) -> bool:
+    """iDRAC interfaces take Windows DUPs; a Linux .BIN only for the iDRAC itself, whose bare
+    firmimg is extracted from it (the R320 field path, idrac-redfish.md §9)."""
+    if c.package_type.is_windows:
+        return True
+    return kind is ComponentKind.IDRAC and c.package_type is PackageType.LLXP
+
+
+def package_rank(policy: Policy, generation: str | None, c: SoftwareComponent) -> int:
+    pref = policy.preference(generation)
+    return (
+        pref.index(c.package_type)
+        if c.package_type in pref
+        else len(pref) + (1 if c.package_type is PackageType.LLXP else 0)
+    )
+
+
+def best_package(
+    policy: Policy, generation: str | None, options: Sequence[SoftwareComponent]
+) -> SoftwareComponent | None:
+    """Among packages of one version: the preferred package type, then the path (stable)."""
+    if not options:
+        return None
+    return min(options, key=lambda c: (package_rank(policy, generation, c), c.path))
+
+
+def _pin_for(
+    policy: Policy, kind: ComponentKind, cid: str | None, category: str | None, name: str
+) -> Pin | None:
+    for pin in policy.pins:
+        if pin.selector.matches_component(
+            kind=kind, component_id=cid, category=category, name=name
+        ):
+            return pin
+    return None
+
+
+def _selected(
+    policy: Policy,
+    selection: Selection,
+    *,
+    kind: ComponentKind,
+    cid: str | None,
+    category: str | None,
+    name: str,
+) -> str | None:
+    """Why the component is excluded, or None when it is in scope."""
+
+    def hit(sels: tuple[Selector, ...]) -> Selector | None:
+        for s in sels:
+            if not s.is_node_selector and s.matches_component(
+                kind=kind, component_id=cid, category=category, name=name
+            ):
+                return s
+        return None
+
+    if kind is ComponentKind.PSU and not policy.opt_in_psu:
+        return "PSU updates only when opted in ([opt_in] psu = true): they bricked 12G units"
+    if kind is ComponentKind.CPLD and not policy.opt_in_cpld:
+        return "CPLD updates only when opted in ([opt_in] cpld = true)"
+    if policy.include and hit(policy.include) is None:
+        return "not in the bundle's [select] include list"
+    s = hit(policy.exclude)
+    if s is not None:
+        return f"excluded by the bundle ({s.text})"
+    only = tuple(x for x in selection.only if not x.is_node_selector)
+    if only and hit(only) is None:
+        return "not selected by --only"
+    s = hit(selection.skip)
+    if s is not None:
+        return f"skipped by --skip {s.text}"
+    return None
+
+
+def _row_for_match(
+    node: str,
+    m: Match,
+    instances: tuple[str, ...],
+    policy: Policy,
+    selection: Selection,
+    generation: str | None,
+) -> ComplianceRow:
+    fc = m.component
+    cat_comp = m.candidates[0] if m.candidates else None
+    category = cat_comp.category if cat_comp else None
+    cid = fc.component_id if fc.component_id not in (None, "", "0") else None
+
+    def row(**kw: Any) -> ComplianceRow:
+        return ComplianceRow(
+            node=node,
+            key=m.key,
+            name=fc.name,
+            kind=m.kind,
+            component_id=cid,
+            instances=instances,
+            current=fc.version,
+            match_rule=m.rule,
+            **kw,
+        )
+
+    if m.rule is None:
+        return row(
+            target=None,
+            action=Action.NOT_IN_CATALOG,
+            criticality="",
+            reboot="",
+            package=None,
+            planned=False,
+            note=m.note,
+        )
+    usable = [c for c in m.candidates if usable_for(m.kind, c)]
+    pin = _pin_for(policy, m.kind, cid, category, fc.name)
+    excluded = _selected(policy, selection, kind=m.kind, cid=cid, category=category, name=fc.name)
+    if excluded is None and not fc.updateable:
+        excluded = "the iDRAC reports it not updateable"
+    if excluded is None and policy.target is TargetMode.PINNED and pin is None:
+        excluded = "not pinned (bundle target = pinned)"
+    if not usable:
+        types = ", ".join(sorted({c.package_type.value for c in m.candidates}))
+        return row(
+            target=None,
+            action=Action.EXCLUDED if excluded else Action.NOT_IN_CATALOG,
+            criticality="",
+            reboot="",
+            package=None,
+            planned=False,
+            note=excluded
+            or f"catalog has only {types} packages for it; iDRAC interfaces take Windows DUPs",
+        )
+    error: str | None = None
+    if pin is not None:
+        same = [c for c in usable if compare_versions(c.vendor_version, pin.version) == 0]
+        chosen = best_package(policy, generation, same)
+        if chosen is None:
+            available = ", ".join(sorted({c.vendor_version for c in usable}, key=version_key))
+            error = (
+                f"{fc.name}: pinned version {pin.version} ({pin.selector.text}) is not in the "
+                f"catalog (available: {available})"
+            )
+            chosen = None
+    else:
+        top = max(version_key(c.vendor_version) for c in usable)
+        chosen = best_package(
+            policy, generation, [c for c in usable if version_key(c.vendor_version) == top]
+        )
+    if chosen is None:
+        return row(
+            target=pin.version if pin else None,
+            action=Action.EXCLUDED if excluded else Action.NOT_IN_CATALOG,
+            criticality="",
+            reboot="",
+            package=None,
+            planned=False,
+            note=excluded or (error or ""),
+            error=None if excluded else error,
+            pinned=pin is not None,
+        )
+    kind = m.kind if m.kind is not ComponentKind.OTHER else classify_catalog(chosen)
+    reboot_needed, _src = needs_host_reboot(kind, chosen.reboot_required)
+    reboot = (
+        "idrac-reset"
+        if kind is ComponentKind.IDRAC
+        else ("host-reboot" if reboot_needed else "none")
+    )
+    cmp = compare_versions(chosen.vendor_version, fc.version)
+    note = ""
+    if excluded:
+        action, planned, note = Action.EXCLUDED, False, excluded
+    elif cmp > 0:
+        action, planned = Action.UPGRADE, True
+    elif cmp < 0:
+        action, planned = Action.DOWNGRADE, policy.allow_downgrade
+        if not planned:
+            note = (
+                "installed is newer than the pinned target; downgrade not allowed "
+                "(--allow-downgrade)"
+                if pin
+                else "installed is newer than the catalog"
+            )
+    else:
+        action, planned = Action.SAME, policy.force_same_version
+        if planned:
+            note = "re-flash of the same version (force_same_version)"
+    return row(
+        target=chosen.vendor_version,
+        action=action,
+        criticality=chosen.criticality.value,
+        reboot=reboot,
+        package=package_ref(chosen),
+        planned=planned,
+        note=note,
+        pinned=pin is not None,
+    )
+
+
+def loadmaster_target(policy: Policy, image: LmImage | None) -> str | None:
+    if image is not None:
+        return image.version
+    return policy.loadmaster.version
+
+
+def _loadmaster_row(
+    node: str,
+    status: LoadMasterStatus,
+    policy: Policy,
+    selection: Selection,
+    image: LmImage | None,
+) -> ComplianceRow | None:
+    target = loadmaster_target(policy, image)
+    if target is None or status.version is None:
+        return None
+    name = "LoadMaster"
+    excluded = _selected(
+        policy, selection, kind=ComponentKind.LOADMASTER, cid=None, category=None, name=name
+    )
+    cmp = compare_lm_versions(target, status.version)
+    note = ""
+    if excluded:
+        action, planned, note = Action.EXCLUDED, False, excluded
+    elif cmp > 0:
+        action, planned = Action.UPGRADE, True
+    elif cmp < 0:
+        action, planned = Action.DOWNGRADE, policy.loadmaster.allow_downgrade
+        if not planned:
+            note = (
+                "installed LoadMaster is newer; downgrade not allowed "
+                "([loadmaster] allow_downgrade)"
+            )
+    else:
+        action, planned = Action.SAME, False
+    package = (
+        PackageRef(
+            path=image.file_name,
+            file_name=image.file_name,
+            package_type="LM-PATCH",
+            vendor_version=image.version,
+            size=image.size,
+            source="lm-image",
+        )
+        if image is not None
+        else None
+    )
+    return ComplianceRow(
+        node=node,
+        key=LOADMASTER_KEY,
+        name=name,
+        kind=ComponentKind.LOADMASTER,
+        component_id=None,
+        instances=(),
+        current=status.version,
+        target=target,
+        action=action,
+        criticality="",
+        reboot="host-reboot",
+        package=package,
+        match_rule=None,
+        planned=planned,
+        note=note,
+    )
+
+
+def rollup(rows: Sequence[ComplianceRow]) -> Status:
+    status = Status.OK
+    for r in rows:
+        if r.action is Action.UPGRADE and r.criticality == "Urgent":
+            return Status.CRITICAL
+        if r.action is Action.UPGRADE or (r.action is Action.DOWNGRADE and r.pinned):
+            status = Status.WARNING
+    return status
+
+
+def worst(statuses: Sequence[Status]) -> Status:
+    return max(statuses, key=lambda s: s.rank) if statuses else Status.OK
+
+
+def node_compliance(
+    *,
+    node: str,
+    group: str,
+    standalone: bool,
+    inventory: NodeInventory,
+    catalog: Catalog,
+    policy: Policy,
+    selection: Selection = Selection(),
+    loadmaster: LoadMasterStatus | None = None,
+    lm_image: LmImage | None = None,
+    indexes: dict[str, CatalogIndex] | None = None,
+) -> NodeCompliance:
+    """Compliance of one node. Input problems (unknown model, catalog without the system) raise;
+    an unreadable inventory gives status `unknown` with the errors."""
+    generation = inventory.idrac.generation.value if inventory.idrac else None
+    idrac_version = inventory.idrac.firmware_version if inventory.idrac else None
+    model = inventory.system.model if inventory.system else None
+    if not inventory.ok:
+        errors = inventory.errors or ("no iDRAC identity in the inventory",)
+        return NodeCompliance(
+            node,
+            group,
+            standalone,
+            model,
+            None,
+            generation,
+            idrac_version,
+            loadmaster,
+            Status.UNKNOWN,
+            (),
+            tuple(errors),
+        )
+    try:
+        system_id = node_system_id(inventory)
+        if policy.systems and system_id not in policy.systems:
+            wanted = ", ".join(system_label(x) for x in policy.systems)
+            raise ConfigError(
+                f"bundle {policy.name} is written for {wanted}, not for this node's system "
+                f"{system_label(system_id)}"
+            )
+        cache = indexes if indexes is not None else {}
+        if system_id not in cache:
+            cache[system_id] = index_for_system(catalog, system_id)
+        index = cache[system_id]
+    except FwupdateError as exc:
+        if exc.host is None:
+            exc.host = node
+        raise
+    matches = match_node(inventory, index)
+    grouped: dict[tuple[str, str], list[Match]] = {}
+    for m in matches:
+        grouped.setdefault((m.key, m.component.version), []).append(m)
+    rows = [
+        _row_for_match(
+            node, ms[0], tuple(sorted(x.component.id for x in ms)), policy, selection, generation
+        )
+        for ms in grouped.values()
+    ]
+    rows.sort(key=lambda r: (r.kind.value, r.key, version_key(r.current)))
+    if loadmaster is not None:
+        lm_row = _loadmaster_row(node, loadmaster, policy, selection, lm_image)
+        if lm_row is not None:
+            rows.append(lm_row)
+    return NodeCompliance(
+        node=node,
+        group=group,
+        standalone=standalone,
+        model=model,
+        system_id=system_id,
+        generation=generation,
+        idrac_version=idrac_version,
+        loadmaster=loadmaster,
+        status=rollup(rows),
+        rows=tuple(rows),
+    )
+
+
+def fleet_compliance(
+    *,
+    fleet: Fleet,
+    inventories: Mapping[str, NodeInventory],
+    catalog: Catalog,
+    policy: Policy,
+    selection: Selection = Selection(),
+    loadmasters: Mapping[str, LoadMasterStatus] | None = None,
+    lm_image: LmImage | None = None,
+) -> FleetCompliance:
+    """Compliance of every selected node of the fleet, in fleet-file order."""
+    lms = loadmasters or {}
+    indexes: dict[str, CatalogIndex] = {}
+    nodes: list[NodeCompliance] = []
+    members = [(n, p.name, False) for p in fleet.pairs for n in p.nodes]
+    members += [(n, n.name, True) for n in fleet.standalone]
+    for node, group, standalone in members:
+        if not selection.node_selected(node.name, group):
+            continue
+        inv = inventories.get(node.name)
+        if inv is None:
+            inv = NodeInventory(name=node.name, errors=("no inventory for this node",))
+        nodes.append(
+            node_compliance(
+                node=node.name,
+                group=group,
+                standalone=standalone,
+                inventory=inv,
+                catalog=catalog,
+                policy=policy,
+                selection=selection,
+                loadmaster=lms.get(node.name),
+                lm_image=lm_image,
+                indexes=indexes,
+            )
+        )
+    return FleetCompliance(
+        catalog_source=catalog.source,
+        policy_name=policy.name,
+        status=worst([n.status for n in nodes]),
+        nodes=tuple(nodes),
+    )
