@@ -21,7 +21,7 @@ from fwupdate.dup.extract import extract_dup
 from fwupdate.dup.image import IDRAC_TARGETS
 from fwupdate.dup.limits import DEFAULT_LIMITS, ExtractLimits, parse_size
 from fwupdate.dup.reader import info_document, inspect_dup
-from fwupdate.dup.repo import build_repository, default_payload
+from fwupdate.dup.repo import DEFAULT_DATE_TIME, build_repository, default_payload
 from fwupdate.dup.verify import Verification, verify_against_component
 from fwupdate.errors import BadInputError, FwupdateError
 
@@ -60,12 +60,15 @@ def _catalog_component(file: Path, source: str) -> SoftwareComponent:
     return component
 
 
-def _load_components(source: str, system_ids: tuple[str, ...]) -> list[SoftwareComponent]:
+def _load_components(
+    source: str, system_ids: tuple[str, ...]
+) -> tuple[Catalog, list[SoftwareComponent]]:
     catalog = _load_catalog(source)
     wanted = {s.strip().upper() for s in system_ids}
-    return [
+    chosen = [
         c for c in catalog.components if not wanted or any(c.supports_system(s) for s in wanted)
     ]
+    return catalog, chosen
 
 
 @contextlib.contextmanager
@@ -215,7 +218,7 @@ def build_repo_cmd(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Rebuild a repository: a synthetic DUP per catalog component plus a matching Catalog.xml."""
-    components = _load_components(source, tuple(system or ()))
+    catalog, components = _load_components(source, tuple(system or ()))
     if not components:
         raise BadInputError(f"{source}: no components to build")
     size = parse_size(payload_size)
@@ -226,6 +229,7 @@ def build_repo_cmd(
             payload_factory=lambda c: default_payload(c, size=size),
             bundle_system_ids=tuple(bundle_system or ("04F7",)),
             encoding="utf-16" if utf16 else "utf-8",
+            date_time=catalog.manifest.date_time or DEFAULT_DATE_TIME,
         )
     rows = [
         {"path": c.path, "version": c.vendor_version, "size": c.size, "md5": c.hash_md5}

@@ -34,6 +34,8 @@ from fwupdate.errors import BadInputError
 
 IDRAC_COMPONENT_ID = "25227"
 BIOS_COMPONENT_ID = "159"
+# 13G system ids (iDRAC8); everything else defaults to iDRAC7 (12G, the R320's generation).
+IDRAC8_SYSTEM_IDS = frozenset({"0600", "0601"})
 SYSTEM_DISPLAY = {"04F7": "R320", "04CE": "R620", "048C": "R720", "04F8": "R420"}
 DEFAULT_DATE_TIME = "2017-12-01T09:34:48+00:00"
 # OS family -> (bundleType, path token, osCode, display)
@@ -54,14 +56,21 @@ def is_idrac_component(c: SoftwareComponent) -> bool:
     )
 
 
+def idrac_target_for(c: SoftwareComponent) -> str:
+    """`idrac8` when the component is only for 13G systems (R630/R730), else `idrac7`."""
+    ids = set(c.system_ids)
+    return "idrac8" if ids and ids <= IDRAC8_SYSTEM_IDS else "idrac7"
+
+
 def default_payload(
-    c: SoftwareComponent, *, idrac_target: str = "idrac7", size: int = 64 * 1024
+    c: SoftwareComponent, *, idrac_target: str | None = None, size: int = 64 * 1024
 ) -> dict[str, PayloadSource]:
     """Synthetic payload: iDRAC -> `firmimg.d7` with the component's version in its header;
     BIOS -> `BIOS_<id>.cap`; anything else -> `firmware.bin` tagged with its component id."""
     version = c.vendor_version or "0"
     if is_idrac_component(c):
-        return {default_image_name(idrac_target): make_image_bytes(idrac_target, version, size)}
+        target = idrac_target or idrac_target_for(c)
+        return {default_image_name(target): make_image_bytes(target, version, size)}
     token = "".join(ch for ch in version if ch.isalnum() or ch in "._-+") or "0"
     if c.component_type == "BIOS" or BIOS_COMPONENT_ID in c.component_ids:
         return {f"BIOS_{c.release_id or 'X'}.cap": make_image_bytes("bios", token, size)}

@@ -243,3 +243,44 @@ def test_build_repo_from_catalog(cli, tmp_path: Path, kit, monkeypatch) -> None:
     assert any(b.bundle_type == "BTW32" for b in rebuilt.bundles)
     r = cli("dup", "build-repo", "--from", str(src), "--to", str(out), "--system", "0601")
     assert r.code == 2 and "no components" in r.err
+
+
+SAMPLE = (
+    Path(__file__).resolve().parents[2] / "catalogs" / "suu-r320" / "repository" / "Catalog.xml"
+)
+
+
+def test_build_repo_rebuilds_the_sample_catalog(cli, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from fwupdate.catalog import find_component_by_filename, load_catalog
+    from fwupdate.dup import extract_dup, inspect_dup, verify_against_component
+    from fwupdate.dup.image import parse_image_header
+
+    monkeypatch.setenv("FWUPDATE_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "repo"
+    r = cli("dup", "build-repo", "--from", str(SAMPLE), "--to", str(out), "-f", "json")
+    assert r.code == 0, r
+    sample = load_catalog(str(SAMPLE))
+    rebuilt = load_catalog(str(out))
+    assert sorted(c.path for c in rebuilt.components) == sorted(c.path for c in sample.components)
+    assert rebuilt.manifest.date_time == sample.manifest.date_time
+    for c in rebuilt.components:
+        verify_against_component(out / c.path, c)
+        original = find_component_by_filename(sample, c.path)
+        assert original is not None
+        assert dataclasses_equal_but_hash(original, c)
+    assert any(b.system_ids == ("04F7",) for b in rebuilt.bundles)
+    # Each iDRAC DUP carries an image that names its version (and generation).
+    idrac8 = next(c for c in rebuilt.components if c.release_id == "40T1C")
+    info = inspect_dup(out / idrac8.path)
+    assert info.component is not None and info.component.vendor_version == "2.63.60.61"
+    files = extract_dup(out / idrac8.path, tmp_path / "x").files
+    hdr = parse_image_header(Path(files[0].path).read_bytes()[:200])
+    assert hdr is not None and (hdr.target, hdr.version) == ("idrac8", "2.63.60.61")
+
+
+def dataclasses_equal_but_hash(a, b) -> bool:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    return dataclasses.replace(a, hash_md5=None, size=None) == dataclasses.replace(
+        b, hash_md5=None, size=None
+    )
