@@ -116,7 +116,8 @@ class SoftwareComponent:
         return tuple(s.system_id for s in self.systems)
 
     def supports_system(self, system_id: str) -> bool:
-        sid = system_id.strip().upper()
+        """'04F7', '04f7' and '4f7' name the same system (ids are 4 upper-case hex digits)."""
+        sid = system_id.strip().upper().removeprefix("0X").zfill(4)
         return any(s.system_id == sid for s in self.systems)
 
 

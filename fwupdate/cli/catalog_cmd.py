@@ -1,7 +1,205 @@
-"""Placeholder; replaced by its owner."""
+"""`fwupdate catalog ...`: read Dell catalogs (show components, list bundles, known models)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
 
 import typer
 
+from fwupdate.catalog.filters import (
+    PACKAGE_TYPE_CHOICES,
+    filter_catalog,
+    match_bundle,
+    parse_package_type,
+)
+from fwupdate.catalog.loader import load_catalog
+from fwupdate.catalog.models import Catalog, SoftwareComponent
+from fwupdate.catalog.systems import KNOWN_MODELS, resolve_system
+from fwupdate.cli.output import OutputFormat, emit
+
+catalog_app = typer.Typer(
+    name="catalog",
+    help="Read Dell catalogs: Catalog.xml(.gz), a repository folder, an SUU .iso or an https URL.",
+    no_args_is_help=True,
+)
+
+COMPONENT_KEYS = (
+    "name",
+    "component_ids",
+    "vendor_version",
+    "dell_version",
+    "package_type",
+    "path",
+    "category",
+    "component_type",
+    "criticality",
+    "reboot_required",
+    "hash_md5",
+    "size",
+    "release_date",
+    "system_ids",
+)
+_TABLE_COLUMNS = (
+    "name",
+    "vendor_version",
+    "package_type",
+    "component_ids",
+    "category",
+    "criticality",
+    "reboot_required",
+    "path",
+)
+BUNDLE_KEYS = (
+    "bundle_id",
+    "bundle_type",
+    "vendor_version",
+    "system_ids",
+    "packages",
+    "matched",
+    "path",
+    "name",
+)
+
+_SOURCE = typer.Argument(..., help="Catalog.xml(.gz) file, repository folder, SUU .iso, or URL.")
+_SYSTEM_ID = typer.Option(None, "--system-id", help="System id (hex), e.g. 04F7 for the R320.")
+_MODEL = typer.Option(None, "--model", help="Model name, e.g. R320 or 'PowerEdge R320'.")
+_FORMAT = typer.Option(OutputFormat.table, "--format", help="table, json or csv.")
+_CACHE_DIR = typer.Option(
+    None, "--cache-dir", help="Cache folder (default $FWUPDATE_CACHE_DIR or ~/.cache/fwupdate)."
+)
+_NO_CACHE = typer.Option(False, "--no-cache", help="Parse again; do not read or write the cache.")
+_CA_BUNDLE = typer.Option(None, "--ca-bundle", help="CA bundle to verify an https catalog URL.")
+_ALLOW_HTTP = typer.Option(False, "--allow-http", help="Accept a plain-http catalog URL.")
+
+
+def component_row(c: SoftwareComponent) -> dict[str, Any]:
+    """The documented JSON shape of one component (docs/catalogs.md)."""
+    return {
+        "name": c.name,
+        "component_ids": list(c.component_ids),
+        "vendor_version": c.vendor_version,
+        "dell_version": c.dell_version,
+        "package_type": c.package_type.value,
+        "path": c.path,
+        "category": c.category,
+        "component_type": c.component_type,
+        "criticality": c.criticality.value,
+        "reboot_required": c.reboot_required,
+        "hash_md5": c.hash_md5,
+        "size": c.size,
+        "release_date": c.release_date,
+        "system_ids": list(dict.fromkeys(c.system_ids)),
+    }
+
+
+def catalog_header(catalog: Catalog) -> dict[str, Any]:
+    return {
+        "source": catalog.source,
+        "base_location": catalog.manifest.base_location,
+        "date_time": catalog.manifest.date_time,
+        "components_total": catalog.components_total,
+    }
+
+
+def _load(
+    source: str,
+    system_id: str | None,
+    model: str | None,
+    cache_dir: Path | None,
+    no_cache: bool,
+    ca_bundle: str | None,
+    allow_http: bool,
+) -> tuple[Catalog, str | None]:
+    sid = resolve_system(system_id, model)
+    catalog = load_catalog(
+        source,
+        system_id=sid,
+        cache_dir=cache_dir,
+        ca_bundle=ca_bundle,
+        use_cache=not no_cache,
+        allow_http=allow_http,
+    )
+    return catalog, sid
+
+
+@catalog_app.command("show")
+def show(
+    source: str = _SOURCE,
+    system_id: str | None = _SYSTEM_ID,
+    model: str | None = _MODEL,
+    package_type: str = typer.Option(
+        "any", "--package-type", help=f"One of {', '.join(PACKAGE_TYPE_CHOICES)}."
+    ),
+    component_id: str | None = typer.Option(
+        None, "--component-id", help="Device componentID, e.g. 25227 (iDRAC) or 159 (BIOS)."
+    ),
+    fmt: OutputFormat = _FORMAT,
+    cache_dir: Path | None = _CACHE_DIR,
+    no_cache: bool = _NO_CACHE,
+    ca_bundle: str | None = _CA_BUNDLE,
+    allow_http: bool = _ALLOW_HTTP,
+) -> None:
+    """List the catalog's components, optionally for one system, package type or component."""
+    parse_package_type(package_type)  # reject a bad value before any work
+    catalog, sid = _load(source, system_id, model, cache_dir, no_cache, ca_bundle, allow_http)
+    view = filter_catalog(
+        catalog, system_id=sid, package_type=package_type, component_id=component_id
+    )
+    rows = [component_row(c) for c in view.components]
+    emit(
+        fmt,
+        document={"catalog": catalog_header(catalog), "components": rows},
+        rows=rows,
+        columns=_TABLE_COLUMNS if fmt is OutputFormat.table else COMPONENT_KEYS,
+        title=f"{catalog.source}: {len(rows)} of {catalog.components_total} components",
+    )
+
+
+@catalog_app.command("bundles")
+def bundles(
+    source: str = _SOURCE,
+    system_id: str | None = _SYSTEM_ID,
+    model: str | None = _MODEL,
+    fmt: OutputFormat = _FORMAT,
+    cache_dir: Path | None = _CACHE_DIR,
+    no_cache: bool = _NO_CACHE,
+    ca_bundle: str | None = _CA_BUNDLE,
+    allow_http: bool = _ALLOW_HTTP,
+) -> None:
+    """List the catalog's system bundles and how many of their packages match a component."""
+    catalog, _sid = _load(source, system_id, model, cache_dir, no_cache, ca_bundle, allow_http)
+    rows = []
+    for bundle in catalog.bundles:
+        match = match_bundle(catalog, bundle)
+        rows.append(
+            {
+                "bundle_id": bundle.bundle_id,
+                "bundle_type": bundle.bundle_type,
+                "vendor_version": bundle.vendor_version,
+                "system_ids": list(dict.fromkeys(bundle.system_ids)),
+                "packages": len(bundle.package_paths),
+                "matched": len(match.matched),
+                "unmatched_paths": list(match.unmatched),
+                "path": bundle.path,
+                "name": bundle.name,
+            }
+        )
+    emit(
+        fmt,
+        document={"catalog": catalog_header(catalog), "bundles": rows},
+        rows=rows,
+        columns=BUNDLE_KEYS,
+        title=f"{catalog.source}: {len(rows)} bundles",
+    )
+
+
+@catalog_app.command("models")
+def models(fmt: OutputFormat = _FORMAT) -> None:
+    """The PowerEdge models fwupdate knows by name, with their system ids."""
+    rows = [{"model": name, "system_id": sid} for name, sid in KNOWN_MODELS.items()]
+    emit(fmt, document={"models": rows}, rows=rows, columns=("model", "system_id"))
+
 
 def register(app: typer.Typer) -> None:
-    return None
+    app.add_typer(catalog_app, name="catalog")

@@ -1,0 +1,234 @@
+"""Build catalog models from parsed lxml elements (namespace-blind, tolerant of missing parts).
+
+Only `path` makes a component useful; every other attribute or child may be missing or unknown
+(newer catalogs add FMPWrappers, RollbackInformation, PayloadConfiguration...), so the builders
+read what they know and ignore the rest.  Tags are compared by local name, so a default namespace
+or prefixes change nothing.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from fwupdate.catalog.models import (
+    Criticality,
+    Manifest,
+    PackageType,
+    PciInfo,
+    SoftwareBundle,
+    SoftwareComponent,
+    SupportedDevice,
+    SupportedSystem,
+)
+from fwupdate.catalog.systems import catalog_system_id
+
+Element = etree._Element
+
+
+def local(tag: object) -> str:
+    """Local name of an element tag ('{urn:x}Model' -> 'Model'); '' for comments and PIs."""
+    if not isinstance(tag, str):
+        return ""
+    return tag[tag.rfind("}") + 1 :]
+
+
+def _attr(el: Element, name: str) -> str | None:
+    value = el.get(name)
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def _display(el: Element) -> str | None:
+    """Text of the first `Display` child (the English one when several languages exist)."""
+    first: str | None = None
+    for child in el:
+        if local(child.tag) == "Display":
+            text = (child.text or "").strip()
+            lang = (child.get("lang") or "en").lower()
+            if lang.startswith("en") and text:
+                return text
+            if first is None and text:
+                first = text
+    return first
+
+
+def _bool(value: str | None) -> bool | None:
+    if value is None:
+        return None
+    v = value.strip().lower()
+    if v in ("true", "1", "yes"):
+        return True
+    if v in ("false", "0", "no"):
+        return False
+    return None
+
+
+def _int(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        n = int(value.strip())
+    except ValueError:
+        return None
+    return n if n >= 0 else None
+
+
+class SystemTable:
+    """Interns SupportedSystem values: a big catalog repeats the same few hundred systems."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str | None, str, str | None], SupportedSystem] = {}
+
+    def get(self, prefix: str | None, system_id: str, display: str | None) -> SupportedSystem:
+        key = (prefix, system_id, display)
+        found = self._cache.get(key)
+        if found is None:
+            found = self._cache[key] = SupportedSystem(prefix, system_id, display)
+        return found
+
+
+def systems_of(container: Element, table: SystemTable) -> tuple[SupportedSystem, ...]:
+    """`SupportedSystems` / `TargetSystems` -> Brand -> Model entries."""
+    out: list[SupportedSystem] = []
+    for brand in container:
+        if local(brand.tag) != "Brand":
+            continue
+        prefix = _attr(brand, "prefix")
+        for model in brand.iterchildren("{*}Model"):
+            sid = model.get("systemID")
+            if sid:
+                display: str | None = None
+                for d in model.iterchildren("{*}Display"):
+                    display = (d.text or "").strip() or None
+                    break
+                out.append(table.get(prefix, catalog_system_id(sid), display))
+    return tuple(out)
+
+
+def system_ids_quick(el: Element) -> set[str]:
+    """Every `Model@systemID` anywhere below `el`, normalised (a cheap superset check)."""
+    ids: set[str] = set()
+    for model in el.iter("{*}Model"):
+        sid = model.get("systemID")
+        if sid:
+            ids.add(catalog_system_id(sid))
+    return ids
+
+
+def _devices(container: Element) -> tuple[SupportedDevice, ...]:
+    out: list[SupportedDevice] = []
+    for dev in container:
+        if local(dev.tag) != "Device":
+            continue
+        pci = tuple(
+            PciInfo(
+                vendor_id=_attr(p, "vendorID"),
+                device_id=_attr(p, "deviceID"),
+                sub_vendor_id=_attr(p, "subVendorID"),
+                sub_device_id=_attr(p, "subDeviceID"),
+            )
+            for p in dev
+            if local(p.tag) == "PCIInfo"
+        )
+        out.append(
+            SupportedDevice(
+                component_id=_attr(dev, "componentID"),
+                display=_display(dev),
+                embedded=bool(_bool(dev.get("embedded"))),
+                pci=pci,
+            )
+        )
+    return tuple(out)
+
+
+def build_component(el: Element, table: SystemTable) -> SoftwareComponent:
+    name = description = component_type = category = lu_category = None
+    criticality = Criticality.UNKNOWN
+    devices: tuple[SupportedDevice, ...] = ()
+    systems: tuple[SupportedSystem, ...] = ()
+    for child in el:
+        tag = local(child.tag)
+        if tag == "Name":
+            name = _display(child)
+        elif tag == "Description":
+            description = _display(child)
+        elif tag == "ComponentType":
+            component_type = _attr(child, "value")
+        elif tag == "Category":
+            category = _attr(child, "value")
+        elif tag == "LUCategory":
+            lu_category = _attr(child, "value")
+        elif tag == "Criticality":
+            criticality = Criticality.from_value(child.get("value"))
+        elif tag == "SupportedDevices":
+            devices = devices + _devices(child)
+        elif tag == "SupportedSystems":
+            systems = systems + systems_of(child, table)
+    md5 = _attr(el, "hashMD5")
+    return SoftwareComponent(
+        path=_attr(el, "path") or "",
+        package_id=_attr(el, "packageID"),
+        release_id=_attr(el, "releaseID"),
+        package_type=PackageType.from_value(el.get("packageType")),
+        vendor_version=_attr(el, "vendorVersion") or "",
+        dell_version=_attr(el, "dellVersion"),
+        release_date=_attr(el, "releaseDate"),
+        date_time=_attr(el, "dateTime"),
+        hash_md5=md5.lower() if md5 else None,
+        size=_int(el.get("size")),
+        reboot_required=_bool(el.get("rebootRequired")),
+        name=name or "",
+        description=description,
+        component_type=component_type,
+        category=category,
+        lu_category=lu_category,
+        criticality=criticality,
+        devices=devices,
+        systems=systems,
+        schema_version=_attr(el, "schemaVersion"),
+    )
+
+
+def build_bundle(el: Element, table: SystemTable) -> SoftwareBundle:
+    name: str | None = None
+    systems: tuple[SupportedSystem, ...] = ()
+    paths: list[str] = []
+    for child in el:
+        tag = local(child.tag)
+        if tag == "Name":
+            name = _display(child)
+        elif tag in ("TargetSystems", "SupportedSystems"):
+            systems = systems + systems_of(child, table)
+        elif tag == "Contents":
+            for pkg in child:
+                if local(pkg.tag) == "Package":
+                    p = _attr(pkg, "path")
+                    if p:
+                        paths.append(p)
+    return SoftwareBundle(
+        bundle_id=_attr(el, "bundleID"),
+        path=_attr(el, "path"),
+        bundle_type=_attr(el, "bundleType"),
+        vendor_version=_attr(el, "vendorVersion"),
+        release_id=_attr(el, "releaseID"),
+        date_time=_attr(el, "dateTime"),
+        name=name or "",
+        systems=systems,
+        package_paths=tuple(paths),
+    )
+
+
+def build_manifest(el: Element) -> Manifest:
+    protocols = _attr(el, "baseLocationAccessProtocols") or ""
+    return Manifest(
+        base_location=(el.get("baseLocation") or "").strip(),
+        base_location_access_protocols=tuple(
+            p.strip() for p in protocols.split(",") if p.strip()
+        ),
+        date_time=_attr(el, "dateTime"),
+        version=_attr(el, "version"),
+        release_id=_attr(el, "releaseID"),
+        identifier=_attr(el, "identifier"),
+    )

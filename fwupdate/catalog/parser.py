@@ -1,0 +1,289 @@
+"""Streaming, hardened parser for Dell Catalog.xml.
+
+Input is a binary stream: UTF-8 (with or without BOM) or UTF-16 (LE/BE, with BOM), optionally
+gzip-compressed (detected by its magic bytes, whatever the file is called).  The document goes
+through lxml's pull parser (libxml2, the iterparse machinery fed by us) with entity resolution,
+DTD loading and network access off; a DOCTYPE is refused before parsing (see prolog.py).
+
+Memory stays flat: each `SoftwareComponent` / `SoftwareBundle` element is turned into a frozen
+model, then cleared, and the elements before it are deleted.  With a system id filter, components
+that cannot name the system are skipped on the raw bytes (splitter.py) and the rest are checked on
+their `Model@systemID` values before a model is built.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, BinaryIO
+
+from lxml import etree
+
+from fwupdate.catalog.build import (
+    SystemTable,
+    build_bundle,
+    build_component,
+    build_manifest,
+    local,
+    system_ids_quick,
+)
+from fwupdate.catalog.models import Catalog, Manifest, SoftwareBundle, SoftwareComponent
+from fwupdate.catalog.prolog import MAX_PROLOG_BYTES, NeedMoreData, Prolog, read_prolog
+from fwupdate.catalog.splitter import ComponentSplitter
+from fwupdate.catalog.systems import normalize_system_id
+from fwupdate.errors import CatalogError
+
+# Bump when the models or the parsing rules change: cached parses carry it in their key.
+PARSER_VERSION = "1"
+
+READ_SIZE = 1 << 20
+_GZIP_MAGIC = b"\x1f\x8b"
+_TAGS = ("{*}Manifest", "{*}SoftwareComponent", "{*}SoftwareBundle")
+
+
+def _pull_parser() -> etree.XMLPullParser:
+    """libxml2 push parser for untrusted catalog XML: no entities, no DTD, no network."""
+    return etree.XMLPullParser(
+        events=("start", "end"),
+        tag=_TAGS,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+        remove_blank_text=True,
+        collect_ids=False,
+    )
+
+
+def _tree_parser() -> etree.XMLParser:
+    """The same options for parsing a small standalone document in one go."""
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+        remove_blank_text=True,
+        collect_ids=False,
+    )
+
+
+def _doctype(root: etree._Element) -> str:
+    return str(getattr(root.getroottree().docinfo, "doctype", "") or "")
+
+
+class PrefilteredParseError(CatalogError):
+    """libxml2 rejected a document from which the raw pre-filter had removed components.
+
+    The cut may be the cause (see splitter.py); callers that can re-read the source parse it
+    again with `prefilter=False`, which gives the authoritative answer.
+    """
+
+
+class _Prepended:
+    """A read-only stream that first returns `head`, then the rest of `raw`."""
+
+    def __init__(self, head: bytes, raw: BinaryIO) -> None:
+        self._head = head
+        self._raw = raw
+
+    def read(self, n: int = -1) -> bytes:
+        if self._head:
+            if n < 0 or n >= len(self._head):
+                data, self._head = self._head, b""
+                if n < 0:
+                    return data + self._raw.read()
+                return data + self._raw.read(n - len(data)) if n > len(data) else data
+            data, self._head = self._head[:n], self._head[n:]
+            return data
+        return self._raw.read(n)
+
+
+def _open_decompressed(raw: BinaryIO, source: str) -> tuple[Callable[[int], bytes], str]:
+    """A read function over the catalog bytes (gunzipped when needed) and the compression."""
+    first = raw.read(2)
+    stream = _Prepended(first, raw)
+    if first == _GZIP_MAGIC:
+        gz = gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[call-overload]
+
+        def read_gz(n: int) -> bytes:
+            try:
+                return bytes(gz.read(n))
+            except (OSError, EOFError, zlib.error) as exc:
+                raise CatalogError(f"{source}: damaged gzip data: {exc}") from exc
+
+        return read_gz, "gzip"
+
+    def read_plain(n: int) -> bytes:
+        try:
+            return stream.read(n)
+        except OSError as exc:
+            raise CatalogError(f"{source}: cannot read the catalog: {exc}") from exc
+
+    return read_plain, "none"
+
+
+def _syntax_error(source: str, exc: etree.XMLSyntaxError) -> CatalogError:
+    line, column = exc.position if exc.position else (exc.lineno, 0)
+    message = (getattr(exc, "msg", None) or str(exc)).strip()
+    message = message.split(", line ", 1)[0] if message.endswith(")") else message
+    return CatalogError(
+        f"{source}: malformed catalog XML at line {line}, column {column}: {message}"
+    )
+
+
+class _Collector:
+    """Receives parse events, builds models, and keeps the tree small."""
+
+    def __init__(self, system_id: str | None) -> None:
+        self.system_id = system_id
+        self.table = SystemTable()
+        self.manifest: Manifest | None = None
+        self.components: list[SoftwareComponent] = []
+        self.bundles: list[SoftwareBundle] = []
+        self.seen_components = 0
+        self.seen_bundles = 0
+
+    def handle(self, events: Iterable[tuple[str, Any]]) -> None:
+        sid = self.system_id
+        for event, el in events:
+            tag = local(el.tag)
+            if event == "start":
+                if tag == "Manifest" and self.manifest is None and el.getparent() is None:
+                    self.manifest = build_manifest(el)
+                continue
+            if tag == "SoftwareComponent":
+                self.seen_components += 1
+                if sid is None:
+                    self.components.append(build_component(el, self.table))
+                elif sid in system_ids_quick(el):
+                    comp = build_component(el, self.table)
+                    if sid in comp.system_ids:
+                        self.components.append(comp)
+            elif tag == "SoftwareBundle":
+                self.seen_bundles += 1
+                bundle = build_bundle(el, self.table)
+                if sid is None or sid in bundle.system_ids:
+                    self.bundles.append(bundle)
+            else:
+                continue
+            el.clear()
+            parent = el.getparent()
+            if parent is not None:
+                while el.getprevious() is not None:
+                    del parent[0]
+
+
+def parse_catalog(
+    stream: BinaryIO,
+    *,
+    source: str = "<stream>",
+    system_id: str | None = None,
+    prefilter: bool = True,
+    read_size: int = READ_SIZE,
+) -> Catalog:
+    """Parse a catalog from a binary stream; keep only components for `system_id` if given.
+
+    With a system id and `prefilter`, components that cannot name the system are skipped on
+    the raw bytes (splitter.py).  Raises CatalogError (exit 2) for anything that is not a
+    readable Dell catalog, with the line number for XML errors; PrefilteredParseError when
+    the error may come from the pre-filter.
+    """
+    sid = normalize_system_id(system_id) if system_id else None
+    read, compression = _open_decompressed(stream, source)
+
+    head = b""
+    prolog: Prolog | None = None
+    while prolog is None:
+        chunk = read(min(read_size, MAX_PROLOG_BYTES))
+        head += chunk
+        try:
+            prolog = read_prolog(head, complete=not chunk)
+        except NeedMoreData:
+            continue
+        except CatalogError as exc:
+            raise CatalogError(f"{source}: {exc.message}") from None
+
+    collector = _Collector(sid)
+    parser = _pull_parser()
+    splitter: ComponentSplitter | None = None
+    pieces: Iterator[tuple[bytes, bool]]
+    if sid is not None and prefilter and prolog.splittable:
+        splitter = ComponentSplitter(read, head, prolog, sid, read_size=read_size)
+        pieces = splitter.pieces()
+    else:
+        pieces = _plain_pieces(read, head, read_size)
+
+    try:
+        for data, real in pieces:
+            parser.feed(data)
+            if real:
+                collector.handle(parser.read_events())
+        root = parser.close()
+        collector.handle(parser.read_events())
+    except etree.XMLSyntaxError as exc:
+        error = _syntax_error(source, exc)
+        if splitter is not None and splitter.skipped:
+            raise PrefilteredParseError(error.message) from None
+        raise error from None
+
+    if local(root.tag) != "Manifest":  # read_prolog checked the name already; belt and braces
+        raise CatalogError(f"{source}: not a Dell catalog: the root element is <{local(root.tag)}>")
+    if _doctype(root):
+        raise CatalogError(f"{source}: the catalog has a DOCTYPE declaration; refused")
+
+    skipped = splitter.skipped if splitter else 0
+    extra = {
+        "encoding": prolog.encoding + ("" if prolog.bom_length else " (no BOM)"),
+        "compression": compression,
+        "bundles_total": str(collector.seen_bundles),
+        "prefilter": (
+            "off" if splitter is None else ("fell back" if splitter.fell_back else "on")
+        ),
+    }
+    return Catalog(
+        source=source,
+        manifest=collector.manifest or build_manifest(root),
+        components=tuple(collector.components),
+        bundles=tuple(collector.bundles),
+        components_total=collector.seen_components + skipped,
+        sha256=None,
+        extra=extra,
+    )
+
+
+def _plain_pieces(
+    read: Callable[[int], bytes], head: bytes, read_size: int
+) -> Iterator[tuple[bytes, bool]]:
+    yield head, True
+    while True:
+        chunk = read(read_size)
+        if not chunk:
+            return
+        yield chunk, True
+
+
+def parse_component_xml(data: bytes, *, source: str = "<package.xml>") -> SoftwareComponent:
+    """Parse a standalone `<SoftwareComponent>` document, such as a DUP's package.xml."""
+    head = data[:MAX_PROLOG_BYTES]
+    if b"<!DOCTYPE" in head or "<!DOCTYPE".encode("utf-16-le") in head:
+        raise CatalogError(f"{source}: a DOCTYPE declaration is refused")
+    parser = _tree_parser()
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        raise _syntax_error(source, exc) from None
+    if _doctype(root):
+        raise CatalogError(f"{source}: a DOCTYPE declaration is refused")
+    element = root if local(root.tag) == "SoftwareComponent" else next(
+        iter(root.iter("{*}SoftwareComponent")), None
+    )
+    if element is None:
+        raise CatalogError(f"{source}: no <SoftwareComponent> element")
+    return build_component(element, SystemTable())
