@@ -11,11 +11,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import replace
 from typing import TypeVar
 
 from fwupdate.errors import FwupdateError
 from fwupdate.fleet.models import Node
 from fwupdate.idrac.client import RedfishClient
+from fwupdate.idrac.facade import IdracFacade
 from fwupdate.idrac.models import NodeInventory
 from fwupdate.idrac.timing import Timing
 from fwupdate.idrac.transport import AuthMode
@@ -59,14 +61,19 @@ def inventory_node(
     auth: AuthMode = "basic",
     timing: Timing | None = None,
     insecure: bool = False,
+    wsman_fallback: bool = True,
 ) -> NodeInventory:
-    """Read one node's iDRAC; every failure becomes an `errors` entry."""
+    """Read one node's iDRAC; every failure becomes an `errors` entry.
+
+    Redfish first (fewest requests); when the iDRAC has no Redfish service or no Redfish
+    firmware inventory (iDRAC7/8 below 2.40 / 2.60), the components come over WS-Man.
+    """
     client = RedfishClient.for_endpoint(
         node.idrac, name=node.name, auth=auth, timing=timing, insecure=insecure
     )
     try:
         with client:
-            return client.inventory()
+            inv = client.inventory()
     except FwupdateError as exc:
         return NodeInventory(name=node.name, errors=(str(exc),))
     except Exception as exc:  # a bug or a surprise from a library: keep the other nodes going
@@ -74,6 +81,39 @@ def inventory_node(
         return NodeInventory(
             name=node.name, errors=(redact(f"internal error: {type(exc).__name__}: {exc}"),)
         )
+    caps = inv.capabilities
+    if wsman_fallback and (not caps.redfish or caps.firmware_inventory_uri is None):
+        return _over_wsman(node, inv, timing=timing, insecure=insecure)
+    return inv
+
+
+def _over_wsman(
+    node: Node, redfish_inv: NodeInventory, *, timing: Timing | None, insecure: bool
+) -> NodeInventory:
+    try:
+        with IdracFacade.for_endpoint(
+            node.idrac, name=node.name, transport="wsman", timing=timing, insecure=insecure
+        ) as facade:
+            ws = facade.inventory()
+    except FwupdateError as exc:
+        return replace(redfish_inv, errors=(*redfish_inv.errors, f"WS-Man: {exc}"))
+    except Exception as exc:
+        log.debug("%s: unexpected WS-Man error", node.name, exc_info=True)
+        return replace(
+            redfish_inv,
+            errors=(
+                *redfish_inv.errors,
+                redact(f"WS-Man: internal error: {type(exc).__name__}: {exc}"),
+            ),
+        )
+    return NodeInventory(
+        name=node.name,
+        idrac=ws.idrac or redfish_inv.idrac,
+        system=ws.system or redfish_inv.system,
+        components=ws.components,
+        capabilities=replace(redfish_inv.capabilities, wsman=True),
+        errors=ws.errors,
+    )
 
 
 def inventory_nodes(
@@ -83,12 +123,15 @@ def inventory_nodes(
     auth: AuthMode = "basic",
     timing: Timing | None = None,
     insecure: bool = False,
+    wsman_fallback: bool = True,
     on_done: Callable[[Node, NodeInventory], None] | None = None,
 ) -> tuple[NodeInventory, ...]:
     return tuple(
         run_bounded(
             nodes,
-            lambda n: inventory_node(n, auth=auth, timing=timing, insecure=insecure),
+            lambda n: inventory_node(
+                n, auth=auth, timing=timing, insecure=insecure, wsman_fallback=wsman_fallback
+            ),
             concurrency=concurrency,
             on_done=on_done,
         )

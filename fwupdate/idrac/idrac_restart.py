@@ -84,6 +84,15 @@ def wait_for_restart(
     """
     tm = timing or t.timing
     step = "wait for iDRAC"
+    if (
+        not already_down
+        and expected_version is not None
+        and _already_running(t, caps, expected_version)
+    ):
+        # The restart happened while the caller followed the job (the version only changes
+        # when the new firmware runs): no need to wait for an outage that is already over.
+        log.info("%s: the iDRAC already runs %s", t.name, expected_version)
+        already_down = True
     went_down = already_down or wait_until_down(t, timing=tm)
     if not went_down:
         log.warning(
@@ -99,7 +108,7 @@ def wait_for_restart(
         try:
             t.relogin(logout_old=not went_down)
             went_down = True  # log the old session out at most once
-            version = read_manager_version(t, caps)
+            version = read_manager_version(t, caps, attempts=1)
         except FwupdateError as exc:  # the web server is up before the Redfish service is
             last = exc
             left = tm.remaining(deadline)
@@ -128,11 +137,22 @@ def wait_for_restart(
     return version
 
 
-def read_manager_version(t: RedfishTransport, caps: Capabilities) -> str:
+def _already_running(t: RedfishTransport, caps: Capabilities, expected: str) -> bool:
+    try:
+        if read_manager_version(t, caps, attempts=1) == expected:
+            return True
+    except FwupdateError as exc:
+        log.debug("%s: version check before waiting: %s", t.name, exc)
+    return False
+
+
+def read_manager_version(
+    t: RedfishTransport, caps: Capabilities, *, attempts: int | None = None
+) -> str:
     step = "read iDRAC version"
     if not caps.manager_uri:
         raise UnsupportedOperationError("no Manager found", host=t.host, step=step)
-    doc = t.get(caps.manager_uri, step=step, attempts=1).json()
+    doc = t.get(caps.manager_uri, step=step, attempts=attempts).json()
     version = doc.get("FirmwareVersion")
     if not isinstance(version, str) or not version:
         raise JobFailedError("the Manager reports no FirmwareVersion", host=t.host, step=step)

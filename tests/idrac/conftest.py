@@ -220,6 +220,8 @@ class FakeIdrac:
     redfish: bool = True
     once: dict[tuple[str, str], list[Answer | Exception]] = field(default_factory=dict)
     handlers: dict[tuple[str, str], Callable[[Call], Answer]] = field(default_factory=dict)
+    down_requests: int = 0  # that many next requests fail to connect (an iDRAC restart)
+    on_up: Callable[[], None] | None = None  # runs when the outage is over
     _next_session: int = 1
 
     def __post_init__(self) -> None:
@@ -278,6 +280,11 @@ class FakeIdrac:
             body=body,
         )
         self.calls.append(call)
+        if self.down_requests > 0:
+            self.down_requests -= 1
+            if self.down_requests == 0 and self.on_up is not None:
+                self.on_up()
+            raise requests.exceptions.ConnectionError("connection refused (restarting)")
         key = (call.method, call.path)
         if self.once.get(key):
             ans = self.once[key].pop(0)

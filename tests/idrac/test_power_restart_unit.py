@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import requests
 
 from fwupdate.errors import JobFailedError, WaitTimeoutError
 from fwupdate.idrac.client import RedfishClient
@@ -75,14 +74,15 @@ def test_reset_type_checked_against_allowable(make_idrac: Make) -> None:
 
 
 def _reboot_idrac(fake: FakeIdrac, new_version: str, down_polls: int) -> None:
-    """Manager.Reset: the root then drops `down_polls` times, sessions die, version changes."""
+    """Manager.Reset: the next `down_polls` requests fail, sessions die, then the new version."""
+
+    def up() -> None:
+        fake.docs[MGR]["FirmwareVersion"] = new_version
 
     def handler(call: Call) -> tuple[int, dict[str, str], Any]:
         fake.sessions.clear()
-        fake.docs[MGR]["FirmwareVersion"] = new_version
-        fake.queue(
-            "GET", "/redfish/v1", *[requests.exceptions.ConnectionError("down")] * down_polls
-        )
+        fake.down_requests = down_polls
+        fake.on_up = up
         return 204, {}, ""
 
     fake.on("POST", f"{MGR}/Actions/Manager.Reset", handler)
@@ -121,3 +121,11 @@ def test_idrac_never_back_times_out(make_idrac: Make, sleeps: Sleeps) -> None:
         with pytest.raises(WaitTimeoutError, match="did not answer 3 times in a row"):
             client.wait_for_idrac_restart(previous_version="2.60.60.60")
     assert sum(sleeps.slept) <= 900.0 + 1e-6
+
+
+def test_restart_already_over_is_not_waited_for_again(make_idrac: Make, sleeps: Sleeps) -> None:
+    # the caller followed the iDRAC job through the outage: the new version already runs
+    _fake, client = make_idrac("12G", version="2.65.65.65")
+    with client:
+        assert client.wait_for_idrac_restart(expected_version="2.65.65.65") == "2.65.65.65"
+    assert sum(sleeps.slept) == pytest.approx(2 * 10.0)  # 3 good probes, 10 s apart; no 300 s
