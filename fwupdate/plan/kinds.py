@@ -24,10 +24,23 @@ _CATEGORY_KINDS: dict[str, ComponentKind] = {
     "as": ComponentKind.DISK,
     "sa": ComponentKind.DISK,
     "fc": ComponentKind.FC,
+    "ps": ComponentKind.PSU,
     "idrac with lifecycle controller": ComponentKind.IDRAC,
     "lifecycle controller (legacy)": ComponentKind.LIFECYCLE_CONTROLLER,
     "express flash pcie ssd": ComponentKind.PCIE_SSD,
 }
+
+# Families a name tells better than a Category code; CPLD and PSU also must never be hidden by a
+# category, since they are opt-in only.
+_SPECIFIC_NAME_KINDS = frozenset(
+    {
+        ComponentKind.CPLD,
+        ComponentKind.PSU,
+        ComponentKind.BACKPLANE,
+        ComponentKind.ENCLOSURE,
+        ComponentKind.PCIE_SSD,
+    }
+)
 
 # (word in the lower-cased name, kind); the first hit wins, so the specific words come first.
 _NAME_WORDS: tuple[tuple[str, ComponentKind], ...] = (
@@ -115,8 +128,8 @@ def classify_catalog(component: SoftwareComponent) -> ComponentKind:
     if IDRAC_COMPONENT_ID in ids:
         return ComponentKind.IDRAC
     by_name = kind_from_name(component.name)
-    if by_name in (ComponentKind.CPLD, ComponentKind.PSU):
-        return by_name  # never let a category hide the opt-in-only families
+    if by_name in _SPECIFIC_NAME_KINDS:
+        return by_name  # more precise than a category (a backplane is filed under SF/RAID)
     if BIOS_COMPONENT_ID in ids or (component.component_type or "").upper() == "BIOS":
         return ComponentKind.BIOS
     cat = (component.category or "").strip().lower()

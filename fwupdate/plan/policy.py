@@ -9,14 +9,16 @@ would silently change what happens to a fleet at night.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from fwupdate.catalog.models import PackageType
+from fwupdate.catalog.systems import normalize_system_id, system_id_for_model
 from fwupdate.catalog.versions import compare_versions, version_key
-from fwupdate.errors import ConfigError
+from fwupdate.errors import ConfigError, FwupdateError
 from fwupdate.plan.estimate import Estimates, estimates_from_mapping
 from fwupdate.plan.models import ComponentKind
 from fwupdate.plan.selectors import Selector, parse_selector, parse_selectors
@@ -24,6 +26,7 @@ from fwupdate.plan.selectors import Selector, parse_selector, parse_selectors
 POLICY_SCHEMA_VERSION = 1
 
 _E = TypeVar("_E", bound=StrEnum)
+_HEX_ID = re.compile(r"(?:0x)?[0-9A-Fa-f]{4}")
 
 
 class TargetMode(StrEnum):
@@ -274,6 +277,19 @@ def _version_table(
     return tuple(sorted((str(g), str(v).strip()) for g, v in table.items()))
 
 
+def _systems(values: tuple[str, ...], where: str) -> tuple[str, ...]:
+    """System ids ("04F7") or model names ("R320", "PowerEdge R320") -> system ids."""
+    out: list[str] = []
+    for v in values:
+        try:
+            sid = normalize_system_id(v) if _HEX_ID.fullmatch(v) else system_id_for_model(v)
+        except FwupdateError as exc:
+            raise ConfigError(f"{where} [bundle] systems: {exc.message}") from None
+        if sid not in out:
+            out.append(sid)
+    return tuple(out)
+
+
 def _stones(data: Mapping[str, Any], where: str) -> tuple[SteppingStone, ...]:
     raw = data.get("stepping_stones", None)
     if raw is None:
@@ -381,7 +397,7 @@ def policy_from_mapping(data: Mapping[str, Any], *, source: str = "bundle") -> P
     policy = Policy(
         name=_str(bundle, "name", f"{where} [bundle]") or "bundle",
         source=source,
-        systems=tuple(s.upper() for s in _str_list(bundle, "systems", f"{where} [bundle]")),
+        systems=_systems(_str_list(bundle, "systems", f"{where} [bundle]"), where),
         target=_enum(TargetMode, target, "default", TargetMode.LATEST, f"{where} [target]"),
         pins=_pins(target, f"{where} [target]"),
         include=parse_selectors(_str_list(select, "include", where), where=f"{where} [select]"),

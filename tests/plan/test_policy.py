@@ -179,3 +179,11 @@ def test_selectors(text: str, field: str, value: str) -> None:
 def test_bad_selectors(text: str) -> None:
     with pytest.raises(ConfigError):
         parse_selector(text, where="--only")
+
+
+def test_systems_by_id_or_model() -> None:
+    p = policy_from_mapping(_set(shipped(), "bundle.systems", ["R320", "04ce", "PowerEdge R320"]),
+                            source="b")
+    assert p.systems == ("04F7", "04CE")
+    with pytest.raises(ConfigError, match="unknown model"):
+        policy_from_mapping(_set(shipped(), "bundle.systems", ["R999"]), source="b")
