@@ -6,6 +6,7 @@ device gave one, its message id:
 
 - HTTP 401/403                       -> AuthenticationError
 - connection refused/reset/timeout   -> DeviceUnreachableError (Enumerate/Get retried first)
+- HTTP 503 without a SOAP body       -> DeviceBusyError (Enumerate/Get retried first)
 - TLS failure                        -> TLSVerificationError
 - SOAP Fault (any HTTP status)       -> DeviceError "WS-Man fault <code>/<subcode>: <reason>",
                                         message id = the fault subcode
@@ -128,6 +129,12 @@ class WsmanClient:
         try:
             root = wx.parse(resp.content)
         except wx.NotXmlError as exc:
+            if resp.status_code == 503:
+                raise DeviceBusyError(
+                    "the iDRAC is busy (HTTP 503 without a SOAP answer); retry later",
+                    host=self.host,
+                    step=step,
+                ) from None
             ctype = resp.headers.get("Content-Type")
             what = f"HTTP {resp.status_code}" + (f", {ctype}" if ctype else "")
             raise DeviceError(
@@ -174,7 +181,7 @@ class WsmanClient:
         for attempt in range(1, attempts + 1):
             try:
                 return fn()
-            except DeviceUnreachableError:
+            except (DeviceUnreachableError, DeviceBusyError):
                 if attempt == attempts:
                     raise
                 log.info("%s: %s: transport error, retry %d/%d", self.host, step, attempt,
