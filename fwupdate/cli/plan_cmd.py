@@ -32,7 +32,6 @@ from fwupdate.plan.models import Plan, Step
 from fwupdate.plan.order import PlanRequest, build_plan
 from fwupdate.plan.planfile import dumps, to_dict
 from fwupdate.plan.policy import with_overrides
-from fwupdate.plan.rules import rule_text
 from fwupdate.plan.window import clock_at
 
 _MAC = re.compile(r"\s+-\s+(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}.*$")
@@ -283,8 +282,8 @@ def plan(
                 for st in result.steps():
                     print(f"  {st.seq:>3} {st.rule:<3} {st.reason}")
                 print("rules:")
-                for rule in sorted({s.rule for s in result.steps()}, key=_rule_order):
-                    print(f"  {rule}: {rule_text(rule)}")
+                for rule, text in result.rules:
+                    print(f"  {rule}: {text}")
             if out is not None:
                 print(f"plan written to {out}")
     for w in result.warnings:
@@ -294,10 +293,6 @@ def plan(
         print(f"fwupdate: {s.node}: not planned: {s.reason}", file=sys.stderr)
     if unreadable:
         raise typer.Exit(int(ExitCode.PARTIAL))
-
-
-def _rule_order(rule: str) -> tuple[str, int]:
-    return rule[0], int(rule[1:]) if rule[1:].isdigit() else 0
 
 
 def register(app: typer.Typer) -> None:

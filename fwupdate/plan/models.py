@@ -257,6 +257,7 @@ class Plan:
     schedule: Schedule
     skipped: tuple[SkippedNode, ...] = ()
     warnings: tuple[str, ...] = ()
+    rules: tuple[tuple[str, str], ...] = ()  # id -> text of every rule a step cites
 
     def steps(self) -> tuple[Step, ...]:
         return tuple(s for g in self.groups for s in g.steps)

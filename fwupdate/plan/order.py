@@ -54,6 +54,7 @@ from fwupdate.plan.models import (
     Totals,
 )
 from fwupdate.plan.policy import Policy, StandalonePolicy
+from fwupdate.plan.rules import rule_sort_key, rule_text
 from fwupdate.plan.steppingstones import (
     TRANSPORT_LOADMASTER,
     TRANSPORT_REDFISH,
@@ -786,4 +787,7 @@ def build_plan(req: PlanRequest) -> Plan:
         schedule=schedule,
         skipped=tuple(skipped),
         warnings=tuple(warnings),
+        rules=tuple(
+            (r, rule_text(r)) for r in sorted({s.rule for s in all_steps}, key=rule_sort_key)
+        ),
     )

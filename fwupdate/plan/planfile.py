@@ -182,6 +182,7 @@ def _body(plan: Plan) -> dict[str, Any]:
         ],
         "skipped": [{"node": s.node, "group": s.group, "reason": s.reason} for s in plan.skipped],
         "warnings": list(plan.warnings),
+        "rules": dict(plan.rules),
     }
 
 
@@ -474,6 +475,7 @@ def from_dict(doc: Any) -> Plan:
             for s in top.items("skipped")
         ),
         warnings=top.texts("warnings"),
+        rules=top.text_map("rules"),
     )
 
 

@@ -39,3 +39,10 @@ RULES: dict[str, str] = {
 
 def rule_text(rule_id: str) -> str:
     return RULES.get(rule_id, "")
+
+
+def rule_sort_key(rule_id: str) -> tuple[str, int]:
+    """P1 < P3 < N1 < N2 < N10 < S1 (pair rules, node rules, then the rest)."""
+    order = {"P": "0", "N": "1", "S": "2"}
+    number = rule_id[1:]
+    return order.get(rule_id[:1], "9") + rule_id[:1], int(number) if number.isdigit() else 0

@@ -48,6 +48,8 @@ def test_document_shape(plan) -> None:
     }
     assert step["payload"] == "payload/firmimg.d7" and step["transport"] == "wsman"
     assert step["package"]["file_name"].startswith("ESM_Firmware")
+    assert "deviates from Dell" in doc["rules"]["N2"]
+    assert list(doc["rules"])[:2] == ["P1", "P3"] and "S1" not in doc["rules"]
     node = doc["groups"][0]["nodes"][0]
     assert len(node["inventory_sha256"]) == 64 and node["inventory"]
 
