@@ -35,6 +35,7 @@ _COMMAND_MODULES = (
     "fwupdate.cli.compliance_cmd",
     "fwupdate.cli.plan_cmd",
     "fwupdate.cli.lm_cmd",
+    "fwupdate.cli.sim_cmd",
 )
 
 
