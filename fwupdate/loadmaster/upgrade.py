@@ -77,6 +77,10 @@ class UpgradeResult:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
+def _secs(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:g} s"
+
+
 def _with_note(exc: E, note: str) -> E:
     """The same error with a sentence appended (keeps class, host, step, message id)."""
     return type(exc)(f"{exc.message}; {note}", host=exc.host, step=exc.step,
@@ -169,21 +173,21 @@ class PairUpgrade:
             f"pre-check ok: {plan.active} Active, {plan.standby} Standby, "
             f"{baseline.vs_up} of {len(baseline.virtual_services)} Virtual Services Up"
         )
-        backups = self._backup_all()
-        self._set_no_preferred(plan)
+        backups = self.backup_all()
+        self.set_no_preferred(plan)
         upgraded: list[str] = []
         if plan.standby in plan.to_upgrade:
             try:
-                self._upgrade_standby(plan.standby, plan.active, baseline)
+                self.upgrade_standby(plan.standby, plan.active, baseline)
             except FwupdateError as exc:
                 note = f"stopped before touching the Active unit {plan.active}"
                 raise _with_note(exc, note) from exc
             upgraded.append(plan.standby)
         if plan.active in plan.to_upgrade:
-            self._upgrade_active(plan.active, plan.standby, baseline)
+            self.upgrade_active(plan.active, plan.standby, baseline)
             upgraded.append(plan.active)
-        after = self._post_check(baseline)
-        preferred_after, notes = self._restore_preferred(plan)
+        after = self.post_check(baseline)
+        preferred_after, notes = self.restore_preferred(plan)
         self.say(f"done: {', '.join(upgraded)} upgraded to {self.target}; {after.active} Active")
         return UpgradeResult(
             pair=plan.pair,
@@ -199,7 +203,7 @@ class PairUpgrade:
 
     # --- steps ----------------------------------------------------------------------------------
 
-    def _backup_all(self) -> tuple[Path, ...]:
+    def backup_all(self) -> tuple[Path, ...]:
         folder = self.options.backup_dir
         try:
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -214,7 +218,7 @@ class PairUpgrade:
             out.append(path)
         return tuple(out)
 
-    def _set_no_preferred(self, plan: UpgradePlan) -> None:
+    def set_no_preferred(self, plan: UpgradePlan) -> None:
         if plan.preferred_before == "0":
             self.say("preferred host is already 'No Preferred Host'")
             return
@@ -228,7 +232,7 @@ class PairUpgrade:
             )  # fmt: skip
         self.say(f"set 'No Preferred Host' (was {plan.preferred_before}; remembered)")
 
-    def _upgrade_standby(self, name: str, active: str, baseline: PairStatus) -> None:
+    def upgrade_standby(self, name: str, active: str, baseline: PairStatus) -> None:
         prefix = f"standby {name}"
         unit = self.pair.unit(name)
         before = self._install_and_reboot(unit, prefix)
@@ -245,7 +249,7 @@ class PairUpgrade:
             )
         self.say(f"{name} is back at {self.target} as Standby; pair healthy")
 
-    def _upgrade_active(self, name: str, standby: str, baseline: PairStatus) -> None:
+    def upgrade_active(self, name: str, standby: str, baseline: PairStatus) -> None:
         prefix = f"active {name}"
         st = self.pair.snapshot(baseline=baseline)
         if not st.healthy or st.active != name or st.standby != standby:
@@ -301,7 +305,7 @@ class PairUpgrade:
 
         if not self._poll(self.options.down_timeout, restarted):
             raise WaitTimeoutError(
-                f"did not restart within {self.options.down_timeout:.0f} s of the reboot "
+                f"did not restart within {_secs(self.options.down_timeout)} of the reboot "
                 "command (still answering with the same boot time)",
                 host=unit.name,
                 step=f"{prefix}: wait for restart",
@@ -316,7 +320,7 @@ class PairUpgrade:
 
         if not self._poll(self.options.boot_timeout, back):
             raise WaitTimeoutError(
-                f"did not come back within {self.options.boot_timeout:.0f} s of going down "
+                f"did not come back within {_secs(self.options.boot_timeout)} of going down "
                 "(check its console through the iDRAC)",
                 host=unit.name,
                 step=f"{prefix}: wait for boot",
@@ -351,8 +355,8 @@ class PairUpgrade:
         elif last is HaRole.ACTIVE:
             hint = ": its partner is Active too (HA split)"
         raise HASafetyError(
-            f"reports HA status {last.value} instead of {want.value} after "
-            f"{self.options.role_timeout:.0f} s{hint}",
+            f"reports HA status {last.value.capitalize()} instead of "
+            f"{want.value.capitalize()} after {_secs(self.options.role_timeout)}{hint}",
             host=unit.name,
             step=f"{prefix}: wait for HA role",
         )
@@ -372,13 +376,13 @@ class PairUpgrade:
         timeout = self.options.down_timeout + self.options.role_timeout
         if not self._poll(timeout, took_over):
             raise HASafetyError(
-                f"{partner.name} did not take over within {timeout:.0f} s of the reboot",
+                f"{partner.name} did not take over within {_secs(timeout)} of the reboot",
                 host=self.pair.name,
                 step=f"{prefix}: failover",
             )
         self.say(f"failover done: {partner.name} is Active")
 
-    def _post_check(self, baseline: PairStatus) -> PairStatus:
+    def post_check(self, baseline: PairStatus) -> PairStatus:
         st = self.pair.snapshot(baseline=baseline)
         if not st.healthy:
             raise HASafetyError(
@@ -389,7 +393,7 @@ class PairUpgrade:
         self.say(f"post-check ok: {st.vs_up} of {len(st.virtual_services)} Virtual Services Up")
         return st
 
-    def _restore_preferred(self, plan: UpgradePlan) -> tuple[str, tuple[str, ...]]:
+    def restore_preferred(self, plan: UpgradePlan) -> tuple[str, tuple[str, ...]]:
         old = plan.preferred_before
         if old == "0":
             return "0", ()

@@ -21,9 +21,11 @@ from fwupdate.sim.fleet import FleetSpec, NodeSpec, PairSpec, SimulatedFleet  # 
 def make_sim(tmp_path: Path) -> Iterator[Callable[..., LmSim]]:
     started: list[SimulatedFleet] = []
 
-    def _make(*pairs: PairSpec, standalone: tuple[NodeSpec, ...] = ()) -> LmSim:
+    def _make(
+        *pairs: PairSpec, standalone: tuple[NodeSpec, ...] = (), time_scale: float = TIME_SCALE
+    ) -> LmSim:
         spec = FleetSpec(pairs=pairs or (pair_spec(),), standalone=standalone)
-        fleet = SimulatedFleet(spec, workdir=tmp_path / "sim", time_scale=TIME_SCALE)
+        fleet = SimulatedFleet(spec, workdir=tmp_path / "sim", time_scale=time_scale)
         fleet.start()
         started.append(fleet)
         return LmSim(fleet)

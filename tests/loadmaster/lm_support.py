@@ -49,13 +49,22 @@ def _stub(spec: DeviceSpec, node: NodeSpec, ctx: SimContext, creds: Credentials)
 register_kind("lm-test-host", _stub)
 
 
+def host_spec(name: str) -> DeviceSpec:
+    """The node's iDRAC: the real simulated iDRAC once its package registers kind "idrac"."""
+    try:
+        from fwupdate.sim.idrac import DEFAULT_PROFILE
+    except ImportError:
+        return DeviceSpec(f"{name}-idrac", "lm-test-host", "stub")
+    return DeviceSpec(f"{name}-idrac", "idrac", DEFAULT_PROFILE)
+
+
 def node_spec(name: str, **lm_options: Any) -> NodeSpec:
     options: dict[str, Any] = {"rate_limit": 0}
     options.update(lm_options)
     version = str(options.get("version", START_VERSION))
     return NodeSpec(
         name,
-        DeviceSpec(f"{name}-idrac", "lm-test-host", "stub"),
+        host_spec(name),
         DeviceSpec(f"{name}-lm", "loadmaster", f"lm-{version}", options),
     )
 

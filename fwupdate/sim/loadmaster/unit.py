@@ -413,14 +413,25 @@ class LoadMasterUnit(SimDevice):
     # --- coupling with the host (iDRAC power events on the bus) ---------------------------------
 
     def on_host_event(self, event: str, data: dict[str, Any]) -> None:
-        """'off' / 'on' / 'reset' from the node's iDRAC.  A reset or power-off is abrupt (the
-        LoadMaster cannot release the shared address) unless the publisher says graceful=True
-        (an ACPI shutdown)."""
+        """Host power events from the node's iDRAC (fwupdate.sim.bus.host_topic):
+
+        - "off": power lost; "reset": power cycled, the unit boots again (boot_seconds from
+          the event, else its own).  Both are abrupt -- the LoadMaster cannot hand over the
+          shared address, so its partner takes over after hatimeout -- unless the event says
+          graceful=True (an ACPI shutdown the OS saw coming).
+        - "on": the host powers on; the unit boots.
+        - "graceful_shutdown": the OS was asked to shut down (ACPI); the unit stops in order
+          (hands over the shared address) and stays down until "reset"/"on".
+        """
         graceful = bool(data.get("graceful", False))
         boot = data.get("boot_seconds")
         boot_seconds = float(boot) if isinstance(boot, int | float) else None
         with self.lock:
-            if event == "off":
+            if event == "graceful_shutdown":
+                self.emit("lm.host_event", host_event=event, graceful=True)
+                if self.power is Power.UP:
+                    self._stop(orderly=True, then_boot=False, boot_seconds=None)
+            elif event == "off":
                 self.emit("lm.host_event", host_event=event, graceful=graceful)
                 self._stop(orderly=graceful, then_boot=False, boot_seconds=None)
             elif event == "reset":
