@@ -170,6 +170,11 @@ def _facade(t: Target, transport: str, time_scale: float) -> IdracFacade:
         timing=Timing(scale=time_scale),
     )
     facade.progress = lambda msg: print(f"fwupdate: {t.name}: {msg}", file=sys.stderr)
+    if t.endpoint.tls.insecure:
+        print(
+            f"fwupdate: warning: TLS certificate verification is OFF for {t.name}",
+            file=sys.stderr,
+        )
     return facade
 
 
