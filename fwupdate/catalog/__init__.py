@@ -6,7 +6,9 @@ Other packages use:
 * `find_component_by_filename(catalog, name)`, `select_components(...)`, `match_bundle(...)`
 * `compare_versions(a, b)`, `is_newer(a, b)` for Dell version strings
 * `system_id_for_model("R320") -> "04F7"`
-* `load_policy(path) -> BundlePolicy` (the per-appliance bundle policy, policy.py)
+* `parse_component_xml(data)` (parser.py) for a DUP's own package.xml
+
+The bundle policy file (catalogs/r320-loadmaster.toml) is read by fwupdate.plan.policy.
 """
 
 from fwupdate.catalog.filters import (
