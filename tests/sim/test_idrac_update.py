@@ -86,6 +86,9 @@ def test_12g_push_simpleupdate_reboot(make_idrac_sim, tmp_path: Path) -> None:  
         ("bios", "2.4.2", "2.9.0")
     ]
     assert [e["event"] for e in sim.events.records(device="i1", event="upload")] == ["upload"]
+    assert [e["job"] for e in sim.events.records(device="i1", event="job_created")] == [jid]
+    (target,) = sim.events.records(device="i1", event="job_target")
+    assert (target["component"], target["to_version"]) == ("bios", "2.9.0")
 
 
 def test_dell_install_now_and_reboot_and_direct_update(make_idrac_sim, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -265,6 +268,9 @@ def test_idrac9_multipart_pull_and_queue(make_idrac_sim, tmp_path: Path, file_se
     r = rf.post(SIMPLE, json={"ImageURI": f"{base}/{nic.name}", "TransferProtocol": "HTTP"})
     nic_jid = _jid(r)
     rf.wait_job(nic_jid, "Scheduled")
+    created = sim.events.records(device="i9", event="job_created")
+    assert [e["job"] for e in created].count(nic_jid) == 1
+    assert rf.state.component_version("nic") == "21.60.22.11"  # staged, not yet applied
     assert rf.get(f"/redfish/v1/JobService/Jobs/{nic_jid}").json()["JobState"] == "Starting"
     bad = rf.post(SIMPLE, json={"ImageURI": f"{base}/missing.EXE", "TransferProtocol": "HTTP"})
     failed = rf.wait_job(_jid(bad), "Failed")
@@ -295,3 +301,27 @@ def test_state_api_errors(make_idrac_sim) -> None:  # type: ignore[no-untyped-de
     with pytest.raises(Rejected) as exc:
         st.install_from_uri("http://192.0.2.1/x.EXE", source="test")
     assert exc.value.message_id == "RED005"  # the simulator only pulls from loopback
+
+
+def test_idrac9_5_https_pull_with_immediate_apply(make_idrac_sim, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    sim = make_idrac_sim(node("i9", "r640-idrac9-5.10", timings=FAST))
+    rf = Rf(sim, "i9")
+    share = tmp_path / "share"
+    share.mkdir()
+    dup = exe_dup(share, "159", "2.12.2", systems=("0716",))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(share)))
+    ctx = sim.ctx.ca.issue("files").server_context()
+    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+    t = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    t.start()
+    try:
+        uri = f"https://127.0.0.1:{httpd.server_address[1]}/{dup.name}"
+        body = {"ImageURI": uri, "TransferProtocol": "HTTPS",
+                "@Redfish.OperationApplyTime": "Immediate"}  # fmt: skip
+        jid = _jid(rf.post(SIMPLE, json=body))
+        rf.wait_job(jid, "Completed")  # Immediate: the iDRAC reboots the host itself
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert rf.state.component_version("bios") == "2.12.2"
+    assert len(sim.events.records(device="i9", event="host_power")) == 1

@@ -538,7 +538,7 @@ class RedfishService:
             if part is None or part.path is None:
                 raise Rejected("PropertyMissing", args=("file",))
             avail = self.st.stage_upload(
-                part.path, part.filename or "upload.bin", source="redfish-push"
+                part.path, part.filename or "upload.bin", source="redfish-push", move=True
             )
         finally:
             _cleanup(mp)
@@ -641,7 +641,7 @@ class RedfishService:
             apply_time = params.get("@Redfish.OperationApplyTime", "OnReset")
             upon = "NowAndReboot" if apply_time == "Immediate" else "NextReboot"
             avail = self.st.stage_upload(
-                part.path, part.filename or "upload.bin", source="redfish-multipart"
+                part.path, part.filename or "upload.bin", source="redfish-multipart", move=True
             )
         finally:
             _cleanup(mp)

@@ -163,7 +163,10 @@ class IdracState:
             if c.key == IDRAC_KEY:
                 version, previous = self.profile.idrac_version, self.profile.idrac_previous
             version = str(self.profile.versions.get(c.key, version))
-            version = str(opts.get(c.key, version))
+            if c.key in opts:
+                version = str(opts[c.key])
+                if c.key == IDRAC_KEY:
+                    previous = None  # no rollback image older than an overridden version
             self.components[c.key] = ComponentState(version=version, previous=previous)
         self.available: dict[str, Available] = {}
         self._jobs: dict[str, Job] = {}
@@ -453,10 +456,13 @@ class IdracState:
         ids = ", ".join(info.component_ids) or "none"
         raise Rejected("SUP0518", f"{filename}: no component of this system has ComponentID {ids}")
 
-    def stage_upload(self, path: Path, filename: str, *, source: str) -> Available:
+    def stage_upload(
+        self, path: Path, filename: str, *, source: str, move: bool = False
+    ) -> Available:
         """Inspect an uploaded file and keep it as an `Available-<cid>-<version>` entry.
 
-        The file at `path` is moved into the device's upload folder.  Raises Rejected (400)
+        The file is copied (moved with move=True) into the device's upload folder.  Raises
+        Rejected (400)
         for a Linux .BIN, an unreadable package, or one not applicable to this system."""
         path = Path(path)
         safe = os.path.basename(filename.replace("\\", "/")) or "upload.bin"
@@ -480,7 +486,10 @@ class IdracState:
             if old is not None and old.path != str(dest):
                 with contextlib.suppress(OSError):
                     os.unlink(old.path)
-            shutil.move(str(path), dest)
+            if move:
+                shutil.move(str(path), dest)
+            else:
+                shutil.copyfile(path, dest)
             avail = Available(
                 id=aid,
                 key=comp.key,
@@ -527,7 +536,10 @@ class IdracState:
             j = self._jobs.get(jid)
             return copy.copy(j) if j is not None else None
 
-    def _new_job(self, *, prefix: str = "JID", name: str, job_type: str, source: str) -> Job:
+    def _new_job(
+        self, *, prefix: str = "JID", name: str, job_type: str, source: str, **about: Any
+    ) -> Job:
+        """A new job (Downloading); logs `job_created` exactly once per job id."""
         jid = new_job_id(self._rng, prefix, set(self._jobs))
         msg = message("RED003")
         job = Job(
@@ -543,6 +555,7 @@ class IdracState:
             task_visible=not self.faults.task_vanish,
         )
         self._jobs[jid] = job
+        self.emit("job_created", job=jid, job_type=job_type, source=source, **about)
         return job
 
     def _pending_for(self, key: str) -> Job | None:
@@ -582,7 +595,7 @@ class IdracState:
             if f.job_fail_count is not None:
                 f.job_fail_count -= 1
         self.emit(
-            "job_created",
+            "job_target",
             job=job.id,
             component=comp.key,
             component_id=comp.component_id,
@@ -624,7 +637,10 @@ class IdracState:
                 raise Rejected("RED014", f"job {pending.id} is already pending for {key}")
             comp = self._def(key)
             job = self._new_job(
-                name=f"Firmware Update: {comp.name}", job_type="FirmwareUpdate", source=source
+                name=f"Firmware Update: {comp.name}",
+                job_type="FirmwareUpdate",
+                source=source,
+                available_id=aid,
             )
             job.install_upon = install_upon
             job.available_id = aid
@@ -679,12 +695,14 @@ class IdracState:
         with self._locked():
             self._check_lc_busy()
             job = self._new_job(
-                name=f"Firmware Update: {filename}", job_type="FirmwareUpdate", source=source
+                name=f"Firmware Update: {filename}",
+                job_type="FirmwareUpdate",
+                source=source,
+                uri=uri,
             )
             job.install_upon = install_upon
             job.filename = filename
             job.message = f"Downloading the {filename} update package."
-            self.emit("job_created", job=job.id, component=None, uri=uri, source=source)
             jid = job.id
         threading.Thread(
             target=self._download,
@@ -723,7 +741,7 @@ class IdracState:
                 return
             if error is None:
                 try:
-                    avail = self.stage_upload(tmp, filename, source=job.source)
+                    avail = self.stage_upload(tmp, filename, source=job.source, move=True)
                     pending = self._pending_for(avail.key)
                     if pending is not None:
                         raise Rejected("RED014", f"job {pending.id} is already pending")
@@ -873,17 +891,14 @@ class IdracState:
         with self._locked():
             kind = {1: "RebootPowerCycle", 2: "RebootNoForce", 3: "RebootForce"}[reboot_type]
             job = self._new_job(
-                prefix="RID", name=f"Reboot{reboot_type}", job_type=kind, source="reboot-job"
+                prefix="RID",
+                name=f"Reboot{reboot_type}",
+                job_type=kind,
+                source="reboot-job",
+                reboot_type=reboot_type,
             )
             job.reboot_type = reboot_type
             self._set(job, JobState.REBOOT_PENDING, "RED029")
-            self.emit(
-                "job_created",
-                job=job.id,
-                component=None,
-                reboot_type=reboot_type,
-                source="reboot-job",
-            )
             return copy.copy(job)
 
     def setup_job_queue(
@@ -1151,6 +1166,12 @@ class IdracState:
                     m = message("RED004")
                     j.state, j.message_id, j.message = JobState.FAILED.value, m.id, m.text
                 self._jobs[j.id] = j
+                if j.state == JobState.DOWNLOADED:  # pick up where the saved engine stopped
+                    self._job_later(
+                        self.timings.job_step_seconds,
+                        j,
+                        lambda job: self._downloaded(job, job.source.startswith("redfish")),
+                    )
             self.emit("state_loaded", firmware_version=self.firmware_version)
 
     def save(self, path: Path) -> Path:
