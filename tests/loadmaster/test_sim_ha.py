@@ -51,7 +51,7 @@ def test_host_reset_on_the_bus_fails_over_to_the_partner(make_sim: Callable[...,
     gaps = outages(sim.fleet.events, "p1")
     assert len(gaps) == 1
     assert gaps[0].state == "failover" and gaps[0].up == ("p1b-lm",)
-    assert gaps[0].duration is not None and gaps[0].duration >= 6.0
+    assert gaps[0].duration is not None and gaps[0].duration >= 5.99  # times rounded to ms
     final = sim.pair().availability()[-1]
     assert final.end is None and final.active == ("p1b-lm",) and final.state == "ok"
 

@@ -12,6 +12,7 @@ from lm_support import START_VERSION, TARGET_VERSION, LmSim, node_spec, pair_spe
 
 from fwupdate.errors import DeviceUnreachableError
 from fwupdate.sim.loadmaster import Power, apply_fault, build_patch, corrupt
+from fwupdate.sim.loadmaster.ratelimit import ApiRateLimit
 
 pytestmark = pytest.mark.integration
 
@@ -65,7 +66,11 @@ def test_shapes_auth_and_errors(make_sim: Callable[..., LmSim]) -> None:
 
 
 def test_rate_limit_drops_the_31st_call_in_3_seconds(make_sim: Callable[..., LmSim]) -> None:
-    sim = make_sim(pair_spec(a={"rate_limit": 30}))
+    # Kemp's numbers are the defaults; the test widens the window so a slow machine still
+    # makes 31 calls within it.
+    limit = ApiRateLimit()
+    assert (limit.limit, limit.window) == (30, 3.0)
+    sim = make_sim(pair_spec(a={"rate_limit": 30, "rate_window": 60.0}))
     with requests.Session() as s:
         s.auth = AUTH
         url = f"{sim.unit('p1a').url}/access/get"
