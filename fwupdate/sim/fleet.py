@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -174,8 +175,10 @@ class SimulatedFleet:
         return self
 
     def stop(self) -> None:
-        for s in self._servers:
-            s.stop()
+        # Each listener needs up to one poll interval to notice shutdown: stop them together.
+        if self._servers:
+            with ThreadPoolExecutor(max_workers=min(32, len(self._servers))) as pool:
+                list(pool.map(lambda s: s.stop(), self._servers))
         self._servers.clear()
         self.ctx.clock.stop()
         self.ctx.events.close()
