@@ -15,7 +15,7 @@ from fwupdate.dup.repo import write_catalog
 from fwupdate.idrac.inventory_io import inventory_document
 from fwupdate.plan import planfile
 
-DATA = Path(__file__).parent / "data"
+BUNDLE = Path(__file__).resolve().parents[2] / "catalogs" / "r320-loadmaster.toml"
 
 FLEET = """
 [defaults.idrac]
@@ -67,7 +67,7 @@ def site(tmp_path: Path) -> dict[str, Path]:
     for c in catalog.components:
         (repo / c.file_name).write_bytes(b"dup")
     bundle = tmp_path / "r320.toml"
-    shutil.copy(DATA / "r320-loadmaster.toml", bundle)
+    shutil.copy(BUNDLE, bundle)
     image = tmp_path / "7.1-Patch28b-BARE-METAL.bin"
     image.write_bytes(b"KEMP-LM-PATCH 7.1-Patch28b BARE-METAL\n" + b"\0" * 256)
     return {"fleet": fleet, "inventory": inventory, "repo": repo, "bundle": bundle,

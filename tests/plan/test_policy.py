@@ -23,7 +23,7 @@ from fwupdate.plan.policy import (
 )
 from fwupdate.plan.selectors import parse_selector
 
-BUNDLE = Path(__file__).parent / "data" / "r320-loadmaster.toml"
+BUNDLE = Path(__file__).resolve().parents[2] / "catalogs" / "r320-loadmaster.toml"
 
 
 def shipped() -> dict[str, Any]:

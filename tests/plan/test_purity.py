@@ -145,7 +145,8 @@ def test_guard_works() -> None:
 
 
 def test_planning_runs_without_io() -> None:
-    bundle = tomllib.loads((Path(__file__).parent / "data" / "r320-loadmaster.toml").read_text())
+    shipped = Path(__file__).resolve().parents[2] / "catalogs" / "r320-loadmaster.toml"
+    bundle = tomllib.loads(shipped.read_text())
     f = pf.fleet(("p1", "p2"), ("solo",))
     invs = pf.inventories(f)
     catalog = pf.r320_catalog()
