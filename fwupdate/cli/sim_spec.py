@@ -181,14 +181,18 @@ def spec_from_file(path: Path) -> FleetSpec:
 
 
 def _value(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
+    """JSON for tables, lists, booleans and quoted strings; anything else stays text, so a
+    version such as 2.10 is not read as the number 2.1."""
+    if text[:1] in ("{", "[", '"') or text in ("true", "false", "null"):
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return text
 
 
 def apply_settings(spec: FleetSpec, settings: Sequence[str]) -> FleetSpec:
-    """`--set DEVICE:KEY=VALUE`: add a device option (VALUE as JSON if it parses, else text)."""
+    """`--set DEVICE:KEY=VALUE`: add a device option (see _value for how VALUE is read)."""
     extra: dict[str, dict[str, Any]] = {}
     for s in settings:
         name, colon, rest = s.partition(":")

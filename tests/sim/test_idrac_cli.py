@@ -143,3 +143,12 @@ def test_spec_naming_and_file_errors(tmp_path: Path) -> None:
     bad.write_text('[[nodes]]\nname = "a"\n[[nodes]]\nname = "a"\n')
     with pytest.raises(ConfigError, match="duplicate"):
         sim_spec.spec_from_file(bad)
+
+
+def test_set_values_keep_versions_as_text() -> None:
+    spec = sim_spec.spec_from_counts(idracs=1, pairs=0)
+    spec = sim_spec.apply_settings(
+        spec, ["idrac-1:bios=2.10", 'idrac-1:timings={"post_seconds": 30}', "idrac-1:power=Off"]
+    )
+    opts = spec.standalone[0].idrac.options
+    assert opts == {"bios": "2.10", "timings": {"post_seconds": 30}, "power": "Off"}
