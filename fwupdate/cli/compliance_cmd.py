@@ -2,7 +2,8 @@
 anything.
 
     fwupdate compliance FLEET.toml --catalog SOURCE [--bundle FILE] [--inventory FILE]
-                        [--lm-image FILE] [--only SEL] [--skip SEL] [--format table|json|csv]
+                        [--lm-image FILE] [--only SEL] [--skip SEL]
+                        [--format table|json|csv|html] [--out FILE]
 
 Exit codes: 0 every node evaluated (compliant or not); 3 some nodes could not be read (status
 `unknown`); 1 none could; 2 bad input (unknown model, catalog without the system, bad bundle).
@@ -17,8 +18,8 @@ from typing import Annotated, Any
 import typer
 
 from fwupdate.cli import plan_inputs
-from fwupdate.cli.output import OutputFormat, emit
-from fwupdate.errors import ExitCode
+from fwupdate.cli.output import OutputFormat, ReportFormat, emit
+from fwupdate.errors import BadInputError, ExitCode
 from fwupdate.fleet.loader import MAX_CONCURRENCY, load_fleet
 from fwupdate.plan.compliance import ComplianceRow, FleetCompliance, fleet_compliance
 from fwupdate.plan.models import Status
@@ -120,9 +121,13 @@ def compliance(
         list[str] | None, typer.Option("--only", help="Only these components/nodes.")
     ] = None,
     skip: Annotated[list[str] | None, typer.Option("--skip", help="Skip components/nodes.")] = None,
-    fmt: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="table, json or csv.")
-    ] = OutputFormat.table,
+    report_fmt: Annotated[
+        ReportFormat, typer.Option("--format", "-f", help="table, json, csv or html.")
+    ] = ReportFormat.table,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="With --format html: write the page here (atomically)."),
+    ] = None,
     concurrency: Annotated[
         int | None,
         typer.Option(
@@ -134,6 +139,8 @@ def compliance(
     ] = False,
 ) -> None:
     """Per node and component: current, target, action, criticality, reboot, package."""
+    if out is not None and report_fmt is not ReportFormat.html:
+        raise BadInputError("--out is for --format html; redirect table, json or csv output")
     fleet = load_fleet(fleet_file)
     sel = plan_inputs.selection(only, skip)
     plan_inputs.check_node_selectors(sel, fleet)
@@ -158,7 +165,11 @@ def compliance(
     doc = document(fc, cat.sha256)
     pairs = {n.node: (None if n.standalone else n.group) for n in fc.nodes}
     status = {n.node: n.status.value for n in fc.nodes}
-    if fmt is OutputFormat.json:
+    if report_fmt is ReportFormat.html:
+        from fwupdate.report.html import compliance_html, write_html
+
+        write_html(compliance_html(doc), out)
+    elif (fmt := report_fmt.output()) is OutputFormat.json:
         emit(fmt, document=doc, rows=[], columns=())
     elif fmt is OutputFormat.csv:
         rows = [

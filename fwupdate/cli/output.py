@@ -24,6 +24,20 @@ class OutputFormat(StrEnum):
     csv = "csv"
 
 
+class ReportFormat(StrEnum):
+    """`--format` of the commands that can also render a standalone HTML page (compliance,
+    report); every other command keeps OutputFormat, so typer refuses `html` there."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+    html = "html"
+
+    def output(self) -> OutputFormat:
+        """The OutputFormat for emit (table, json, csv); html is rendered by fwupdate.report."""
+        return OutputFormat(self.value)
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
