@@ -40,6 +40,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from fwupdate.errors import BadInputError
+from fwupdate.fileserver.sources import FileSource
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,9 @@ _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 class ServedFile:
     url_path: str  # /<run>/<set>/<name>, percent-encoded
     name: str  # relative name inside its set, e.g. firmimg.d7 or FOLDER01/BIOS.EXE
-    path: Path  # resolved file on disk
+    path: Path  # resolved file on disk (for a `source`: the image it is read from)
     size: int
+    source: FileSource | None = None  # stream from here instead of opening `path`
 
 
 @dataclass(frozen=True)
@@ -159,16 +161,19 @@ class _Handler(BaseHTTPRequestHandler):
             self._record("-", 404, 0, t0)
             return
         try:
-            flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-            fd = os.open(served.path, flags)
+            if served.source is not None:
+                stream: Any = served.source.open()
+            else:
+                flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+                stream = os.fdopen(os.open(served.path, flags), "rb")
         except OSError as exc:
             log.warning("fileserver: cannot open %s: %s", served.name, exc.strerror)
             status = 404 if exc.errno in (errno.ENOENT, errno.ELOOP) else 500
             self._simple(status)
             self._record(served.name, status, 0, t0)
             return
-        with os.fdopen(fd, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
+        with stream as f:
+            size = served.source.size if served.source else os.fstat(f.fileno()).st_size
             if size != served.size:
                 log.warning(
                     "fileserver: %s changed size since it was registered (%d -> %d); refusing",
@@ -364,9 +369,10 @@ class FileServer:
 
     # --- registration ------------------------------------------------------------------------
 
-    def register_set(self, files: Mapping[str, Path | str]) -> str:
+    def register_set(self, files: Mapping[str, Path | str | FileSource]) -> str:
         """Serve `{relative name: file}` under one fresh token; returns the set's base URL
-        (ending in '/'), so relative names resolve against it (repository layout)."""
+        (ending in '/'), so relative names resolve against it (repository layout).  A value may
+        also be a `FileSource` (fwupdate.fileserver.sources: bytes, a slice of an ISO image)."""
         if not files:
             raise BadInputError("nothing to serve")
         set_token = secrets.token_urlsafe(12)
@@ -374,8 +380,14 @@ class FileServer:
         entries: dict[str, ServedFile] = {}
         for name, path in files.items():
             _check_name(name)
-            real, size = _regular_file(Path(path))
             url_path = prefix + quote(name)
+            if isinstance(path, FileSource):
+                entries[prefix + name] = ServedFile(
+                    url_path=url_path, name=name, path=Path(path.label or name),
+                    size=path.size, source=path,
+                )
+                continue
+            real, size = _regular_file(Path(path))
             entries[prefix + name] = ServedFile(url_path=url_path, name=name, path=real, size=size)
         with self._lock:
             self._files.update(entries)
