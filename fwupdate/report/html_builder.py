@@ -136,6 +136,8 @@ code { font: 12px ui-monospace, Menlo, Consolas, monospace; }
 tr.row-failed td { background: #ffebe9; }
 tr.row-upgrade td:nth-child(4) { font-weight: 600; }
 .arrow { color: #57606a; }
+.nw { white-space: nowrap; }
+code.pkg { word-break: break-all; }
 svg { max-width: 100%; height: auto; }
 @media print {
   body { margin: 8mm; font-size: 11px; }

@@ -33,8 +33,11 @@ def _versions(c: Mapping[str, Any]) -> Markup:
     current = str(c.get("current") or "")
     target = c.get("target")
     if not target or target == current:
-        return el("span", None, current)
-    return el("span", None, current, el("span", {"class": "arrow"}, " → "), el("b", None, target))
+        return el("span", {"class": "nw"}, current)
+    return el(
+        "span", None, el("span", {"class": "nw"}, current), el("span", {"class": "arrow"}, " → "),
+        el("b", {"class": "nw"}, target),
+    )
 
 
 def _criticality(value: Any) -> Markup | str:
@@ -132,8 +135,8 @@ def _node_section(n: Mapping[str, Any]) -> Markup:
             _versions(c),
             el("span", {"class": "planned" if c.get("planned") else None}, c.get("action") or ""),
             _criticality(c.get("criticality")),
-            c.get("reboot") or "",
-            el("code", None, c.get("package") or ""),
+            el("span", {"class": "nw"}, c.get("reboot") or ""),
+            el("code", {"class": "pkg"}, c.get("package") or ""),
             "; ".join(str(x) for x in (c.get("note"), c.get("error")) if x),
         )
         for c in comps
