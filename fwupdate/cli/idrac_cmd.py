@@ -19,6 +19,7 @@ with host, step and message id; exit 1 for a device failure, 2 for bad input.
 
 from __future__ import annotations
 
+import ipaddress
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import typer
 
@@ -263,6 +265,27 @@ def _result_rows(r: IdracUpdateResult, image: PreparedImage) -> dict[str, Any]:
     }
 
 
+def _is_loopback(host: str) -> bool:
+    if host.lower() in ("localhost", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _warn_loopback(served_host: str, t: Target) -> None:
+    """A real iDRAC cannot fetch from this machine's loopback address: say so up front."""
+    idrac_host = urlsplit(t.endpoint.url).hostname or ""
+    if _is_loopback(served_host) and not _is_loopback(idrac_host):
+        print(
+            f"fwupdate: warning: the file server is on {served_host}, which the iDRAC at "
+            f"{idrac_host} cannot reach; give --serve-address (an address of this machine on "
+            "the iDRAC network) if the image has to be served",
+            file=sys.stderr,
+        )
+
+
 # --- commands --------------------------------------------------------------------------------
 
 
@@ -337,6 +360,7 @@ def update_self(
         max_nodes=1,
     )
     t = targets[0]
+    _warn_loopback(advertise or serve_address, t)
     with tempfile.TemporaryDirectory(prefix="fwupdate-idrac-") as work:
         prepared = prepare_image(image, Path(work), as_is=as_is)
         expected = expect_version or prepared.version
