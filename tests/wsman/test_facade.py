@@ -165,3 +165,23 @@ def test_update_idrac_through_the_facade_over_https_file_server(
     assert result.lc_before and result.lc_after and result.job_id
     assert [a.name for a in fetched] == ["firmimg.d7"]
     assert any(m.startswith("InstallFromURI firmimg.d7") for m in messages)
+
+
+@pytest.mark.integration
+def test_update_idrac_over_redfish_push_where_it_works(
+    make_node: Callable[..., Any], tmp_path: Path
+) -> None:
+    """iDRAC7 >= 2.60 updates over Redfish (push + SimpleUpdate); LC readiness stays WS-Man."""
+    from fwupdate.dup.build import build_firmware_image
+
+    node = make_node("r320-idrac7-2.65")
+    image = build_firmware_image(tmp_path / "firmimg.d7", version="2.60.60.60")
+    with _facade(node) as f:
+        assert f.transport_for(Operation.INSTALL) is R
+        result = f.update_idrac(image, fileserver=None, expected_version="2.60.60.60")
+    assert (result.from_version, result.to_version, result.transport) == (
+        "2.65.65.65", "2.60.60.60", R)
+    assert result.lc_before and result.lc_after  # asked over WS-Man before and after
+    assert [u["source"] for u in node.events("upload")] == ["redfish-push"]
+    lc_calls = [e for e in node.events("wsman") if e.get("method") == "GetRemoteServicesAPIStatus"]
+    assert len(lc_calls) >= 2
