@@ -6,6 +6,7 @@ when missing; without it these tests skip and say why."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -133,3 +134,15 @@ def test_compliance_page_in_the_browser(
     assert [s.attrs["data-node"] for s in dom.find("section", "node")] == ["<b>n1</b>", "n2"]
     assert not dom.find("b", None) or all(e.text != "n1" for e in dom.find("b"))
     assert "2.1.3 → 2.9.0" in dom.find("table", "components")[0].text
+
+
+def test_run_page_prints(chromium: Callable[..., str], run_doc: dict[str, Any],
+                         tmp_path: Path) -> None:
+    page = tmp_path / "night.html"
+    page.write_text(run_html(run_doc), encoding="utf-8")
+    pdf = tmp_path / "night.pdf"
+    chromium(page, f"--print-to-pdf={pdf}", "--no-pdf-header-footer")
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF-")
+    counts = [int(n) for n in re.findall(rb"/Count (\d+)", data)]
+    assert counts and 1 <= max(counts) <= 6, counts  # a few A4/Letter pages, not one per row
