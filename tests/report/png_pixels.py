@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -22,16 +24,23 @@ class Image:
         i = x * self.channels
         return row[i], row[i + 1], row[i + 2]
 
-    def count(self, predicate: object, box: tuple[int, int, int, int] | None = None) -> int:
-        """Pixels in box (x0, y0, x1, y1) for which predicate((r, g, b)) holds."""
-        assert callable(predicate)
+    def colours(self, box: tuple[int, int, int, int] | None = None) -> Counter[tuple[int, ...]]:
+        """How many pixels of each (r, g, b) colour lie in box (x0, y0, x1, y1)."""
         x0, y0, x1, y1 = box or (0, 0, self.width, self.height)
-        n = 0
-        for y in range(y0, min(y1, self.height)):
-            for x in range(x0, min(x1, self.width)):
-                if predicate(self.pixel(x, y)):
-                    n += 1
-        return n
+        c = self.channels
+        out: Counter[tuple[int, ...]] = Counter()
+        for y in range(max(0, y0), min(y1, self.height)):
+            row = self.rows[y][x0 * c : min(x1, self.width) * c]
+            out.update(zip(row[0::c], row[1::c], row[2::c], strict=True))
+        return out
+
+    def count(
+        self,
+        predicate: Callable[[tuple[int, ...]], bool],
+        box: tuple[int, int, int, int] | None = None,
+    ) -> int:
+        """Pixels in box (x0, y0, x1, y1) for which predicate((r, g, b)) holds."""
+        return sum(n for colour, n in self.colours(box).items() if predicate(colour))
 
 
 def _paeth(a: int, b: int, c: int) -> int:

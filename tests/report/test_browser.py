@@ -60,10 +60,10 @@ def chromium(tmp_path: Path) -> Callable[..., str]:
     return run
 
 
-def _near(colour: str, tolerance: int = 14) -> Callable[[tuple[int, int, int]], bool]:
+def _near(colour: str, tolerance: int = 14) -> Callable[[tuple[int, ...]], bool]:
     want = tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
 
-    def hit(px: tuple[int, int, int]) -> bool:
+    def hit(px: tuple[int, ...]) -> bool:
         return all(abs(a - b) <= tolerance for a, b in zip(px, want, strict=True))
 
     return hit
@@ -71,8 +71,7 @@ def _near(colour: str, tolerance: int = 14) -> Callable[[tuple[int, int, int]], 
 
 def _rows_with(image: png_pixels.Image, colour: str) -> list[int]:
     hit = _near(colour)
-    return [y for y in range(image.height)
-            if any(hit(image.pixel(x, y)) for x in range(0, image.width, 2))]
+    return [y for y in range(image.height) if image.count(hit, (0, y, image.width, y + 1))]
 
 
 def test_screenshot_shows_the_timeline(
