@@ -15,16 +15,12 @@ Targets: the R320 fleet (the appliance) within 1.2x the floor; requests per devi
 each generation allows (service root, Manager, System, UpdateService, FirmwareInventory, plus one
 GET per member on iDRAC7/8 where `$expand` is not trusted).
 
-Simulator note: its HTTPS server writes response headers and body in two TLS records without
-TCP_NODELAY, so every response waits ~40 ms for the client's delayed ACK (Nagle).  The parent
-sets TCP_NODELAY on the simulator's accepted sockets for this benchmark (reported to the
-simulator's owner; see docs/inventory.md).
+The simulator's HTTPS server sets TCP_NODELAY on accepted sockets: without it every response
+would wait ~40 ms for the client's delayed ACK and the floor comparison would measure Nagle.
 """
 
 from __future__ import annotations
 
-import contextlib
-import socket
 import tempfile
 import time
 from pathlib import Path
@@ -113,23 +109,6 @@ def _raw(fleet_file: Path, concurrency: int, expand: bool) -> dict[str, Any]:
 # --- the parent: simulator + reporting --------------------------------------------------------
 
 
-def _patch_simulator_nodelay() -> None:
-    """TCP_NODELAY on the simulator's accepted sockets (see the module docstring)."""
-    from fwupdate.sim import server
-
-    original = server.DeviceHTTPServer.finish_request
-    if getattr(original, "_fwupdate_nodelay", False):
-        return
-
-    def finish_request(self: Any, request: Any, client_address: Any) -> None:
-        with contextlib.suppress(OSError):
-            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        original(self, request, client_address)
-
-    finish_request._fwupdate_nodelay = True  # type: ignore[attr-defined]
-    server.DeviceHTTPServer.finish_request = finish_request  # type: ignore[method-assign]
-
-
 def _scenario(
     ctx: BenchContext,
     *,
@@ -205,7 +184,6 @@ def _scenario(
 
 
 def run(ctx: BenchContext) -> None:
-    _patch_simulator_nodelay()
     devices = 50 if ctx.quick else 200
     ctx.figure(
         "injected latency per request / concurrency", f"{LATENCY * 1000:.0f} ms / {CONCURRENCY}"

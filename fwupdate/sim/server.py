@@ -166,6 +166,10 @@ class DeviceHTTPServer(ThreadingHTTPServer):
     def finish_request(self, request: Any, client_address: Any) -> None:
         # Runs in the connection's own thread: do the TLS handshake here.
         request.settimeout(60)
+        # Headers and body go out as separate TLS records: without TCP_NODELAY every answer
+        # would wait for the client's delayed ACK (~40 ms).
+        with contextlib.suppress(OSError):
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             tls = self.ssl_ctx.wrap_socket(request, server_side=True)
         except (ssl.SSLError, OSError):
