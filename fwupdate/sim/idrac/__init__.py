@@ -51,3 +51,7 @@ def _load_wsman() -> None:
 
 
 _load_wsman()
+
+# Repository update and virtual media add their Redfish routes when imported (docs/delivery.md).
+from fwupdate.sim.idrac import repository as _repository  # noqa: E402, F401
+from fwupdate.sim.idrac import virtual_media as _virtual_media  # noqa: E402, F401

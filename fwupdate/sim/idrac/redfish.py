@@ -48,6 +48,14 @@ class Call:
 
 
 Handler = Callable[[Call], Response]
+ExtensionHandler = Callable[["RedfishService", Call], Response]
+# Routes other simulator modules add (repository.py, virtual_media.py): a pattern equal to a
+# built-in one merges its methods (the extension's win), a new pattern is tried first.
+EXTENSION_ROUTES: list[tuple[str, dict[str, ExtensionHandler]]] = []
+
+
+def register_routes(pattern: str, **methods: ExtensionHandler) -> None:
+    EXTENSION_ROUTES.append((pattern, methods))
 
 
 class RedfishService:
@@ -174,9 +182,24 @@ class RedfishService:
             r"GetRepoBasedUpdateList)",
             POST=self._sis_action,
         )
+        self._extend()
 
     def _route(self, pattern: str, **methods: Handler) -> None:
         self._routes.append((re.compile(f"(?:{pattern})"), methods))
+
+    def _bind_ext(self, fn: ExtensionHandler) -> Handler:
+        return lambda c: fn(self, c)
+
+    def _extend(self) -> None:
+        for pattern, ext in EXTENSION_ROUTES:
+            bound: dict[str, Handler] = {m: self._bind_ext(fn) for m, fn in ext.items()}
+            compiled = re.compile(f"(?:{pattern})")
+            for existing, methods in self._routes:
+                if existing.pattern == compiled.pattern:
+                    methods.update(bound)
+                    break
+            else:
+                self._routes.insert(0, (compiled, bound))
 
     # --- entry ----------------------------------------------------------------------------------
 

@@ -68,6 +68,7 @@ OPTION_KEYS = (
     "features",
     "power",
     "session_cap",
+    "virtual_media",  # read by virtual_media.py: auto | on | off
 )
 
 
@@ -130,6 +131,7 @@ class IdracState:
         self.node = node or name
         self.profile = get_profile(profile) if isinstance(profile, str) else profile
         opts = dict(options or {})
+        self.options: dict[str, Any] = opts  # raw device options (front-end modules read theirs)
         comp_keys = {c.key for c in self.profile.hardware.components}
         unknown = [k for k in opts if k not in comp_keys and k not in OPTION_KEYS]
         if unknown:
