@@ -1,0 +1,217 @@
+"""The overnight run: groups (HA pairs, standalone nodes) in the plan's schedule order, up to
+`concurrency` at a time, the nodes of a pair strictly one after the other, every step journaled
+(intent before, outcome after) so a killed run resumes from the devices' truth.
+
+Stops: a failed step stops its group (a failed standby stops the pair before the active unit is
+touched); `max_failures` failed groups stop the starting of new ones; the window end defers
+groups whose estimate no longer fits and stops pairs in progress at the next node boundary (both
+units up, one at the new level); the stop flag (Ctrl-C / SIGTERM) lets every worker finish its
+current step."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from fwupdate.errors import FwupdateError
+from fwupdate.plan.drift import check_node
+from fwupdate.plan.models import PairPlan, Plan, Step, StepKind
+from fwupdate.run import steps_idrac, steps_lm
+from fwupdate.run.context import RunContext
+from fwupdate.run.journal import DONE, FAILED, SKIPPED, STARTED
+from fwupdate.run.keys import align_inventory
+from fwupdate.run.runtime import GroupRuntime
+
+Handler = Callable[[GroupRuntime, Step, bool], dict[str, Any]]
+
+HANDLERS: dict[StepKind, Handler] = {
+    StepKind.PAIR_PRECHECK: steps_lm.pair_precheck,
+    StepKind.PRECHECK: steps_idrac.precheck,
+    StepKind.IDRAC_UPDATE: steps_idrac.idrac_update,
+    StepKind.FIRMWARE_APPLY_NOW: steps_idrac.firmware_step,
+    StepKind.FIRMWARE_STAGE: steps_idrac.firmware_step,
+    StepKind.LM_STAGE: steps_lm.lm_stage,
+    StepKind.HOST_REBOOT: steps_idrac.host_reboot,
+    StepKind.LM_REBOOT: steps_lm.lm_reboot,
+    StepKind.VERIFY: steps_idrac.verify,
+    StepKind.PAIR_POSTCHECK: steps_lm.pair_postcheck,
+}
+
+# group outcomes
+G_DONE = "done"
+G_FAILED = "failed"
+G_STOPPED = "stopped"  # stopped at a safe point: window end or failure budget
+G_DEFERRED = "deferred"  # not started: the window (or the failure budget) did not allow it
+G_INTERRUPTED = "interrupted"
+
+
+@dataclass(frozen=True)
+class GroupResult:
+    name: str
+    status: str
+    step: str | None = None
+    error: str | None = None
+    message_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    groups: tuple[GroupResult, ...]
+    interrupted: bool
+
+    def count(self, status: str) -> int:
+        return sum(1 for g in self.groups if g.status == status)
+
+
+def journal_steps(plan: Plan) -> list[tuple[str, str | None, str | None, str]]:
+    return [(s.step_id, s.node, s.group, s.kind.value) for s in plan.steps()]
+
+
+def ordered_groups(plan: Plan) -> list[PairPlan]:
+    """Groups in the order the plan's schedule starts them (longest first)."""
+    pos = {e.group: (e.start_seconds, i) for i, e in enumerate(plan.schedule.entries)}
+    return sorted(plan.groups, key=lambda g: pos.get(g.name, (1 << 62, 0)))
+
+
+class Executor:
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        self._failures = 0
+        self._lock = threading.Lock()
+
+    # --- budget, window ------------------------------------------------------------------------
+
+    def _budget_exceeded(self) -> bool:
+        limit = self.ctx.settings.max_failures
+        with self._lock:
+            return limit is not None and self._failures > limit
+
+    def _remaining_estimate(self, group: PairPlan) -> float:
+        done = {r.step_id for r in self.ctx.journal.steps() if r.state in (DONE, SKIPPED)}
+        return float(sum(s.estimated_seconds for s in group.steps if s.step_id not in done))
+
+    def _fits(self, device_seconds: float) -> bool:
+        end = self.ctx.settings.window_end
+        return end is None or time.time() + self.ctx.settings.real(device_seconds) <= end
+
+    def _window_over(self) -> bool:
+        end = self.ctx.settings.window_end
+        return end is not None and time.time() >= end
+
+    # --- run ------------------------------------------------------------------------------------
+
+    def run(self) -> RunResult:
+        groups = ordered_groups(self.ctx.plan)
+        results: dict[str, GroupResult] = {}
+        workers = max(1, min(self.ctx.settings.concurrency, len(groups) or 1))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fwupdate-run") as pool:
+            futures = {g.name: pool.submit(self._run_group_safe, g) for g in groups}
+            for name, fut in futures.items():
+                results[name] = fut.result()
+        ordered = tuple(results[g.name] for g in groups)
+        return RunResult(ordered, interrupted=self.ctx.stop.is_set())
+
+    def _record_group(self, res: GroupResult) -> GroupResult:
+        self.ctx.journal.record(None, None, "group", {
+            "group": res.name, "status": res.status, "step": res.step, "error": res.error,
+            "message_id": res.message_id,
+        })
+        self.ctx.progress(res.name, f"{res.status}" + (f": {res.error}" if res.error else ""))
+        return res
+
+    def _run_group_safe(self, group: PairPlan) -> GroupResult:
+        try:
+            return self._run_group(group)
+        except Exception as exc:  # a bug must not take the other pairs down
+            if isinstance(exc, FwupdateError):
+                err, mid = str(exc), exc.message_id
+            else:
+                err, mid = f"internal error: {type(exc).__name__}: {exc}", None
+            with self._lock:
+                self._failures += 1
+            return self._record_group(GroupResult(group.name, G_FAILED, None, err, mid))
+
+    def _run_group(self, group: PairPlan) -> GroupResult:
+        j = self.ctx.journal
+        states = {r.step_id: r for r in j.steps()}
+        if all(states[s.step_id].state in (DONE, SKIPPED) for s in group.steps):
+            return GroupResult(group.name, G_DONE)
+        if self.ctx.stop.is_set():
+            return self._record_group(GroupResult(group.name, G_INTERRUPTED))
+        if self._budget_exceeded():
+            return self._record_group(GroupResult(
+                group.name, G_DEFERRED,
+                error="not started: failure budget (--max-failures) used up"))
+        started = any(states[s.step_id].state != "pending" for s in group.steps)
+        if not started and not self._fits(self._remaining_estimate(group)):
+            return self._record_group(GroupResult(
+                group.name, G_DEFERRED, error="not started: its estimate does not fit the window"))
+        rt = GroupRuntime(self.ctx, group)
+        try:
+            return self._steps(rt, group)
+        finally:
+            rt.close()
+
+    def _steps(self, rt: GroupRuntime, group: PairPlan) -> GroupResult:
+        j = self.ctx.journal
+        checked: set[str] = set()
+        prev_node: str | None = None
+        for step in group.steps:
+            rec = j.step(step.step_id)
+            if rec.state in (DONE, SKIPPED):
+                prev_node = step.node or prev_node
+                continue
+            if self.ctx.stop.is_set():
+                return self._record_group(GroupResult(group.name, G_INTERRUPTED, step.step_id))
+            new_node = step.node is not None and step.node != prev_node
+            if new_node and prev_node is not None and self._window_over():
+                return self._record_group(GroupResult(
+                    group.name, G_STOPPED, step.step_id,
+                    f"window ended: stopped before {step.node} ({prev_node} is done)"))
+            if step.node is not None and step.node not in checked:
+                checked.add(step.node)
+                reasons = self._drift(rt, step)
+                if reasons:
+                    j.outcome(step.step_id, ok=False, error="; ".join(reasons))
+                    with self._lock:
+                        self._failures += 1
+                    return self._record_group(GroupResult(
+                        group.name, G_FAILED, step.step_id,
+                        "node no longer matches the plan: " + "; ".join(reasons)))
+            resume = rec.state in (STARTED, FAILED)
+            j.intent(step.step_id, {"kind": step.kind.value, "resume": resume,
+                                    "to_version": step.to_version})
+            rt.say(step, f"{step.kind.value}" + (" (resume)" if resume else ""))
+            t0 = time.monotonic()
+            try:
+                out = HANDLERS[step.kind](rt, step, resume)
+            except FwupdateError as exc:
+                j.outcome(step.step_id, ok=False, error=str(exc), message_id=exc.message_id,
+                          data={"seconds": round(time.monotonic() - t0, 3)})
+                with self._lock:
+                    self._failures += 1
+                return self._record_group(GroupResult(
+                    group.name, G_FAILED, step.step_id, str(exc), exc.message_id))
+            out["seconds"] = round(time.monotonic() - t0, 3)
+            j.outcome(step.step_id, ok=True, data=out)
+            prev_node = step.node or prev_node
+        return self._record_group(GroupResult(group.name, G_DONE))
+
+    def _drift(self, rt: GroupRuntime, step: Step) -> tuple[str, ...]:
+        node = step.node or ""
+        idrac = rt.idrac(node)
+        try:
+            live = idrac.inventory()
+        except FwupdateError as exc:
+            # e.g. the iDRAC is in the middle of its own reset on resume: the step decides
+            rt.say(step, f"inventory unreadable before the node ({exc}); the step will look")
+            return ()
+        planned = {e.key for e in self.ctx.plan.node(node).inventory}
+        reasons = check_node(self.ctx.plan, node, align_inventory(live, planned))
+        self.ctx.journal.record(node, step.step_id, "drift-check",
+                                {"ok": not reasons, "reasons": list(reasons)})
+        return reasons

@@ -1,0 +1,83 @@
+"""One group's (pair or standalone node's) device connections during a run."""
+
+from __future__ import annotations
+
+from fwupdate.errors import ConfigError
+from fwupdate.fleet.models import Node, Pair
+from fwupdate.idrac.facade import IdracFacade
+from fwupdate.loadmaster.client import LoadMasterClient
+from fwupdate.loadmaster.ha import PairClient
+from fwupdate.plan.models import PairPlan, Step
+from fwupdate.run.context import RunContext
+
+
+class GroupRuntime:
+    """Lazily opened clients for the nodes of one group; closed when the group ends."""
+
+    def __init__(self, ctx: RunContext, group: PairPlan) -> None:
+        self.ctx = ctx
+        self.group = group
+        self.pair: Pair | None = next((p for p in ctx.fleet.pairs if p.name == group.name), None)
+        if not group.standalone and self.pair is None:
+            raise ConfigError(f"pair {group.name} of the plan is not in the fleet file")
+        self._idracs: dict[str, IdracFacade] = {}
+        self._pair_client: PairClient | None = None
+        self._lm: dict[str, LoadMasterClient] = {}
+
+    def node(self, name: str) -> Node:
+        try:
+            return self.ctx.fleet.node(name)
+        except KeyError:
+            raise ConfigError(f"node {name} of the plan is not in the fleet file") from None
+
+    def idrac(self, name: str) -> IdracFacade:
+        if name not in self._idracs:
+            self._idracs[name] = self.ctx.idrac(self.node(name))
+        return self._idracs[name]
+
+    def fresh_idrac(self, name: str) -> IdracFacade:
+        """Drop the cached facade (after an iDRAC reset the sessions are gone)."""
+        old = self._idracs.pop(name, None)
+        if old is not None:
+            old.close()
+        return self.idrac(name)
+
+    @property
+    def pair_client(self) -> PairClient | None:
+        if self.pair is None or any(n.loadmaster is None for n in self.pair.nodes):
+            return None
+        if self._pair_client is None:
+            self._pair_client = self.ctx.pair_client(self.pair)
+        return self._pair_client
+
+    def lm(self, name: str) -> LoadMasterClient | None:
+        pc = self.pair_client
+        if pc is not None:
+            return pc.unit(name)
+        if name not in self._lm:
+            client = self.ctx.lm_client(self.node(name))
+            if client is None:
+                return None
+            self._lm[name] = client
+        return self._lm[name]
+
+    def partner(self, name: str) -> str | None:
+        if self.pair is None:
+            return None
+        a, b = self.pair.nodes
+        return b.name if a.name == name else a.name
+
+    def say(self, step: Step | None, message: str) -> None:
+        label = f"{step.node or step.group}: {message}" if step is not None else message
+        self.ctx.progress(self.group.name, label)
+
+    def close(self) -> None:
+        for f in self._idracs.values():
+            f.close()
+        self._idracs.clear()
+        if self._pair_client is not None:
+            self._pair_client.close()
+            self._pair_client = None
+        for c in self._lm.values():
+            c.close()
+        self._lm.clear()

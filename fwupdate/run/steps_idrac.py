@@ -1,0 +1,301 @@
+"""Steps that talk to a node's iDRAC: precheck, iDRAC self-update (one stepping stone),
+firmware applied now or staged for the reboot, the host reboot, verify.
+
+Every step starts by asking the device what is true (resume): a version already installed,
+a job we created (its JID is journaled the moment the iDRAC returns it) still running or
+scheduled, a reboot already sent.  An install is sent again only when the device shows no
+trace of the previous one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fwupdate.catalog.versions import compare_versions
+from fwupdate.errors import (
+    DeviceError,
+    FwupdateError,
+    JobFailedError,
+    UnsupportedOperationError,
+)
+from fwupdate.idrac.facade import IdracFacade, JobHandle, Operation
+from fwupdate.idrac.job_models import JobStatus
+from fwupdate.idrac.models import Transport
+from fwupdate.loadmaster.versions import version_matches
+from fwupdate.plan.match import component_key, installed_components
+from fwupdate.plan.models import Expectation, Step
+from fwupdate.run.keys import lookup
+from fwupdate.run.runtime import GroupRuntime
+from fwupdate.run.steps_lm import check_partner, handover, wait_lm_back
+
+Outcome = dict[str, Any]
+_WAITING = ("Scheduled", "Downloaded")
+
+
+def _lc_ready(idrac: IdracFacade, step: str) -> str | None:
+    try:
+        idrac.transport_for(Operation.LC_STATUS)
+    except UnsupportedOperationError:
+        return None
+    return idrac.wait_lc_ready(step=step).detail
+
+
+def precheck(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
+    node = step.node or ""
+    idrac = rt.idrac(node)
+    version = idrac.firmware_version()
+    lc = _lc_ready(idrac, f"{step.step_id}: LC ready")
+    pending = idrac.unfinished_jobs()
+    cleared = 0
+    if pending:
+        ids = ", ".join(f"{j.jid} ({j.state})" for j in pending[:5])
+        if step.param("job_queue") == "require-empty":
+            raise DeviceError(f"{len(pending)} unfinished job(s): {ids}", host=node,
+                              step=step.step_id)
+        if not rt.ctx.settings.dry_run:
+            rt.say(step, f"clearing the job queue ({ids})")
+            cleared = idrac.clear_job_queue()
+    return {"idrac_version": version, "lc": lc, "jobs_cleared": cleared,
+            "jobs_pending": [j.jid for j in pending]}
+
+
+def _find_job(idrac: IdracFacade, jid: str) -> JobStatus | None:
+    return next((j for j in idrac.list_jobs() if j.jid == jid), None)
+
+
+def _handle(note: dict[str, Any]) -> JobHandle:
+    return JobHandle(str(note["jid"]), Transport(str(note["transport"])), note.get("task_uri"))
+
+
+def _install(rt: GroupRuntime, step: Step, idrac: IdracFacade, component_id: str | None
+             ) -> JobHandle:
+    image = rt.ctx.store.image_for(step)
+    _lc_ready(idrac, f"{step.step_id}: LC ready before install")
+    rt.say(step, f"installing {image.name} ({step.from_version} -> {step.to_version})")
+    if component_id:
+        job = idrac.install_image(image, fileserver=rt.ctx.files, component_id=component_id)
+    else:
+        job = idrac.install_image(image, fileserver=rt.ctx.files)
+    # journaled before anything waits: a resume finds this job instead of installing again
+    rt.ctx.journal.record(step.node, step.step_id, "job", {
+        "jid": job.jid, "transport": job.transport.value, "task_uri": job.task_uri,
+        "image": image.name,
+    })
+    return job
+
+
+def _read_version(rt: GroupRuntime, step: Step) -> str:
+    node = step.node or ""
+    return rt.ctx.wait_for(
+        "iDRAC answering", lambda: rt.fresh_idrac(node).firmware_version(),
+        timeout=rt.ctx.settings.step_timeout(step), host=node, step=step.step_id,
+    )
+
+
+def idrac_update(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
+    node = step.node or ""
+    target = step.to_version or ""
+    before = _read_version(rt, step) if resume else rt.idrac(node).firmware_version()
+    if compare_versions(before, target) == 0:
+        return {"already": before}
+    idrac = rt.idrac(node)
+    job: JobHandle | None = None
+    note = rt.ctx.journal.last_note(step.step_id, "job")
+    if resume and note is not None:
+        found = _find_job(idrac, str(note["jid"]))
+        if found is not None and not found.failed:
+            rt.say(step, f"resuming: job {found.jid} is {found.state}")
+            job = _handle(note)
+    if job is None:
+        job = _install(rt, step, idrac, None)
+    idrac.wait_job(job, idrac_update=True, timeout=rt.ctx.settings.step_timeout(step),
+                   step=f"{step.step_id}: job")
+    rt.say(step, "waiting for the iDRAC to restart with the new firmware")
+    version = idrac.wait_idrac_back_and_verify(
+        previous_version=before, expected_version=target, transport=job.transport
+    )
+    lc = _lc_ready(idrac, f"{step.step_id}: LC ready after update")
+    return {"from": before, "to": version, "jid": job.jid, "transport": job.transport.value,
+            "lc": lc}
+
+
+def component_versions(idrac: IdracFacade) -> dict[str, str]:
+    return {component_key(c): c.version for c in installed_components(idrac.inventory())}
+
+
+def _satisfied(versions: dict[str, str], expect: tuple[Expectation, ...]) -> bool:
+    for x in expect:
+        if x.key == "loadmaster":
+            continue
+        have = lookup(versions, x.key)
+        if have is None or compare_versions(have, x.version) != 0:
+            return False
+    return True
+
+
+def firmware_step(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
+    """firmware_apply_now (wait for the job) and firmware_stage (job left for the reboot)."""
+    node = step.node or ""
+    idrac = rt.idrac(node)
+    stage = step.kind.value == "firmware_stage"
+    cid = step.component.component_id if step.component else None
+    if (resume or rt.ctx.settings.dry_run) and _satisfied(component_versions(idrac),
+                                                          step.expect):
+        return {"already": step.to_version}
+    job: JobHandle | None = None
+    note = rt.ctx.journal.last_note(step.step_id, "job")
+    if resume and note is not None:
+        found = _find_job(idrac, str(note["jid"]))
+        if found is not None and not found.failed:
+            rt.say(step, f"resuming: job {found.jid} is {found.state}")
+            if stage and (found.scheduled or found.state in _WAITING or found.succeeded):
+                return {"jid": found.jid, "state": found.state, "resumed": True}
+            job = _handle(note)
+    if job is None:
+        job = _install(rt, step, idrac, cid)
+    timeout = rt.ctx.settings.step_timeout(step)
+    if stage:
+        final = idrac.wait_job(job, stop_on=_WAITING, timeout=timeout,
+                               step=f"{step.step_id}: job")
+        return {"jid": job.jid, "state": final.state if final else None,
+                "transport": job.transport.value}
+    final = idrac.wait_job(job, timeout=timeout, step=f"{step.step_id}: job")
+    versions = rt.ctx.wait_for(
+        "new version in the inventory",
+        lambda: v if _satisfied(v := component_versions(idrac), step.expect) else None,
+        timeout=timeout, host=node, step=step.step_id,
+    )
+    del versions
+    return {"jid": job.jid, "state": final.state if final else None,
+            "transport": job.transport.value, "to": step.to_version}
+
+
+def _covered_jobs(rt: GroupRuntime, step: Step) -> list[str]:
+    jids = []
+    for sid in step.covers:
+        note = rt.ctx.journal.last_note(sid, "job")
+        if note is not None:
+            jids.append(str(note["jid"]))
+    return jids
+
+
+def _send_reboot(rt: GroupRuntime, step: Step, idrac: IdracFacade, jids: list[str]) -> None:
+    if idrac.transport_for(Operation.JOBS) is Transport.WSMAN and \
+            idrac.transport_for(Operation.HOST_REBOOT) is Transport.WSMAN:
+        waiting = [j.jid for j in idrac.list_jobs() if j.jid in jids and j.state == "Downloaded"]
+        rid = idrac.wsman.create_reboot_job(3)
+        idrac.wsman.setup_job_queue((*waiting, rid))
+        return
+    if idrac.transport_for(Operation.JOBS) is Transport.WSMAN:
+        waiting = [j.jid for j in idrac.list_jobs() if j.jid in jids and j.state == "Downloaded"]
+        if waiting:
+            idrac.wsman.setup_job_queue(tuple(waiting))
+    idrac.reboot_host()
+
+
+def host_reboot(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
+    node = step.node or ""
+    idrac = rt.idrac(node)
+    jids = _covered_jobs(rt, step)
+    unit = rt.lm(node)
+    lm_target = next((x.version for x in step.expect if x.key == "loadmaster"), None)
+    for sid in step.covers:
+        if sid.endswith("-lm_stage"):
+            note = rt.ctx.journal.last_note(sid, "lm-staged")
+            if note is not None:
+                lm_target = str(note.get("version") or lm_target or "") or None
+    timeout = rt.ctx.settings.step_timeout(step)
+    sent = rt.ctx.journal.last_note(step.step_id, "reboot-sent")
+    boot_before: str | None = None
+    handed = False
+    if resume and sent is not None:
+        boot_before = sent.get("boot_time")
+        rt.say(step, "resuming: the reboot was already sent; waiting")
+    else:
+        requested = rt.ctx.journal.last_note(step.step_id, "reboot-requested")
+        if resume and requested is not None and _host_went_down(rt, idrac, jids):
+            boot_before = requested.get("boot_time")
+        else:
+            check_partner(rt, step)
+            boot_before = unit.probe()[1] if unit is not None else None
+            handed = handover(rt, step)
+            rt.ctx.journal.record(node, step.step_id, "reboot-requested",
+                                  {"boot_time": boot_before, "jobs": jids})
+            rt.say(step, f"rebooting the host ({len(jids)} staged job(s))")
+            _send_reboot(rt, step, idrac, jids)
+            rt.ctx.journal.record(node, step.step_id, "reboot-sent",
+                                  {"boot_time": boot_before, "jobs": jids})
+    states: dict[str, str] = {}
+    for jid in jids:
+
+        def finished(jid: str = jid) -> JobStatus | None:
+            j = _find_job(rt.idrac(node), jid)
+            return j if j is not None and j.terminal else None
+
+        st = rt.ctx.wait_for(f"job {jid} finished", finished, timeout=timeout, host=node,
+                             step=step.step_id)
+        states[jid] = st.state
+        if st.failed:
+            raise JobFailedError(f"job {jid} ended {st.state}: {st.message or ''}".strip(),
+                                 host=node, step=step.step_id,
+                                 message_id=st.message_ids[0] if st.message_ids else None)
+    rt.ctx.wait_for("host up and LC ready",
+                    lambda: _lc_ready(rt.idrac(node), f"{step.step_id}: LC") or "n/a",
+                    timeout=timeout, host=node, step=step.step_id)
+    out: Outcome = {"jobs": states, "handover": handed}
+    if unit is not None:
+        out.update(wait_lm_back(rt, step, boot_before, lm_target, timeout))
+    return out
+
+
+def _host_went_down(rt: GroupRuntime, idrac: IdracFacade, jids: list[str]) -> bool:
+    """Resume between 'reboot requested' and 'sent': did the reboot reach the device?"""
+    try:
+        jobs = {j.jid: j for j in idrac.list_jobs()}
+        if any(j in jobs and not jobs[j].scheduled and jobs[j].state not in _WAITING
+               for j in jids):
+            return True
+        return idrac.redfish.power_state() != "On"
+    except FwupdateError:
+        return True  # unreachable now: it is rebooting
+
+
+def verify(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
+    node = step.node or ""
+    timeout = rt.ctx.settings.step_timeout(step)
+    missing: list[str] = []
+
+    def check() -> dict[str, str] | None:
+        versions = component_versions(rt.idrac(node))
+        missing.clear()
+        for x in step.expect:
+            if x.key == "loadmaster":
+                continue
+            have = lookup(versions, x.key)
+            if have is None or compare_versions(have, x.version) != 0:
+                missing.append(f"{x.name} {have or 'absent'} (expected {x.version})")
+        return versions if not missing else None
+
+    try:
+        versions = rt.ctx.wait_for("expected versions", check, timeout=min(timeout, 600.0),
+                                   host=node, step=step.step_id)
+    except FwupdateError:
+        raise DeviceError("not at the planned versions: " + "; ".join(missing), host=node,
+                          step=step.step_id) from None
+    out: Outcome = {"checked": len(step.expect)}
+    unit = rt.lm(node)
+    lm_x = next((x for x in step.expect if x.key == "loadmaster"), None)
+    if unit is not None and lm_x is not None:
+        v = unit.version()
+        if not version_matches(v, lm_x.version):
+            raise DeviceError(f"LoadMaster at {v}, expected {lm_x.version}", host=node,
+                              step=step.step_id)
+        out["lm_version"] = v
+    role = step.param("role")
+    if unit is not None and role:
+        got = unit.ha_role()
+        if got.value != role:
+            raise DeviceError(f"HA role {got.value}, expected {role}", host=node,
+                              step=step.step_id)
+        out["role"] = got.value
+    del versions
+    return out
