@@ -201,12 +201,14 @@ def follow_job(
             last = status
             if status.terminal:
                 if status.failed and raise_on_failure:
-                    raise JobFailedError(
-                        f"job {status.describe()}",
-                        host=t.host,
-                        step=step,
-                        message_id=status.message_ids[0] if status.message_ids else None,
-                    )
+                    # The error appends its message id itself; name any further ids here.
+                    first = status.message_ids[0] if status.message_ids else None
+                    text = f"job {status.jid} {status.state}"
+                    if status.message:
+                        text += f": {status.message}"
+                    if len(status.message_ids) > 1:
+                        text += f" (also {', '.join(status.message_ids[1:])})"
+                    raise JobFailedError(text, host=t.host, step=step, message_id=first)
                 return status
             if status.state in stops:
                 return status

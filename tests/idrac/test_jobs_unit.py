@@ -110,6 +110,7 @@ def test_failed_job_raises_with_message_id(make_idrac: Make) -> None:
         client.follow_job(JID)
     assert info.value.message_id == "RED007"
     assert "Unable to verify" in str(info.value) and JID in str(info.value)
+    assert str(info.value).count("RED007") == 1  # the message id is named once
     with client:
         st = client.follow_job(JID, raise_on_failure=False)
     assert st.failed
