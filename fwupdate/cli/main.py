@@ -32,6 +32,7 @@ _COMMAND_MODULES = (
     "fwupdate.cli.dup_cmd",
     "fwupdate.cli.inventory_cmd",
     "fwupdate.cli.idrac_cmd",
+    "fwupdate.cli.delivery_cmd",
     "fwupdate.cli.compliance_cmd",
     "fwupdate.cli.plan_cmd",
     "fwupdate.cli.lm_cmd",

@@ -35,6 +35,7 @@ from fwupdate.errors import (
     BadInputError,
     DeviceError,
     FwupdateError,
+    JobFailedError,
     TLSVerificationError,
     UnsupportedOperationError,
     WaitTimeoutError,
@@ -42,6 +43,7 @@ from fwupdate.errors import (
 from fwupdate.fileserver import FileServer
 from fwupdate.fleet.models import Endpoint, TlsSettings
 from fwupdate.fleet.secrets import Credentials, resolve
+from fwupdate.idrac import repository, virtual_media
 from fwupdate.idrac.client import RedfishClient
 from fwupdate.idrac.job_models import JobRef, JobStatus
 from fwupdate.idrac.models import (
@@ -51,6 +53,7 @@ from fwupdate.idrac.models import (
     NodeInventory,
     Transport,
 )
+from fwupdate.idrac.repository import RepoPackage
 from fwupdate.idrac.timing import Timing
 from fwupdate.idrac.transport import AuthMode
 from fwupdate.idrac.wsman import WsmanClient, WsmanSettings, host_of
@@ -64,6 +67,7 @@ from fwupdate.idrac.wsman_waits import (
     wait_version,
 )
 from fwupdate.logsafe import register_secret
+from fwupdate.repo.share import ShareParameters, share_from_url
 
 log = logging.getLogger(__name__)
 
@@ -642,3 +646,95 @@ class IdracFacade:
             seconds=time.monotonic() - started,
             capabilities=self.capabilities(),
         )
+
+    # --- repository and virtual-media delivery (docs/delivery.md) ------------------------------
+    # Redfish only: iDRAC9 DellSoftwareInstallationService and VirtualMedia.  12G/13G answer
+    # UnsupportedOperationError with what to use instead (the WS-Man repository method on LC2 is
+    # UNVERIFIED and licence-gated; BootToNetworkISO takes NFS/CIFS shares only).
+
+    def _delivery_caps(self, step: str) -> Capabilities:
+        caps = self.capabilities()
+        ident = self.identity() if caps.redfish else None
+        if not caps.redfish or ident is None or ident.generation in (
+            Generation.IDRAC7,
+            Generation.IDRAC8,
+        ):
+            gen = ident.generation if ident is not None else "this iDRAC"
+            raise UnsupportedOperationError(
+                f"{step} needs the iDRAC9 Redfish OEM services; {gen} has none (WS-Man "
+                "InstallFromRepository on LC2 is UNVERIFIED and needs an Enterprise licence): "
+                "use push delivery",
+                host=self.host,
+                step=step,
+            )
+        return caps
+
+    def update_from_repository(
+        self, share: ShareParameters | str, *, reboot: bool = True
+    ) -> RepositoryRun:
+        """InstallFromRepository (ApplyUpdate) and wait for the repository job; then the
+        package list with the jobs the iDRAC created (empty = nothing to do, SUP029).  The
+        update jobs are not waited for: follow `run.jobs` with `wait_job`."""
+        step = "repository update"
+        caps = self._delivery_caps(step)
+        params = share_from_url(share) if isinstance(share, str) else share
+        ref = repository.install_from_repository(
+            self.redfish.transport, caps, params, apply=True, reboot=reboot
+        )
+        self.progress(f"repository job {ref.jid} ({params.url})")
+        error: JobFailedError | None = None
+        final: JobStatus | None = None
+        try:
+            final = self.wait_job(JobHandle(ref.jid, Transport.REDFISH), step=step)
+        except JobFailedError as exc:  # e.g. one package with a wrong hash: others may run
+            error = exc
+            self.progress(f"repository job {ref.jid} failed: {exc.message}")
+        try:
+            packages = repository.repo_update_list(self.redfish.transport, caps)
+        except FwupdateError:
+            if error is not None:
+                raise error from None
+            raise
+        jobs = tuple(JobHandle(p.job_id, Transport.REDFISH) for p in packages if p.job_id)
+        return RepositoryRun(ref.jid, final, packages, jobs, error)
+
+    def repo_update_list(self, share: ShareParameters | str) -> tuple[RepoPackage, ...]:
+        """Scan only (ApplyUpdate False): what the iDRAC would apply; () = SUP029, up to date."""
+        step = "scan repository"
+        caps = self._delivery_caps(step)
+        params = share_from_url(share) if isinstance(share, str) else share
+        ref = repository.install_from_repository(
+            self.redfish.transport, caps, params, apply=False, reboot=False
+        )
+        self.wait_job(JobHandle(ref.jid, Transport.REDFISH), step=step)
+        return repository.repo_update_list(self.redfish.transport, caps)
+
+    def insert_virtual_media(self, iso_url: str) -> virtual_media.VirtualMediaState:
+        caps = self._delivery_caps("insert virtual media")
+        return virtual_media.insert(self.redfish.transport, caps, iso_url)
+
+    def boot_once_virtual_cd(self) -> None:
+        caps = self._delivery_caps("boot once to virtual CD")
+        ident = self.identity()
+        virtual_media.boot_once_cd(
+            self.redfish.transport,
+            caps,
+            firmware_version=ident.firmware_version,
+            generation=str(ident.generation),
+        )
+
+    def eject_virtual_media(self) -> bool:
+        caps = self._delivery_caps("eject virtual media")
+        return virtual_media.eject(self.redfish.transport, caps)
+
+    def power_state(self) -> str:
+        return self.redfish.power_state()
+
+
+@dataclass(frozen=True)
+class RepositoryRun:
+    repository_job: str
+    repository_status: JobStatus | None
+    packages: tuple[RepoPackage, ...]  # () = nothing to do (SUP029)
+    jobs: tuple[JobHandle, ...]  # the update jobs the iDRAC created
+    error: JobFailedError | None = None  # the repository job failed (the others may still run)

@@ -1,0 +1,278 @@
+"""The repository-update and virtual-media steps (see fwupdate/delivery/__init__.py)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from fwupdate.catalog.models import Catalog
+from fwupdate.catalog.versions import is_newer
+from fwupdate.errors import (
+    DeviceError,
+    FwupdateError,
+    JobFailedError,
+    UnsupportedOperationError,
+    WaitTimeoutError,
+)
+from fwupdate.idrac.facade import IdracFacade
+from fwupdate.idrac.job_models import JobStatus
+from fwupdate.idrac.models import NodeInventory
+from fwupdate.idrac.repository import RepoPackage
+from fwupdate.repo.share import ShareParameters
+
+log = logging.getLogger(__name__)
+
+IDRAC_COMPONENT_ID = "25227"
+IDRAC_ACCEPTS = (".exe", ".d7", ".d9")  # an iDRAC never takes a Linux .BIN
+
+
+@dataclass(frozen=True)
+class ComponentChange:
+    component_id: str
+    name: str
+    before: str | None
+    after: str | None
+    expected: str | None
+
+    @property
+    def reached(self) -> bool:
+        return self.expected is None or self.after == self.expected
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    node: str
+    host: str
+    mode: str  # repository | virtual-media
+    source: str  # share URL / ISO URL
+    nothing_to_do: bool
+    packages: tuple[RepoPackage, ...] = ()
+    jobs: tuple[JobStatus, ...] = ()
+    changes: tuple[ComponentChange, ...] = ()
+    repository_job: str | None = None
+    seconds: float = 0.0
+
+    def rows(self) -> list[dict[str, object]]:
+        return [
+            {
+                "node": self.node,
+                "mode": self.mode,
+                "component_id": c.component_id,
+                "name": c.name,
+                "before": c.before,
+                "after": c.after,
+                "expected": c.expected,
+                "reached": c.reached,
+            }
+            for c in self.changes
+        ]
+
+    def document(self) -> dict[str, object]:
+        return {
+            "node": self.node,
+            "host": self.host,
+            "mode": self.mode,
+            "source": self.source,
+            "nothing_to_do": self.nothing_to_do,
+            "repository_job": self.repository_job,
+            "packages": [
+                {
+                    "name": p.display_name,
+                    "package": p.package_name,
+                    "version": p.version,
+                    "component_id": p.component_id,
+                    "reboot_type": p.reboot_type,
+                    "job_id": p.job_id,
+                }
+                for p in self.packages
+            ],
+            "jobs": [
+                {"jid": j.jid, "state": j.state, "message_ids": list(j.message_ids)}
+                for j in self.jobs
+            ],
+            "components": self.rows(),
+            "seconds": round(self.seconds, 1),
+        }
+
+
+def _versions(inv: NodeInventory) -> dict[str, tuple[str, str]]:
+    """{component id: (name, installed version)} of the Installed entries."""
+    out: dict[str, tuple[str, str]] = {}
+    for c in inv.components:
+        if c.component_id and c.component_id != "0" and c.state in ("Installed", "Current"):
+            out.setdefault(c.component_id, (c.name, c.version))
+    return out
+
+
+def _changes(
+    before: Mapping[str, tuple[str, str]],
+    after: Mapping[str, tuple[str, str]],
+    expected: Mapping[str, str],
+) -> tuple[ComponentChange, ...]:
+    ids = sorted(set(expected) | {k for k in after if before.get(k, ("", ""))[1] != after[k][1]})
+    return tuple(
+        ComponentChange(
+            cid,
+            (after.get(cid) or before.get(cid) or ("?", ""))[0],
+            before[cid][1] if cid in before else None,
+            after[cid][1] if cid in after else None,
+            expected.get(cid),
+        )
+        for cid in ids
+    )
+
+
+def expected_from_catalog(inv: NodeInventory, catalog: Catalog) -> dict[str, str]:
+    """{component id: newest catalog version newer than installed}: what an SUU/repository run
+    should reach on this node (Windows DUPs only; the catalog filtered to the node's system)."""
+    installed = _versions(inv)
+    out: dict[str, str] = {}
+    for comp in catalog.components:
+        if not comp.file_name.lower().endswith(IDRAC_ACCEPTS):
+            continue
+        for cid in comp.component_ids:
+            if cid not in installed:
+                continue
+            have = out.get(cid, installed[cid][1])
+            if is_newer(comp.vendor_version, have):
+                out[cid] = comp.vendor_version
+    return out
+
+
+def run_repository_update(
+    idrac: IdracFacade,
+    share: ShareParameters,
+    *,
+    reboot: bool = True,
+    job_timeout: float | None = None,
+) -> DeliveryResult:
+    """InstallFromRepository with apply + reboot, follow every job it created, verify versions.
+
+    Nothing to do (SUP029) is a success with `nothing_to_do`.  A failed repository job (e.g. a
+    package with the wrong hash: RED007) or update job raises JobFailedError after the other
+    jobs were followed, so the error names everything that failed."""
+    started = time.monotonic()
+    step = "repository update"
+    before = _versions(idrac.inventory())
+    with contextlib.suppress(UnsupportedOperationError):  # no LC status on this iDRAC
+        idrac.wait_lc_ready(step="LC ready before repository update")
+    run = idrac.update_from_repository(share, reboot=reboot)
+    if not run.packages and run.error is None:
+        idrac.progress("nothing to do: the server matches the catalog (SUP029)")
+        return DeliveryResult(
+            idrac.name, idrac.host, "repository", share.url, True,
+            repository_job=run.repository_job, seconds=time.monotonic() - started,
+        )
+    idrac.progress(
+        f"{len(run.packages)} package(s): "
+        + ", ".join(f"{p.display_name} {p.version} ({p.job_id or 'no job'})" for p in run.packages)
+    )
+    failures: list[FwupdateError] = [run.error] if run.error is not None else []
+    statuses: list[JobStatus] = []
+    reboot_by_jid = {p.job_id: p.reboot_type for p in run.packages if p.job_id}
+    for job in run.jobs:
+        try:
+            st = idrac.wait_job(
+                job,
+                timeout=job_timeout,
+                idrac_update=reboot_by_jid.get(job.jid) == "IDRAC",
+                on_progress=lambda s: idrac.progress(f"job {s.describe()}"),
+                step=f"{step} job {job.jid}",
+            )
+            if st is not None:
+                statuses.append(st)
+        except JobFailedError as exc:
+            failures.append(exc)
+    expected = {
+        p.component_id: p.version
+        for p in run.packages
+        if p.component_id and p.job_id and p.reboot_type != "IDRAC"
+    }
+    after = _versions(idrac.inventory())
+    changes = _changes(before, after, expected)
+    if failures:
+        first = failures[0]
+        more = f" (and {len(failures) - 1} more failure(s))" if len(failures) > 1 else ""
+        raise JobFailedError(
+            f"{first.message}{more}", host=idrac.host, step=step, message_id=first.message_id
+        )
+    missed = [c for c in changes if not c.reached]
+    if missed:
+        raise DeviceError(
+            "jobs completed but versions did not change: "
+            + ", ".join(f"{c.name} {c.after} (expected {c.expected})" for c in missed),
+            host=idrac.host,
+            step=f"{step}: verify versions",
+        )
+    return DeliveryResult(
+        idrac.name, idrac.host, "repository", share.url, False, run.packages, tuple(statuses),
+        changes, run.repository_job, time.monotonic() - started,
+    )
+
+
+def run_virtual_media_update(
+    idrac: IdracFacade,
+    iso_url: str,
+    *,
+    expected: Mapping[str, str],
+    timeout: float = 7200.0,
+) -> DeliveryResult:
+    """Attach the ISO, boot once from the virtual CD, follow versions and power state until
+    every `expected` component version is installed and the host is up with no unfinished job,
+    detach (always), verify.  `timeout` is in device seconds (scaled by the facade's Timing)."""
+    started = time.monotonic()
+    step = "virtual-media update"
+    before = _versions(idrac.inventory())
+    pending = {k: v for k, v in expected.items() if before.get(k, ("", ""))[1] != v}
+    if not pending:
+        idrac.progress("nothing to do: every component already has the ISO's version")
+        return DeliveryResult(
+            idrac.name, idrac.host, "virtual-media", iso_url, True,
+            changes=_changes(before, before, expected), seconds=time.monotonic() - started,
+        )
+    state = idrac.insert_virtual_media(iso_url)
+    idrac.progress(f"attached {state.image or iso_url} as the virtual CD")
+    try:
+        idrac.boot_once_virtual_cd()
+        idrac.progress("boot once to the virtual CD; rebooting the host")
+        idrac.reboot_host()
+        timing = idrac.timing
+        deadline = timing.deadline(timeout)
+        after = before
+        while True:
+            timing.pause(timing.poll_interval)
+            try:
+                after = _versions(idrac.inventory())
+                left = {k: v for k, v in expected.items() if after.get(k, ("", ""))[1] != v}
+                if not left and idrac.power_state() == "On" and not idrac.unfinished_jobs():
+                    break
+            except (DeviceError, FwupdateError) as exc:
+                log.info("%s: %s: %s (still waiting)", idrac.name, step, exc)
+                left = pending
+            if timing.remaining(deadline) <= 0:
+                raise WaitTimeoutError(
+                    f"after booting {iso_url.rsplit('/', 1)[-1]} the versions did not reach the "
+                    f"ISO's within {timeout:g} s: "
+                    + ", ".join(
+                        f"{after.get(k, ('?', '?'))[0]} at {after.get(k, ('', '?'))[1]} "
+                        f"(expected {v})"
+                        for k, v in sorted(left.items())
+                    ),
+                    host=idrac.host,
+                    step=step,
+                )
+    finally:
+        try:
+            idrac.eject_virtual_media()
+            idrac.progress("detached the virtual CD")
+        except FwupdateError as exc:
+            log.warning("%s: could not detach the virtual CD: %s", idrac.name, exc)
+    changes = _changes(before, after, expected)
+    return DeliveryResult(
+        idrac.name, idrac.host, "virtual-media", iso_url, False, changes=changes,
+        jobs=tuple(j for j in idrac.list_jobs() if j.terminal)[-20:],
+        seconds=time.monotonic() - started,
+    )

@@ -1,0 +1,97 @@
+"""Helpers for the delivery tests: synthetic R640 repositories, ISOs, simulators, file servers."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+import pycdlib
+
+from fwupdate.catalog.models import PackageType, SoftwareComponent, SupportedDevice, SupportedSystem
+from fwupdate.dup.repo import RepositoryResult, build_repository
+
+TIME_SCALE = 2000.0
+R640 = "0716"
+
+
+def component(
+    cid: str, version: str, name: str, *, path: str | None = None, system_id: str = R640,
+    reboot: bool = True, component_type: str = "FRMW",
+) -> SoftwareComponent:
+    token = "".join(ch for ch in version if ch.isalnum())
+    return SoftwareComponent(
+        path=path or f"{name.replace(' ', '-')}_Firmware_X{cid}_WN64_{version}_A00.EXE",
+        package_id=f"P{cid}{token}"[:10],
+        release_id=f"P{cid}{token}"[:10],
+        package_type=PackageType.LW64,
+        vendor_version=version,
+        dell_version="A00",
+        reboot_required=reboot,
+        name=name,
+        component_type=component_type,
+        devices=(SupportedDevice(cid, name),),
+        systems=(SupportedSystem("PE", system_id, "R640"),),
+    )
+
+
+def r640_components(bios: str = "2.12.1", diags: str = "4301A40") -> list[SoftwareComponent]:
+    return [
+        component("159", bios, "BIOS", component_type="BIOS"),
+        component("25806", diags, "Diagnostics", reboot=False, component_type="APAC"),
+    ]
+
+
+def build_repo(
+    folder: Path,
+    comps: Sequence[SoftwareComponent],
+    *,
+    encoding: str = "utf-8",
+) -> RepositoryResult:
+    return build_repository(
+        folder, comps, bundle_system_ids=(R640,), encoding=encoding  # type: ignore[arg-type]
+    )
+
+
+def online_style(catalog: Path) -> None:
+    """Make a built catalog look like Dell's online one (baseLocation + access protocols)."""
+    data = catalog.read_bytes()
+    old = b'baseLocation=""'
+    if data.startswith(b"\xff\xfe"):
+        old = old.decode().encode("utf-16-le")
+        new = 'baseLocation="downloads.dell.com" baseLocationAccessProtocols="HTTPS"'.encode(
+            "utf-16-le"
+        )
+    else:
+        new = b'baseLocation="downloads.dell.com" baseLocationAccessProtocols="HTTPS"'
+    assert old in data
+    catalog.write_bytes(data.replace(old, new, 1))
+
+
+def corrupt_package(repo: RepositoryResult, index: int = 0) -> str:
+    """Flip a byte in one package so its MD5 no longer matches the catalog."""
+    rel = repo.paths[index]
+    p = Path(repo.folder) / rel
+    data = bytearray(p.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    p.write_bytes(bytes(data))
+    return rel
+
+
+def build_iso(folder: Path, iso: Path, *, prefix: str = "repository") -> Path:
+    """An update ISO with `prefix/` holding every file of `folder` (Joliet + Rock Ridge names)."""
+    img = pycdlib.PyCdlib()
+    img.new(interchange_level=3, joliet=3, rock_ridge="1.09", vol_ident="FWSIM_SUU")
+    img.add_directory("/" + prefix.upper()[:8], rr_name=prefix, joliet_path="/" + prefix)
+    for n, p in enumerate(sorted(x for x in folder.rglob("*") if x.is_file())):
+        data = p.read_bytes()
+        img.add_fp(
+            io.BytesIO(data),
+            len(data),
+            f"/{prefix.upper()[:8]}/F{n:06d}.;1",
+            rr_name=p.name,
+            joliet_path=f"/{prefix}/{p.name}",
+        )
+    img.write(str(iso))
+    img.close()
+    return iso
