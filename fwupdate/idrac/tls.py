@@ -10,6 +10,7 @@ skips all checks and is only used when the operator said so.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import ssl
 from typing import Any
@@ -36,56 +37,66 @@ def normalize_fingerprint(value: str) -> str:
     return fp
 
 
-class PinnedFingerprintAdapter(HTTPAdapter):
-    """Accepts exactly the certificate whose SHA-256 fingerprint is pinned (urllib3 checks it)."""
+_Verify = bool | str
+
+
+def _system_verify() -> _Verify:
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+
+
+class ForcedVerifyAdapter(HTTPAdapter):
+    """Verifies with exactly `verify` (True = system store, a path = CA bundle, False = insecure),
+    whatever the caller or requests merged in: the DMTF redfish library passes verify=False on
+    every call, and REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE would otherwise replace a CA bundle."""
+
+    def __init__(self, verify: _Verify, **kwargs: Any) -> None:
+        self.forced_verify: _Verify = verify
+        super().__init__(**kwargs)
+
+    def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        kwargs["verify"] = self.forced_verify
+        return super().send(request, *args, **kwargs)
+
+
+class PinnedFingerprintAdapter(ForcedVerifyAdapter):
+    """Accepts exactly the certificate whose SHA-256 fingerprint is pinned (urllib3 checks it);
+    the pin replaces CA chain and host name verification, which stay off whatever is passed."""
 
     def __init__(self, fingerprint: str, **kwargs: Any) -> None:
         self._fingerprint = normalize_fingerprint(fingerprint)
-        super().__init__(**kwargs)
+        super().__init__(False, **kwargs)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         kwargs["assert_fingerprint"] = self._fingerprint
         super().init_poolmanager(*args, **kwargs)
 
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
-        # The pin replaces CA verification: never let a CA bundle or True turn it back on.
         super().cert_verify(conn, url, False, cert)  # type: ignore[no-untyped-call]
 
 
-class _ForcedVerifyAdapter(HTTPAdapter):
-    """Verifies with exactly `verify`, whatever requests merged in (REQUESTS_CA_BUNDLE and
-    CURL_CA_BUNDLE from the environment would otherwise replace a session's CA bundle)."""
-
-    def __init__(self, verify: bool | str, **kwargs: Any) -> None:
-        self._forced: bool | str = verify
-        super().__init__(**kwargs)
-
-    def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        kwargs["verify"] = self._forced
-        return super().send(request, *args, **kwargs)
+def adapter_for(tls: TlsSettings, **kwargs: Any) -> HTTPAdapter:
+    """The adapter that enforces `tls` on every https:// request of a session."""
+    if tls.fingerprint:
+        return PinnedFingerprintAdapter(tls.fingerprint, **kwargs)
+    if tls.insecure:
+        return ForcedVerifyAdapter(False, **kwargs)
+    if tls.ca_bundle is not None:
+        return ForcedVerifyAdapter(str(tls.ca_bundle), **kwargs)
+    return ForcedVerifyAdapter(_system_verify(), **kwargs)
 
 
 def configure_session(session: requests.Session, tls: TlsSettings, *, host: str = "") -> None:
     """Apply the TLS settings to a requests session: an adapter on https:// enforces them."""
-    adapter: HTTPAdapter
-    if tls.fingerprint:
-        session.verify = False
-        adapter = PinnedFingerprintAdapter(tls.fingerprint)
-    elif tls.ca_bundle is not None:
-        if not tls.ca_bundle.is_file():
-            raise BadInputError(f"CA bundle {tls.ca_bundle} does not exist", host=host or None)
-        session.verify = str(tls.ca_bundle)
-        adapter = _ForcedVerifyAdapter(str(tls.ca_bundle))
-    elif tls.insecure:
+    if tls.ca_bundle is not None and not tls.fingerprint and not tls.ca_bundle.is_file():
+        raise BadInputError(f"CA bundle {tls.ca_bundle} does not exist", host=host or None)
+    if tls.insecure and not tls.fingerprint:
         log.warning("%s: TLS verification is OFF (--insecure)", host or "iDRAC")
-        session.verify = False
         import urllib3
 
         urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-        adapter = _ForcedVerifyAdapter(False)
-    else:
-        session.verify = True
-        return  # the system trust store (REQUESTS_CA_BUNDLE honoured)
+    adapter = adapter_for(tls)
+    assert isinstance(adapter, ForcedVerifyAdapter)
+    session.verify = adapter.forced_verify
     session.mount("https://", adapter)
 
 

@@ -6,7 +6,7 @@ against `Links.Sessions`, token handling) and JSON requests, with these guards:
 - `max_retry=0`: the library would otherwise re-send any request after any exception, POSTs
   included (a duplicate SimpleUpdate is a duplicate job).  Idempotent GETs get our own bounded
   exponential back-off (tenacity), honouring Retry-After; POST/PATCH/DELETE are sent once.
-- TLS is enforced by an adapter mounted on the library's session (fwupdate.idrac.redfish_tls):
+- TLS is enforced by an adapter mounted on the library's session (fwupdate.idrac.tls):
   the library passes `verify=False` unless given a cafile, the adapter overrides it.
 - Streamed multipart uploads go through requests directly (same adapter, same token): the
   library builds multipart bodies with `MultipartEncoder.to_string()`, i.e. the whole image in
@@ -58,8 +58,8 @@ from fwupdate.errors import (
 from fwupdate.fleet.models import TlsSettings
 from fwupdate.fleet.secrets import Credentials
 from fwupdate.idrac import redfish_errors as rerr
-from fwupdate.idrac.redfish_tls import adapter_for
 from fwupdate.idrac.timing import Timing
+from fwupdate.idrac.tls import adapter_for
 from fwupdate.logsafe import redact, register_secret
 
 log = logging.getLogger(__name__)
@@ -167,7 +167,7 @@ class RedfishTransport:
         self._credentials = credentials
         self._lock = host_lock(self.host)
         self._state_lock = threading.RLock()
-        self._adapter = adapter_for(self.tls)
+        self._adapter = adapter_for(self.tls, pool_connections=1, pool_maxsize=2)
         self._client: Any = None
         self._upload_session: requests.Session | None = None
         self.root: dict[str, Any] | None = None
