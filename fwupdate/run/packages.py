@@ -35,6 +35,7 @@ class PackageStore:
         self._extracted: dict[tuple[Path, str], Path] = {}
         self._lock = threading.Lock()
         self._tmp: Path | None = None
+        self._count = 0
 
     def close(self) -> None:
         if self._tmp is not None:
@@ -91,7 +92,8 @@ class PackageStore:
                 return self._extracted[key]
             if self._tmp is None:
                 self._tmp = Path(tempfile.mkdtemp(prefix="fwupdate-run-"))
-            target = self._tmp / f"{len(self._extracted):03d}"
+            self._count += 1
+            target = self._tmp / f"{self._count:03d}"
         extract_dup(path, target, members=[step.payload])
         out = target / step.payload
         if not out.is_file():

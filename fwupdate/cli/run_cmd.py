@@ -1,0 +1,199 @@
+"""`fwupdate run PLAN FLEET` (the night) and `fwupdate resume RUN`.
+
+Exit codes: 0 every group done; 3 some groups failed, stopped or were deferred by the window
+or the failure budget; 1 every group failed (or the run itself failed); 2 bad input (edited
+plan, package hash mismatch, plan and fleet disagree, missing package, no --yes without a
+terminal); 130 interrupted (Ctrl-C / SIGTERM: the current steps finished, the journal is
+consistent, `fwupdate resume RUN` continues).  docs/running.md has the details.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from fwupdate.cli.output import OutputFormat, emit
+from fwupdate.errors import BadInputError, ExitCode
+from fwupdate.run import session
+from fwupdate.run.context import RunSettings
+from fwupdate.run.dryrun import dry_run
+from fwupdate.run.executor import G_DONE, G_FAILED, RunResult
+from fwupdate.run.window import stop_at, window_end
+
+RUNS_DIR = Path("fwupdate-runs")
+
+RunsDir = Annotated[Path, typer.Option("--runs-dir", help="Where run journals live.")]
+TimeScale = Annotated[float, typer.Option(
+    "--time-scale", min=0.001,
+    help="Divide every estimate, timeout and poll interval by this: only for rehearsals "
+         "against `fwupdate sim serve --time-scale X`.")]
+
+
+class _Log:
+    """Progress: one line per event on stderr (a TTY gets a per-group status prefix)."""
+
+    def __init__(self) -> None:
+        self.t0 = time.monotonic()
+        self.tty = sys.stderr.isatty()
+        self.lock = threading.Lock()
+
+    def __call__(self, group: str, message: str) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        with self.lock:
+            print(f"{stamp} [{group}] {message}", file=sys.stderr, flush=True)
+
+
+def exit_code(result: RunResult) -> int:
+    if result.interrupted:
+        return int(ExitCode.INTERRUPTED)
+    n = len(result.groups)
+    done = result.count(G_DONE)
+    if n == 0 or done == n:
+        return int(ExitCode.OK)
+    if result.count(G_FAILED) == n:
+        return int(ExitCode.FAILURE)
+    return int(ExitCode.PARTIAL)
+
+
+def _summary(run: str, result: RunResult) -> None:
+    for g in result.groups:
+        extra = f" at {g.step}" if g.step and g.status != G_DONE else ""
+        err = f": {g.error}" if g.error else ""
+        typer.echo(f"{g.name}: {g.status}{extra}{err}")
+    counts = {s: result.count(s) for s in sorted({g.status for g in result.groups})}
+    typer.echo("run " + run + ": " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    if result.interrupted or any(g.status != G_DONE for g in result.groups):
+        typer.echo(f"resume with: fwupdate resume {run}")
+
+
+def _with_signals(fn: Any) -> tuple[Any, threading.Event]:
+    stop = threading.Event()
+
+    def handler(signum: int, _frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        print("fwupdate: stopping at the next safe point (finishing the current steps); "
+              "press Ctrl-C again to abort", file=sys.stderr, flush=True)
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    else:
+        old = {}
+    try:
+        return fn(stop), stop
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def _confirm(yes: bool, what: str) -> None:
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise BadInputError(f"{what}: no terminal to confirm on; add --yes to run unattended")
+    if not typer.confirm(f"{what}: this updates firmware and reboots hosts. Continue?"):
+        raise typer.Exit(int(ExitCode.BAD_INPUT))
+
+
+def run(
+    plan_file: Annotated[Path, typer.Argument(help="Plan file written by `fwupdate plan --out`.")],
+    fleet_file: Annotated[Path, typer.Argument(help="The fleet file the plan was made for.")],
+    repo: Annotated[Path | None, typer.Option(
+        "--repo", help="Repository folder holding the plan's packages (default: the folder "
+                       "of the plan's catalog).")] = None,
+    lm_image: Annotated[Path | None, typer.Option(
+        "--lm-image", help="LoadMaster patch file (default: the plan's, beside the plan).")] = None,
+    runs_dir: RunsDir = RUNS_DIR,
+    run_id: Annotated[str | None, typer.Option("--run-id", help="Name of the run.")] = None,
+    resume_run: Annotated[str | None, typer.Option(
+        "--resume", help="Resume this run instead (same as `fwupdate resume RUN`).")] = None,
+    concurrency: Annotated[int | None, typer.Option(
+        "--concurrency", min=1, max=256, help="Pairs at a time (default: the plan's).")] = None,
+    max_failures: Annotated[int | None, typer.Option(
+        "--max-failures", min=0,
+        help="Stop starting pairs once more than this many failed.")] = None,
+    window: Annotated[str | None, typer.Option(
+        "--window", help="Maintenance window HH:MM-HH:MM (local time), e.g. 21:00-05:30.")] = None,
+    stop_time: Annotated[str | None, typer.Option(
+        "--stop-at", help="End of the window as HH:MM or an ISO date-time.")] = None,
+    time_scale: TimeScale = 1.0,
+    serve_address: Annotated[str, typer.Option(
+        "--serve-address", help="Address of this host the iDRACs can reach (file server for "
+                                "WS-Man installs).")] = "127.0.0.1",
+    dry: Annotated[bool, typer.Option(
+        "--dry-run", help="Walk the plan against live inventory; change nothing.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    insecure: Annotated[bool, typer.Option(
+        "--insecure", help="Do not verify device TLS certificates.")] = False,
+) -> None:
+    """Run a plan overnight: every pair updated one node at a time, journaled, resumable."""
+    if resume_run:
+        _resume(resume_run, runs_dir, None, yes, time_scale if time_scale != 1.0 else None)
+        return
+    end = window_end(window) if window else (stop_at(stop_time) if stop_time else None)
+    plan, _doc = session.load_plan(plan_file)
+    settings = RunSettings(
+        time_scale=time_scale,
+        concurrency=concurrency or plan.schedule.concurrency or 8,
+        max_failures=max_failures,
+        window_end=end,
+        serve_address=serve_address,
+        insecure=insecure,
+        dry_run=dry,
+    )
+    if dry:
+        rows = dry_run(plan_file, fleet_file, settings, repo=repo, lm_image=lm_image)
+        emit(OutputFormat.table, document={"checks": rows}, rows=rows,
+             columns=["group", "node", "check", "ok", "detail"], title="Dry run")
+        raise typer.Exit(0 if all(r["ok"] for r in rows) else int(ExitCode.PARTIAL))
+    _confirm(yes, f"run {plan_file}")
+    log = _Log()
+    holder: dict[str, Path] = {}
+
+    def go(stop: threading.Event) -> tuple[Path, RunResult]:
+        return session.start(plan_file, fleet_file, runs_dir=runs_dir, settings=settings,
+                             repo=repo, lm_image=lm_image, run_id=run_id, progress=log,
+                             stop=stop, on_journal=lambda p: holder.update(path=p))
+
+    (path, result), _ = _with_signals(go)
+    _summary(path.stem, result)
+    typer.echo(f"journal: {path}")
+    raise typer.Exit(exit_code(result))
+
+
+def _resume(ref: str, runs_dir: Path, fleet: Path | None, yes: bool,
+            time_scale: float | None) -> None:
+    path = session.resolve_run(ref, runs_dir)
+    _confirm(yes, f"resume {path.stem}")
+    log = _Log()
+    overrides = {"time_scale": time_scale} if time_scale else None
+    result, _ = _with_signals(lambda stop: session.resume(
+        path, fleet_path=fleet, progress=log, stop=stop, overrides=overrides))
+    _summary(path.stem, result)
+    typer.echo(f"journal: {path}")
+    raise typer.Exit(exit_code(result))
+
+
+def resume(
+    run_ref: Annotated[str, typer.Argument(metavar="RUN", help="Run id or journal file.")],
+    runs_dir: RunsDir = RUNS_DIR,
+    fleet_file: Annotated[Path | None, typer.Option(
+        "--fleet", help="Fleet file (default: the one the run started with).")] = None,
+    time_scale: Annotated[float | None, typer.Option(
+        "--time-scale", min=0.001, help="Override the run's time-scale (rehearsals).")] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Continue a run: in-flight steps first ask the device what happened; nothing done twice."""
+    _resume(run_ref, runs_dir, fleet_file, yes, time_scale)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)
+    app.command("resume")(resume)

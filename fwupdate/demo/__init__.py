@@ -1,0 +1,1 @@
+"""`fwupdate demo`: a simulated night from a fresh clone (scenario.py, night.py)."""

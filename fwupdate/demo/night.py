@@ -1,0 +1,134 @@
+"""The demo night: simulated fleet up, inventory + plan, the run time-scaled, the report, the
+availability record checked per pair, the simulator stopped."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fwupdate.cli.main import main as cli_main
+from fwupdate.demo.scenario import PAIR_PROFILES, build_inputs, fleet_spec
+from fwupdate.report.run_report import build_run_report
+from fwupdate.run import session
+from fwupdate.run.context import RunSettings
+from fwupdate.run.executor import G_DONE, RunResult
+from fwupdate.run.journal import Journal
+from fwupdate.sim.fleet import SimulatedFleet
+from fwupdate.sim.loadmaster import availability
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class PairCheck:
+    pair: str
+    outages: int  # intervals with nothing serving on the shared address
+    failovers: int  # changes of the Active unit seen by the simulator
+    planned_failovers: int
+
+    @property
+    def ok(self) -> bool:
+        return self.outages == 0 and self.failovers == self.planned_failovers
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    ok: bool
+    seconds: float
+    run: RunResult
+    pairs: tuple[PairCheck, ...]
+    paths: dict[str, Path]
+
+
+def active_changes(events: Any, pair: str) -> tuple[int, int]:
+    """(outages, changes of the Active unit) from the simulator's availability record."""
+    ivs = availability(events, pair)
+    outages = sum(1 for i in ivs if not i.serving)
+    changes = 0
+    last: str | None = None
+    for i in ivs:
+        if len(i.active) == 1:
+            if last is not None and i.active[0] != last:
+                changes += 1
+            last = i.active[0]
+    return outages, changes
+
+
+def _quiet(argv: list[str]) -> int:
+    """An fwupdate command in-process, its stdout kept out of the demo's own output."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        return cli_main(argv)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def run_demo(out: Path, *, time_scale: float = 400.0, pairs: tuple[str, ...] = tuple(
+        PAIR_PROFILES), say: Say = print, concurrency: int = 8) -> DemoResult:
+    t0 = time.monotonic()
+    out.mkdir(parents=True, exist_ok=True)
+    say(f"building the sample repository and LoadMaster patch in {out}")
+    inputs = build_inputs(out)
+    spec = fleet_spec(pairs)
+    paths: dict[str, Path] = {"repository": inputs.repo, "lm_image": inputs.lm_image}
+    with SimulatedFleet(spec, workdir=out / "sim", time_scale=time_scale) as sim:
+        fleet = sim.write_fleet_file(out / "fleet.toml")
+        paths["fleet"] = fleet
+        say(f"simulated fleet up: {len(pairs)} HA pair(s), time-scale {time_scale:g}")
+        plan_path = out / "plan.json"
+        inv_path = out / "inventory.json"
+        rc = _quiet(["inventory", str(fleet), "--format", "json", "--out", str(inv_path)])
+        if rc not in (0, 3):
+            raise RuntimeError(f"inventory failed (exit {rc})")
+        paths["inventory"] = inv_path
+        rc = _quiet(["plan", str(fleet), "--catalog", str(inputs.catalog), "--bundle",
+                       str(inputs.bundle), "--lm-image", str(inputs.lm_image),
+                       "--concurrency", str(concurrency), "--format", "json",
+                       "--out", str(plan_path)])
+        if rc != 0:
+            raise RuntimeError(f"plan failed (exit {rc})")
+        paths["plan"] = plan_path
+        plan, _ = session.load_plan(plan_path)
+        say(f"plan: {plan.totals.steps} steps, {plan.totals.host_reboots} host reboots, "
+            f"{plan.totals.failovers} failovers, estimated {plan.schedule.makespan_seconds} s "
+            f"of device time (~{plan.schedule.makespan_seconds / time_scale:.0f} s here)")
+        settings = RunSettings(time_scale=time_scale, concurrency=concurrency)
+        t_run = time.monotonic()
+        journal_path, result = session.start(
+            plan_path, fleet, runs_dir=out / "runs", settings=settings, repo=inputs.repo,
+            lm_image=inputs.lm_image, progress=lambda g, m: say(f"  [{g}] {m}"),
+        )
+        run_seconds = time.monotonic() - t_run
+        paths["journal"] = journal_path
+        planned = {g.name: g.totals.failovers for g in plan.groups}
+        checks = []
+        for p in pairs:
+            outages, changes = active_changes(sim.events, p)
+            checks.append(PairCheck(p, outages, changes, planned.get(p, 0)))
+    with Journal.open(journal_path) as journal:
+        report = build_run_report(journal)
+    report["demo"] = {"time_scale": time_scale, "run_wall_seconds": round(run_seconds, 2),
+                      "availability": [c.__dict__ for c in checks]}
+    rpath = out / "report.json"
+    write_atomic(rpath, json.dumps(report, indent=2, sort_keys=True, default=str))
+    paths["report_json"] = rpath
+    try:
+        from fwupdate.report.html import run_html  # the HTML renderer, when present
+
+        hpath = out / "report.html"
+        write_atomic(hpath, run_html(report))
+        paths["report_html"] = hpath
+    except ImportError:  # pragma: no cover - renderer not installed
+        pass
+    ok = all(g.status == G_DONE for g in result.groups) and all(c.ok for c in checks)
+    return DemoResult(ok, time.monotonic() - t0, result, tuple(checks), paths)

@@ -1,0 +1,109 @@
+"""The run-report document: a pure function from a run journal to a JSON-able dict.
+
+Shape (docs/reports.md, "Run page"; docs/running.md): run_id, status, started_at, finished_at,
+generated_at, totals, groups (the executor's verdict per pair), nodes (status per node), steps
+(journal state, attempts, times, duration, message id, error, outcome), failovers (orderly
+handovers of the Active role), failures and remaining (pending or in-flight steps: what is left
+for the next night)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fwupdate.run.journal import DONE, FAILED, PENDING, SKIPPED, STARTED, Journal
+
+
+def _node_status(states: list[str]) -> str:
+    if states and all(s in (DONE, SKIPPED) for s in states):
+        return "done"
+    if FAILED in states:
+        return "failed"
+    if STARTED in states:
+        return "in_flight"
+    if any(s == DONE for s in states):
+        return "partial"
+    return "pending"
+
+
+def build_run_report(journal: Journal, *, now: float | None = None) -> dict[str, Any]:
+    plan = journal.plan
+    steps = journal.steps()
+    kinds: dict[str, dict[str, Any]] = {}
+    for g in plan.get("groups", []):
+        for s in g.get("steps", []):
+            kinds[s["id"]] = s
+    step_docs: list[dict[str, Any]] = []
+    for r in steps:
+        p = kinds.get(r.step_id, {})
+        dur = (r.finished_at - r.started_at) if r.finished_at and r.started_at else None
+        step_docs.append({
+            "step_id": r.step_id, "seq": r.seq, "node": r.node, "pair": r.pair,
+            "kind": r.kind, "state": r.state, "attempts": r.attempts,
+            "started_at": r.started_at, "finished_at": r.finished_at,
+            "duration_s": round(dur, 3) if dur is not None else None,
+            "estimated_s": p.get("estimated_seconds"),
+            "from_version": p.get("from_version"), "to_version": p.get("to_version"),
+            "component": (p.get("component") or {}).get("name"),
+            "message_id": r.message_id, "error": r.error, "outcome": r.outcome,
+        })
+    nodes: list[dict[str, Any]] = []
+    for g in plan.get("groups", []):
+        for name in g.get("order", []):
+            states = [s.state for s in steps if s.node == name]
+            nodes.append({"node": name, "pair": None if g.get("standalone") else g["name"],
+                          "status": _node_status(states),
+                          "steps": len(states),
+                          "done": sum(1 for s in states if s == DONE)})
+    groups: dict[str, dict[str, Any]] = {}
+    for e in journal.events(kind="group"):
+        groups[e.data["group"]] = {**e.data, "at": e.at}
+    for g in plan.get("groups", []):
+        groups.setdefault(g["name"], {"group": g["name"], "status": "pending"})
+    pair_of = {s.step_id: s.pair for s in steps}
+    failovers = [
+        {"at": e.at, "pair": pair_of.get(e.step_id or ""), "from": e.node,
+         "to": e.data.get("to"), "step_id": e.step_id, "detail": "orderly handover"}
+        for e in journal.events(kind="handover")
+    ]
+    failures = [
+        {"step_id": s["step_id"], "node": s["node"], "pair": s["pair"], "kind": s["kind"],
+         "message_id": s["message_id"], "error": s["error"], "at": s["finished_at"]}
+        for s in step_docs if s["state"] == FAILED
+    ]
+    remaining = [
+        {"step_id": s["step_id"], "node": s["node"], "pair": s["pair"], "kind": s["kind"],
+         "state": s["state"]}
+        for s in step_docs if s["state"] in (PENDING, STARTED, FAILED)
+    ]
+    planned_failovers = {g["name"]: int((g.get("totals") or {}).get("failovers", 0))
+                         for g in plan.get("groups", [])}
+    started_at = journal.options.get("started_at")
+    fin = journal.meta("finished_at")
+    return {
+        "schema": "fwupdate-run-report", "schema_version": 1,
+        "run_id": journal.run_id,
+        "status": journal.status,
+        "started_at": started_at,
+        "finished_at": float(fin) if fin else None,
+        "generated_at": now if now is not None else time.time(),
+        "totals": {
+            "steps": len(steps),
+            "done": sum(1 for s in steps if s.state == DONE),
+            "failed": sum(1 for s in steps if s.state == FAILED),
+            "pending": sum(1 for s in steps if s.state == PENDING),
+            "in_flight": sum(1 for s in steps if s.state == STARTED),
+            "failovers": len(failovers),
+            "planned_failovers": sum(planned_failovers.values()),
+        },
+        "groups": [
+            {**groups[g["name"]], "planned_failovers": planned_failovers[g["name"]],
+             "failovers": sum(1 for f in failovers if f["pair"] == g["name"])}
+            for g in plan.get("groups", [])
+        ],
+        "nodes": nodes,
+        "steps": step_docs,
+        "failovers": failovers,
+        "failures": failures,
+        "remaining": remaining,
+    }
