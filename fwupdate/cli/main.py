@@ -37,6 +37,9 @@ _COMMAND_MODULES = (
     "fwupdate.cli.plan_cmd",
     "fwupdate.cli.lm_cmd",
     "fwupdate.cli.sim_cmd",
+    "fwupdate.cli.run_cmd",
+    "fwupdate.cli.report_cmd",
+    "fwupdate.cli.demo_cmd",
 )
 
 
