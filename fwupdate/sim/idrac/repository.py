@@ -180,6 +180,8 @@ def _finish(st: IdracState, jid: str, msg_id: str, detail: str = "") -> None:
             st._set(job, JobState.COMPLETED, msg_id, percent=100)
         else:
             st._fail(job, msg_id, detail)
+            if detail:  # the iDRAC names the package in its job message
+                job.message = f"{job.message} ({detail})"
 
 
 def _run(st: IdracState, run: RepoRun, reboot: bool) -> None:

@@ -1,0 +1,72 @@
+"""Virtual media end to end: fwupdate serves an update ISO, the simulated iDRAC9 attaches it,
+boots it once, fetches and reads it, applies the packages; an unreachable ISO; 12G refusal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import SimNodes
+from delivery_support import build_iso, build_repo, corrupt_package, r640_components
+
+from fwupdate.sim.idrac.virtual_media import vm_state
+
+
+def test_vmedia_update_applies_the_iso_and_detaches(
+    cli, sim_nodes: SimNodes, tmp_path: Path
+) -> None:
+    build_repo(tmp_path / "repo", r640_components(bios="2.13.0"))
+    iso = build_iso(tmp_path / "repo", tmp_path / "update.iso")
+    r = cli("idrac", "vmedia-update", *sim_nodes.cli_common("node-1"), "--iso", str(iso),
+            "--format", "json")
+    assert r.code == 0, r
+    doc = json.loads(r.out)
+    assert doc["mode"] == "virtual-media" and doc["nothing_to_do"] is False
+    reached = {c["component_id"]: (c["before"], c["after"]) for c in doc["components"]}
+    assert reached["159"] == ("2.10.2", "2.13.0")
+    assert reached["25806"] == ("4301A38", "4301A40")
+    st = sim_nodes.state("idrac-1")
+    assert st.component_version("bios") == "2.13.0"
+    assert not vm_state(st).inserted  # detached afterwards
+    events = [e["event"] for e in sim_nodes.sim.events.records(device="idrac-1")]
+    assert events.count("vmedia_boot") == 1 and "vmedia_ejected" in events
+    assert "vmedia_inserted" in events and "boot_override" in events
+
+    again = cli("idrac", "vmedia-update", *sim_nodes.cli_common("node-1"), "--iso", str(iso),
+                "--format", "json")
+    assert again.code == 0, again
+    assert json.loads(again.out)["nothing_to_do"] is True
+
+
+def test_unreachable_iso_is_a_clear_failure(cli, sim_nodes: SimNodes) -> None:
+    r = cli("idrac", "vmedia-update", *sim_nodes.cli_common("node-1"),
+            "--iso-url", "https://127.0.0.1:9/nowhere/update.iso", "--expect", "159=2.13.0")
+    assert r.code == 1, r
+    line = r.err.strip().splitlines()[-1]
+    assert "node-1" in line and "insert virtual media" in line and "[RAC0904]" in line, line
+    st = sim_nodes.state("idrac-1")
+    assert not vm_state(st).inserted and st.component_version("bios") == "2.10.2"
+
+
+def test_iso_with_a_corrupt_package_times_out_naming_what_is_missing(
+    cli, sim_nodes: SimNodes, tmp_path: Path
+) -> None:
+    repo = build_repo(tmp_path / "repo", r640_components(bios="2.13.0"))
+    corrupt_package(repo, 0)
+    iso = build_iso(tmp_path / "repo", tmp_path / "update.iso")
+    r = cli("idrac", "vmedia-update", *sim_nodes.cli_common("node-1"), "--iso", str(iso),
+            "--wait", "3000")
+    assert r.code == 1, r
+    line = r.err.strip().splitlines()[-1]
+    assert "virtual-media update" in line and "BIOS at 2.10.2 (expected 2.13.0)" in line, line
+    failed = [e for e in sim_nodes.sim.events.records(device="idrac-1")
+              if e["event"] == "vmedia_package_failed"]
+    assert failed and failed[0]["message_id"] == "RED007"
+    assert not vm_state(sim_nodes.state("idrac-1")).inserted
+
+
+def test_idrac7_is_refused(cli, sim_nodes: SimNodes, tmp_path: Path) -> None:
+    r = cli("idrac", "vmedia-update", *sim_nodes.cli_common("node-2"),
+            "--iso-url", "https://127.0.0.1:9/x.iso", "--expect", "159=2.9.0")
+    assert r.code == 1, r
+    assert "node-2" in r.err and "iDRAC7" in r.err
