@@ -1,0 +1,60 @@
+"""Kill the executor (SIGKILL) at random moments, resume each time: the night converges, no
+component is flashed twice and no job is created twice for the same package."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from runsim import at_target, duplicate_jobs, flashed_twice, night
+
+pytestmark = pytest.mark.integration
+
+SCALE = 400.0
+KILLS = 5
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    return env
+
+
+def _spawn(args: list[str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as f:
+        return subprocess.Popen([sys.executable, "-m", "fwupdate", *args], stdout=f, stderr=f,
+                                stdin=subprocess.DEVNULL, env=_env())
+
+
+def test_sigkill_at_random_points_then_resume_converges(demo_inputs, tmp_path: Path) -> None:
+    rng = random.Random(7)
+    log = tmp_path / "executor.log"
+    with night(tmp_path, demo_inputs, ("pair-1",), SCALE) as n:
+        runs = tmp_path / "runs"
+        args = n.run_args("--yes", "--run-id", "killed", scale=SCALE)
+        proc = _spawn(args, log)
+        kills = 0
+        for _ in range(KILLS):
+            time.sleep(rng.uniform(0.8, 3.5))
+            if proc.poll() is not None:
+                break
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+            kills += 1
+            assert (runs / "killed.db").is_file()
+            proc = _spawn(["resume", "killed", "--runs-dir", str(runs), "--yes"], log)
+        code = proc.wait(timeout=120)
+        assert kills >= 3, log.read_text()
+        assert code == 0, log.read_text()[-3000:]
+        assert at_target(n) == []
+        assert flashed_twice(n) == []
+        assert duplicate_jobs(n) == []
+        outages, failovers = n.availability("pair-1")
+        assert outages == 0
+        assert failovers == 1
