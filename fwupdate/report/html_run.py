@@ -22,7 +22,7 @@ from fwupdate.report.svg_timeline import (
     render_timeline,
 )
 
-IN_FLIGHT_STATES = ("started", "running", "in_flight")
+IN_FLIGHT_STATES = ("started", "running", "in_flight", "in-flight")
 TIMELINE_CSS = """
 .timeline-wrap { overflow-x: auto; border: 1px solid #d0d7de; border-radius: 6px; padding: 4px; }
 """
@@ -114,8 +114,16 @@ def _pair_of(doc: Mapping[str, Any], steps: Sequence[Mapping[str, Any]]) -> dict
     return pairs
 
 
+LIVE_STATUSES = ("running", "in_progress", "started")
+
+
 def _end_of_view(doc: Mapping[str, Any], steps: Sequence[Mapping[str, Any]]) -> float | None:
-    candidates = [ts(doc.get(k)) for k in ("finished_at", "generated_at", "as_of", "updated_at")]
+    """The right edge: the last thing the journal saw (a step time, a failover, the run's end);
+    the report's own time only while the run is still going, so a report read the next morning
+    does not stretch the picture to breakfast."""
+    candidates = [ts(doc.get("finished_at"))]
+    if str(doc.get("status") or "") in LIVE_STATUSES:
+        candidates += [ts(doc.get(k)) for k in ("generated_at", "as_of", "updated_at")]
     for s in steps:
         candidates += [ts(s.get("started_at")), ts(s.get("finished_at"))]
     for f in _list(doc, "failovers"):
@@ -363,7 +371,7 @@ def render_run_html(doc: Mapping[str, Any], *, title: str | None = None) -> str:
             {"class": "node-steps", "data-node": group},
             el("h3", None, group),
             table(
-                ("#", "step", "kind", "state", "started", "duration", "attempts",
+                ("#", "step", "kind", "change", "state", "started", "duration", "attempts",
                  "message id", "error"),
                 [_step_cells(s) for s in group_steps],
                 row_classes=["row-failed" if s.get("state") == "failed" else None
@@ -419,6 +427,14 @@ def _grouped(
     return [(g, ss) for g, ss in out if ss]
 
 
+def _change(s: Mapping[str, Any]) -> str:
+    old, new = s.get("from_version"), s.get("to_version")
+    what = str(s.get("component") or "")
+    if not old and not new:
+        return what
+    return f"{what} {old or '?'} → {new or '?'}".strip()
+
+
 def _step_cells(s: Mapping[str, Any]) -> tuple[Any, ...]:
     start = ts(s.get("started_at"))
     end = ts(s.get("finished_at"))
@@ -432,6 +448,7 @@ def _step_cells(s: Mapping[str, Any]) -> tuple[Any, ...]:
         s.get("seq") if s.get("seq") is not None else "",
         el("code", None, s.get("step_id") or ""),
         kind_label(str(s.get("kind") or "")),
+        _change(s),
         _status(str(s.get("state") or "pending")),
         clock(start),
         duration(seconds),

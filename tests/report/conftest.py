@@ -73,21 +73,39 @@ def _run_step(j: Journal, clock: FakeClock, step_id: str, kind: str, **outcome: 
     clock.advance(5)
 
 
+def _plan(steps: list[tuple[str, str | None, str | None, str]], solo: str) -> dict[str, Any]:
+    """Just the plan keys the run report reads: groups, their node order and step ids."""
+    def group_steps(name: str) -> list[dict[str, Any]]:
+        return [{"id": sid, "kind": kind, "estimated_seconds": DURATIONS[kind]}
+                for sid, node, pair, kind in steps if (pair or node) == name]
+
+    return {
+        "schema": "fwupdate-plan",
+        "groups": [
+            {"name": "p1", "standalone": False, "order": ["p1-b", "p1-a"],
+             "steps": group_steps("p1"), "totals": {"failovers": 1}},
+            {"name": solo, "standalone": True, "order": [solo], "steps": group_steps(solo),
+             "totals": {"failovers": 0}},
+        ],
+    }
+
+
 def build_journal(
     path: Path,
     *,
     solo_name: str = "solo",
     solo_error: str = "image signature check failed",
 ) -> Journal:
-    """Pair p1 (standby p1-b first, then p1-a with a failover at its host reboot) finishes; the
-    standalone node fails its iDRAC update (RED007) and the run stops with verify in flight."""
+    """Pair p1 (standby p1-b first, then p1-a handing the Active role over at its host reboot)
+    finishes; the standalone node fails its iDRAC update (RED007) and the run is interrupted
+    with its verify step in flight."""
     clock = FakeClock()
     steps = [
         (sid.replace("solo", solo_name), solo_name if node == "solo" else node, pair, kind)
         for sid, node, pair, kind in STEPS
     ]
-    j = Journal.create(path, run_id="night-1", plan={"schema": "fwupdate-plan"}, steps=steps,
-                       now=clock)
+    j = Journal.create(path, run_id="night-1", plan=_plan(steps, solo_name), steps=steps,
+                       options={"started_at": T0}, now=clock)
     j.set_status("running")
     for sid, node, _pair, kind in steps:
         if node == solo_name:
@@ -95,7 +113,7 @@ def build_journal(
         if sid == "p1/011-host_reboot":
             j.intent(sid, {"kind": kind})
             clock.advance(40)
-            j.record("p1-a", sid, "failover", {"pair": "p1", "from": "p1-a", "to": "p1-b"})
+            j.record("p1-a", sid, "handover", {"to": "p1-b"})
             clock.advance(DURATIONS[kind] - 40)
             j.outcome(sid, ok=True)
             clock.advance(5)
@@ -110,62 +128,15 @@ def build_journal(
     j.intent(s3, {"kind": "verify"})  # in flight when the run stopped
     clock.t = max(saved, clock.t)
     j.set_status("interrupted")
+    j.set_meta("finished_at", repr(clock.t))
     return j
 
 
 def report_from_journal(j: Journal) -> dict[str, Any]:
-    """The run-report document (docs/reports.md), from the executor's builder when it exists."""
-    try:
-        from fwupdate.report import run_report  # type: ignore[attr-defined, unused-ignore]
-    except ImportError:
-        run_report = None
-    if run_report is not None and hasattr(run_report, "build_report"):
-        doc: dict[str, Any] = run_report.build_report(j)
-        return doc
-    return _interim_report(j)
+    """The run-report document, from the executor's pure builder (read the next morning)."""
+    from fwupdate.report.run_report import build_run_report
 
-
-def _interim_report(j: Journal) -> dict[str, Any]:
-    steps = j.steps()
-    events = j.events()
-    step_docs = [
-        {
-            "step_id": s.step_id, "seq": s.seq, "node": s.node, "pair": s.pair, "kind": s.kind,
-            "state": s.state, "attempts": s.attempts, "started_at": s.started_at,
-            "finished_at": s.finished_at,
-            "duration_s": (s.finished_at - s.started_at)
-            if s.started_at is not None and s.finished_at is not None else None,
-            "message_id": s.message_id, "error": s.error,
-        }
-        for s in steps
-    ]
-    nodes: list[dict[str, Any]] = []
-    for s in steps:
-        if s.node and all(n["node"] != s.node for n in nodes):
-            nodes.append({"node": s.node, "pair": s.pair})
-    starts = [s.started_at for s in steps if s.started_at is not None]
-    return {
-        "run_id": j.run_id,
-        "status": j.status,
-        "started_at": min(starts) if starts else None,
-        "finished_at": None,
-        "generated_at": max(e.at for e in events) if events else None,
-        "nodes": nodes,
-        "steps": step_docs,
-        "failovers": [
-            {"at": e.at, "node": e.node, "step_id": e.step_id, **e.data}
-            for e in events if e.kind == "failover"
-        ],
-        "failures": [
-            {"step_id": s.step_id, "node": s.node, "kind": s.kind, "message_id": s.message_id,
-             "error": s.error, "at": s.finished_at}
-            for s in steps if s.state == "failed"
-        ],
-        "remaining": [
-            {"step_id": s.step_id, "node": s.node, "kind": s.kind, "state": s.state}
-            for s in steps if s.state in ("pending", "started")
-        ],
-    }
+    return build_run_report(j, now=T0 + 8 * 3600)
 
 
 @pytest.fixture

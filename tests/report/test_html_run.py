@@ -84,6 +84,26 @@ def test_bars_are_placed_on_a_shared_axis(run_doc: dict[str, Any]) -> None:
     assert kind_colour("lm_reboot") in colours  # only in the legend: lm_reboot never started
 
 
+def test_view_ends_with_the_run_not_with_the_morning_read(run_doc: dict[str, Any]) -> None:
+    tl = timeline_from_report(run_doc)
+    assert tl is not None
+    assert run_doc["generated_at"] > run_doc["finished_at"]  # read the next morning
+    assert tl.end == run_doc["finished_at"] and tl.start == run_doc["started_at"]
+    live = {**run_doc, "status": "running", "finished_at": None}
+    tl_live = timeline_from_report(live)
+    assert tl_live is not None and tl_live.end == run_doc["generated_at"]
+
+
+def test_step_table_shows_version_change() -> None:
+    doc = {"run_id": "r", "steps": [
+        {"step_id": "a/1", "node": "a", "kind": "idrac_update", "state": "done",
+         "component": "iDRAC", "from_version": "1.57.57", "to_version": "1.66.65",
+         "started_at": 10.0, "finished_at": 70.0}]}
+    dom = parse(run_html(doc))
+    steps = dom.find("section", "node-steps")[0].text
+    assert "iDRAC 1.57.57 → 1.66.65" in steps and "1:00" in steps
+
+
 def test_legend_names_every_kind(run_doc: dict[str, Any]) -> None:
     dom = parse(run_html(run_doc))
     legend = {e.attrs["data-kind"] for e in dom.find("g", "legend-item")}
