@@ -22,6 +22,8 @@ class StepKind(StrEnum):
     FIRMWARE_STAGE = "firmware_stage"
     LM_STAGE = "lm_stage"
     HOST_REBOOT = "host_reboot"
+    REPO_UPDATE = "repo_update"  # delivery: the iDRAC pulls a repository (plan/delivery.py)
+    VMEDIA_UPDATE = "vmedia_update"  # delivery: the host boots an update ISO by virtual media
     CPLD_APPLY = "cpld_apply"
     LM_REBOOT = "lm_reboot"
     VERIFY = "verify"

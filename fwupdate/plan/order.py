@@ -29,6 +29,9 @@ from fwupdate.plan.compliance import (
     fleet_compliance,
     usable_for,
 )
+from fwupdate.plan.delivery import DeliveryMode
+from fwupdate.plan.delivery import supported as delivery_supported
+from fwupdate.plan.delivery_steps import add_delivery_step
 from fwupdate.plan.drift import (
     catalog_digest,
     inventory_digest,
@@ -323,7 +326,17 @@ def _node_steps(
             restart_needed = True
         idrac_version = hops[-1].to_version
     transport = _firmware_transport(policy, gen, idrac_version)
-    for pkg, rows in work.apply_now:
+    # Delivery mode (fwupdate/plan/delivery.py, docs/delivery.md): repository / virtual media
+    # replace the push steps below with one delivery step after the LoadMaster stage.
+    mode, source = policy.delivery.for_node(
+        node=name, pair=node.pair, generation=gen, system_id=nc.system_id
+    )
+    delivered = (
+        mode is not DeliveryMode.PUSH
+        and delivery_supported(mode, gen)
+        and bool(work.apply_now or work.staged)
+    )
+    for pkg, rows in () if delivered else work.apply_now:
         b.add(
             StepKind.FIRMWARE_APPLY_NOW,
             node=name,
@@ -339,7 +352,7 @@ def _node_steps(
         )
     staged: list[Step] = []
     staged_kinds: list[ComponentKind] = []
-    for pkg, rows in work.staged:
+    for pkg, rows in () if delivered else work.staged:
         staged.append(
             b.add(
                 StepKind.FIRMWARE_STAGE,
@@ -377,7 +390,14 @@ def _node_steps(
             expect=lm_expect,
             params=(("apply", "next-reboot"),),
         )
-    if staged or restart_needed:
+    if delivered:
+        add_delivery_step(
+            b, mode=mode, source=source or "", node=name, work=list(work.apply_now)
+            + list(work.staged), lm_staged=lm_staged, impact=_down_impact(name, state),
+            in_pair=in_pair, est=est, expect=_expect,
+        )
+        _after_down(name, partner, state)
+    elif staged or restart_needed:
         impact = _down_impact(name, state)
         covers = tuple(s.step_id for s in staged) + ((lm_staged.step_id,) if lm_staged else ())
         why = "applies every staged job in one reboot"
@@ -472,7 +492,13 @@ def _node_steps(
         _after_down(name, partner, state)
     expectations: list[Expectation] = []
     for s in b.steps[start:]:
-        if s.kind in (StepKind.FIRMWARE_APPLY_NOW, StepKind.FIRMWARE_STAGE, StepKind.CPLD_APPLY):
+        if s.kind in (
+            StepKind.FIRMWARE_APPLY_NOW,
+            StepKind.FIRMWARE_STAGE,
+            StepKind.CPLD_APPLY,
+            StepKind.REPO_UPDATE,
+            StepKind.VMEDIA_UPDATE,
+        ):
             expectations.extend(s.expect)
         if s.kind is StepKind.LM_STAGE:
             expectations.extend(s.expect)

@@ -19,6 +19,7 @@ from fwupdate.catalog.models import PackageType
 from fwupdate.catalog.systems import normalize_system_id, system_id_for_model
 from fwupdate.catalog.versions import compare_versions, version_key
 from fwupdate.errors import ConfigError, FwupdateError
+from fwupdate.plan.delivery import DeliveryPolicy, delivery_from_mapping
 from fwupdate.plan.estimate import Estimates, estimates_from_mapping
 from fwupdate.plan.models import ComponentKind
 from fwupdate.plan.selectors import Selector, parse_selector, parse_selectors
@@ -126,6 +127,7 @@ class Policy:
     idrac: IdracPolicy = field(default_factory=IdracPolicy)
     loadmaster: LoadMasterPolicy = field(default_factory=LoadMasterPolicy)
     estimates: Estimates = field(default_factory=Estimates)
+    delivery: DeliveryPolicy = field(default_factory=DeliveryPolicy)
 
     def preference(self, generation: str | None) -> tuple[PackageType, ...]:
         return dict(self.prefer_by_generation).get(generation or "", self.prefer)
@@ -160,6 +162,7 @@ class Policy:
                 ",".join(f"{g}:{v}" for g, v in self.idrac.redfish_update_minimum),
             ),
             ("loadmaster_version", self.loadmaster.version or ""),
+            ("delivery", self.delivery.summary()),
         )
 
 
@@ -198,6 +201,7 @@ _TOP_KEYS = {
     "prechecks",
     "idrac",
     "loadmaster",
+    "delivery",
     "estimates",
 }
 
@@ -449,6 +453,9 @@ def policy_from_mapping(data: Mapping[str, Any], *, source: str = "bundle") -> P
         ),
         estimates=estimates_from_mapping(
             _table(data, "estimates", where), where=f"{where} [estimates]"
+        ),
+        delivery=delivery_from_mapping(
+            _table(data, "delivery", where), where=f"{where} [delivery]"
         ),
     )
     validate_policy(policy)

@@ -32,6 +32,12 @@ RULES: dict[str, str] = {
     "N9": "verify: every planned version installed, the LoadMaster at its target version and in "
     "the expected HA role, the pair healthy",
     "N10": "iDRAC7 updated from below 1.30.30 needs a system restart (catalog-and-dup.md §4.2)",
+    "D1": "repository delivery (bundle [delivery]): after its iDRAC steps the node's firmware "
+    "comes from a repository fwupdate serves, filtered to the planned packages; the iDRAC "
+    "creates the jobs itself (InstallFromRepository) and reboots once (idrac-redfish.md §4.4)",
+    "D2": "virtual-media delivery (bundle [delivery]): after its iDRAC steps the node boots an "
+    "update ISO once from the virtual CD, which applies what it holds and reboots "
+    "(idrac-redfish.md §7)",
     "S1": "standalone node: every host reboot is an outage of its Virtual Services; planned only "
     "with --allow-standalone (or [prechecks] standalone = 'allow')",
 }

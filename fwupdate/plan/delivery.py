@@ -1,0 +1,149 @@
+"""Delivery modes: how a node's firmware (after its iDRAC stepping stones) reaches it.
+
+- `push` (default): fwupdate installs each package (firmware_apply_now / firmware_stage) and
+  reboots once (host_reboot) — the steps of docs/planning.md.
+- `repository`: one `repo_update` step; the iDRAC pulls a repository fwupdate serves (catalog
+  filtered to the planned packages) with InstallFromRepository and reboots itself once.
+- `virtual-media`: one `vmedia_update` step; the node boots an update ISO (SUU or bootable) from
+  the virtual CD, which applies what it holds, then reboots.
+
+Chosen per node in the bundle:
+
+    [delivery]
+    default = "push"
+    [[delivery.nodes]]
+    select = "node:lb-3*"        # node:GLOB | pair:GLOB | generation:iDRAC9 | system:0716 | "*"
+    mode = "repository"          # push | repository | virtual-media
+    source = "repo/"             # repository: folder, Catalog.xml, SUU .iso or a share URL;
+                                 # virtual-media: an .iso file (served) or an https URL
+
+The first matching rule wins.  Both modes need the iDRAC9 Redfish OEM services; a node of an
+older generation matched by such a rule is planned with push steps (the delivery step's absence
+is the record; docs/delivery.md).  The delivery step takes the node down like `host_reboot`:
+same impact (host-reboot, + loadmaster-failover when active), `requires_partner_healthy`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from fwupdate.errors import ConfigError
+
+DELIVERY_GENERATIONS = frozenset({"iDRAC9", "iDRAC10"})
+
+
+class DeliveryMode(StrEnum):
+    PUSH = "push"
+    REPOSITORY = "repository"
+    VIRTUAL_MEDIA = "virtual-media"
+
+
+@dataclass(frozen=True)
+class DeliveryRule:
+    select: str
+    mode: DeliveryMode
+    source: str | None = None
+
+    def matches(
+        self, *, node: str, pair: str | None, generation: str | None, system_id: str | None
+    ) -> bool:
+        sel = self.select.strip()
+        if sel == "*":
+            return True
+        kind, _, value = sel.partition(":")
+        kind = kind.lower()
+        if kind == "node":
+            return fnmatch.fnmatchcase(node, value)
+        if kind == "pair":
+            return pair is not None and fnmatch.fnmatchcase(pair, value)
+        if kind == "generation":
+            return (generation or "").lower() == value.lower()
+        if kind == "system":
+            return (system_id or "").upper().lstrip("0") == value.upper().lstrip("0")
+        return False
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    default: DeliveryMode = DeliveryMode.PUSH
+    default_source: str | None = None
+    rules: tuple[DeliveryRule, ...] = ()
+
+    def for_node(
+        self, *, node: str, pair: str | None, generation: str | None, system_id: str | None
+    ) -> tuple[DeliveryMode, str | None]:
+        for r in self.rules:
+            if r.matches(node=node, pair=pair, generation=generation, system_id=system_id):
+                return r.mode, r.source
+        return self.default, self.default_source
+
+    def summary(self) -> str:
+        parts = [f"default={self.default.value}"]
+        parts += [f"{r.select}={r.mode.value}" for r in self.rules]
+        return ",".join(parts)
+
+
+_SELECT_KINDS = ("node", "pair", "generation", "system")
+
+
+def _mode(value: Any, where: str) -> DeliveryMode:
+    try:
+        return DeliveryMode(str(value))
+    except ValueError:
+        allowed = ", ".join(m.value for m in DeliveryMode)
+        raise ConfigError(f"{where}: mode = {value!r}; allowed: {allowed}") from None
+
+
+def _source(table: Mapping[str, Any], mode: DeliveryMode, where: str) -> str | None:
+    source = table.get("source")
+    if source is not None and (not isinstance(source, str) or not source.strip()):
+        raise ConfigError(f"{where}: source must be a non-empty string")
+    if mode is not DeliveryMode.PUSH and source is None:
+        raise ConfigError(f"{where}: mode {mode.value!r} needs a source (repository or ISO)")
+    if mode is DeliveryMode.PUSH and source is not None:
+        raise ConfigError(f"{where}: push takes no source")
+    return source
+
+
+def delivery_from_mapping(data: Mapping[str, Any], *, where: str) -> DeliveryPolicy:
+    """Parse the bundle's [delivery] table (empty: push everywhere)."""
+    unknown = sorted(set(data) - {"default", "source", "nodes"})
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(unknown)}; allowed: default, nodes, source"
+        )
+    default = _mode(data.get("default", "push"), where)
+    default_source = _source(data, default, where)
+    rules: list[DeliveryRule] = []
+    nodes = data.get("nodes", [])
+    if not isinstance(nodes, list):
+        raise ConfigError(f"{where}: nodes must be an array of tables ([[delivery.nodes]])")
+    for i, t in enumerate(nodes, 1):
+        w = f"{where} nodes[{i}]"
+        if not isinstance(t, Mapping):
+            raise ConfigError(f"{w}: must be a table")
+        bad = sorted(set(t) - {"select", "mode", "source"})
+        if bad:
+            raise ConfigError(
+                f"{w}: unknown key(s) {', '.join(bad)}; allowed: mode, select, source"
+            )
+        select = t.get("select")
+        if not isinstance(select, str) or not select.strip():
+            raise ConfigError(f"{w}: select is required (node:GLOB, pair:GLOB, generation:X, ...)")
+        kind = select.partition(":")[0].strip().lower()
+        if select.strip() != "*" and (kind not in _SELECT_KINDS or ":" not in select):
+            raise ConfigError(
+                f"{w}: select {select!r}: use node:GLOB, pair:GLOB, generation:NAME, "
+                "system:ID or *"
+            )
+        mode = _mode(t.get("mode"), w)
+        rules.append(DeliveryRule(select.strip(), mode, _source(t, mode, w)))
+    return DeliveryPolicy(default, default_source, tuple(rules))
+
+
+def supported(mode: DeliveryMode, generation: str | None) -> bool:
+    return mode is DeliveryMode.PUSH or (generation or "") in DELIVERY_GENERATIONS
