@@ -14,6 +14,7 @@ Everything else (comments, bundles, components, attribute order) is kept.
 from __future__ import annotations
 
 import codecs
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from lxml import etree
@@ -71,25 +72,35 @@ def parse_catalog_tree(data: bytes, *, what: str = "catalog") -> etree._ElementT
 
 
 def rewrite_catalog(
-    data: bytes, *, base_location: str = "", what: str = "catalog"
+    data: bytes,
+    *,
+    base_location: str | None = "",
+    keep_paths: Collection[str] | None = None,
+    what: str = "catalog",
 ) -> RewriteResult:
     """Set `Manifest/@baseLocation` to `base_location` (default: empty = relative to the share)
-    and remove `@baseLocationAccessProtocols`.  Returns the original bytes when nothing changes."""
+    and remove `@baseLocationAccessProtocols`.  With `keep_paths`, every SoftwareComponent whose
+    path is not listed (and its bundle `Package` entries) is dropped, so an iDRAC pointed at the
+    catalog can only apply what the plan chose.  Returns the original bytes when nothing
+    changes."""
     codec, bom = detect_encoding(data)
     tree = parse_catalog_tree(data, what=what)
     root = tree.getroot()
     changes: list[str] = []
-    current = root.get("baseLocation")
-    if current is not None and current != base_location:
-        changes.append(f"baseLocation {current!r} -> {base_location!r}")
-        root.set("baseLocation", base_location)
-    elif current is None and base_location:
-        changes.append(f"baseLocation added: {base_location!r}")
-        root.set("baseLocation", base_location)
-    protocols = root.get("baseLocationAccessProtocols")
-    if protocols is not None:
-        changes.append(f"baseLocationAccessProtocols {protocols!r} removed")
-        del root.attrib["baseLocationAccessProtocols"]
+    if base_location is not None:  # None: leave the base location alone (filtering only)
+        current = root.get("baseLocation")
+        if current is not None and current != base_location:
+            changes.append(f"baseLocation {current!r} -> {base_location!r}")
+            root.set("baseLocation", base_location)
+        elif current is None and base_location:
+            changes.append(f"baseLocation added: {base_location!r}")
+            root.set("baseLocation", base_location)
+        protocols = root.get("baseLocationAccessProtocols")
+        if protocols is not None:
+            changes.append(f"baseLocationAccessProtocols {protocols!r} removed")
+            del root.attrib["baseLocationAccessProtocols"]
+    if keep_paths is not None:
+        changes.extend(_keep_only(root, keep_paths))
     if not changes:
         return RewriteResult(data, (), codec, bom)
     body = _serialize(tree)
@@ -99,6 +110,33 @@ def rewrite_catalog(
     if bom:
         out = next(b for b, c in BOMS if c == codec) + out
     return RewriteResult(out, tuple(changes), codec, bom)
+
+
+def _norm(path: str) -> str:
+    return path.replace("\\", "/").lstrip("/").casefold()
+
+
+def _keep_only(root: etree._Element, keep_paths: Collection[str]) -> list[str]:
+    keep = {_norm(p) for p in keep_paths}
+    dropped = 0
+    for el in list(root):
+        if not isinstance(el.tag, str):
+            continue
+        name = etree.QName(el).localname
+        if name == "SoftwareComponent" and _norm(el.get("path") or "") not in keep:
+            root.remove(el)
+            dropped += 1
+        elif name == "SoftwareBundle":
+            for pkg in list(el.iter()):
+                if (
+                    isinstance(pkg.tag, str)
+                    and etree.QName(pkg).localname == "Package"
+                    and _norm(pkg.get("path") or "") not in keep
+                ):
+                    parent = pkg.getparent()
+                    if parent is not None:
+                        parent.remove(pkg)
+    return [f"{dropped} component(s) not in the plan removed"] if dropped else []
 
 
 def _serialize(tree: etree._ElementTree) -> str:

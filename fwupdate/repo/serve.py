@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import io
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,15 +52,22 @@ def _plain_catalog(data: bytes, what: str) -> bytes:
     return out
 
 
-def prepare(content: RepositoryContent, *, rewrite: bool = True) -> tuple[
+def prepare(
+    content: RepositoryContent,
+    *,
+    rewrite: bool = True,
+    only: Collection[str] | None = None,
+) -> tuple[
     dict[str, Path | FileSource], tuple[str, ...], tuple[str, ...], tuple[str, ...]
 ]:
     """({served name: file}, packages, missing, rewrites) for a repository's content."""
     what = f"{content.origin}:{content.catalog_name}"
     data = _plain_catalog(content.catalog, what)
     rewrites: tuple[str, ...] = ()
-    if rewrite:
-        result = rewrite_catalog(data, what=what)
+    if rewrite or only is not None:
+        result = rewrite_catalog(
+            data, keep_paths=only, what=what, base_location=None if not rewrite else ""
+        )
         data, rewrites = result.data, result.changes
     comps, bundles = package_paths(data, what=what)
     files: dict[str, Path | FileSource] = {SERVED_CATALOG: BytesSource(data, "Catalog.xml")}
@@ -80,11 +88,16 @@ def prepare(content: RepositoryContent, *, rewrite: bool = True) -> tuple[
 
 
 def serve_repository(
-    fileserver: FileServer, source: Path | str, *, rewrite: bool = True
+    fileserver: FileServer,
+    source: Path | str,
+    *,
+    rewrite: bool = True,
+    only: Collection[str] | None = None,
 ) -> ServedRepository:
-    """Register a repository's catalog and packages with a started file server."""
+    """Register a repository's catalog and packages with a started file server; `only` limits
+    the served catalog to those package paths (the plan's)."""
     content = open_repository(source)
-    files, served, missing, rewrites = prepare(content, rewrite=rewrite)
+    files, served, missing, rewrites = prepare(content, rewrite=rewrite, only=only)
     if not served:
         raise BadInputError(
             f"{content.origin}: the catalog names no package present in the repository"

@@ -71,3 +71,16 @@ def test_rewrite_to_another_base_location() -> None:
 def test_hostile_or_broken_catalogs_are_refused(doc: bytes) -> None:
     with pytest.raises(CatalogError):
         rewrite_catalog(doc)
+
+
+def test_keep_paths_drops_unplanned_components_and_bundle_entries() -> None:
+    doc = (
+        '<?xml version="1.0" encoding="utf-8"?>\n<Manifest baseLocation="" dateTime="x">'
+        '<SoftwareBundle path="B.XML"><Contents><Package path="a.EXE"/><Package path="b.EXE"/>'
+        '</Contents></SoftwareBundle>'
+        '<SoftwareComponent path="a.EXE"/><SoftwareComponent path="b.EXE"/></Manifest>'
+    ).encode()
+    result = rewrite_catalog(doc, keep_paths=["A.exe"], base_location=None)
+    assert result.changes == ("1 component(s) not in the plan removed",)
+    assert b'path="b.EXE"' not in result.data and b'<Package path="a.EXE"/>' in result.data
+    assert package_paths(result.data) == (("a.EXE",), ("B.XML",))

@@ -89,3 +89,13 @@ def test_share_urls(url: str, expected: tuple[str, str, str, str]) -> None:
 def test_bad_share_urls(url: str) -> None:
     with pytest.raises(BadInputError):
         share_from_url(url)
+
+
+def test_serving_only_the_planned_packages(tmp_path: Path) -> None:
+    repo = build_repo(tmp_path / "repo", r640_components())
+    with FileServer() as fs:
+        served = serve_repository(fs, tmp_path / "repo", only=[repo.paths[1]])
+        assert served.packages == (repo.paths[1],)
+        assert _get(served.base_url + repo.paths[0]).status_code == 404
+        cat = _get(served.catalog_url).content
+        assert repo.paths[0].encode() not in cat and repo.paths[1].encode() in cat
