@@ -1,0 +1,167 @@
+"""Executor handlers for the delivery steps `repo_update` and `vmedia_update`
+(docs/planning.md step table, docs/delivery.md).  Same signature as the handlers of
+steps_idrac.py: `(runtime, step, resume) -> outcome dict`; register them in
+`fwupdate.run.executor.HANDLERS`:
+
+    StepKind.REPO_UPDATE: delivery_steps.repo_update,
+    StepKind.VMEDIA_UPDATE: delivery_steps.vmedia_update,
+
+Both take the node down like `host_reboot`: the partner is checked first and an active
+LoadMaster hands over in order; afterwards the host must be up, LC ready and (with a
+LoadMaster) the unit back at its version in a healthy pair.  Resume asks the device first: every
+expected version already installed -> nothing is sent again.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fwupdate.catalog.versions import compare_versions
+from fwupdate.delivery import run_repository_update, run_virtual_media_update
+from fwupdate.errors import BadInputError, FwupdateError
+from fwupdate.plan.models import Step
+from fwupdate.repo import serve_repository, share_from_url
+from fwupdate.repo.share import ShareParameters
+from fwupdate.run.keys import lookup
+from fwupdate.run.runtime import GroupRuntime
+from fwupdate.run.steps_idrac import component_versions
+from fwupdate.run.steps_lm import check_partner, handover, wait_lm_back
+
+Outcome = dict[str, Any]
+_URL_SCHEMES = ("http://", "https://", "nfs://", "cifs://", "ftp://")
+
+
+def _satisfied(versions: dict[str, str], step: Step) -> bool:
+    for x in step.expect:
+        if x.key == "loadmaster":
+            continue
+        have = lookup(versions, x.key)
+        if have is None or compare_versions(have, x.version) != 0:
+            return False
+    return True
+
+
+def _local(rt: GroupRuntime, source: str) -> Path:
+    """A relative source is looked up in the working folder, then beside the run's --repo."""
+    p = Path(source).expanduser()
+    if p.is_absolute() or p.exists():
+        return p
+    repo = rt.ctx.store.repo
+    if repo is not None:
+        for cand in (repo / source, repo.parent / source):
+            if cand.exists():
+                return cand
+    raise BadInputError(f"delivery source {source!r} not found (cwd or beside --repo)")
+
+
+def _expected(step: Step) -> dict[str, str]:
+    """{component id: version} from the step's expectations (keys `id:<cid>[@FQDD]`)."""
+    out: dict[str, str] = {}
+    for x in step.expect:
+        if x.key.startswith("id:"):
+            out[x.key[3:].split("@", 1)[0]] = x.version
+    return out
+
+
+def _before(rt: GroupRuntime, step: Step) -> tuple[str | None, str | None, bool]:
+    """Partner check and orderly handover; (boot time before, LoadMaster target, handed)."""
+    node = step.node or ""
+    unit = rt.lm(node)
+    check_partner(rt, step)
+    boot_before = unit.probe()[1] if unit is not None else None
+    handed = handover(rt, step)
+    lm_target = next((x.version for x in step.expect if x.key == "loadmaster"), None)
+    for sid in step.covers:
+        if sid.endswith("-lm_stage"):
+            note = rt.ctx.journal.last_note(sid, "lm-staged")
+            if note is not None:
+                lm_target = str(note.get("version") or lm_target or "") or None
+    return boot_before, lm_target, handed
+
+
+def _after(rt: GroupRuntime, step: Step, boot_before: str | None, lm_target: str | None,
+           out: Outcome) -> Outcome:
+    node = step.node or ""
+    timeout = rt.ctx.settings.step_timeout(step)
+    rt.ctx.wait_for(
+        "host up and LC ready",
+        lambda: rt.idrac(node).lc_status().detail if rt.idrac(node).lc_status().ready else None,
+        timeout=timeout, host=node, step=step.step_id,
+    )
+    if rt.lm(node) is not None:
+        out.update(wait_lm_back(rt, step, boot_before, lm_target, timeout))
+    return out
+
+
+def repo_update(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
+    node = step.node or ""
+    idrac = rt.idrac(node)
+    if (resume or rt.ctx.settings.dry_run) and _satisfied(component_versions(idrac), step):
+        return {"already": True}
+    source = step.param("source") or ""
+    packages = [p for p in (step.param("packages") or "").split(",") if p]
+    if rt.ctx.settings.dry_run:
+        return {"dry_run": True, "source": source, "packages": packages}
+    share: ShareParameters
+    served_from = source
+    if source.startswith(_URL_SCHEMES):
+        share = share_from_url(source)
+    else:
+        if rt.ctx.files is None:
+            raise BadInputError("repository delivery needs the run's file server")
+        served = serve_repository(rt.ctx.files, _local(rt, source), only=packages)
+        share = served.share
+        served_from = f"{served.kind} {source} ({len(served.packages)} package(s))"
+        for change in served.rewrites:
+            rt.say(step, f"catalog rewritten: {change}")
+    boot_before, lm_target, handed = _before(rt, step)
+    rt.ctx.journal.record(node, step.step_id, "repo-requested",
+                          {"boot_time": boot_before, "share": share.url.rsplit("/", 1)[0]})
+    rt.say(step, f"repository update from {served_from}")
+    result = run_repository_update(
+        idrac, share, reboot=True, job_timeout=rt.ctx.settings.step_timeout(step)
+    )
+    rt.ctx.journal.record(node, step.step_id, "repo-done", {
+        "repository_job": result.repository_job,
+        "jobs": [j.jid for j in result.jobs],
+        "nothing_to_do": result.nothing_to_do,
+    })
+    out: Outcome = {"handover": handed, "repository_job": result.repository_job,
+                    "jobs": {j.jid: j.state for j in result.jobs},
+                    "nothing_to_do": result.nothing_to_do}
+    return _after(rt, step, boot_before, lm_target, out)
+
+
+def vmedia_update(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
+    node = step.node or ""
+    idrac = rt.idrac(node)
+    if (resume or rt.ctx.settings.dry_run) and _satisfied(component_versions(idrac), step):
+        return {"already": True}
+    source = step.param("source") or ""
+    if rt.ctx.settings.dry_run:
+        return {"dry_run": True, "source": source}
+    if source.startswith(("http://", "https://")):
+        url = source
+    else:
+        if rt.ctx.files is None:
+            raise BadInputError("virtual-media delivery needs the run's file server")
+        url = rt.ctx.files.register(_local(rt, source))
+    if resume:  # a previous attempt may have left the image attached
+        try:
+            idrac.eject_virtual_media()
+        except FwupdateError as exc:
+            rt.say(step, f"could not check the virtual CD: {exc.message}")
+    boot_before, lm_target, handed = _before(rt, step)
+    rt.ctx.journal.record(node, step.step_id, "vmedia-requested",
+                          {"boot_time": boot_before, "image": url.rsplit("/", 1)[-1]})
+    rt.say(step, f"booting {url.rsplit('/', 1)[-1]} once by virtual media")
+    result = run_virtual_media_update(
+        idrac, url, expected=_expected(step), timeout=rt.ctx.settings.step_timeout(step)
+    )
+    out: Outcome = {
+        "handover": handed,
+        "components": {c.component_id: c.after for c in result.changes},
+        "nothing_to_do": result.nothing_to_do,
+    }
+    return _after(rt, step, boot_before, lm_target, out)

@@ -1,0 +1,70 @@
+"""The executor runs repo_update / vmedia_update steps of a plan against the simulator
+(handlers from fwupdate/run/delivery_steps.py, registered here until the executor lists them)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from delivery_support import TIME_SCALE, build_iso, build_repo, r640_components
+
+from fwupdate.plan.models import StepKind
+from fwupdate.run import delivery_steps, executor
+from fwupdate.sim.fleet import DeviceSpec, FleetSpec, NodeSpec, SimulatedFleet
+
+BUNDLE = """schema_version = 1
+[bundle]
+name = "r640-delivery"
+[prechecks]
+standalone = "allow"
+[delivery]
+default = "push"
+[[delivery.nodes]]
+select = "node:node-1"
+mode = "repository"
+source = "{repo}"
+[[delivery.nodes]]
+select = "node:node-2"
+mode = "virtual-media"
+source = "{iso}"
+"""
+
+
+@pytest.fixture
+def handlers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(executor.HANDLERS, StepKind.REPO_UPDATE, delivery_steps.repo_update)
+    monkeypatch.setitem(executor.HANDLERS, StepKind.VMEDIA_UPDATE, delivery_steps.vmedia_update)
+
+
+def test_a_night_with_one_repository_node_and_one_virtual_media_node(
+    cli, handlers: None, tmp_path: Path
+) -> None:
+    repo = build_repo(tmp_path / "repo", r640_components(bios="2.13.0"))
+    iso = build_iso(tmp_path / "repo", tmp_path / "update.iso")
+    bundle = tmp_path / "bundle.toml"
+    bundle.write_text(BUNDLE.format(repo=tmp_path / "repo", iso=iso))
+    spec = FleetSpec(standalone=(
+        NodeSpec("node-1", DeviceSpec("idrac-1", "idrac", "r640-idrac9-4.40", {})),
+        NodeSpec("node-2", DeviceSpec("idrac-2", "idrac", "r640-idrac9-4.40", {})),
+    ))
+    with SimulatedFleet(spec, workdir=tmp_path / "sim", time_scale=TIME_SCALE) as sim:
+        fleet = sim.write_fleet_file(tmp_path / "fleet.toml")
+        plan_path = tmp_path / "plan.json"
+        r = cli("plan", str(fleet), "--catalog", repo.catalog, "--bundle", str(bundle),
+                "--allow-standalone", "--format", "json", "--out", str(plan_path))
+        assert r.code == 0, r
+        kinds = [s["kind"] for g in json.loads(plan_path.read_text())["groups"]
+                 for s in g["steps"]]
+        assert "repo_update" in kinds and "vmedia_update" in kinds, kinds
+        assert "firmware_stage" not in kinds and "host_reboot" not in kinds
+        r = cli("run", str(plan_path), str(fleet), "--repo", str(tmp_path / "repo"),
+                "--runs-dir", str(tmp_path / "runs"), "--time-scale", str(TIME_SCALE), "--yes")
+        assert r.code == 0, r
+        for dev in ("idrac-1", "idrac-2"):
+            st = sim.device(dev).state  # type: ignore[attr-defined]
+            assert st.component_version("bios") == "2.13.0"
+            assert st.component_version("diagnostics") == "4301A40"
+        ev = sim.events
+        assert [e["event"] for e in ev.records(device="idrac-1")].count("repository_catalog") == 1
+        assert [e["event"] for e in ev.records(device="idrac-2")].count("vmedia_boot") == 1
