@@ -76,8 +76,8 @@ def at_target(n: Night) -> list[str]:
     for g in n.plan.groups:
         for node in g.nodes:
             dev = n.sim.device(f"{node.name}-idrac")
-            have = {str(i.component_id): i.version for i in dev.state.inventory(include_available=False)
-                    if i.state == "Installed"}
+            items = dev.state.inventory(include_available=False)
+            have = {str(i.component_id): i.version for i in items if i.state == "Installed"}
             lm = n.sim.device(f"{node.name}-lm")
             for s in n.plan.node_steps(node.name):
                 if s.kind.value != "verify":

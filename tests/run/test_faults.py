@@ -1,0 +1,124 @@
+"""Injected faults end in their documented outcome (docs/running.md, "Faults"): transient
+ones are ridden out, a failed standby stops the pair before the active unit is touched, and the
+pair keeps serving throughout."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from runsim import at_target, duplicate_jobs, flashed_twice, night
+
+from fwupdate.sim.loadmaster import apply_fault
+
+pytestmark = pytest.mark.integration
+
+SCALE = 800.0
+
+
+def _report(cli, tmp_path: Path, run: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    r = cli("report", run, "--runs-dir", str(tmp_path / "runs"), "--format", "json")
+    assert r.code == 0, r
+    return json.loads(r.out)  # type: ignore[no-any-return]
+
+
+def _untouched(n, node: str) -> None:  # type: ignore[no-untyped-def]
+    """No job, upload or reboot reached `node` (the active unit)."""
+    dev = f"{node}-idrac"
+    assert [r for r in n.records("job_created") if r["device"] == dev] == []
+    assert [r for r in n.records("host_power") if r["device"] == dev] == []
+
+
+def test_transient_idrac_faults_are_ridden_out(cli, demo_inputs, tmp_path: Path) -> None:
+    """503 busy answers on the standby's iDRAC, vanishing Tasks on the active's."""
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        n.sim.device("lb3b-idrac").set_fault("busy", 3)
+        n.sim.device("lb3a-idrac").set_fault("task-vanish")
+        r = cli(*n.run_args("--yes", "--run-id", "f", scale=SCALE))
+        assert r.code == 0, r
+        assert at_target(n) == []
+        assert flashed_twice(n) == [] and duplicate_jobs(n) == []
+        assert [x for x in n.records("busy_answer") if x["device"] == "lb3b-idrac"]
+        assert n.availability("pair-3") == (0, 1)
+
+
+def test_slow_idrac_return_still_completes(cli, demo_inputs, tmp_path: Path) -> None:
+    with night(tmp_path, demo_inputs, ("pair-2",), SCALE) as n:
+        n.sim.device("lb2b-idrac").set_fault("slow-return", 400)
+        r = cli(*n.run_args("--yes", "--run-id", "slow", scale=SCALE))
+        assert r.code == 0, r
+        assert at_target(n) == []
+        ups = [x for x in n.records("idrac_reset") if x["device"] == "lb2b-idrac"]
+        assert ups and n.availability("pair-2") == (0, 1)
+
+
+def test_red007_on_standby_stops_pair_before_active(cli, demo_inputs, tmp_path: Path) -> None:
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        n.sim.device("lb3b-idrac").set_fault("job-fail", "RED007,1")
+        r = cli(*n.run_args("--yes", "--run-id", "red", scale=SCALE))
+        assert r.code == 1, r  # the only pair failed
+        assert "RED007" in r.out
+        _untouched(n, "lb3a")
+        assert n.availability("pair-3") == (0, 0)  # lb3a kept serving, no failover
+        doc = _report(cli, tmp_path, "red")
+        assert [f["message_id"] for f in doc["failures"]] == ["RED007"]
+        assert doc["failures"][0]["node"] == "lb3b"
+        assert doc["groups"][0]["status"] == "failed"
+        assert {s["node"] for s in doc["remaining"]} >= {"lb3a"}
+
+
+@pytest.mark.parametrize("fault", ["patch-refused", "never-returns"])
+def test_loadmaster_faults_stop_pair_partner_still_active(cli, demo_inputs, tmp_path: Path,
+                                                          fault: str) -> None:
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        assert apply_fault(n.sim, "lb3b-lm", fault)
+        r = cli(*n.run_args("--yes", "--run-id", "lm", scale=SCALE))
+        assert r.code == 1, r
+        _untouched(n, "lb3a")
+        outages, failovers = n.availability("pair-3")
+        assert (outages, failovers) == (0, 0)
+        assert n.sim.device("lb3a-lm").hastatus() == "Active"  # type: ignore[attr-defined]
+        doc = _report(cli, tmp_path, "lm")
+        failed = doc["failures"][0]
+        assert failed["node"] == "lb3b"
+        assert failed["kind"] == ("lm_stage" if fault == "patch-refused" else "host_reboot")
+
+
+def test_window_defers_a_pair_that_does_not_fit(cli, demo_inputs, tmp_path: Path) -> None:
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        soon = (datetime.now().astimezone() + timedelta(seconds=1)).isoformat()
+        r = cli(*n.run_args("--yes", "--run-id", "w", "--stop-at", soon, scale=SCALE))
+        assert r.code == 3, r
+        assert "deferred" in r.out
+        assert n.records("job_created") == [] and n.records("upload") == []
+        doc = _report(cli, tmp_path, "w")
+        assert doc["groups"][0]["status"] == "deferred"
+        assert len(doc["remaining"]) == len(n.plan.steps())
+
+
+def test_dry_run_changes_nothing(cli, demo_inputs, tmp_path: Path) -> None:
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        r = cli(*n.run_args("--dry-run", scale=SCALE))
+        assert r.code == 0, r
+        assert "matches the plan" in r.out
+        for ev in ("upload", "job_created", "host_reset_requested", "job_queue_cleared"):
+            assert n.records(ev) == [], ev
+        for ev in ("lm.installpatch", "lm.shutdown", "lm.reboot", "lm.set"):
+            assert n.records(ev) == [], ev
+        assert not (tmp_path / "runs").exists()
+        r = cli(*n.run_args(scale=SCALE))  # no --yes, no terminal
+        assert r.code == 2, r
+        assert "--yes" in r.err
+        assert n.records("job_created") == []
+
+
+def test_edited_plan_is_refused(cli, demo_inputs, tmp_path: Path) -> None:
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        text = n.plan_path.read_text()
+        text = text.replace('"estimated_seconds": 30', '"estimated_seconds": 1', 1)
+        n.plan_path.write_text(text)
+        r = cli(*n.run_args("--yes", scale=SCALE))
+        assert r.code == 2, r
+        assert n.records("job_created") == []
