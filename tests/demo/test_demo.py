@@ -1,0 +1,33 @@
+"""`fwupdate demo` end to end (one pair, high time-scale, to stay quick): repository and patch
+built, fleet simulated, planned, run, reported, availability checked, simulator stopped."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def test_demo_one_pair(cli, tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    r = cli("demo", "--out", str(out), "--pairs", "pair-3", "--time-scale", "1000", "--quiet")
+    assert r.code == 0, r
+    assert "pair-3: done" in r.out
+    assert "pair-3: availability record: 0 outage(s), 1 failover(s) (planned 1) -> OK" in r.out
+    assert "demo finished" in r.out
+    doc = json.loads((out / "report.json").read_text())
+    assert doc["status"] == "finished" and doc["totals"]["failed"] == 0
+    assert doc["demo"]["availability"][0]["outages"] == 0
+    assert (out / "plan.json").is_file() and (out / "fleet.toml").is_file()
+    assert list((out / "runs").glob("*.db"))
+    assert (out / "repository" / "Catalog.xml").is_file()
+
+
+def test_demo_refuses_unknown_pair(cli, tmp_path: Path) -> None:
+    r = cli("demo", "--out", str(tmp_path / "d"), "--pairs", "pair-9")
+    assert r.code == 2
+    assert "pair-9" in r.err
+    assert not (tmp_path / "d").exists()
