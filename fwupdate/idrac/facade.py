@@ -43,7 +43,7 @@ from fwupdate.errors import (
 from fwupdate.fileserver import FileServer
 from fwupdate.fleet.models import Endpoint, TlsSettings
 from fwupdate.fleet.secrets import Credentials, resolve
-from fwupdate.idrac import repository, virtual_media
+from fwupdate.idrac import repository, virtual_media, wsman_repository
 from fwupdate.idrac.client import RedfishClient
 from fwupdate.idrac.job_models import JobRef, JobStatus
 from fwupdate.idrac.models import (
@@ -648,9 +648,25 @@ class IdracFacade:
         )
 
     # --- repository and virtual-media delivery (docs/delivery.md) ------------------------------
-    # Redfish only: iDRAC9 DellSoftwareInstallationService and VirtualMedia.  12G/13G answer
-    # UnsupportedOperationError with what to use instead (the WS-Man repository method on LC2 is
-    # UNVERIFIED and licence-gated; BootToNetworkISO takes NFS/CIFS shares only).
+    # iDRAC9/10: Redfish DellSoftwareInstallationService and VirtualMedia.  12G/13G: repository
+    # update over WS-Man InstallFromRepository (UNVERIFIED on LC2, licence-gated: a device
+    # without it gives UnsupportedOperationError); virtual media UnsupportedOperationError
+    # (BootToNetworkISO takes NFS/CIFS shares only, and `Cd` boot-once is the physical drive).
+
+    def _repository_transport(self, step: str) -> Transport:
+        caps = self.capabilities()
+        old = True
+        if caps.redfish:
+            old = self.identity().generation in (Generation.IDRAC7, Generation.IDRAC8)
+        if not old:
+            return Transport.REDFISH
+        if caps.wsman:
+            return Transport.WSMAN
+        raise UnsupportedOperationError(
+            f"{step}: this iDRAC has neither the Redfish repository service nor WS-Man",
+            host=self.host,
+            step=step,
+        )
 
     def _delivery_caps(self, step: str) -> Capabilities:
         caps = self.capabilities()
@@ -661,9 +677,10 @@ class IdracFacade:
         ):
             gen = ident.generation if ident is not None else "this iDRAC"
             raise UnsupportedOperationError(
-                f"{step} needs the iDRAC9 Redfish OEM services; {gen} has none (WS-Man "
-                "InstallFromRepository on LC2 is UNVERIFIED and needs an Enterprise licence): "
-                "use push delivery",
+                f"{step} needs the iDRAC9 Redfish VirtualMedia and boot-once-to-virtual-CD; "
+                f"{gen} has neither usable (InsertMedia UNVERIFIED and licence-gated, Cd boots "
+                "the physical drive, WS-Man BootToNetworkISO takes NFS/CIFS only): use push or "
+                "repository delivery",
                 host=self.host,
                 step=step,
             )
@@ -676,38 +693,51 @@ class IdracFacade:
         package list with the jobs the iDRAC created (empty = nothing to do, SUP029).  The
         update jobs are not waited for: follow `run.jobs` with `wait_job`."""
         step = "repository update"
-        caps = self._delivery_caps(step)
+        transport = self._repository_transport(step)
         params = share_from_url(share) if isinstance(share, str) else share
-        ref = repository.install_from_repository(
-            self.redfish.transport, caps, params, apply=True, reboot=reboot
-        )
-        self.progress(f"repository job {ref.jid} ({params.url})")
+        jid = self._install_from_repository(transport, params, apply=True, reboot=reboot)
+        self.progress(f"repository job {jid} over {transport} ({params.url})")
         error: JobFailedError | None = None
         final: JobStatus | None = None
         try:
-            final = self.wait_job(JobHandle(ref.jid, Transport.REDFISH), step=step)
+            final = self.wait_job(JobHandle(jid, transport), step=step)
         except JobFailedError as exc:  # e.g. one package with a wrong hash: others may run
             error = exc
-            self.progress(f"repository job {ref.jid} failed: {exc.message}")
+            self.progress(f"repository job {jid} failed: {exc.message}")
         try:
-            packages = repository.repo_update_list(self.redfish.transport, caps)
+            packages = self._repo_list(transport)
         except FwupdateError:
             if error is not None:
                 raise error from None
             raise
-        jobs = tuple(JobHandle(p.job_id, Transport.REDFISH) for p in packages if p.job_id)
-        return RepositoryRun(ref.jid, final, packages, jobs, error)
+        jobs = tuple(JobHandle(p.job_id, transport) for p in packages if p.job_id)
+        return RepositoryRun(jid, final, packages, jobs, error)
+
+    def _install_from_repository(
+        self, transport: Transport, share: ShareParameters, *, apply: bool, reboot: bool
+    ) -> str:
+        if transport is Transport.WSMAN:
+            return wsman_repository.install_from_repository(
+                self.wsman, share, apply=apply, reboot=reboot
+            )
+        ref = repository.install_from_repository(
+            self.redfish.transport, self.capabilities(), share, apply=apply, reboot=reboot
+        )
+        return ref.jid
+
+    def _repo_list(self, transport: Transport) -> tuple[RepoPackage, ...]:
+        if transport is Transport.WSMAN:
+            return wsman_repository.repo_update_list(self.wsman)
+        return repository.repo_update_list(self.redfish.transport, self.capabilities())
 
     def repo_update_list(self, share: ShareParameters | str) -> tuple[RepoPackage, ...]:
         """Scan only (ApplyUpdate False): what the iDRAC would apply; () = SUP029, up to date."""
         step = "scan repository"
-        caps = self._delivery_caps(step)
+        transport = self._repository_transport(step)
         params = share_from_url(share) if isinstance(share, str) else share
-        ref = repository.install_from_repository(
-            self.redfish.transport, caps, params, apply=False, reboot=False
-        )
-        self.wait_job(JobHandle(ref.jid, Transport.REDFISH), step=step)
-        return repository.repo_update_list(self.redfish.transport, caps)
+        jid = self._install_from_repository(transport, params, apply=False, reboot=False)
+        self.wait_job(JobHandle(jid, transport), step=step)
+        return self._repo_list(transport)
 
     def insert_virtual_media(self, iso_url: str) -> virtual_media.VirtualMediaState:
         caps = self._delivery_caps("insert virtual media")

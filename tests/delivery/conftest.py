@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -14,26 +13,9 @@ _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
-from delivery_support import TIME_SCALE  # noqa: E402
+from delivery_support import TIME_SCALE, SimNodes  # noqa: E402
 
 from fwupdate.sim.fleet import DeviceSpec, FleetSpec, NodeSpec, SimulatedFleet  # noqa: E402
-
-
-@dataclass
-class SimNodes:
-    sim: SimulatedFleet
-    fleet_file: Path
-    serve_cert: Path
-    serve_key: Path
-
-    def state(self, name: str):  # type: ignore[no-untyped-def]
-        return self.sim.device(name).state  # type: ignore[attr-defined]
-
-    def cli_common(self, node: str) -> list[str]:
-        return [
-            str(self.fleet_file), node, "--time-scale", str(TIME_SCALE),
-            "--serve-cert", str(self.serve_cert), "--serve-key", str(self.serve_key),
-        ]
 
 
 @pytest.fixture

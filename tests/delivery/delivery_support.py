@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pycdlib
 
 from fwupdate.catalog.models import PackageType, SoftwareComponent, SupportedDevice, SupportedSystem
 from fwupdate.dup.repo import RepositoryResult, build_repository
+from fwupdate.sim.fleet import SimulatedFleet
 
 TIME_SCALE = 2000.0
 R640 = "0716"
@@ -95,3 +97,20 @@ def build_iso(folder: Path, iso: Path, *, prefix: str = "repository") -> Path:
     img.write(str(iso))
     img.close()
     return iso
+
+
+@dataclass
+class SimNodes:
+    sim: SimulatedFleet
+    fleet_file: Path
+    serve_cert: Path
+    serve_key: Path
+
+    def state(self, name: str):  # type: ignore[no-untyped-def]
+        return self.sim.device(name).state  # type: ignore[attr-defined]
+
+    def cli_common(self, node: str) -> list[str]:
+        return [
+            str(self.fleet_file), node, "--time-scale", str(TIME_SCALE),
+            "--serve-cert", str(self.serve_cert), "--serve-key", str(self.serve_key),
+        ]

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plan"))
-import plan_factories as pf  # noqa: E402
+sys.path.append(str(Path(__file__).resolve().parents[1] / "plan"))
+import plan_factories as pf
 
-from fwupdate.errors import ConfigError  # noqa: E402
-from fwupdate.idrac.models import Generation  # noqa: E402
-from fwupdate.plan import planfile  # noqa: E402
-from fwupdate.plan.delivery import DeliveryMode, delivery_from_mapping  # noqa: E402
-from fwupdate.plan.models import Impact, StepKind  # noqa: E402
-from fwupdate.plan.policy import default_policy, policy_from_mapping  # noqa: E402
+from fwupdate.errors import ConfigError
+from fwupdate.idrac.models import Generation
+from fwupdate.plan import planfile
+from fwupdate.plan.delivery import DeliveryMode, delivery_from_mapping
+from fwupdate.plan.models import Impact, StepKind
+from fwupdate.plan.policy import default_policy, policy_from_mapping
 
 DELIVERY = {
     "default": "push",

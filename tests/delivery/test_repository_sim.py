@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import SimNodes
 from delivery_support import (
+    SimNodes,
     build_iso,
     build_repo,
+    component,
     corrupt_package,
     online_style,
     r640_components,
@@ -88,10 +89,38 @@ def test_unrewritten_online_catalog_fails_with_red006(
     assert _versions(sim_nodes, "idrac-1")["bios"] == "2.10.2"
 
 
-def test_idrac7_is_refused_with_what_to_do(cli, sim_nodes: SimNodes, tmp_path: Path) -> None:
-    build_repo(tmp_path / "repo", r640_components())
+def _r320_repo(tmp_path: Path):  # type: ignore[no-untyped-def]
+    return build_repo(tmp_path / "repo", [
+        component("159", "2.9.0", "BIOS", system_id="04F7", component_type="BIOS"),
+        component("25806", "4247A1", "Diagnostics", system_id="04F7", reboot=False),
+    ])
+
+
+def test_idrac7_without_wsman_repository_is_refused_with_what_to_do(
+    cli, sim_nodes: SimNodes, tmp_path: Path
+) -> None:
+    _r320_repo(tmp_path)  # iDRAC7 default: LC2 has no InstallFromRepository (UNVERIFIED)
     r = cli("idrac", "repo-update", *sim_nodes.cli_common("node-2"), "--repo",
             str(tmp_path / "repo"))
     assert r.code == 1, r
-    assert "node-2" in r.err and "iDRAC7" in r.err and "push" in r.err
+    line = r.err.strip().splitlines()[-1]
+    assert "node-2" in line and "InstallFromRepository" in line and "push" in line, line
     assert "Traceback" not in r.err
+    assert sim_nodes.state("idrac-2").component_version("bios") == "2.4.2"
+
+
+def test_idrac7_with_wsman_repository_updates_over_wsman(
+    cli, sim_nodes: SimNodes, tmp_path: Path
+) -> None:
+    st = sim_nodes.state("idrac-2")
+    st.options["wsman_repository"] = "on"  # the other answer: LC2 has it (Enterprise licence)
+    _r320_repo(tmp_path)
+    r = cli("idrac", "repo-update", *sim_nodes.cli_common("node-2"), "--repo",
+            str(tmp_path / "repo"), "--format", "json")
+    assert r.code == 0, r
+    doc = json.loads(r.out)
+    assert {p["version"] for p in doc["packages"]} == {"2.9.0", "4247A1"}
+    assert st.component_version("bios") == "2.9.0"
+    assert st.component_version("diagnostics") == "4247A1"
+    events = [e["event"] for e in sim_nodes.sim.events.records(device="idrac-2")]
+    assert "wsman_install_from_repository" in events

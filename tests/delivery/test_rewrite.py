@@ -75,11 +75,11 @@ def test_hostile_or_broken_catalogs_are_refused(doc: bytes) -> None:
 
 def test_keep_paths_drops_unplanned_components_and_bundle_entries() -> None:
     doc = (
-        '<?xml version="1.0" encoding="utf-8"?>\n<Manifest baseLocation="" dateTime="x">'
-        '<SoftwareBundle path="B.XML"><Contents><Package path="a.EXE"/><Package path="b.EXE"/>'
-        '</Contents></SoftwareBundle>'
-        '<SoftwareComponent path="a.EXE"/><SoftwareComponent path="b.EXE"/></Manifest>'
-    ).encode()
+        b'<?xml version="1.0" encoding="utf-8"?>\n<Manifest baseLocation="" dateTime="x">'
+        b'<SoftwareBundle path="B.XML"><Contents><Package path="a.EXE"/><Package path="b.EXE"/>'
+        b'</Contents></SoftwareBundle>'
+        b'<SoftwareComponent path="a.EXE"/><SoftwareComponent path="b.EXE"/></Manifest>'
+    )
     result = rewrite_catalog(doc, keep_paths=["A.exe"], base_location=None)
     assert result.changes == ("1 component(s) not in the plan removed",)
     assert b'path="b.EXE"' not in result.data and b'<Package path="a.EXE"/>' in result.data

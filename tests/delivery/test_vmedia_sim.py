@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import SimNodes
-from delivery_support import build_iso, build_repo, corrupt_package, r640_components
+from delivery_support import SimNodes, build_iso, build_repo, corrupt_package, r640_components
 
 from fwupdate.sim.idrac.virtual_media import vm_state
 

@@ -55,3 +55,6 @@ _load_wsman()
 # Repository update and virtual media add their Redfish routes when imported (docs/delivery.md).
 from fwupdate.sim.idrac import repository as _repository  # noqa: E402, F401
 from fwupdate.sim.idrac import virtual_media as _virtual_media  # noqa: E402, F401
+
+if wsman_registered():  # the WS-Man front-end is present: add its repository methods
+    from fwupdate.sim.idrac import wsman_repository as _wsman_repository  # noqa: F401

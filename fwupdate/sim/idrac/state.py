@@ -69,6 +69,7 @@ OPTION_KEYS = (
     "power",
     "session_cap",
     "virtual_media",  # read by virtual_media.py: auto | on | off
+    "wsman_repository",  # read by wsman_repository.py: auto | on | off
 )
 
 

@@ -407,6 +407,10 @@ class WsmanService:
             ("DCIM_JobService", "DeleteJobQueue"): self._delete_job_queue,
         }
         fn = handlers.get((req.class_name, req.method or ""))
+        extra = EXTRA_INVOKES.get((req.class_name, req.method or ""))
+        if fn is None and extra is not None:  # methods other modules add (wsman_repository.py)
+            state, ext = self.state, extra
+            fn = lambda r: ext(state, r)  # noqa: E731
         if fn is None:
             raise _Fault(
                 "wsa:ActionNotSupported",
@@ -478,6 +482,11 @@ class WsmanService:
             self.state.delete_job(jid)
         m = message("SUP020")
         return method_response(req, return_value=0, message=m.text, message_id=m.id)
+
+
+# (class, method) -> handler(state, request) for Invoke methods other modules add; they raise
+# Rejected (ReturnValue 2 + MessageID) or _Fault like the built-in ones.
+EXTRA_INVOKES: dict[tuple[str, str], Callable[[IdracState, WsmanRequest], bytes]] = {}
 
 
 def wsman_handler(state: IdracState) -> Callable[[Request], Response | Drop]:
