@@ -1,0 +1,173 @@
+"""Executor benchmark: a time-scaled night of many HA pairs, and the memory of a 500 MB push.
+
+1. Makespan.  N simulated R320 pairs (iDRAC7 2.65, LoadMasters patched) are planned and run
+   at a high time-scale; the simulator lives in this process, the executor in a measured child.
+   The bound is the critical path *given the concurrency*: each group's device time (the sum of
+   its steps' durations from the journal, i.e. the time the devices needed, in device seconds)
+   list-scheduled longest-first on `concurrency` lanes; no executor can finish earlier than
+   that.  Target: makespan <= 1.05 x bound (what the executor adds between steps and groups).
+2. Peak memory of pushing a 500 MB image through the Redfish HTTP push (streamed from disk), in
+   a fresh child; target < 60 MB RSS.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import io
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import BenchContext
+
+MODULE = "bench.run_bench"
+TARGET_RATIO = 1.05
+TARGET_RSS_MB = 60.0
+
+
+# --- measured in children -------------------------------------------------------------------
+
+
+def child(task: str, args: list[str]) -> dict[str, Any]:
+    if task == "night":
+        return _child_night(args)
+    if task == "push":
+        return _child_push(args)
+    raise SystemExit(f"unknown task {task}")
+
+
+def _child_night(args: list[str]) -> dict[str, Any]:
+    from fwupdate.run import session
+    from fwupdate.run.context import RunSettings
+
+    plan, fleet, repo, image, runs, scale, conc = args
+    t0 = time.perf_counter()
+    path, result = session.start(
+        Path(plan), Path(fleet), runs_dir=Path(runs),
+        settings=RunSettings(time_scale=float(scale), concurrency=int(conc)),
+        repo=Path(repo), lm_image=Path(image),
+    )
+    seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "journal": str(path), "hwm_mb": _hwm_mb(),
+            "statuses": sorted({g.status for g in result.groups})}
+
+
+def _child_push(args: list[str]) -> dict[str, Any]:
+    from fwupdate.fleet.models import TlsSettings
+    from fwupdate.fleet.secrets import Credentials
+    from fwupdate.idrac.client import RedfishClient
+
+    url, ca, image = args
+    client = RedfishClient.connect(url, Credentials("root", "calvin"),
+                                   tls=TlsSettings(ca_bundle=Path(ca)), auth="basic")
+    t0 = time.perf_counter()
+    uri = client.push_image(Path(image))
+    return {"seconds": time.perf_counter() - t0, "uri": uri, "hwm_mb": _hwm_mb()}
+
+
+def _hwm_mb() -> float:
+    """Peak RSS of this process image (VmHWM): ru_maxrss of a child can carry the forking
+    parent's high-water mark across exec, VmHWM cannot."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+# --- parent ----------------------------------------------------------------------------------
+
+
+def list_schedule(durations: list[float], lanes: int) -> float:
+    heap = [0.0] * max(1, lanes)
+    for d in sorted(durations, reverse=True):
+        start = heapq.heappop(heap)
+        heapq.heappush(heap, start + d)
+    return max(heap)
+
+
+def _night(ctx: BenchContext, pairs: int, scale: float, conc: int) -> None:
+    from fwupdate.cli.main import main as cli_main
+    from fwupdate.demo.scenario import build_inputs, fleet_spec
+    from fwupdate.run.journal import Journal
+    from fwupdate.sim.fleet import SimulatedFleet
+
+    work = Path(tempfile.mkdtemp(prefix="run-bench-", dir=ctx.out_dir))
+    inputs = build_inputs(work)
+    spec = fleet_spec(("pair-3",), lm_options={"rate_limit": 0})
+    base = spec.pairs[0]
+    from dataclasses import replace
+
+    many = []
+    for i in range(pairs):
+        nodes = tuple(
+            replace(n, name=f"p{i}{n.name[-1]}",
+                    idrac=replace(n.idrac, name=f"p{i}{n.name[-1]}-idrac"),
+                    loadmaster=replace(n.loadmaster, name=f"p{i}{n.name[-1]}-lm")
+                    if n.loadmaster else None)
+            for n in base.nodes)
+        many.append(replace(base, name=f"pair-{i:02d}", nodes=nodes,
+                            options={"active": nodes[0].name}))
+    spec = replace(spec, pairs=tuple(many))
+    with SimulatedFleet(spec, workdir=work / "sim", time_scale=scale) as sim:
+        fleet = sim.write_fleet_file(work / "fleet.toml")
+        plan = work / "plan.json"
+        with contextlib.redirect_stdout(io.StringIO()):
+            rc = cli_main(["plan", str(fleet), "--catalog", str(inputs.catalog), "--bundle",
+                           str(inputs.bundle), "--lm-image", str(inputs.lm_image),
+                           "--concurrency", str(conc), "--format", "json", "--out", str(plan)])
+        if rc != 0:
+            raise RuntimeError(f"plan failed ({rc})")
+        m = ctx.measure(MODULE, "night", [str(plan), str(fleet), str(inputs.repo),
+                                          str(inputs.lm_image), str(work / "runs"),
+                                          str(scale), str(conc)])
+    with Journal.open(Path(m.result["journal"])) as j:
+        steps = j.steps()
+    groups: dict[str, float] = {}
+    first = min(s.started_at for s in steps if s.started_at)
+    last = max(s.finished_at for s in steps if s.finished_at)
+    for s in steps:
+        if s.started_at and s.finished_at and s.pair:
+            groups[s.pair] = groups.get(s.pair, 0.0) + (s.finished_at - s.started_at)
+    bound = list_schedule(list(groups.values()), conc)
+    makespan = last - first
+    ctx.figure("pairs / concurrency / time-scale", f"{pairs} / {conc} / {scale:g}")
+    ctx.figure("group statuses", ", ".join(m.result["statuses"]))
+    ctx.figure("makespan (first step start -> last step end)",
+               f"{makespan:.2f} s real = {makespan * scale / 3600:.2f} h device")
+    ctx.figure("critical-path bound at this concurrency", f"{bound:.2f} s real")
+    ctx.figure("run wall time in the child (start-up, checks included)", f"{m.seconds:.2f} s")
+    ctx.figure("executor peak RSS (VmHWM)", f"{float(m.result['hwm_mb']):.1f} MB")
+    ratio = makespan / bound if bound else float("inf")
+    ctx.target("run makespan / critical-path bound", ratio <= TARGET_RATIO and
+               m.result["statuses"] == ["done"], f"{ratio:.3f} (target <= {TARGET_RATIO})")
+
+
+def _push(ctx: BenchContext, size_mb: int) -> None:
+    from fwupdate.dup.build import build_firmware_image
+    from fwupdate.sim.fleet import DeviceSpec, FleetSpec, NodeSpec, SimulatedFleet
+
+    work = Path(tempfile.mkdtemp(prefix="push-bench-", dir=ctx.out_dir))
+    image = build_firmware_image(work / "firmimg.d7", target="idrac7", version="2.65.65.65")
+    with image.open("r+b") as f:  # grow it on disk (sparse), not in memory
+        f.truncate(size_mb * 1024 * 1024)
+    spec = FleetSpec(standalone=(NodeSpec("n1", DeviceSpec("n1-idrac", "idrac",
+                                                          "r320-idrac7-2.65")),))
+    with SimulatedFleet(spec, workdir=work / "sim", time_scale=100.0) as sim:
+        dev = sim.device("n1-idrac")
+        m = ctx.measure(MODULE, "push", [dev.url, str(sim.ca_bundle), str(image)])
+    image.unlink()
+    ctx.figure(f"push of a {size_mb} MB image", f"{m.seconds:.2f} s, "
+               f"{size_mb / max(m.seconds, 1e-6):.0f} MB/s")
+    rss = float(m.result["hwm_mb"])
+    ctx.target(f"peak RSS pushing {size_mb} MB (streamed)", rss < TARGET_RSS_MB,
+               f"{rss:.1f} MB (target < {TARGET_RSS_MB:g})")
+
+
+def run(ctx: BenchContext) -> None:
+    _push(ctx, 100 if ctx.quick else 500)
+    if ctx.quick:
+        _night(ctx, pairs=6, scale=1000.0, conc=3)
+    else:
+        _night(ctx, pairs=50, scale=1000.0, conc=10)
