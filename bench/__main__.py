@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bench import BenchContext, child_main, default_out_dir
 
-BENCHMARKS: tuple[str, ...] = ("bench.catalog_bench", "bench.inventory_bench")
+BENCHMARKS: tuple[str, ...] = ("bench.catalog_bench", "bench.inventory_bench", "bench.run_bench")
 
 
 def main(argv: list[str] | None = None) -> int:
