@@ -17,6 +17,7 @@ import heapq
 import io
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -91,22 +92,22 @@ def _night(ctx: BenchContext, pairs: int, scale: float, conc: int) -> None:
     from fwupdate.cli.main import main as cli_main
     from fwupdate.demo.scenario import build_inputs, fleet_spec
     from fwupdate.run.journal import Journal
-    from fwupdate.sim.fleet import SimulatedFleet
+    from fwupdate.sim.fleet import NodeSpec, SimulatedFleet
 
     work = Path(tempfile.mkdtemp(prefix="run-bench-", dir=ctx.out_dir))
     inputs = build_inputs(work)
     spec = fleet_spec(("pair-3",), lm_options={"rate_limit": 0})
     base = spec.pairs[0]
-    from dataclasses import replace
+
+    def renamed(n: NodeSpec, i: int) -> NodeSpec:
+        name = f"p{i}{n.name[-1]}"
+        lm = replace(n.loadmaster, name=f"{name}-lm") if n.loadmaster else None
+        return replace(n, name=name, idrac=replace(n.idrac, name=f"{name}-idrac"),
+                       loadmaster=lm)
 
     many = []
     for i in range(pairs):
-        nodes = tuple(
-            replace(n, name=f"p{i}{n.name[-1]}",
-                    idrac=replace(n.idrac, name=f"p{i}{n.name[-1]}-idrac"),
-                    loadmaster=replace(n.loadmaster, name=f"p{i}{n.name[-1]}-lm")
-                    if n.loadmaster else None)
-            for n in base.nodes)
+        nodes = (renamed(base.nodes[0], i), renamed(base.nodes[1], i))
         many.append(replace(base, name=f"pair-{i:02d}", nodes=nodes,
                             options={"active": nodes[0].name}))
     spec = replace(spec, pairs=tuple(many))
