@@ -63,6 +63,18 @@ def default_lm_image(plan: Plan, plan_path: Path) -> Path | None:
     return None
 
 
+def check_kinds(plan: Plan) -> None:
+    """Refuse, before the night, a plan with steps this executor cannot run."""
+    from fwupdate.run.executor import HANDLERS
+
+    missing = sorted({s.kind.value for s in plan.steps() if s.kind not in HANDLERS})
+    if missing:
+        raise BadInputError(
+            "the plan has steps this executor cannot run yet: " + ", ".join(missing)
+            + " (re-plan without them, e.g. --skip cpld or [delivery] mode = push)"
+        )
+
+
 def check_fleet(plan: Plan, fleet: Fleet) -> None:
     names = {n.name for n in fleet.nodes()}
     pairs = {p.name: {n.name for n in p.nodes} for p in fleet.pairs}
@@ -114,6 +126,7 @@ def prepare(
     plan, doc = load_plan(plan_path)
     fleet = load_fleet(fleet_path)
     check_fleet(plan, fleet)
+    check_kinds(plan)
     repo = repo or default_repo(plan, plan_path)
     lm_image = lm_image or default_lm_image(plan, plan_path)
     store = PackageStore(repo, lm_image)
