@@ -159,5 +159,5 @@ def test_idrac9_oem_services_and_expand(make_idrac_sim) -> None:  # type: ignore
     r = rf.post(f"{sis}/Actions/DellSoftwareInstallationService.GetRepoBasedUpdateList", json={})
     assert r.status_code == 400 and error_ids(r)[0].endswith("SUP028")
     r = rf.post(f"{sis}/Actions/DellSoftwareInstallationService.InstallFromRepository", json={})
-    assert r.status_code == 400 and "not implemented" in r.text
+    assert r.status_code == 400 and "IPAddress" in r.text  # simulated now: docs/delivery.md
     assert rf.get("/redfish/v1/JobService/Jobs").status_code == 200
