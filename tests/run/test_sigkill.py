@@ -49,6 +49,14 @@ def test_sigkill_at_random_points_then_resume_converges(demo_inputs, tmp_path: P
             kills += 1
             assert (runs / "killed.db").is_file()
             proc = _spawn(["resume", "killed", "--runs-dir", str(runs), "--yes"], log)
+        # then a polite stop: SIGTERM finishes the current step, journals, exits 130
+        time.sleep(2.0)  # past start-up: the handlers are installed
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            code = proc.wait(timeout=120)
+            assert code == 130, (code, log.read_text()[-3000:])
+            assert "resume with: fwupdate resume killed" in log.read_text()
+            proc = _spawn(["resume", "killed", "--runs-dir", str(runs), "--yes"], log)
         code = proc.wait(timeout=120)
         assert kills >= 3, log.read_text()
         assert code == 0, log.read_text()[-3000:]
