@@ -172,7 +172,12 @@ class Executor:
                 return self._record_group(GroupResult(
                     group.name, G_STOPPED, step.step_id,
                     f"window ended: stopped before {step.node} ({prev_node} is done)"))
+            resume = rec.state in (STARTED, FAILED)
+            j.intent(step.step_id, {"kind": step.kind.value, "resume": resume,
+                                    "to_version": step.to_version})
+            t0 = time.monotonic()
             if step.node is not None and step.node not in checked:
+                # the drift check is part of starting the node (and timed with its first step)
                 checked.add(step.node)
                 reasons = self._drift(rt, step)
                 if reasons:
@@ -182,11 +187,7 @@ class Executor:
                     return self._record_group(GroupResult(
                         group.name, G_FAILED, step.step_id,
                         "node no longer matches the plan: " + "; ".join(reasons)))
-            resume = rec.state in (STARTED, FAILED)
-            j.intent(step.step_id, {"kind": step.kind.value, "resume": resume,
-                                    "to_version": step.to_version})
             rt.say(step, f"{step.kind.value}" + (" (resume)" if resume else ""))
-            t0 = time.monotonic()
             try:
                 out = HANDLERS[step.kind](rt, step, resume)
             except FwupdateError as exc:
