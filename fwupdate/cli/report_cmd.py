@@ -1,5 +1,6 @@
-"""`fwupdate report RUN [--format table|json|csv]`: what each node went through, durations,
-failovers, failures with message ids, what is left (document: fwupdate.report.run_report)."""
+"""`fwupdate report RUN [--format table|json|csv|html] [--out FILE]`: what each node went
+through, durations, failovers, failures with message ids, what is left (document:
+fwupdate.report.run_report; the HTML page with its timeline: fwupdate.report.html_run)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from fwupdate.cli.output import OutputFormat, emit
+from fwupdate.cli.output import OutputFormat, ReportFormat, emit
+from fwupdate.errors import BadInputError
 from fwupdate.report.run_report import build_run_report
 from fwupdate.run.journal import Journal
 from fwupdate.run.session import resolve_run
@@ -21,13 +23,26 @@ def report(
     run_ref: Annotated[str, typer.Argument(metavar="RUN", help="Run id or journal file.")],
     runs_dir: Annotated[Path, typer.Option("--runs-dir", help="Where run journals live.")] = Path(
         "fwupdate-runs"),
-    fmt: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = (
-        OutputFormat.table),
+    report_fmt: Annotated[
+        ReportFormat, typer.Option("--format", help="table, json, csv or html.")
+    ] = ReportFormat.table,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="With --format html: write the page here (atomically)."),
+    ] = None,
 ) -> None:
     """Report on a run (finished, stopped or in progress)."""
+    if out is not None and report_fmt is not ReportFormat.html:
+        raise BadInputError("--out is for --format html; redirect table, json or csv output")
     path = resolve_run(run_ref, runs_dir)
     with Journal.open(path) as journal:
         doc = build_run_report(journal)
+    if report_fmt is ReportFormat.html:
+        from fwupdate.report.html import run_html, write_html
+
+        write_html(run_html(doc), out)
+        return
+    fmt = report_fmt.output()
     rows = []
     for s in doc["steps"]:
         change = ""
