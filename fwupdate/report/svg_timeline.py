@@ -260,6 +260,8 @@ def _bar(bar: Bar, row: Row, x: Callable[[float], float], y: float, end: float) 
     }
     if in_flight:
         rect.update({"stroke": fill, "stroke-width": 1.5, "stroke-dasharray": "4 2"})
+    elif not failed:
+        rect.update({"stroke": "#ffffff", "stroke-width": 1})  # back-to-back steps stay apart
     if failed:
         rect.update({"stroke": "#82071e", "stroke-width": 1.5})
     label = kind_label(bar.kind) if not failed else f"{kind_label(bar.kind)} ✗"
