@@ -233,22 +233,39 @@ def run_virtual_media_update(
             idrac.name, idrac.host, "virtual-media", iso_url, True,
             changes=_changes(before, before, expected), seconds=time.monotonic() - started,
         )
-    state = idrac.insert_virtual_media(iso_url)
-    idrac.progress(f"attached {state.image or iso_url} as the virtual CD")
+    network_iso = idrac.uses_network_iso()
+    osd_job: str | None = None
+    if network_iso:  # 12G/13G: WS-Man BootToNetworkISO (NFS/CIFS), the host reboots at once
+        osd_job = idrac.boot_network_iso(iso_url)
+        idrac.progress(f"BootToNetworkISO {iso_url.rsplit('/', 1)[-1]} (job {osd_job})")
+    else:
+        state = idrac.insert_virtual_media(iso_url)
+        idrac.progress(f"attached {state.image or iso_url} as the virtual CD")
     try:
-        idrac.boot_once_virtual_cd()
-        idrac.progress("boot once to the virtual CD; rebooting the host")
-        idrac.reboot_host()
+        if not network_iso:
+            idrac.boot_once_virtual_cd()
+            idrac.progress("boot once to the virtual CD; rebooting the host")
+            idrac.reboot_host()
         timing = idrac.timing
         deadline = timing.deadline(timeout)
         after = before
         while True:
             timing.pause(timing.poll_interval)
             try:
+                if osd_job is not None:
+                    job = idrac.network_iso_job(osd_job)
+                    if job.failed:
+                        raise JobFailedError(
+                            f"booting {iso_url.rsplit('/', 1)[-1]} failed: {job.status}"
+                            + (f": {job.message}" if job.message else ""),
+                            host=idrac.host, step=step, message_id=job.message_id,
+                        )
                 after = _versions(idrac.inventory())
                 left = {k: v for k, v in expected.items() if after.get(k, ("", ""))[1] != v}
-                if not left and idrac.power_state() == "On" and not idrac.unfinished_jobs():
+                if not left and idrac.host_power() == "On" and not idrac.unfinished_jobs():
                     break
+            except JobFailedError:
+                raise
             except (DeviceError, FwupdateError) as exc:
                 log.info("%s: %s: %s (still waiting)", idrac.name, step, exc)
                 left = pending
@@ -266,7 +283,10 @@ def run_virtual_media_update(
                 )
     finally:
         try:
-            idrac.eject_virtual_media()
+            if network_iso:
+                idrac.detach_network_iso()
+            else:
+                idrac.eject_virtual_media()
             idrac.progress("detached the virtual CD")
         except FwupdateError as exc:
             log.warning("%s: could not detach the virtual CD: %s", idrac.name, exc)

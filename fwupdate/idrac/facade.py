@@ -43,7 +43,7 @@ from fwupdate.errors import (
 from fwupdate.fileserver import FileServer
 from fwupdate.fleet.models import Endpoint, TlsSettings
 from fwupdate.fleet.secrets import Credentials, resolve
-from fwupdate.idrac import repository, virtual_media, wsman_repository
+from fwupdate.idrac import repository, virtual_media, wsman_osd, wsman_repository
 from fwupdate.idrac.client import RedfishClient
 from fwupdate.idrac.job_models import JobRef, JobStatus
 from fwupdate.idrac.models import (
@@ -759,6 +759,36 @@ class IdracFacade:
 
     def power_state(self) -> str:
         return self.redfish.power_state()
+
+    # 12G/13G virtual media: WS-Man DCIM_OSDeploymentService.BootToNetworkISO (NFS/CIFS only).
+
+    def uses_network_iso(self) -> bool:
+        """True where virtual media means BootToNetworkISO (iDRAC7/8 reached over WS-Man)."""
+        caps = self.capabilities()
+        if not caps.wsman:
+            return False
+        return not caps.redfish or self.identity().generation in (
+            Generation.IDRAC7,
+            Generation.IDRAC8,
+        )
+
+    def boot_network_iso(self, url: str, *, md5: str | None = None) -> str:
+        """BootToNetworkISO: the host reboots into the ISO at once; returns the OSD job id."""
+        return wsman_osd.boot_to_network_iso(self.wsman, url, md5=md5)
+
+    def network_iso_job(self, jid: str) -> wsman_osd.OsdJob:
+        return wsman_osd.osd_job(self.wsman, jid)
+
+    def detach_network_iso(self) -> None:
+        wsman_osd.detach(self.wsman)
+
+    def host_power(self) -> str:
+        """PowerState over Redfish where it exists, else DCIM_SystemView over WS-Man."""
+        if self.capabilities().redfish:
+            return self.redfish.power_state()
+        view = self.wsman.system_view()
+        code = view.get("PowerState") if view is not None else None
+        return {"2": "On", "8": "Off"}.get(code or "", code or "Unknown")
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from delivery_support import SimNodes, build_iso, build_repo, corrupt_package, r640_components
+from delivery_support import (
+    SimNodes,
+    build_iso,
+    build_repo,
+    component,
+    corrupt_package,
+    r640_components,
+)
 
 from fwupdate.sim.idrac.virtual_media import vm_state
 
@@ -64,8 +71,42 @@ def test_iso_with_a_corrupt_package_times_out_naming_what_is_missing(
     assert not vm_state(sim_nodes.state("idrac-1")).inserted
 
 
-def test_idrac7_is_refused(cli, sim_nodes: SimNodes, tmp_path: Path) -> None:
+def test_idrac7_needs_an_nfs_or_cifs_share(cli, sim_nodes: SimNodes) -> None:
     r = cli("idrac", "vmedia-update", *sim_nodes.cli_common("node-2"),
             "--iso-url", "https://127.0.0.1:9/x.iso", "--expect", "159=2.9.0")
+    assert r.code == 2, r
+    assert "node-2" in r.err and "nfs://" in r.err and "BootToNetworkISO" in r.err
+
+
+def _r320_iso(tmp_path: Path) -> Path:
+    build_repo(tmp_path / "repo", [
+        component("159", "2.9.0", "BIOS", system_id="04F7", component_type="BIOS"),
+        component("25806", "4247A1", "Diagnostics", system_id="04F7", reboot=False),
+    ])
+    (tmp_path / "isos").mkdir()
+    return build_iso(tmp_path / "repo", tmp_path / "isos" / "r320-update.iso")
+
+
+def test_idrac7_boots_an_iso_from_an_nfs_share_over_wsman(
+    cli, sim_nodes: SimNodes, tmp_path: Path
+) -> None:
+    _r320_iso(tmp_path)
+    st = sim_nodes.state("idrac-2")
+    st.options["network_shares"] = {"nfs://127.0.0.1/export/isos": str(tmp_path / "isos")}
+    r = cli("idrac", "vmedia-update", *sim_nodes.cli_common("node-2"), "--iso-url",
+            "nfs://127.0.0.1/export/isos/r320-update.iso", "--expect", "159=2.9.0",
+            "--expect", "25806=4247A1", "--format", "json")
+    assert r.code == 0, r
+    assert st.component_version("bios") == "2.9.0"
+    assert st.component_version("diagnostics") == "4247A1"
+    events = [e["event"] for e in sim_nodes.sim.events.records(device="idrac-2")]
+    assert "osd_boot_to_iso" in events and "osd_detached" in events
+
+
+def test_idrac7_unreachable_share_names_osd16(cli, sim_nodes: SimNodes, tmp_path: Path) -> None:
+    r = cli("idrac", "vmedia-update", *sim_nodes.cli_common("node-2"), "--iso-url",
+            "cifs://127.0.0.1/nowhere/update.iso", "--expect", "159=2.9.0")
     assert r.code == 1, r
-    assert "node-2" in r.err and "iDRAC7" in r.err
+    line = r.err.strip().splitlines()[-1]
+    assert "node-2" in line and "boot to network ISO" in line and "[OSD16]" in line, line
+    assert sim_nodes.state("idrac-2").component_version("bios") == "2.4.2"

@@ -56,5 +56,6 @@ _load_wsman()
 from fwupdate.sim.idrac import repository as _repository  # noqa: E402, F401
 from fwupdate.sim.idrac import virtual_media as _virtual_media  # noqa: E402, F401
 
-if wsman_registered():  # the WS-Man front-end is present: add its repository methods
+if wsman_registered():  # the WS-Man front-end is present: add repository and OS deployment
+    from fwupdate.sim.idrac import wsman_osd as _wsman_osd  # noqa: F401
     from fwupdate.sim.idrac import wsman_repository as _wsman_repository  # noqa: F401

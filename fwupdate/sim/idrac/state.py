@@ -70,6 +70,7 @@ OPTION_KEYS = (
     "session_cap",
     "virtual_media",  # read by virtual_media.py: auto | on | off
     "wsman_repository",  # read by wsman_repository.py: auto | on | off
+    "network_shares",  # read by wsman_osd.py: {"nfs://host/export": "/local/folder", ...}
 )
 
 

@@ -194,26 +194,34 @@ def _boot_iso(st: IdracState, image: str) -> None:
     except CatalogProblem as exc:
         st.emit("vmedia_boot_failed", image=image, message_id="RAC0904", detail=exc.detail)
         return
+    apply_iso(st, image, iso)
+
+
+def apply_iso(st: IdracState, image: str, iso: Path) -> int:
+    """What a booted Dell update ISO does: apply the applicable packages of its repository,
+    then reboot once.  Returns how many packages were staged (0: nothing applied)."""
+    work = st.workdir / "vmedia"
+    work.mkdir(parents=True, exist_ok=True)
     try:
         files = iso9660.list_files(iso)
     except (iso9660.IsoError, OSError) as exc:
         st.emit("vmedia_boot_failed", image=image, message_id="SUP0505", detail=str(exc))
-        return
+        return 0
     cat = iso9660.find(files, "repository/Catalog.xml") or iso9660.find(files, "Catalog.xml")
     if cat is None:
         st.emit("vmedia_boot_foreign", image=image, detail="no repository/Catalog.xml")
-        return
+        return 0
     try:
         catalog = parse_catalog(iso9660.read(iso, cat, 256 * 1024 * 1024))
     except (CatalogProblem, iso9660.IsoError) as exc:
         msg_id = exc.message_id if isinstance(exc, CatalogProblem) else "SUP0505"
         st.emit("vmedia_boot_failed", image=image, message_id=msg_id, detail=str(exc))
-        return
+        return 0
     root = cat.path.rsplit("/", 1)[0] + "/" if "/" in cat.path else ""
     selected = applicable(st, catalog)
     st.emit("vmedia_update", image=image, applicable=[s.package.path for s in selected])
     if not selected:
-        return
+        return 0
 
     def fetch(p: Package) -> Path:
         item = iso9660.find(files, root + p.path)
@@ -233,6 +241,7 @@ def _boot_iso(st: IdracState, image: str) -> None:
     result = stage(st, selected, fetch, source="virtual-media", reboot=True)
     for path_, msg_id, detail in result.failures:
         st.emit("vmedia_package_failed", package=path_, message_id=msg_id, detail=detail)
+    return sum(1 for s in selected if s.job_id)
 
 
 # --- Redfish front-end -------------------------------------------------------------------------

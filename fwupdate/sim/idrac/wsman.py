@@ -202,6 +202,9 @@ class WsmanService:
             ],
         }
         fn = producer.get(cls)
+        extra = EXTRA_CLASSES.get(cls)
+        if fn is None and extra is not None:  # classes other modules add (wsman_osd.py)
+            return extra(self.state)
         if fn is None:
             raise _Fault("wsa:DestinationUnreachable", f"Invalid Resource URI: class {cls}")
         return fn()
@@ -487,6 +490,8 @@ class WsmanService:
 # (class, method) -> handler(state, request) for Invoke methods other modules add; they raise
 # Rejected (ReturnValue 2 + MessageID) or _Fault like the built-in ones.
 EXTRA_INVOKES: dict[tuple[str, str], Callable[[IdracState, WsmanRequest], bytes]] = {}
+# class -> producer(state) of its instances, for Enumerate/Get of classes other modules add.
+EXTRA_CLASSES: dict[str, Callable[[IdracState], list[SimInstance]]] = {}
 
 
 def wsman_handler(state: IdracState) -> Callable[[Request], Response | Drop]:
