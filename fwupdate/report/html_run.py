@@ -347,6 +347,28 @@ def render_run_html(doc: Mapping[str, Any], *, title: str | None = None) -> str:
         ],
         class_="nodes",
     )
+    groups = _list(doc, "groups")
+    groups_block = (
+        table(
+            ("group", "verdict", "failovers (done / planned)", "stopped at", "message id",
+             "error"),
+            [
+                (
+                    g.get("group") or g.get("name") or "",
+                    _status(str(g.get("status") or "pending")),
+                    f"{g.get('failovers', '')} / {g.get('planned_failovers', '')}",
+                    el("code", None, g.get("step") or ""),
+                    el("code", None, g.get("message_id") or ""),
+                    g.get("error") or "",
+                )
+                for g in groups
+            ],
+            class_="groups",
+            row_classes=["row-failed" if g.get("status") == "failed" else None for g in groups],
+        )
+        if groups
+        else None
+    )
     remaining = remaining_of(doc)
     remaining_block = (
         table(
@@ -371,8 +393,8 @@ def render_run_html(doc: Mapping[str, Any], *, title: str | None = None) -> str:
             {"class": "node-steps", "data-node": group},
             el("h3", None, group),
             table(
-                ("#", "step", "kind", "change", "state", "started", "duration", "attempts",
-                 "message id", "error"),
+                ("#", "step", "kind", "change", "state", "started", "duration", "estimate",
+                 "attempts", "message id", "error"),
                 [_step_cells(s) for s in group_steps],
                 row_classes=["row-failed" if s.get("state") == "failed" else None
                              for s in group_steps],
@@ -389,7 +411,8 @@ def render_run_html(doc: Mapping[str, Any], *, title: str | None = None) -> str:
         failure_table,
         el("h2", None, "Failovers"),
         failover_table,
-        el("h2", None, "Nodes"),
+        el("h2", None, "Pairs and nodes"),
+        groups_block,
         node_summary,
         el("h2", None, "What is left"),
         remaining_block,
@@ -452,6 +475,7 @@ def _step_cells(s: Mapping[str, Any]) -> tuple[Any, ...]:
         _status(str(s.get("state") or "pending")),
         clock(start),
         duration(seconds),
+        duration(float(est)) if isinstance(est := s.get("estimated_s"), int | float) else "",
         s.get("attempts") or "",
         el("code", None, s.get("message_id") or ""),
         s.get("error") or "",

@@ -104,6 +104,12 @@ def test_step_table_shows_version_change() -> None:
     assert "iDRAC 1.57.57 → 1.66.65" in steps and "1:00" in steps
 
 
+def test_pair_verdicts_from_the_groups(run_doc: dict[str, Any]) -> None:
+    dom = parse(run_html(run_doc))
+    groups = dom.find("table", "groups")[0].text
+    assert "p1" in groups and "1 / 1" in groups  # one failover done, one planned
+
+
 def test_legend_names_every_kind(run_doc: dict[str, Any]) -> None:
     dom = parse(run_html(run_doc))
     legend = {e.attrs["data-kind"] for e in dom.find("g", "legend-item")}
