@@ -17,10 +17,10 @@ Chosen per node in the bundle:
     source = "repo/"             # repository: folder, Catalog.xml, SUU .iso or a share URL;
                                  # virtual-media: an .iso file (served) or an https URL
 
-The first matching rule wins.  Both modes need the iDRAC9 Redfish OEM services; a node of an
-older generation matched by such a rule is planned with push steps (the delivery step's absence
-is the record; docs/delivery.md).  The delivery step takes the node down like `host_reboot`:
-same impact (host-reboot, + loadmaster-failover when active), `requires_partner_healthy`.
+The first matching rule wins.  A node whose generation cannot take the mode (`supported`) is
+planned with push steps (the delivery step's absence is the record; docs/delivery.md).  The
+delivery step takes the node down like `host_reboot`: same impact (host-reboot, +
+loadmaster-failover when active), `requires_partner_healthy`.
 """
 
 from __future__ import annotations
@@ -145,5 +145,16 @@ def delivery_from_mapping(data: Mapping[str, Any], *, where: str) -> DeliveryPol
     return DeliveryPolicy(default, default_source, tuple(rules))
 
 
-def supported(mode: DeliveryMode, generation: str | None) -> bool:
-    return mode is DeliveryMode.PUSH or (generation or "") in DELIVERY_GENERATIONS
+def supported(mode: DeliveryMode, generation: str | None, source: str | None = None) -> bool:
+    """Whether a node of `generation` can take `mode` at all (docs/delivery.md, "12G/13G"):
+    iDRAC9/10 both; iDRAC8 repository over WS-Man (as Dell's Ansible module does on 13G);
+    iDRAC7/8 virtual media only from an NFS/CIFS share (BootToNetworkISO); iDRAC7 repository
+    never (UNVERIFIED on LC2 and licence-gated: its nodes keep push steps)."""
+    gen = generation or ""
+    if mode is DeliveryMode.PUSH or gen in DELIVERY_GENERATIONS:
+        return True
+    if mode is DeliveryMode.REPOSITORY:
+        return gen == "iDRAC8"
+    return gen in ("iDRAC7", "iDRAC8") and (source or "").lower().startswith(
+        ("nfs://", "cifs://", "smb://")
+    )

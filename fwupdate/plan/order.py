@@ -333,7 +333,7 @@ def _node_steps(
     )
     delivered = (
         mode is not DeliveryMode.PUSH
-        and delivery_supported(mode, gen)
+        and delivery_supported(mode, gen, source)
         and bool(work.apply_now or work.staged)
     )
     for pkg, rows in () if delivered else work.apply_now:

@@ -104,3 +104,23 @@ def test_bundle_delivery_table() -> None:
 def test_bad_delivery_tables(table: dict, text: str) -> None:  # type: ignore[type-arg]
     with pytest.raises(ConfigError, match=text):
         policy_from_mapping({"schema_version": 1, "delivery": table}, source="b.toml")
+
+
+@pytest.mark.parametrize(
+    ("mode", "generation", "source", "ok"),
+    [
+        ("repository", "iDRAC9", "repo/", True),
+        ("repository", "iDRAC8", "repo/", True),
+        ("repository", "iDRAC7", "repo/", False),
+        ("virtual-media", "iDRAC9", "u.iso", True),
+        ("virtual-media", "iDRAC7", "u.iso", False),
+        ("virtual-media", "iDRAC7", "nfs://nas/isos/u.iso", True),
+        ("push", "iDRAC7", None, True),
+    ],
+)
+def test_which_generation_takes_which_mode(
+    mode: str, generation: str, source: str | None, ok: bool
+) -> None:
+    from fwupdate.plan.delivery import supported
+
+    assert supported(DeliveryMode(mode), generation, source) is ok
