@@ -31,12 +31,13 @@ def _chromium() -> str | None:
 
 
 def _why_missing() -> str:
-    how = (
-        "`make browser` installs it with apt-get only when run as root"
-        if hasattr(os, "geteuid") and os.geteuid() != 0
-        else "`make browser` could not install it (apt-get failed or is missing)"
-    )
-    return f"no chromium or chromium-browser on PATH ({how}); browser checks of the HTML skipped"
+    if hasattr(os, "geteuid") and os.geteuid() != 0:
+        how = "not root, so `make browser` cannot install it with apt-get"
+    elif shutil.which("apt-get") is None:
+        how = "no apt-get here to install it with"
+    else:
+        how = "`make browser` (part of `make test`) was not run or its apt-get install failed"
+    return f"no chromium or chromium-browser on PATH: {how}; browser checks of the HTML skipped"
 
 
 @pytest.fixture
