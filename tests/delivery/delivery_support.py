@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import pycdlib
-
 from fwupdate.catalog.models import PackageType, SoftwareComponent, SupportedDevice, SupportedSystem
 from fwupdate.dup.repo import RepositoryResult, build_repository
+from fwupdate.repo.iso_build import build_update_iso
 from fwupdate.sim.fleet import SimulatedFleet
 
 TIME_SCALE = 2000.0
@@ -82,21 +80,7 @@ def corrupt_package(repo: RepositoryResult, index: int = 0) -> str:
 
 def build_iso(folder: Path, iso: Path, *, prefix: str = "repository") -> Path:
     """An update ISO with `prefix/` holding every file of `folder` (Joliet + Rock Ridge names)."""
-    img = pycdlib.PyCdlib()
-    img.new(interchange_level=3, joliet=3, rock_ridge="1.09", vol_ident="FWSIM_SUU")
-    img.add_directory("/" + prefix.upper()[:8], rr_name=prefix, joliet_path="/" + prefix)
-    for n, p in enumerate(sorted(x for x in folder.rglob("*") if x.is_file())):
-        data = p.read_bytes()
-        img.add_fp(
-            io.BytesIO(data),
-            len(data),
-            f"/{prefix.upper()[:8]}/F{n:06d}.;1",
-            rr_name=p.name,
-            joliet_path=f"/{prefix}/{p.name}",
-        )
-    img.write(str(iso))
-    img.close()
-    return iso
+    return build_update_iso(folder, iso, prefix=prefix)
 
 
 @dataclass
