@@ -68,3 +68,49 @@ def test_a_night_with_one_repository_node_and_one_virtual_media_node(
         ev = sim.events
         assert [e["event"] for e in ev.records(device="idrac-1")].count("repository_catalog") == 1
         assert [e["event"] for e in ev.records(device="idrac-2")].count("vmedia_boot") == 1
+
+
+def test_an_ha_pair_with_a_repository_node_and_a_virtual_media_node(
+    cli, handlers: None, tmp_path: Path
+) -> None:
+    """The shape `make demo` needs: R640 LoadMaster pair, one node per delivery mode, partner
+    checks and one failover."""
+    from fwupdate.sim.fleet import PairSpec
+
+    repo = build_repo(tmp_path / "repo", r640_components(bios="2.13.0"))
+    iso = build_iso(tmp_path / "repo", tmp_path / "update.iso")
+    bundle = tmp_path / "bundle.toml"
+    bundle.write_text(
+        BUNDLE.format(repo=tmp_path / "repo", iso=iso)
+        .replace("node:node-1", "node:lb9a").replace("node:node-2", "node:lb9b")
+        .replace('standalone = "allow"\n', "")
+    )
+
+    def node(name: str) -> NodeSpec:
+        return NodeSpec(
+            name,
+            DeviceSpec(f"{name}-idrac", "idrac", "r640-idrac9-4.40", {}),
+            DeviceSpec(f"{name}-lm", "loadmaster", "lm-7.2.48.3", {"rate_limit": 0}),
+        )
+
+    a, b = node("lb9a"), node("lb9b")
+    spec = FleetSpec(pairs=(PairSpec("pair-9", (a, b), {"active": "lb9a"}),))
+    with SimulatedFleet(spec, workdir=tmp_path / "sim", time_scale=TIME_SCALE) as sim:
+        fleet = sim.write_fleet_file(tmp_path / "fleet.toml")
+        plan_path = tmp_path / "plan.json"
+        r = cli("plan", str(fleet), "--catalog", repo.catalog, "--bundle", str(bundle),
+                "--format", "json", "--out", str(plan_path))
+        assert r.code == 0, r
+        plan = json.loads(plan_path.read_text())
+        steps = [s for g in plan["groups"] for s in g["steps"]]
+        by_kind = {s["kind"]: s for s in steps}
+        assert by_kind["repo_update"]["node"] == "lb9a"
+        assert by_kind["vmedia_update"]["node"] == "lb9b"
+        assert all(by_kind[k]["requires_partner_healthy"] for k in ("repo_update",
+                                                                     "vmedia_update"))
+        r = cli("run", str(plan_path), str(fleet), "--repo", str(tmp_path / "repo"),
+                "--runs-dir", str(tmp_path / "runs"), "--time-scale", str(TIME_SCALE), "--yes")
+        assert r.code == 0, r
+        for dev in ("lb9a-idrac", "lb9b-idrac"):
+            st = sim.device(dev).state  # type: ignore[attr-defined]
+            assert st.component_version("bios") == "2.13.0"
