@@ -114,3 +114,11 @@ def test_an_ha_pair_with_a_repository_node_and_a_virtual_media_node(
         for dev in ("lb9a-idrac", "lb9b-idrac"):
             st = sim.device(dev).state  # type: ignore[attr-defined]
             assert st.component_version("bios") == "2.13.0"
+        runs = sorted((tmp_path / "runs").iterdir())
+        run = runs[0].name if runs[0].is_dir() else str(runs[0])
+        html = tmp_path / "report.html"
+        r = cli("report", run, "--runs-dir", str(tmp_path / "runs"), "--format", "html",
+                "--out", str(html))
+        assert r.code == 0, r
+        page = html.read_text()
+        assert "repo_update" in page and "vmedia_update" in page
