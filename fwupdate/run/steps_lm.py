@@ -76,7 +76,7 @@ def _role(unit: LoadMasterClient) -> HaRole | None:
         return None
 
 
-def handover(rt: GroupRuntime, step: Step) -> bool:
+def handover(rt: GroupRuntime, step: Step, boot_time: str | None = None) -> bool:
     """If `step.node`'s LoadMaster is Active, stop its OS in order (API `shutdown`) so the
     partner takes the shared address without a gap; True when a handover happened."""
     node = step.node or ""
@@ -89,7 +89,8 @@ def handover(rt: GroupRuntime, step: Step) -> bool:
     other = rt.lm(partner)
     assert other is not None
     rt.say(step, f"handing the Active role to {partner} (orderly LoadMaster shutdown)")
-    rt.ctx.journal.record(node, step.step_id, "handover", {"to": partner})
+    rt.ctx.journal.record(node, step.step_id, "handover", {"to": partner,
+                                                           "boot_time": boot_time})
     unit.call("shutdown", step=f"{step.step_id}: shutdown", retry=False)
     rt.ctx.wait_for(
         f"{partner} Active", lambda: True if _role(other) is HaRole.ACTIVE else None,
@@ -171,11 +172,17 @@ def lm_reboot(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
     sent = rt.ctx.journal.last_note(step.step_id, "lm-reboot-sent")
     if resume and sent is not None:
         return wait_lm_back(rt, step, sent.get("boot_time"), target, timeout)
-    if resume and target and version_matches(unit.version(), target):
-        return {"already": target}
-    check_partner(rt, step)
-    _, boot = unit.probe()
-    handed = handover(rt, step)
+    handed_before = rt.ctx.journal.last_note(step.step_id, "handover") if resume else None
+    if handed_before is not None:
+        # we shut this unit down ourselves before the crash: the partner took over; boot it
+        boot = handed_before.get("boot_time")
+        handed = True
+    else:
+        if resume and target and version_matches(unit.version(), target):
+            return {"already": target}
+        check_partner(rt, step)
+        _, boot = unit.probe()
+        handed = handover(rt, step, boot)
     rt.ctx.journal.record(node, step.step_id, "lm-reboot-sent", {"boot_time": boot})
     if handed:
         # the OS is down after the orderly shutdown: power the host on through the iDRAC
