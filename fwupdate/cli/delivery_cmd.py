@@ -161,7 +161,7 @@ def repo_update(
                  "after": None, "expected": p.version}
                 for p in packages
             ]
-            doc = {"node": t.name, "source": params.url, "nothing_to_do": not packages,
+            doc = {"node": t.name, "source": params.display, "nothing_to_do": not packages,
                    "packages": rows}
             if not packages:
                 facade.progress("nothing to do: the server matches the catalog (SUP029)")
@@ -227,8 +227,10 @@ def vmedia_update(
         _warn_loopback(advertise or serve_address, t)
     with _named_errors(t), server, _facade(t, "auto", time_scale) as facade:
         url = iso_url
+        shown = iso_url
         if iso is not None:
             url = server.register(iso)
+            shown = f"{server.base_url}/…/{iso.name}"
             if not expected:
                 inv = facade.inventory()
                 sid = inv.system.system_id if inv.system else None
@@ -239,7 +241,9 @@ def vmedia_update(
                     + (", ".join(f"{k}={v}" for k, v in sorted(expected.items())) or "nothing new")
                 )
         assert url is not None
-        result = run_virtual_media_update(facade, url, expected=expected, timeout=wait)
+        result = run_virtual_media_update(
+            facade, url, expected=expected, timeout=wait, display=shown
+        )
     _emit(fmt, result.document(), result.rows(), "Virtual-media update")
 
 

@@ -163,7 +163,7 @@ def run_repository_update(
     if not run.packages and run.error is None:
         idrac.progress("nothing to do: the server matches the catalog (SUP029)")
         return DeliveryResult(
-            idrac.name, idrac.host, "repository", share.url, True,
+            idrac.name, idrac.host, "repository", share.display, True,
             repository_job=run.repository_job, seconds=time.monotonic() - started,
         )
     idrac.progress(
@@ -208,7 +208,7 @@ def run_repository_update(
             step=f"{step}: verify versions",
         )
     return DeliveryResult(
-        idrac.name, idrac.host, "repository", share.url, False, run.packages, tuple(statuses),
+        idrac.name, idrac.host, "repository", share.display, False, run.packages, tuple(statuses),
         changes, run.repository_job, time.monotonic() - started,
     )
 
@@ -219,10 +219,13 @@ def run_virtual_media_update(
     *,
     expected: Mapping[str, str],
     timeout: float = 7200.0,
+    display: str | None = None,
 ) -> DeliveryResult:
     """Attach the ISO, boot once from the virtual CD, follow versions and power state until
     every `expected` component version is installed and the host is up with no unfinished job,
-    detach (always), verify.  `timeout` is in device seconds (scaled by the facade's Timing)."""
+    detach (always), verify.  `timeout` is in device seconds (scaled by the facade's Timing);
+    `display` is how the URL is shown (fwupdate's own per-run tokens masked)."""
+    shown = display or iso_url
     started = time.monotonic()
     step = "virtual-media update"
     before = _versions(idrac.inventory())
@@ -230,7 +233,7 @@ def run_virtual_media_update(
     if not pending:
         idrac.progress("nothing to do: every component already has the ISO's version")
         return DeliveryResult(
-            idrac.name, idrac.host, "virtual-media", iso_url, True,
+            idrac.name, idrac.host, "virtual-media", shown, True,
             changes=_changes(before, before, expected), seconds=time.monotonic() - started,
         )
     network_iso = idrac.uses_network_iso()
@@ -239,8 +242,8 @@ def run_virtual_media_update(
         osd_job = idrac.boot_network_iso(iso_url)
         idrac.progress(f"BootToNetworkISO {iso_url.rsplit('/', 1)[-1]} (job {osd_job})")
     else:
-        state = idrac.insert_virtual_media(iso_url)
-        idrac.progress(f"attached {state.image or iso_url} as the virtual CD")
+        idrac.insert_virtual_media(iso_url)
+        idrac.progress(f"attached {shown} as the virtual CD")
     try:
         if not network_iso:
             idrac.boot_once_virtual_cd()
@@ -292,7 +295,7 @@ def run_virtual_media_update(
             log.warning("%s: could not detach the virtual CD: %s", idrac.name, exc)
     changes = _changes(before, after, expected)
     return DeliveryResult(
-        idrac.name, idrac.host, "virtual-media", iso_url, False, changes=changes,
+        idrac.name, idrac.host, "virtual-media", shown, False, changes=changes,
         jobs=tuple(j for j in idrac.list_jobs() if j.terminal)[-20:],
         seconds=time.monotonic() - started,
     )

@@ -696,7 +696,7 @@ class IdracFacade:
         transport = self._repository_transport(step)
         params = share_from_url(share) if isinstance(share, str) else share
         jid = self._install_from_repository(transport, params, apply=True, reboot=reboot)
-        self.progress(f"repository job {jid} over {transport} ({params.url})")
+        self.progress(f"repository job {jid} over {transport} ({params.display})")
         error: JobFailedError | None = None
         final: JobStatus | None = None
         try:

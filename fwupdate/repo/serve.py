@@ -116,7 +116,7 @@ def serve_repository(
         kind=content.kind,
         base_url=base,
         catalog_url=base + SERVED_CATALOG,
-        share=share_from_url(base, catalog_file=SERVED_CATALOG),
+        share=share_from_url(base, catalog_file=SERVED_CATALOG, secret_path=True),
         packages=served,
         missing=missing,
         rewrites=rewrites,

@@ -26,6 +26,15 @@ class ShareParameters:
     ip_address: str  # host, or host:port
     share_name: str  # path on the share, no leading '/'
     catalog_file: str = "Catalog.xml"
+    secret_path: bool = False  # the path holds the file server's per-run tokens: mask it
+
+    @property
+    def display(self) -> str:
+        """The URL for logs, journals and reports (per-run tokens masked, like the file
+        server's own access log)."""
+        if not self.secret_path:
+            return self.url
+        return f"{self.share_type.lower()}://{self.ip_address}/…/{self.catalog_file}"
 
     @property
     def url(self) -> str:
@@ -48,7 +57,9 @@ class ShareParameters:
         return body
 
 
-def share_from_url(url: str, *, catalog_file: str | None = None) -> ShareParameters:
+def share_from_url(
+    url: str, *, catalog_file: str | None = None, secret_path: bool = False
+) -> ShareParameters:
     """Parse a share URL; a URL ending in a .xml/.gz names the catalog file itself."""
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
@@ -73,4 +84,4 @@ def share_from_url(url: str, *, catalog_file: str | None = None) -> ShareParamet
     if cat is None and last.lower().endswith((".xml", ".xml.gz")):
         cat = last
         path = path[: -len(last)].rstrip("/")
-    return ShareParameters(SHARE_TYPES[scheme], host, path, cat or "Catalog.xml")
+    return ShareParameters(SHARE_TYPES[scheme], host, path, cat or "Catalog.xml", secret_path)

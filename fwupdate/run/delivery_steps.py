@@ -117,7 +117,7 @@ def repo_update(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
             rt.say(step, f"catalog rewritten: {change}")
     boot_before, lm_target, handed = _before(rt, step)
     rt.ctx.journal.record(node, step.step_id, "repo-requested",
-                          {"boot_time": boot_before, "share": share.url.rsplit("/", 1)[0]})
+                          {"boot_time": boot_before, "share": share.display})
     rt.say(step, f"repository update from {served_from}")
     result = run_repository_update(
         idrac, share, reboot=True, job_timeout=rt.ctx.settings.step_timeout(step)
@@ -141,12 +141,14 @@ def vmedia_update(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
     source = step.param("source") or ""
     if rt.ctx.settings.dry_run:
         return {"dry_run": True, "source": source}
-    if source.startswith(("http://", "https://")):
-        url = source
+    if source.startswith(("http://", "https://", "nfs://", "cifs://", "smb://")):
+        url = shown = source
     else:
         if rt.ctx.files is None:
             raise BadInputError("virtual-media delivery needs the run's file server")
-        url = rt.ctx.files.register(_local(rt, source))
+        local = _local(rt, source)
+        url = rt.ctx.files.register(local)
+        shown = f"{rt.ctx.files.base_url}/…/{local.name}"
     if resume:  # a previous attempt may have left the image attached
         try:
             idrac.eject_virtual_media()
@@ -157,7 +159,8 @@ def vmedia_update(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
                           {"boot_time": boot_before, "image": url.rsplit("/", 1)[-1]})
     rt.say(step, f"booting {url.rsplit('/', 1)[-1]} once by virtual media")
     result = run_virtual_media_update(
-        idrac, url, expected=_expected(step), timeout=rt.ctx.settings.step_timeout(step)
+        idrac, url, expected=_expected(step), timeout=rt.ctx.settings.step_timeout(step),
+        display=shown,
     )
     out: Outcome = {
         "handover": handed,

@@ -4,6 +4,7 @@ HTTPS, creates the jobs that apply, reboots once; SUP029 nothing to do; a wrong 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from delivery_support import (
@@ -15,6 +16,8 @@ from delivery_support import (
     online_style,
     r640_components,
 )
+
+TOKEN_URL = re.compile(r"127\.0\.0\.1:\d+/[A-Za-z0-9_-]{16,}/")
 
 
 def _versions(nodes: SimNodes, dev: str) -> dict[str, str]:
@@ -36,6 +39,7 @@ def test_repository_update_then_nothing_to_do(cli, sim_nodes: SimNodes, tmp_path
     assert _versions(sim_nodes, "idrac-1")["bios"] == "2.12.1"
     assert _versions(sim_nodes, "idrac-1")["diagnostics"] == "4301A40"
     assert "baseLocation" in r.err  # the rewrite is reported
+    assert "/…/Catalog.xml" in r.err and not TOKEN_URL.search(r.err + r.out)  # tokens masked
     events = sim_nodes.sim.events.records(device="idrac-1")
     assert sum(1 for e in events if e["event"] == "repository_reboot") == 1
     assert sum(1 for e in events if e["event"] == "flashed") == 2

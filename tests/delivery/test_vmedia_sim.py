@@ -28,6 +28,8 @@ def test_vmedia_update_applies_the_iso_and_detaches(
     assert r.code == 0, r
     doc = json.loads(r.out)
     assert doc["mode"] == "virtual-media" and doc["nothing_to_do"] is False
+    assert doc["source"].endswith("/…/update.iso")  # the file server's tokens are masked
+    assert "/…/update.iso" in r.err
     reached = {c["component_id"]: (c["before"], c["after"]) for c in doc["components"]}
     assert reached["159"] == ("2.10.2", "2.13.0")
     assert reached["25806"] == ("4301A38", "4301A40")
