@@ -11,7 +11,7 @@ from runsim import at_target, duplicate_jobs, flashed_twice, night
 
 pytestmark = pytest.mark.integration
 
-SCALE = 500.0
+SCALE = 800.0
 
 
 def test_full_night_every_node_at_target_and_pairs_always_serving(cli, demo_inputs,
