@@ -132,6 +132,10 @@ def run(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
     insecure: Annotated[bool, typer.Option(
         "--insecure", help="Do not verify device TLS certificates.")] = False,
+    lm_min_interval: Annotated[float, typer.Option(
+        "--lm-min-interval", min=0.0,
+        help="Real seconds between LoadMaster API calls per unit (Kemp drops connections "
+             "past 30 calls in 3 s; lower only against a simulator with its limit off).")] = 0.25,
 ) -> None:
     """Run a plan overnight: every pair updated one node at a time, journaled, resumable."""
     if resume_run:
@@ -147,6 +151,7 @@ def run(
         serve_address=serve_address,
         insecure=insecure,
         dry_run=dry,
+        lm_min_interval=lm_min_interval,
     )
     if dry:
         rows = dry_run(plan_file, fleet_file, settings, repo=repo, lm_image=lm_image)

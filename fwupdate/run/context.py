@@ -41,6 +41,7 @@ class RunSettings:
     poll_interval: float = 10.0  # device seconds between polls of our own waits
     min_real_poll: float = 0.05  # never poll a device faster than this (real seconds)
     insecure: bool = False
+    lm_min_interval: float = 0.25  # real seconds between LoadMaster API calls per unit
 
     def real(self, device_seconds: float) -> float:
         return max(0.0, device_seconds) / self.time_scale
@@ -77,7 +78,8 @@ class RunContext:
         return f
 
     def lm_kwargs(self) -> dict[str, Any]:
-        return {"retry_backoff": max(0.05, self.settings.real(2.0))}
+        return {"retry_backoff": max(0.05, self.settings.real(2.0)),
+                "min_interval": self.settings.lm_min_interval}
 
     def pair_client(self, pair: Pair) -> PairClient:
         return PairClient.from_fleet(pair, **self.lm_kwargs())

@@ -205,11 +205,20 @@ class Executor:
     def _drift(self, rt: GroupRuntime, step: Step) -> tuple[str, ...]:
         node = step.node or ""
         idrac = rt.idrac(node)
-        try:
-            live = idrac.inventory()
-        except FwupdateError as exc:
-            # e.g. the iDRAC is in the middle of its own reset on resume: the step decides
-            rt.say(step, f"inventory unreadable before the node ({exc}); the step will look")
+        live = None
+        for _attempt in range(3):
+            try:
+                live = idrac.inventory()
+            except FwupdateError as exc:
+                rt.say(step, f"inventory unreadable before the node ({exc})")
+                live = None
+            if live is not None and live.ok:
+                break
+            # a member that vanished mid-read (an Available entry consumed by a finishing job),
+            # an iDRAC mid-reset on resume: read again, then let the step look for itself
+            self.ctx.pause()
+        if live is None or not live.ok:
+            rt.say(step, "inventory still incomplete; the step checks the device itself")
             return ()
         planned = {e.key for e in self.ctx.plan.node(node).inventory}
         reasons = check_node(self.ctx.plan, node, align_inventory(live, planned))

@@ -18,6 +18,8 @@ from fwupdate.plan import planfile
 from fwupdate.plan.models import Plan
 from fwupdate.sim.fleet import SimulatedFleet
 
+LM_PACE = 0.02  # LoadMaster call pacing in tests: the simulated units' rate limit is off
+
 
 @dataclass
 class Night:
@@ -31,7 +33,7 @@ class Night:
     def run_args(self, *extra: str, scale: float) -> list[str]:
         return ["run", str(self.plan_path), str(self.fleet), "--repo", str(self.inputs.repo),
                 "--lm-image", str(self.inputs.lm_image), "--runs-dir", str(self.tmp / "runs"),
-                "--time-scale", str(scale), *extra]
+                "--time-scale", str(scale), "--lm-min-interval", str(LM_PACE), *extra]
 
     def availability(self, pair: str) -> tuple[int, int]:
         return active_changes(self.sim.events, pair)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from runsim import at_target, duplicate_jobs, flashed_twice, night
+from runsim import LM_PACE, at_target, duplicate_jobs, flashed_twice, night
 
 from fwupdate.run import session, steps_idrac
 from fwupdate.run.context import RunSettings
@@ -45,7 +45,7 @@ def test_crash_after_handover_and_after_job_creation(demo_inputs, tmp_path: Path
 
     monkeypatch.setattr(steps_idrac, "_send_reboot", send)
     monkeypatch.setattr(steps_idrac, "_install", install)
-    settings = RunSettings(time_scale=SCALE)
+    settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
     with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
         runs = tmp_path / "runs"
         with pytest.raises(Crash):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from runsim import at_target, night
+from runsim import LM_PACE, at_target, night
 
 from fwupdate.run import session
 from fwupdate.run.context import RunSettings
@@ -21,7 +21,7 @@ def test_window_end_stops_pair_at_node_boundary(demo_inputs, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Executor, "_fits", lambda self, seconds: True)
     monkeypatch.setattr(Executor, "_window_over", lambda self: True)
-    settings = RunSettings(time_scale=SCALE)
+    settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
     with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
         path, result = session.start(n.plan_path, n.fleet, runs_dir=tmp_path / "runs",
                                      settings=settings, repo=n.inputs.repo,
