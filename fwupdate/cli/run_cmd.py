@@ -35,18 +35,30 @@ TimeScale = Annotated[float, typer.Option(
          "against `fwupdate sim serve --time-scale X`.")]
 
 
-class _Log:
-    """Progress: one line per event on stderr (a TTY gets a per-group status prefix)."""
+_FINAL = ("done", "failed", "stopped", "deferred", "interrupted")
 
-    def __init__(self) -> None:
+
+class _Log:
+    """Progress: one line per event on stderr; on a terminal each line also shows the overall
+    state (groups finished of all, elapsed time)."""
+
+    def __init__(self, groups: int = 0) -> None:
         self.t0 = time.monotonic()
         self.tty = sys.stderr.isatty()
         self.lock = threading.Lock()
+        self.groups = groups
+        self.finished = 0
 
     def __call__(self, group: str, message: str) -> None:
         stamp = time.strftime("%H:%M:%S")
         with self.lock:
-            print(f"{stamp} [{group}] {message}", file=sys.stderr, flush=True)
+            if message.split(":", 1)[0] in _FINAL:
+                self.finished += 1
+            overall = ""
+            if self.tty and self.groups:
+                mins = (time.monotonic() - self.t0) / 60
+                overall = f"({self.finished}/{self.groups} pairs, {mins:.0f} min) "
+            print(f"{stamp} {overall}[{group}] {message}", file=sys.stderr, flush=True)
 
 
 def exit_code(result: RunResult) -> int:
@@ -159,7 +171,7 @@ def run(
              columns=["group", "node", "check", "ok", "detail"], title="Dry run")
         raise typer.Exit(0 if all(r["ok"] for r in rows) else int(ExitCode.PARTIAL))
     _confirm(yes, f"run {plan_file}")
-    log = _Log()
+    log = _Log(len(plan.groups))
     holder: dict[str, Path] = {}
 
     def go(stop: threading.Event) -> tuple[Path, RunResult]:
