@@ -122,3 +122,37 @@ def test_edited_plan_is_refused(cli, demo_inputs, tmp_path: Path) -> None:
         r = cli(*n.run_args("--yes", scale=SCALE))
         assert r.code == 2, r
         assert n.records("job_created") == []
+
+
+def test_package_changed_since_the_plan_is_refused(cli, demo_inputs, tmp_path: Path) -> None:
+    import shutil
+
+    repo = tmp_path / "repo-copy"
+    shutil.copytree(demo_inputs.repo, repo)
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        bios = next(s.package for s in n.plan.steps() if s.package and "BIOS" in s.package.path)
+        assert bios is not None
+        with (repo / bios.path).open("r+b") as f:
+            f.seek(100)
+            f.write(b"X")
+        args = n.run_args("--yes", scale=SCALE)
+        args[args.index("--repo") + 1] = str(repo)
+        r = cli(*args)
+        assert r.code == 2, r
+        assert "MD5" in r.err and bios.file_name in r.err
+        assert n.records("job_created") == []
+
+
+def test_failure_budget_stops_starting_pairs(cli, demo_inputs, tmp_path: Path) -> None:
+    with night(tmp_path, demo_inputs, ("pair-2", "pair-3"), SCALE) as n:
+        first = n.plan.schedule.entries[0].group
+        other = "pair-3" if first == "pair-2" else "pair-2"
+        standby = next(g for g in n.plan.groups if g.name == first).order[0]
+        n.sim.device(f"{standby}-idrac").set_fault("job-fail", "RED007,1")
+        r = cli(*n.run_args("--yes", "--run-id", "b", "--concurrency", "1",
+                            "--max-failures", "0", scale=SCALE))
+        assert r.code == 3, r
+        assert f"{first}: failed" in r.out and f"{other}: deferred" in r.out
+        assert "failure budget" in r.out
+        other_nodes = {f"{x}-idrac" for g in n.plan.groups if g.name == other for x in g.order}
+        assert not [x for x in n.records("job_created") if x["device"] in other_nodes]
