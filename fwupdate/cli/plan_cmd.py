@@ -23,6 +23,7 @@ from typing import Annotated, Any
 import typer
 
 from fwupdate import __version__
+from fwupdate.atomicfile import write_text_atomic
 from fwupdate.cli import plan_inputs
 from fwupdate.cli.output import OutputFormat, emit
 from fwupdate.errors import ExitCode
@@ -260,7 +261,7 @@ def plan(
     )
     result = build_plan(request)
     if out is not None:
-        plan_inputs.write_atomic(out, dumps(result))
+        write_text_atomic(out, dumps(result))
     if fmt is OutputFormat.json:
         emit(fmt, document=to_dict(result), rows=[], columns=())
     else:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fwupdate.atomicfile import write_text_atomic
 from fwupdate.cli.main import main as cli_main
 from fwupdate.demo.scenario import PAIR_PROFILES, build_inputs, fleet_spec
 from fwupdate.report.run_report import build_run_report
@@ -67,12 +67,6 @@ def _quiet(argv: list[str]) -> int:
         return cli_main(argv)
 
 
-def write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def run_demo(out: Path, *, time_scale: float = 400.0, pairs: tuple[str, ...] = tuple(
         PAIR_PROFILES), say: Say = print, concurrency: int = 8) -> DemoResult:
     t0 = time.monotonic()
@@ -120,13 +114,13 @@ def run_demo(out: Path, *, time_scale: float = 400.0, pairs: tuple[str, ...] = t
     report["demo"] = {"time_scale": time_scale, "run_wall_seconds": round(run_seconds, 2),
                       "availability": [c.__dict__ for c in checks]}
     rpath = out / "report.json"
-    write_atomic(rpath, json.dumps(report, indent=2, sort_keys=True, default=str))
+    write_text_atomic(rpath, json.dumps(report, indent=2, sort_keys=True, default=str))
     paths["report_json"] = rpath
     try:
         from fwupdate.report.html import run_html  # the HTML renderer, when present
 
         hpath = out / "report.html"
-        write_atomic(hpath, run_html(report))
+        write_text_atomic(hpath, run_html(report))
         paths["report_html"] = hpath
     except ImportError:  # pragma: no cover - renderer not installed
         pass

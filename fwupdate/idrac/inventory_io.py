@@ -16,15 +16,13 @@ A node that could not be read keeps its `idrac`/`system` objects with null value
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
+from fwupdate.atomicfile import write_text_atomic
 from fwupdate.errors import BadInputError
 from fwupdate.idrac.models import (
     Capabilities,
@@ -103,25 +101,6 @@ def inventory_document(
     }
 
 
-def write_atomic(path: Path, text: str) -> Path:
-    """Write `text` to `path` through a temporary file in the same folder and os.replace."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    return path
-
-
 def dump_inventory(
     path: Path,
     nodes: Iterable[NodeInventory],
@@ -131,7 +110,7 @@ def dump_inventory(
     addresses: Mapping[str, str] | None = None,
 ) -> Path:
     doc = inventory_document(nodes, pairs=pairs, insecure=insecure, addresses=addresses)
-    return write_atomic(Path(path), json.dumps(doc, indent=2) + "\n")
+    return write_text_atomic(Path(path), json.dumps(doc, indent=2) + "\n")
 
 
 # --- loading ------------------------------------------------------------------------------

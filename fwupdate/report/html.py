@@ -8,15 +8,12 @@ writes it atomically to a file, or to stdout when `out` is None.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from fwupdate.errors import BadInputError
+from fwupdate.atomicfile import write_text_atomic
 from fwupdate.report.html_compliance import render_compliance_html
 from fwupdate.report.html_run import render_run_html
 
@@ -34,23 +31,4 @@ def write_html(text: str, out: Path | None, *, stream: TextIO | None = None) -> 
     if out is None:
         (stream or sys.stdout).write(text)
         return
-    folder = out.parent if str(out.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise BadInputError(f"{out}: cannot write: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except OSError as exc:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise BadInputError(f"{out}: cannot write: {exc.strerror}") from None
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    write_text_atomic(out, text)
