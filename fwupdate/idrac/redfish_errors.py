@@ -20,8 +20,8 @@ from fwupdate.errors import (
     UnsupportedOperationError,
 )
 from fwupdate.fleet.models import TlsSettings
-from fwupdate.idrac.tls import tls_error
 from fwupdate.logsafe import redact
+from fwupdate.tls import tls_error
 
 # Busy signals: session cap, a job operation already running, pending configuration / LC busy,
 # "iDRAC not yet ready after previous operation".

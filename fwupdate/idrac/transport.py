@@ -6,7 +6,7 @@ against `Links.Sessions`, token handling) and JSON requests, with these guards:
 - `max_retry=0`: the library would otherwise re-send any request after any exception, POSTs
   included (a duplicate SimpleUpdate is a duplicate job).  Idempotent GETs get our own bounded
   exponential back-off (tenacity), honouring Retry-After; POST/PATCH/DELETE are sent once.
-- TLS is enforced by an adapter mounted on the library's session (fwupdate.idrac.tls):
+- TLS is enforced by an adapter mounted on the library's session (fwupdate.tls):
   the library passes `verify=False` unless given a cafile, the adapter overrides it.
 - Streamed multipart uploads go through requests directly (same adapter, same token): the
   library builds multipart bodies with `MultipartEncoder.to_string()`, i.e. the whole image in
@@ -59,8 +59,8 @@ from fwupdate.fleet.models import TlsSettings
 from fwupdate.fleet.secrets import Credentials
 from fwupdate.idrac import redfish_errors as rerr
 from fwupdate.idrac.timing import Timing
-from fwupdate.idrac.tls import adapter_for
 from fwupdate.logsafe import redact, register_secret
+from fwupdate.tls import adapter_for
 
 log = logging.getLogger(__name__)
 # The library logs whole request/response headers and bodies at DEBUG, X-Auth-Token included;

@@ -39,8 +39,8 @@ from fwupdate.errors import (
 )
 from fwupdate.fleet.models import TlsSettings
 from fwupdate.idrac import wsman_xml as wx
-from fwupdate.idrac.tls import configure_session, tls_error
 from fwupdate.idrac.transport import host_lock
+from fwupdate.tls import configure_session, tls_error
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")

@@ -37,11 +37,11 @@ from fwupdate.errors import (
     UnsupportedOperationError,
 )
 from fwupdate.fleet.models import Endpoint, TlsSettings
-from fwupdate.idrac.tls import configure_session, tls_error
 from fwupdate.loadmaster.answer import Answer, children, clean, flat, parse_answer, text, walk
 from fwupdate.loadmaster.models import HaRole, LoadMasterStatus, VirtualServiceHealth
 from fwupdate.loadmaster.pacing import DEFAULT_MIN_INTERVAL, Pacer
 from fwupdate.logsafe import register_secret
+from fwupdate.tls import configure_session, tls_error
 
 log = logging.getLogger(__name__)
 

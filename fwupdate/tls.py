@@ -1,6 +1,6 @@
-"""TLS for iDRAC connections: CA bundle, pinned SHA-256 fingerprint, or (asked for) insecure.
+"""TLS for device connections: CA bundle, pinned SHA-256 fingerprint, or (asked for) insecure.
 
-Shared by the WS-Man client and whoever else talks requests to an iDRAC.  iDRAC certificates are
+Shared by the iDRAC Redfish and WS-Man clients and the LoadMaster client.  iDRAC certificates are
 usually self-signed, so the operator either gives the CA bundle that signed them or pins the
 certificate's SHA-256 fingerprint (hex of the DER, colons allowed).  Pinning checks the exact
 certificate and skips the CA chain and host name (the pin is stronger than both); `insecure`

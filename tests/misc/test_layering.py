@@ -1,0 +1,58 @@
+"""Imports flow one way (docs/architecture.md): cli -> run -> plan -> catalog, idrac, loadmaster.
+
+The simulator is a separate world: it imports nothing of fwupdate outside fwupdate.sim, and no
+client imports it.  A reversed import fails here, naming the file.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import fwupdate
+
+ROOT = Path(fwupdate.__file__).parent
+
+# package -> packages it must never import
+FORBIDDEN: dict[str, set[str]] = {
+    "catalog": {"cli", "run", "plan", "report", "demo", "sim", "idrac", "loadmaster"},
+    "dup": {"cli", "run", "plan", "report", "demo", "sim", "idrac", "loadmaster"},
+    "fleet": {"cli", "run", "plan", "report", "demo", "sim", "idrac", "loadmaster"},
+    "fileserver": {"cli", "run", "plan", "report", "demo", "sim"},
+    "idrac": {"cli", "run", "plan", "report", "demo", "sim", "loadmaster"},
+    "loadmaster": {"cli", "run", "plan", "report", "demo", "sim", "idrac"},
+    "plan": {"cli", "run", "report", "demo", "sim"},
+    "run": {"cli", "demo", "sim"},
+    "report": {"cli", "demo", "sim"},
+}
+
+
+def _imports(package: str) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for f in sorted((ROOT / package).rglob("*.py")):
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            for name in names:
+                parts = name.split(".")
+                if parts[0] == "fwupdate" and len(parts) > 1:
+                    found.append((str(f.relative_to(ROOT)), parts[1]))
+    return found
+
+
+def test_sim_imports_nothing_of_fwupdate_but_itself() -> None:
+    bad = [(f, d) for f, d in _imports("sim") if d != "sim"]
+    assert bad == []
+
+
+def test_imports_flow_one_way() -> None:
+    bad = [
+        (f, d)
+        for package, forbidden in FORBIDDEN.items()
+        for f, d in _imports(package)
+        if d in forbidden
+    ]
+    assert bad == []
