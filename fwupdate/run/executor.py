@@ -20,7 +20,7 @@ from typing import Any
 from fwupdate.errors import FwupdateError
 from fwupdate.plan.drift import check_node
 from fwupdate.plan.models import PairPlan, Plan, Step, StepKind
-from fwupdate.run import steps_idrac, steps_lm
+from fwupdate.run import delivery_steps, steps_idrac, steps_lm
 from fwupdate.run.context import RunContext
 from fwupdate.run.journal import DONE, FAILED, SKIPPED, STARTED
 from fwupdate.run.keys import align_inventory
@@ -36,6 +36,8 @@ HANDLERS: dict[StepKind, Handler] = {
     StepKind.FIRMWARE_STAGE: steps_idrac.firmware_step,
     StepKind.LM_STAGE: steps_lm.lm_stage,
     StepKind.HOST_REBOOT: steps_idrac.host_reboot,
+    StepKind.REPO_UPDATE: delivery_steps.repo_update,  # docs/delivery.md
+    StepKind.VMEDIA_UPDATE: delivery_steps.vmedia_update,
     StepKind.LM_REBOOT: steps_lm.lm_reboot,
     StepKind.VERIFY: steps_idrac.verify,
     StepKind.PAIR_POSTCHECK: steps_lm.pair_postcheck,

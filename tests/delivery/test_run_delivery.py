@@ -1,12 +1,11 @@
 """The executor runs repo_update / vmedia_update steps of a plan against the simulator
-(handlers from fwupdate/run/delivery_steps.py, registered here until the executor lists them)."""
+(handlers in fwupdate/run/delivery_steps.py, listed in fwupdate.run.executor.HANDLERS)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import pytest
 from delivery_support import TIME_SCALE, build_iso, build_repo, r640_components
 
 from fwupdate.plan.models import StepKind
@@ -31,14 +30,13 @@ source = "{iso}"
 """
 
 
-@pytest.fixture
-def handlers(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(executor.HANDLERS, StepKind.REPO_UPDATE, delivery_steps.repo_update)
-    monkeypatch.setitem(executor.HANDLERS, StepKind.VMEDIA_UPDATE, delivery_steps.vmedia_update)
+def test_the_executor_runs_the_delivery_kinds() -> None:
+    assert executor.HANDLERS[StepKind.REPO_UPDATE] is delivery_steps.repo_update
+    assert executor.HANDLERS[StepKind.VMEDIA_UPDATE] is delivery_steps.vmedia_update
 
 
 def test_a_night_with_one_repository_node_and_one_virtual_media_node(
-    cli, handlers: None, tmp_path: Path
+    cli, tmp_path: Path
 ) -> None:
     repo = build_repo(tmp_path / "repo", r640_components(bios="2.13.0"))
     iso = build_iso(tmp_path / "repo", tmp_path / "update.iso")
@@ -71,7 +69,7 @@ def test_a_night_with_one_repository_node_and_one_virtual_media_node(
 
 
 def test_an_ha_pair_with_a_repository_node_and_a_virtual_media_node(
-    cli, handlers: None, tmp_path: Path
+    cli, tmp_path: Path
 ) -> None:
     """The shape `make demo` needs: R640 LoadMaster pair, one node per delivery mode, partner
     checks and one failover."""
