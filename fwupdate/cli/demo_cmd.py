@@ -49,7 +49,7 @@ def demo(
                    f"{c.failovers} failover(s) (planned {c.planned_failovers}) -> "
                    + ("OK" if c.ok else "NOT OK"))
     for k, v in res.paths.items():
-        typer.echo(f"{k:12} {v}")
+        typer.echo(f"{k:16} {v}")
     typer.echo(f"report:      fwupdate report {res.paths['journal']}")
     typer.echo(f"demo {'finished' if res.ok else 'FAILED'} in {res.seconds:.1f} s")
     raise typer.Exit(0 if res.ok else int(ExitCode.FAILURE))

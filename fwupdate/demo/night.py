@@ -14,7 +14,7 @@ from typing import Any
 
 from fwupdate.atomicfile import write_text_atomic
 from fwupdate.cli.main import main as cli_main
-from fwupdate.demo.scenario import PAIR_PROFILES, build_inputs, fleet_spec
+from fwupdate.demo.scenario import DELIVERY_PAIR, PAIR_PROFILES, build_inputs, fleet_spec
 from fwupdate.report.run_report import build_run_report
 from fwupdate.run import session
 from fwupdate.run.context import RunSettings
@@ -72,9 +72,12 @@ def run_demo(out: Path, *, time_scale: float = 400.0, pairs: tuple[str, ...] = t
     t0 = time.monotonic()
     out.mkdir(parents=True, exist_ok=True)
     say(f"building the sample repository and LoadMaster patch in {out}")
-    inputs = build_inputs(out)
+    inputs = build_inputs(out, delivery=DELIVERY_PAIR in pairs)
     spec = fleet_spec(pairs)
     paths: dict[str, Path] = {"repository": inputs.repo, "lm_image": inputs.lm_image}
+    if inputs.iso is not None:
+        paths["update_iso"] = inputs.iso
+        paths["bundle"] = inputs.bundle
     with SimulatedFleet(spec, workdir=out / "sim", time_scale=time_scale) as sim:
         fleet = sim.write_fleet_file(out / "fleet.toml")
         paths["fleet"] = fleet
@@ -92,6 +95,13 @@ def run_demo(out: Path, *, time_scale: float = 400.0, pairs: tuple[str, ...] = t
         if rc != 0:
             raise RuntimeError(f"plan failed (exit {rc})")
         paths["plan"] = plan_path
+        compliance_path = out / "compliance.html"  # the evening view: what is out of date
+        rc = _quiet(["compliance", str(fleet), "--catalog", str(inputs.catalog), "--bundle",
+                     str(inputs.bundle), "--inventory", str(inv_path), "--format", "html",
+                     "--out", str(compliance_path)])
+        if rc not in (0, 3):
+            raise RuntimeError(f"compliance failed (exit {rc})")
+        paths["compliance_html"] = compliance_path
         plan, _ = session.load_plan(plan_path)
         say(f"plan: {plan.totals.steps} steps, {plan.totals.host_reboots} host reboots, "
             f"{plan.totals.failovers} failovers, estimated {plan.schedule.makespan_seconds} s "

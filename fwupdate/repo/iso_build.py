@@ -16,6 +16,9 @@ from fwupdate.errors import BadInputError
 MAX_FILES = 10_000
 
 
+JOLIET_MAX = 64
+
+
 def build_update_iso(
     folder: Path, iso: Path, *, prefix: str = "repository", volume: str = "FWUPDATE_UPDATE"
 ) -> Path:
@@ -28,6 +31,13 @@ def build_update_iso(
         raise BadInputError(f"{folder}: no files to put on the ISO")
     if len(files) > MAX_FILES:
         raise BadInputError(f"{folder}: more than {MAX_FILES} files")
+    too_long = [p.name for p in files if len(p.name) > JOLIET_MAX]
+    if too_long:  # Joliet (what LC and our readers use for long names) stops at 64 characters
+        raise BadInputError(
+            f"{folder}: file names longer than {JOLIET_MAX} characters cannot go on the ISO: "
+            + ", ".join(too_long[:3])
+            + (" ..." if len(too_long) > 3 else "")
+        )
     img = pycdlib.PyCdlib()
     img.new(interchange_level=3, joliet=3, rock_ridge="1.09", vol_ident=volume[:32])
     top = "/" + prefix.upper()[:8]

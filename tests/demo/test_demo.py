@@ -31,3 +31,21 @@ def test_demo_refuses_unknown_pair(cli, tmp_path: Path) -> None:
     assert r.code == 2
     assert "pair-9" in r.err
     assert not (tmp_path / "d").exists()
+
+
+def test_demo_delivery_pair_uses_repository_and_virtual_media(cli, tmp_path: Path) -> None:
+    """pair-4 (R640): lb4a takes the repository fwupdate serves, lb4b boots the update ISO."""
+    out = tmp_path / "demo"
+    r = cli("demo", "--out", str(out), "--pairs", "pair-4", "--time-scale", "1000", "--quiet")
+    assert r.code == 0, r
+    assert "pair-4: availability record: 0 outage(s), 1 failover(s) (planned 1) -> OK" in r.out
+    plan = json.loads((out / "plan.json").read_text())
+    kinds = {(s["node"], s["kind"]) for g in plan["groups"] for s in g["steps"]}
+    assert ("lb4a", "repo_update") in kinds and ("lb4b", "vmedia_update") in kinds
+    doc = json.loads((out / "report.json").read_text())
+    assert doc["status"] == "finished" and doc["totals"]["failed"] == 0
+    page = (out / "report.html").read_text()
+    assert "repo_update" in page and "vmedia_update" in page
+    assert "<svg" in (out / "report.html").read_text()
+    assert (out / "compliance.html").read_text().count("lb4a") >= 1
+    assert (out / "r640-update.iso").stat().st_size > 0
