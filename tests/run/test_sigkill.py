@@ -32,12 +32,25 @@ def _spawn(args: list[str], log: Path) -> subprocess.Popen[bytes]:
                                 stdin=subprocess.DEVNULL, env=_env())
 
 
+def _wait_for_progress(proc: subprocess.Popen[bytes], log: Path, offset: int) -> bool:
+    """True once `proc` wrote a progress line past `offset` of the log (bounded: 60 s)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        with log.open("rb") as f:
+            f.seek(offset)
+            if b"] " in f.read():
+                return True
+        time.sleep(0.05)
+    return False
+
+
 def test_sigkill_at_random_points_then_resume_converges(demo_inputs, tmp_path: Path) -> None:
     rng = random.Random(7)
     log = tmp_path / "executor.log"
     with night(tmp_path, demo_inputs, ("pair-1",), SCALE) as n:
         runs = tmp_path / "runs"
         args = n.run_args("--yes", "--run-id", "killed", scale=SCALE)
+        offset = 0
         proc = _spawn(args, log)
         kills = 0
         for _ in range(KILLS):
@@ -48,10 +61,13 @@ def test_sigkill_at_random_points_then_resume_converges(demo_inputs, tmp_path: P
             proc.wait(timeout=10)
             kills += 1
             assert (runs / "killed.db").is_file()
+            offset = log.stat().st_size
             proc = _spawn(["resume", "killed", "--runs-dir", str(runs), "--yes"], log)
-        # then a polite stop: SIGTERM finishes the current step, journals, exits 130
-        time.sleep(2.0)  # past start-up: the handlers are installed
-        if proc.poll() is None:
+        # then a polite stop: SIGTERM finishes the current step, journals, exits 130.  Wait for
+        # the resumed process's first progress line: its signal handlers are installed by then
+        # (a fixed sleep is not enough on a loaded machine).
+        started = _wait_for_progress(proc, log, offset)
+        if started and proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
             code = proc.wait(timeout=120)
             assert code == 130, (code, log.read_text()[-3000:])
