@@ -21,50 +21,32 @@ from typing import Annotated, Any
 import typer
 
 from fwupdate.cli.idrac_cmd import (
+    AdvertiseOpt,
     CaBundleOpt,
     FingerprintOpt,
     FleetArg,
     FormatOpt,
     IdracOpt,
     InsecureOpt,
+    NodeArg,
     PasswordEnvOpt,
     PasswordFileOpt,
+    ServeAddressOpt,
+    ServeCertOpt,
+    ServeKeyOpt,
+    ServePortOpt,
     TimeoutOpt,
     TimeScaleOpt,
     UserOpt,
     _facade,
     _named_errors,
+    _server,
     _targets,
     _warn_loopback,
     idrac_app,
 )
 from fwupdate.cli.output import OutputFormat, emit
 from fwupdate.errors import BadInputError
-from fwupdate.fileserver import FileServer
-
-NodeArg = Annotated[str | None, typer.Argument(help="Node of the fleet file.", show_default=False)]
-ServeAddressOpt = Annotated[
-    str,
-    typer.Option("--serve-address", help="Address the file server listens on (iDRAC-reachable)."),
-]
-ServePortOpt = Annotated[
-    int, typer.Option("--serve-port", min=0, max=65535, help="File server port (0: any).")
-]
-ServeCertOpt = Annotated[
-    Path | None, typer.Option("--serve-cert", help="Serve over HTTPS with this certificate.")
-]
-ServeKeyOpt = Annotated[Path | None, typer.Option("--serve-key", help="Key of --serve-cert.")]
-AdvertiseOpt = Annotated[
-    str | None,
-    typer.Option("--advertise", help="Host name/IP put in the URL (default: --serve-address)."),
-]
-
-
-def _server(address: str, port: int, cert: Path | None, key: Path | None,
-            advertise: str | None) -> FileServer:
-    if (cert is None) != (key is None):
-        raise BadInputError("--serve-cert and --serve-key go together")
-    return FileServer(address, port, advertise_host=advertise, certfile=cert, keyfile=key)
 
 
 def _parse_expect(values: list[str]) -> dict[str, str]:

@@ -95,6 +95,33 @@ class Target:
     endpoint: Endpoint
 
 
+NodeArg = Annotated[str | None, typer.Argument(help="Node of the fleet file.", show_default=False)]
+ServeAddressOpt = Annotated[
+    str,
+    typer.Option(
+        "--serve-address", help="Address the file server listens on (the iDRAC must reach it)."
+    ),
+]
+ServePortOpt = Annotated[
+    int, typer.Option("--serve-port", min=0, max=65535, help="File server port (0: any).")
+]
+ServeCertOpt = Annotated[
+    Path | None, typer.Option("--serve-cert", help="Serve over HTTPS with this certificate.")
+]
+ServeKeyOpt = Annotated[Path | None, typer.Option("--serve-key", help="Key of --serve-cert.")]
+AdvertiseOpt = Annotated[
+    str | None,
+    typer.Option("--advertise", help="Host name/IP put in the URL (default: --serve-address)."),
+]
+
+
+def _server(address: str, port: int, cert: Path | None, key: Path | None,
+            advertise: str | None) -> FileServer:
+    if (cert is None) != (key is None):
+        raise BadInputError("--serve-cert and --serve-key go together")
+    return FileServer(address, port, advertise_host=advertise, certfile=cert, keyfile=key)
+
+
 def _targets(
     fleet_file: Path | None,
     nodes: list[str],
@@ -292,9 +319,7 @@ def _warn_loopback(served_host: str, t: Target) -> None:
 @idrac_app.command("update-self")
 def update_self(
     fleet_file: FleetArg = None,
-    node: Annotated[
-        str | None, typer.Argument(help="Node of the fleet file.", show_default=False)
-    ] = None,
+    node: NodeArg = None,
     image: Annotated[
         Path | None,
         typer.Option("--image", help="iDRAC DUP (.EXE/.BIN) or bare firmimg.d7 to install."),
@@ -308,25 +333,11 @@ def update_self(
     insecure: InsecureOpt = False,
     timeout: TimeoutOpt = None,
     transport: TransportOpt = "auto",
-    serve_address: Annotated[
-        str,
-        typer.Option(
-            "--serve-address", help="Address the file server listens on (the iDRAC must reach it)."
-        ),
-    ] = "127.0.0.1",
-    serve_port: Annotated[
-        int, typer.Option("--serve-port", min=0, max=65535, help="File server port (0: any).")
-    ] = 0,
-    serve_cert: Annotated[
-        Path | None, typer.Option("--serve-cert", help="Serve over HTTPS with this certificate.")
-    ] = None,
-    serve_key: Annotated[
-        Path | None, typer.Option("--serve-key", help="Private key of --serve-cert.")
-    ] = None,
-    advertise: Annotated[
-        str | None,
-        typer.Option("--advertise", help="Host name/IP put in the URL (default: --serve-address)."),
-    ] = None,
+    serve_address: ServeAddressOpt = "127.0.0.1",
+    serve_port: ServePortOpt = 0,
+    serve_cert: ServeCertOpt = None,
+    serve_key: ServeKeyOpt = None,
+    advertise: AdvertiseOpt = None,
     expect_version: Annotated[
         str | None,
         typer.Option("--expect-version", help="Version the image installs (default: from it)."),
@@ -343,8 +354,7 @@ def update_self(
     """Install one iDRAC firmware image (one stepping stone) and wait until it runs."""
     if image is None:
         raise BadInputError("--image FILE is required")
-    if (serve_cert is None) != (serve_key is None):
-        raise BadInputError("--serve-cert and --serve-key go together")
+    server = _server(serve_address, serve_port, serve_cert, serve_key, advertise)
     targets = _targets(
         fleet_file,
         [node] if node else [],
@@ -364,10 +374,6 @@ def update_self(
     with tempfile.TemporaryDirectory(prefix="fwupdate-idrac-") as work:
         prepared = prepare_image(image, Path(work), as_is=as_is)
         expected = expect_version or prepared.version
-        server = FileServer(
-            serve_address, serve_port, advertise_host=advertise, certfile=serve_cert,
-            keyfile=serve_key,
-        )
         with _named_errors(t), server, _facade(t, transport, time_scale) as facade:
             facade.progress(
                 f"installing {prepared.described}"
