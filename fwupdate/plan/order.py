@@ -374,6 +374,26 @@ def _node_steps(
     lm_expect: tuple[Expectation, ...] = ()
     if lm_row is not None and lm_pkg is not None:
         lm_expect = (Expectation("loadmaster", "LoadMaster", lm_pkg.vendor_version),)
+
+    def lm_reboot(rule: str, why: str, staged_step: str) -> None:
+        """Reboot through the LoadMaster API to boot the image staged by `staged_step`."""
+        impact = _down_impact(name, state)
+        if Impact.LM_FAILOVER in impact:
+            why += "; this node is active, so the pair fails over"
+        b.add(
+            StepKind.LM_REBOOT,
+            node=name,
+            rule=rule,
+            reason=why,
+            estimated_seconds=est.lm_reboot(True),
+            impact=impact,
+            transport=TRANSPORT_LOADMASTER,
+            requires_partner_healthy=in_pair,
+            covers=(staged_step,),
+            expect=lm_expect,
+        )
+        _after_down(name, partner, state)
+
     lm_staged: Step | None = None
     if lm_row is not None and lm_pkg is not None and policy.combine_reboots:
         lm_staged = b.add(
@@ -419,25 +439,11 @@ def _node_steps(
         )
         _after_down(name, partner, state)
     elif lm_staged is not None:
-        impact = _down_impact(name, state)
-        b.add(
-            StepKind.LM_REBOOT,
-            node=name,
-            rule="N6",
-            reason="nothing staged in LC: reboot through the LoadMaster API to boot the new image"
-            + (
-                "; this node is active, so the pair fails over"
-                if Impact.LM_FAILOVER in impact
-                else ""
-            ),
-            estimated_seconds=est.lm_reboot(True),
-            impact=impact,
-            transport=TRANSPORT_LOADMASTER,
-            requires_partner_healthy=in_pair,
-            covers=(lm_staged.step_id,),
-            expect=lm_expect,
+        lm_reboot(
+            "N6",
+            "nothing staged in LC: reboot through the LoadMaster API to boot the new image",
+            lm_staged.step_id,
         )
-        _after_down(name, partner, state)
     for pkg, rows in work.cpld:
         impact = _down_impact(name, state)
         b.add(
@@ -471,25 +477,7 @@ def _node_steps(
             expect=lm_expect,
             params=(("apply", "next-reboot"),),
         )
-        impact = _down_impact(name, state)
-        b.add(
-            StepKind.LM_REBOOT,
-            node=name,
-            rule="N8",
-            reason="the LoadMaster's own reboot boots the new image"
-            + (
-                "; this node is active, so the pair fails over"
-                if Impact.LM_FAILOVER in impact
-                else ""
-            ),
-            estimated_seconds=est.lm_reboot(True),
-            impact=impact,
-            transport=TRANSPORT_LOADMASTER,
-            requires_partner_healthy=in_pair,
-            covers=(stage.step_id,),
-            expect=lm_expect,
-        )
-        _after_down(name, partner, state)
+        lm_reboot("N8", "the LoadMaster's own reboot boots the new image", stage.step_id)
     expectations: list[Expectation] = []
     for s in b.steps[start:]:
         if s.kind in (
