@@ -6,6 +6,8 @@ idrac-redfish.md §9).  Everything is built from the shared models, in memory.
 
 from __future__ import annotations
 
+import json
+import shutil
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -19,7 +21,9 @@ from fwupdate.catalog.models import (
     SupportedDevice,
     SupportedSystem,
 )
+from fwupdate.dup.repo import write_catalog
 from fwupdate.fleet.models import CredentialRef, Endpoint, Fleet, Node, Pair
+from fwupdate.idrac.inventory_io import inventory_document
 from fwupdate.idrac.models import (
     FirmwareComponent,
     Generation,
@@ -373,3 +377,56 @@ def make_plan(
     )
 
 
+# --- a site on disk for the CLI tests (compliance, plan, HTML report) --------------------------
+
+BUNDLE = Path(__file__).resolve().parents[2] / "catalogs" / "r320-loadmaster.toml"
+
+SITE_FLEET = """
+[defaults.idrac]
+username = "root"
+password_env = "FWUPDATE_TEST_IDRAC_PW"
+
+[defaults.loadmaster]
+username = "bal"
+password_env = "FWUPDATE_TEST_LM_PW"
+
+[[pairs]]
+name = "p1"
+[[pairs.nodes]]
+name = "p1-a"
+idrac = "https://127.0.0.1:9001"
+loadmaster = "https://127.0.0.1:9101"
+[[pairs.nodes]]
+name = "p1-b"
+idrac = "https://127.0.0.1:9002"
+loadmaster = "https://127.0.0.1:9102"
+
+[[nodes]]
+name = "solo"
+idrac = "https://127.0.0.1:9003"
+"""
+
+
+def write_site(tmp_path: Path) -> dict[str, Path]:
+    """A fleet file, a saved inventory with LoadMaster roles, a repository catalog, a bundle."""
+    fleet = tmp_path / "fleet.toml"
+    fleet.write_text(SITE_FLEET)
+    invs = [
+        r320_inventory("p1-a", "2.50.50.50"),
+        r320_inventory("p1-b", "1.57.57"),
+        r320_inventory("solo", "2.65.65.65"),
+    ]
+    doc = inventory_document(invs)
+    roles = {"p1-a": "active", "p1-b": "standby", "solo": "not-ha"}
+    for n in doc["nodes"]:
+        n["loadmaster"] = {"address": "https://lm", "version": "7.1-Patch28a",
+                           "ha_role": roles[n["name"]]}
+    inventory = tmp_path / "inventory.json"
+    inventory.write_text(json.dumps(doc))
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    write_catalog(repo / "Catalog.xml", r320_catalog().components)
+    bundle = tmp_path / "r320.toml"
+    shutil.copy(BUNDLE, bundle)
+    return {"fleet": fleet, "inventory": inventory, "repo": repo, "bundle": bundle,
+            "tmp": tmp_path}

@@ -5,73 +5,25 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 from pathlib import Path
 
 import plan_factories as pf
 import pytest
 
 from fwupdate.dup.repo import write_catalog
-from fwupdate.idrac.inventory_io import inventory_document
 from fwupdate.plan import planfile
-
-BUNDLE = Path(__file__).resolve().parents[2] / "catalogs" / "r320-loadmaster.toml"
-
-FLEET = """
-[defaults.idrac]
-username = "root"
-password_env = "FWUPDATE_TEST_IDRAC_PW"
-
-[defaults.loadmaster]
-username = "bal"
-password_env = "FWUPDATE_TEST_LM_PW"
-
-[[pairs]]
-name = "p1"
-[[pairs.nodes]]
-name = "p1-a"
-idrac = "https://127.0.0.1:9001"
-loadmaster = "https://127.0.0.1:9101"
-[[pairs.nodes]]
-name = "p1-b"
-idrac = "https://127.0.0.1:9002"
-loadmaster = "https://127.0.0.1:9102"
-
-[[nodes]]
-name = "solo"
-idrac = "https://127.0.0.1:9003"
-"""
 
 
 @pytest.fixture
 def site(tmp_path: Path) -> dict[str, Path]:
-    """A fleet file, a saved inventory with LoadMaster roles, a repository, a bundle, a patch."""
-    fleet = tmp_path / "fleet.toml"
-    fleet.write_text(FLEET)
-    invs = [
-        pf.r320_inventory("p1-a", "2.50.50.50"),
-        pf.r320_inventory("p1-b", "1.57.57"),
-        pf.r320_inventory("solo", "2.65.65.65"),
-    ]
-    doc = inventory_document(invs)
-    roles = {"p1-a": "active", "p1-b": "standby", "solo": "not-ha"}
-    for n in doc["nodes"]:
-        n["loadmaster"] = {"address": "https://lm", "version": "7.1-Patch28a",
-                           "ha_role": roles[n["name"]]}
-    inventory = tmp_path / "inventory.json"
-    inventory.write_text(json.dumps(doc))
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    catalog = pf.r320_catalog()
-    write_catalog(repo / "Catalog.xml", catalog.components)
-    for c in catalog.components:
-        (repo / c.file_name).write_bytes(b"dup")
-    bundle = tmp_path / "r320.toml"
-    shutil.copy(BUNDLE, bundle)
+    """The shared site plus a DUP file per catalog component and a LoadMaster patch."""
+    site = pf.write_site(tmp_path)
+    for c in pf.r320_catalog().components:
+        (site["repo"] / c.file_name).write_bytes(b"dup")
     image = tmp_path / "7.1-Patch28b-BARE-METAL.bin"
     image.write_bytes(b"KEMP-LM-PATCH 7.1-Patch28b BARE-METAL\n" + b"\0" * 256)
-    return {"fleet": fleet, "inventory": inventory, "repo": repo, "bundle": bundle,
-            "image": image, "tmp": tmp_path}
+    site["image"] = image
+    return site
 
 
 def _common(site: dict[str, Path]) -> list[str]:

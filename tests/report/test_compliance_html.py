@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -12,36 +11,7 @@ import plan_factories as pf
 import pytest
 from report_support import assert_standalone, parse
 
-from fwupdate.dup.repo import write_catalog
-from fwupdate.idrac.inventory_io import inventory_document
 from fwupdate.report.html import compliance_html
-
-BUNDLE = Path(__file__).resolve().parents[2] / "catalogs" / "r320-loadmaster.toml"
-
-FLEET = """
-[defaults.idrac]
-username = "root"
-password_env = "FWUPDATE_TEST_IDRAC_PW"
-
-[defaults.loadmaster]
-username = "bal"
-password_env = "FWUPDATE_TEST_LM_PW"
-
-[[pairs]]
-name = "p1"
-[[pairs.nodes]]
-name = "p1-a"
-idrac = "https://127.0.0.1:9001"
-loadmaster = "https://127.0.0.1:9101"
-[[pairs.nodes]]
-name = "p1-b"
-idrac = "https://127.0.0.1:9002"
-loadmaster = "https://127.0.0.1:9102"
-
-[[nodes]]
-name = "solo"
-idrac = "https://127.0.0.1:9003"
-"""
 
 
 def _doc(**over: Any) -> dict[str, Any]:
@@ -117,28 +87,7 @@ def test_hostile_component_names_are_escaped() -> None:
 
 @pytest.fixture
 def site(tmp_path: Path) -> dict[str, Path]:
-    fleet = tmp_path / "fleet.toml"
-    fleet.write_text(FLEET)
-    invs = [
-        pf.r320_inventory("p1-a", "2.50.50.50"),
-        pf.r320_inventory("p1-b", "1.57.57"),
-        pf.r320_inventory("solo", "2.65.65.65"),
-    ]
-    doc = inventory_document(invs)
-    roles = {"p1-a": "active", "p1-b": "standby", "solo": "not-ha"}
-    for n in doc["nodes"]:
-        n["loadmaster"] = {"address": "https://lm", "version": "7.1-Patch28a",
-                           "ha_role": roles[n["name"]]}
-    inventory = tmp_path / "inventory.json"
-    inventory.write_text(json.dumps(doc))
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    catalog = pf.r320_catalog()
-    write_catalog(repo / "Catalog.xml", catalog.components)
-    bundle = tmp_path / "r320.toml"
-    shutil.copy(BUNDLE, bundle)
-    return {"fleet": fleet, "inventory": inventory, "repo": repo, "bundle": bundle,
-            "tmp": tmp_path}
+    return pf.write_site(tmp_path)
 
 
 def _args(site: dict[str, Path]) -> list[str]:
