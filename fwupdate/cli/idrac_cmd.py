@@ -31,10 +31,11 @@ from urllib.parse import urlsplit
 
 import typer
 
+from fwupdate.cli.adhoc import adhoc_idrac_endpoint
 from fwupdate.cli.output import OutputFormat, emit
 from fwupdate.errors import BadInputError, FwupdateError
 from fwupdate.fileserver import FileServer
-from fwupdate.fleet.loader import load_fleet, parse_endpoint
+from fwupdate.fleet.loader import load_fleet
 from fwupdate.fleet.models import Endpoint, Node, TlsSettings
 from fwupdate.idrac.facade import TRANSPORT_CHOICES, IdracFacade, IdracUpdateResult
 from fwupdate.idrac.timing import Timing
@@ -148,24 +149,10 @@ def _targets(
             raise BadInputError("a node name needs a fleet file before it")
         if idrac is None:
             raise BadInputError("give FLEET.toml NODE, or --idrac URL --user U --password-env VAR")
-        if (password_env is None) == (password_file is None):
-            raise BadInputError("--idrac needs exactly one of --password-env or --password-file")
-        if sum(x is not None for x in (ca_bundle, fingerprint)) + int(insecure) > 1:
-            raise BadInputError("give only one of --ca-bundle, --fingerprint, --insecure")
-        table: dict[str, Any] = {"url": idrac, "username": user}
-        if timeout is not None:
-            table["timeout"] = timeout
-        for key, value in (
-            ("password_env", password_env),
-            ("password_file", str(password_file) if password_file else None),
-            ("ca_bundle", str(ca_bundle) if ca_bundle else None),
-            ("fingerprint", fingerprint),
-        ):
-            if value is not None:
-                table[key] = value
-        if insecure:
-            table["insecure"] = True
-        endpoint = parse_endpoint(table, base=Path.cwd(), keypath="--idrac")
+        endpoint = adhoc_idrac_endpoint(
+            idrac, user=user, password_env=password_env, password_file=password_file,
+            ca_bundle=ca_bundle, fingerprint=fingerprint, insecure=insecure, timeout=timeout,
+        )
         return [Target(endpoint.url.split("://", 1)[-1], endpoint)]
     fleet = load_fleet(fleet_file)
     if need_node and not nodes:

@@ -20,9 +20,10 @@ from typing import Annotated, Any
 
 import typer
 
+from fwupdate.cli.adhoc import adhoc_idrac_endpoint
 from fwupdate.cli.output import OutputFormat, emit, is_tty
 from fwupdate.errors import BadInputError, ExitCode
-from fwupdate.fleet.loader import MAX_CONCURRENCY, load_fleet, parse_endpoint
+from fwupdate.fleet.loader import MAX_CONCURRENCY, load_fleet
 from fwupdate.fleet.models import Fleet, Node
 from fwupdate.idrac.fleet_inventory import inventory_nodes
 from fwupdate.idrac.inventory_io import dump_inventory, inventory_document
@@ -201,22 +202,10 @@ def _targets(
     if fleet_file is None:
         if idrac is None:
             raise BadInputError("give a fleet file, or --idrac URL --user U --password-env VAR")
-        if (password_env is None) == (password_file is None):
-            raise BadInputError("--idrac needs exactly one of --password-env or --password-file")
-        if sum(x is not None for x in (ca_bundle, fingerprint)) + int(insecure) > 1:
-            raise BadInputError("give only one of --ca-bundle, --fingerprint, --insecure")
-        table: dict[str, Any] = {"url": idrac, "username": user, "timeout": timeout}
-        if password_env is not None:
-            table["password_env"] = password_env
-        if password_file is not None:
-            table["password_file"] = str(password_file)
-        if ca_bundle is not None:
-            table["ca_bundle"] = str(ca_bundle)
-        if fingerprint is not None:
-            table["fingerprint"] = fingerprint
-        if insecure:
-            table["insecure"] = True
-        endpoint = parse_endpoint(table, base=Path.cwd(), keypath="--idrac")
+        endpoint = adhoc_idrac_endpoint(
+            idrac, user=user, password_env=password_env, password_file=password_file,
+            ca_bundle=ca_bundle, fingerprint=fingerprint, insecure=insecure, timeout=timeout,
+        )
         name = endpoint.url.split("://", 1)[1]
         return [Node(name=name, idrac=endpoint)], {name: None}, 1
     fleet: Fleet = load_fleet(fleet_file)
