@@ -54,6 +54,10 @@ def test_sigkill_at_random_points_then_resume_converges(demo_inputs, tmp_path: P
         proc = _spawn(args, log)
         kills = 0
         for _ in range(KILLS):
+            # the random moment counts from the process's first progress line: on a loaded
+            # machine start-up alone can outlast the sleep, and a kill before the journal
+            # exists would test nothing
+            _wait_for_progress(proc, log, offset)
             time.sleep(rng.uniform(0.8, 3.5))
             if proc.poll() is not None:
                 break
