@@ -11,35 +11,88 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from fwupdate import __version__
 from fwupdate.errors import ExitCode, FwupdateError
 from fwupdate.logsafe import install_redaction
 
+# One row per top-level command: (name, the modules whose `register(app)` define it, the
+# one-line help shown by `fwupdate --help`).  The root group imports a command's modules only
+# when that command runs, so `fwupdate catalog show` never loads the simulator, cryptography or
+# the WS-Man stack; tests/misc/test_cli_lazy.py keeps the help lines equal to the commands' own.
+COMMANDS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("catalog", ("fwupdate.cli.catalog_cmd",),
+     "Read Dell catalogs: Catalog.xml(.gz), a repository folder, an SUU .iso or an https URL."),
+    ("dup", ("fwupdate.cli.dup_cmd",),
+     "Inspect, verify and safely extract Dell Update Packages (never executes them)."),
+    ("inventory", ("fwupdate.cli.inventory_cmd",),
+     "Read identity and firmware inventory of every iDRAC (read-only)."),
+    ("idrac", ("fwupdate.cli.idrac_cmd", "fwupdate.cli.delivery_cmd"),
+     "Drive one iDRAC by hand: self-update one step, LC status, clear the job queue."),
+    ("compliance", ("fwupdate.cli.compliance_cmd",),
+     "Per node and component: current, target, action, criticality, reboot, package."),
+    ("plan", ("fwupdate.cli.plan_cmd",),
+     "Make the night's plan: ordered steps, reboots, failovers, durations, and why."),
+    ("lm", ("fwupdate.cli.lm_cmd",),
+     "Kemp LoadMaster (API v1): status of units and pairs, Kemp's HA-pair upgrade."),
+    ("sim", ("fwupdate.cli.sim_cmd",),
+     "Simulated iDRACs and LoadMasters on 127.0.0.1 (tests, demo, rehearsing a night)."),
+    ("run", ("fwupdate.cli.run_cmd",),
+     "Run a plan overnight: every pair updated one node at a time, journaled, resumable."),
+    ("resume", ("fwupdate.cli.run_cmd",),
+     "Continue a run: in-flight steps first ask the device what happened; nothing done twice."),
+    ("report", ("fwupdate.cli.report_cmd",),
+     "Report on a run (finished, stopped or in progress)."),
+    ("demo", ("fwupdate.cli.demo_cmd",),
+     "Simulate a night: HA pairs from iDRAC7 1.57 to current, LoadMasters patched, report."),
+)
+
+
+def load_command(name: str) -> Any:
+    """The click command `name`, built from its modules' `register(app)` (imported now)."""
+    row = next((r for r in COMMANDS if r[0] == name), None)
+    if row is None:
+        return None
+    sub = typer.Typer(pretty_exceptions_enable=False, add_completion=False, rich_markup_mode=None)
+    sub.callback()(_no_options)  # a callback keeps typer from collapsing a lone command
+    for module in row[1]:
+        importlib.import_module(module).register(sub)
+    # typer's click types are its own (vendored in newer typer): reached by attribute only
+    return getattr(typer.main.get_command(sub), "commands", {}).get(name)
+
+
+def _no_options() -> None:
+    """Placeholder callback of the per-command sub-app."""
+
+
+class _LazyRoot(TyperGroup):
+    """The root group: lists every command from COMMANDS, imports one only when it is used."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [r[0] for r in COMMANDS]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        return load_command(cmd_name)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        # the root help names the commands from the table: importing every command module
+        # to ask for a line it already holds would cost the start-up the laziness saves
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, text) for name, _, text in COMMANDS])
+
+
 app = typer.Typer(
     name="fwupdate",
+    cls=_LazyRoot,
+    rich_markup_mode=None,
     help="Plan and run out-of-band Dell firmware and LoadMaster updates across HA pairs.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
-)
-
-# Each module defines `register(app)`; order is the order in --help.
-_COMMAND_MODULES = (
-    "fwupdate.cli.catalog_cmd",
-    "fwupdate.cli.dup_cmd",
-    "fwupdate.cli.inventory_cmd",
-    "fwupdate.cli.idrac_cmd",
-    "fwupdate.cli.delivery_cmd",
-    "fwupdate.cli.compliance_cmd",
-    "fwupdate.cli.plan_cmd",
-    "fwupdate.cli.lm_cmd",
-    "fwupdate.cli.sim_cmd",
-    "fwupdate.cli.run_cmd",
-    "fwupdate.cli.report_cmd",
-    "fwupdate.cli.demo_cmd",
 )
 
 
@@ -59,10 +112,6 @@ def _root(
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_redaction()
-
-
-for _name in _COMMAND_MODULES:
-    importlib.import_module(_name).register(app)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
