@@ -15,11 +15,15 @@ itself; interpreter start-up and imports are reported separately where they matt
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,6 +75,16 @@ class BenchContext:
             peak_rss_mb=usage.ru_maxrss / 1024,  # Linux reports KiB
             result=doc,
         )
+
+    @contextlib.contextmanager
+    def scratch(self, prefix: str) -> Iterator[Path]:
+        """A work folder under the output folder, removed afterwards (images of hundreds of
+        MB and simulator state must not pile up between runs)."""
+        work = Path(tempfile.mkdtemp(prefix=prefix, dir=self.out_dir))
+        try:
+            yield work
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
 
     def figure(self, label: str, value: str) -> None:
         print(f"  {label:<58} {value}")

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import heapq
 import io
-import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -90,12 +89,16 @@ def list_schedule(durations: list[float], lanes: int, *, longest_first: bool = T
 
 
 def _night(ctx: BenchContext, pairs: int, scale: float, conc: int) -> None:
+    with ctx.scratch("run-bench-") as work:
+        _night_in(ctx, work, pairs, scale, conc)
+
+
+def _night_in(ctx: BenchContext, work: Path, pairs: int, scale: float, conc: int) -> None:
     from fwupdate.cli.main import main as cli_main
     from fwupdate.demo.scenario import build_inputs, fleet_spec
     from fwupdate.run.journal import Journal
     from fwupdate.sim.fleet import NodeSpec, SimulatedFleet
 
-    work = Path(tempfile.mkdtemp(prefix="run-bench-", dir=ctx.out_dir))
     inputs = build_inputs(work)
     spec = fleet_spec(("pair-3",), lm_options={"rate_limit": 0})
     base = spec.pairs[0]
@@ -163,10 +166,14 @@ def _night(ctx: BenchContext, pairs: int, scale: float, conc: int) -> None:
 
 
 def _push(ctx: BenchContext, size_mb: int) -> None:
+    with ctx.scratch("push-bench-") as work:
+        _push_in(ctx, work, size_mb)
+
+
+def _push_in(ctx: BenchContext, work: Path, size_mb: int) -> None:
     from fwupdate.dup.build import build_firmware_image
     from fwupdate.sim.fleet import DeviceSpec, FleetSpec, NodeSpec, SimulatedFleet
 
-    work = Path(tempfile.mkdtemp(prefix="push-bench-", dir=ctx.out_dir))
     image = build_firmware_image(work / "firmimg.d7", target="idrac7", version="2.65.65.65")
     with image.open("r+b") as f:  # grow it on disk (sparse), not in memory
         f.truncate(size_mb * 1024 * 1024)
@@ -175,7 +182,6 @@ def _push(ctx: BenchContext, size_mb: int) -> None:
     with SimulatedFleet(spec, workdir=work / "sim", time_scale=100.0) as sim:
         dev = sim.device("n1-idrac")
         m = ctx.measure(MODULE, "push", [dev.url, str(sim.ca_bundle), str(image)])
-    image.unlink()
     ctx.figure(f"push of a {size_mb} MB image", f"{m.seconds:.2f} s, "
                f"{size_mb / max(m.seconds, 1e-6):.0f} MB/s")
     rss = float(m.result["hwm_mb"])
