@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+import click
 import typer
 from typer.core import TyperGroup
 
@@ -92,7 +93,7 @@ app = typer.Typer(
     help="Plan and run out-of-band Dell firmware and LoadMaster updates across HA pairs.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish
 )
 
 
@@ -123,7 +124,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     command = typer.main.get_command(app)
     try:
-        command.main(args=args, prog_name="fwupdate", standalone_mode=True)
+        rv = command.main(args=args, prog_name="fwupdate", standalone_mode=False)
+    except click.exceptions.Abort:
+        print("fwupdate: interrupted", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+    except _NO_ARGS_IS_HELP as exc:  # `fwupdate` or a group alone: its help, as click would
+        print(exc.format_message(), file=sys.stderr)
+        return int(ExitCode.BAD_INPUT)
+    except click.exceptions.ClickException as exc:
+        print(_usage_line(exc), file=sys.stderr)
+        return int(ExitCode.BAD_INPUT)
     except SystemExit as exc:
         code = exc.code
         if code is None:
@@ -149,7 +159,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return int(ExitCode.FAILURE)
-    return int(ExitCode.OK)
+    # without standalone mode click returns the code of `typer.Exit(n)` (0 after --help)
+    return rv if isinstance(rv, int) else int(ExitCode.OK)
+
+
+class _NeverRaised(click.exceptions.UsageError):
+    """Stands in for NoArgsIsHelpError where click has none."""
+
+
+# click 8.2 raises this (a UsageError carrying the help text) for a group called alone
+_NO_ARGS_IS_HELP: type[click.exceptions.UsageError] = getattr(
+    click.exceptions, "NoArgsIsHelpError", _NeverRaised)
+
+
+def _usage_line(exc: click.exceptions.ClickException) -> str:
+    """A usage error as one line: the message, then where help is (docs/exit-codes.md)."""
+    message = " ".join(exc.format_message().split())
+    ctx = getattr(exc, "ctx", None)
+    where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+    return f"fwupdate: usage: {message}{where}"
 
 
 def run() -> None:
