@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 
 class OutputFormat(StrEnum):
@@ -69,11 +70,13 @@ def emit(
         for row in rows:
             writer.writerow([_cell(row.get(c)) for c in columns])
         return
-    table = Table(title=title, show_lines=False)
+    # every cell and the title are plain Text: a pair named "[edge]" or a note saying
+    # "[opt_in]" is data, never rich markup to be swallowed
+    table = Table(title=Text(title) if title else None, show_lines=False)
     for c in columns:
-        table.add_column(c)
+        table.add_column(Text(c))
     for row in rows:
-        table.add_row(*(_cell(row.get(c)) for c in columns))
+        table.add_row(*(Text(_cell(row.get(c))) for c in columns))
     Console(file=out, soft_wrap=False, width=None if out.isatty() else 200).print(table)
 
 
