@@ -50,6 +50,7 @@ _NAME_WORDS: tuple[tuple[str, ComponentKind], ...] = (
     ("lifecycle controller", ComponentKind.LIFECYCLE_CONTROLLER),
     ("diagnostic", ComponentKind.DIAGNOSTICS),
     ("driver pack", ComponentKind.OS_DRIVER_PACK),
+    ("drivers pack", ComponentKind.OS_DRIVER_PACK),  # iDRAC9 inventory: "OS Drivers Pack"
     ("drivers for os deployment", ComponentKind.OS_DRIVER_PACK),
     ("os collector", ComponentKind.OS_DRIVER_PACK),
     ("power supply", ComponentKind.PSU),

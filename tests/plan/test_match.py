@@ -143,3 +143,14 @@ def test_catalog_without_the_system_is_a_clear_error() -> None:
     with pytest.raises(CatalogError) as exc:
         index_for_system(pf.r320_catalog(), "04FA")
     assert "04FA" in str(exc.value) and "T320" in str(exc.value)
+
+
+@pytest.mark.parametrize("name,kind", [
+    ("OS Drivers Pack", ComponentKind.OS_DRIVER_PACK),  # iDRAC9's name; "drive" is not a disk
+    ("OS Driver Pack", ComponentKind.OS_DRIVER_PACK),
+    ("Toshiba 1.2TB SAS Drive", ComponentKind.DISK),
+])
+def test_kind_from_name_tells_driver_packs_from_drives(name: str, kind: ComponentKind) -> None:
+    from fwupdate.plan.kinds import kind_from_name
+
+    assert kind_from_name(name) is kind
