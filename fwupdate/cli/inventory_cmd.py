@@ -5,9 +5,12 @@
     fwupdate inventory --idrac URL --user U --password-env VAR
                        [--ca-bundle F | --fingerprint SHA256 | --insecure]
 
-Exit codes: 0 every node read; 3 some nodes failed (their entries carry `errors`); 1 all failed;
-2 bad input.  JSON contract and formats: docs/inventory.md.  Passwords never come from argv:
-`--password-env` names a variable, `--password-file` a 0600 file.
+Nodes with a LoadMaster in the fleet file also get its version, HA role, serial and Virtual
+Services (the `loadmaster` object: what `plan --inventory` needs to order a pair offline).
+
+Exit codes: 0 every node read; 3 some nodes (or LoadMasters) failed (their entries carry
+`errors`); 1 all failed; 2 bad input.  JSON contract and formats: docs/inventory.md.  Passwords
+never come from argv: `--password-env` names a variable, `--password-file` a 0600 file.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import typer
 
 from fwupdate.cli.adhoc import adhoc_idrac_endpoint
 from fwupdate.cli.output import OutputFormat, emit, is_tty
+from fwupdate.cli.plan_inputs import read_loadmasters
 from fwupdate.errors import BadInputError, ExitCode
 from fwupdate.fleet.loader import MAX_CONCURRENCY, load_fleet
 from fwupdate.fleet.models import Fleet, Node
@@ -30,6 +34,7 @@ from fwupdate.idrac.inventory_io import dump_inventory, inventory_document
 from fwupdate.idrac.models import NodeInventory
 from fwupdate.idrac.timing import Timing
 from fwupdate.idrac.transport import AuthMode
+from fwupdate.loadmaster.status_io import status_to_json
 
 TABLE_COLUMNS = (
     "node",
@@ -151,10 +156,13 @@ def inventory(
     )
     insecure_by_node = {n.name: n.name in unverified for n in nodes}
     addresses = {n.name: n.idrac.url for n in nodes}
+    lm_statuses = read_loadmasters(nodes, concurrency=concurrency or default_concurrency)
+    lms = {name: status_to_json(st) for name, st in lm_statuses.items()}
     if out is not None:
-        dump_inventory(out, results, pairs=pairs, insecure=insecure_by_node, addresses=addresses)
+        dump_inventory(out, results, pairs=pairs, insecure=insecure_by_node, addresses=addresses,
+                       loadmasters=lms)  # fmt: skip
     document = inventory_document(
-        results, pairs=pairs, insecure=insecure_by_node, addresses=addresses
+        results, pairs=pairs, insecure=insecure_by_node, addresses=addresses, loadmasters=lms
     )
     if fmt is OutputFormat.json:
         emit(fmt, document=document, rows=[], columns=())
@@ -172,9 +180,12 @@ def inventory(
     for r in failed:
         for e in r.errors or ("not read",):
             print(f"fwupdate: {r.name}: {e}", file=sys.stderr)
+    lm_failed = sorted(name for name, st in lm_statuses.items() if st.error is not None)
+    for name in lm_failed:
+        print(f"fwupdate: {name}: LoadMaster: {lm_statuses[name].error}", file=sys.stderr)
     if failed and len(failed) == len(results):
         raise typer.Exit(int(ExitCode.FAILURE))
-    if failed:
+    if failed or lm_failed:
         raise typer.Exit(int(ExitCode.PARTIAL))
 
 

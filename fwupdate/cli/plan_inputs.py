@@ -5,7 +5,8 @@ the catalog, a saved inventory or a live one (iDRACs and LoadMasters), the LoadM
 first bytes, and the repository listing used to find missing DUPs.
 
 Saved inventories (`--inventory FILE`) are the `fwupdate inventory --out` document; each node
-may carry an optional `"loadmaster": {"address", "version", "ha_role"}` object (docs/planning.md).
+may carry a `"loadmaster"` object (fwupdate.loadmaster.status_io; docs/inventory.md) that
+`fwupdate inventory --out` records.
 With `--inventory` no device is contacted: LoadMaster versions and HA roles come only from that
 key.  Without it, iDRACs and LoadMasters are read live.
 """
@@ -20,13 +21,13 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from fwupdate.catalog.models import Catalog
 from fwupdate.errors import BadInputError, ConfigError, FwupdateError
 from fwupdate.fleet.models import Fleet, Node
 from fwupdate.idrac.models import NodeInventory
-from fwupdate.loadmaster.models import HaRole, LoadMasterStatus
+from fwupdate.loadmaster.models import LoadMasterStatus
+from fwupdate.loadmaster.status_io import status_from_json
 from fwupdate.plan.compliance import Selection
 from fwupdate.plan.drift import inventory_digest
 from fwupdate.plan.lm_image import HEAD_BYTES, LmImage, inspect_lm_image
@@ -104,26 +105,9 @@ def read_lm_image(path: Path | None, bundle: BundleInput) -> LmImage | None:
     )
 
 
-def _lm_from_json(raw: Any, where: str) -> LoadMasterStatus:
-    if not isinstance(raw, dict):
-        raise BadInputError(f"{where}: expected an object with address, version, ha_role")
-    version = raw.get("version")
-    role = raw.get("ha_role", "unknown")
-    address = raw.get("address") or ""
-    if version is not None and not isinstance(version, str):
-        raise BadInputError(f"{where}.version: expected a string")
-    if not isinstance(address, str):
-        raise BadInputError(f"{where}.address: expected a string")
-    try:
-        ha_role = HaRole(str(role).strip().lower())
-    except ValueError:
-        allowed = ", ".join(r.value for r in HaRole)
-        raise BadInputError(f"{where}.ha_role: {role!r}; allowed: {allowed}") from None
-    return LoadMasterStatus(address=address, reachable=True, version=version, ha_role=ha_role)
-
-
 def read_saved_inventory(path: Path) -> InventoryInput:
-    """The saved inventory, plus the optional per-node `loadmaster` objects."""
+    """The saved inventory, plus the per-node `loadmaster` objects (a unit saved with an
+    `error` is left out: planning then reports its pair as unplannable)."""
     from fwupdate.idrac.inventory_io import load_inventory
 
     nodes = load_inventory(path)
@@ -134,36 +118,52 @@ def read_saved_inventory(path: Path) -> InventoryInput:
         doc = {"nodes": []}
     for k, raw in enumerate(doc.get("nodes", [])):
         if isinstance(raw, dict) and raw.get("loadmaster") is not None:
-            lms[str(raw.get("name"))] = _lm_from_json(
-                raw["loadmaster"], f"{path}: nodes[{k}].loadmaster"
+            name = str(raw.get("name"))
+            status = status_from_json(
+                raw["loadmaster"], f"{path}: nodes[{k}].loadmaster", name=name
             )
+            if status.error is None:
+                lms[name] = status
     inventories = {n.name: n for n in nodes}
     return InventoryInput(inventories, lms, str(path), inventory_digest(inventories))
 
 
 def read_live(fleet: Fleet, *, concurrency: int, insecure: bool = False) -> InventoryInput:
     """Read every iDRAC and LoadMaster of the fleet (bounded concurrency, read-only)."""
-    from fwupdate.idrac.fleet_inventory import inventory_nodes, run_bounded
+    from fwupdate.idrac.fleet_inventory import inventory_nodes
 
     nodes = list(fleet.nodes())
     results = inventory_nodes(nodes, concurrency=concurrency, insecure=insecure)
     inventories = {r.name: r for r in results}
-    with_lm = [n for n in nodes if n.loadmaster is not None]
-    statuses = run_bounded(with_lm, _lm_status, concurrency=concurrency)
-    lms = {n.name: s for n, s in zip(with_lm, statuses, strict=True) if s is not None}
+    lms = {
+        name: s
+        for name, s in read_loadmasters(nodes, concurrency=concurrency).items()
+        if s.reachable and s.error is None
+    }
     return InventoryInput(inventories, lms, "live", inventory_digest(inventories))
 
 
-def _lm_status(node: Node) -> LoadMasterStatus | None:
+def read_loadmasters(nodes: Sequence[Node], *, concurrency: int) -> dict[str, LoadMasterStatus]:
+    """`status()` of every node's LoadMaster (bounded concurrency, read-only); a unit that
+    could not be read has `error` set, never an exception."""
+    from fwupdate.idrac.fleet_inventory import run_bounded
+
+    with_lm = [n for n in nodes if n.loadmaster is not None]
+    statuses = run_bounded(with_lm, _lm_status, concurrency=concurrency)
+    return {n.name: s for n, s in zip(with_lm, statuses, strict=True)}
+
+
+def _lm_status(node: Node) -> LoadMasterStatus:
     from fwupdate.loadmaster.client import LoadMasterClient
 
     assert node.loadmaster is not None
     try:
         with LoadMasterClient.from_endpoint(node.loadmaster, name=node.name) as client:
-            status = client.status()
-    except FwupdateError:
-        return None
-    return status if status.reachable and status.error is None else None
+            return client.status()
+    except FwupdateError as exc:
+        return LoadMasterStatus(
+            address=node.loadmaster.url, reachable=False, error=exc.message, name=node.name
+        )
 
 
 def system_ids(inventories: Mapping[str, NodeInventory]) -> set[str]:

@@ -8,10 +8,13 @@ The document is the `fwupdate inventory --format json` contract and what `--out 
                 "components": [{"id", "name", "component_id", "version", "updateable", "state",
                                 "fqdd", "component_type", "vendor_id", "device_id",
                                 "sub_vendor_id", "sub_device_id"}],
-                "capabilities": {...}, "errors": [...]}]}
+                "capabilities": {...}, "errors": [...],
+                "loadmaster": {...}}]}
 
-A node that could not be read keeps its `idrac`/`system` objects with null values (so
-`node["idrac"]["address"]` always works) and says why in `errors`.
+`loadmaster` is present for nodes with a LoadMaster: an object this module passes through
+unread (the idrac package knows nothing of LoadMasters; fwupdate.loadmaster.status_io writes
+and reads it).  A node that could not be read keeps its `idrac`/`system` objects with null
+values (so `node["idrac"]["address"]` always works) and says why in `errors`.
 """
 
 from __future__ import annotations
@@ -37,11 +40,16 @@ MAX_INVENTORY_BYTES = 64 * 1024 * 1024
 
 
 def node_to_json(
-    node: NodeInventory, *, pair: str | None = None, insecure: bool = False, address: str = ""
+    node: NodeInventory,
+    *,
+    pair: str | None = None,
+    insecure: bool = False,
+    address: str = "",
+    loadmaster: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     i = node.idrac
     s = node.system
-    return {
+    out: dict[str, Any] = {
         "name": node.name,
         "pair": pair,
         "insecure": insecure,
@@ -63,6 +71,9 @@ def node_to_json(
         "capabilities": capabilities_to_json(node.capabilities),
         "errors": list(node.errors),
     }
+    if loadmaster is not None:
+        out["loadmaster"] = dict(loadmaster)
+    return out
 
 
 def capabilities_to_json(caps: Capabilities) -> dict[str, Any]:
@@ -84,10 +95,12 @@ def inventory_document(
     pairs: Mapping[str, str | None] | None = None,
     insecure: Mapping[str, bool] | None = None,
     addresses: Mapping[str, str] | None = None,
+    loadmasters: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     pairs = pairs or {}
     insecure = insecure or {}
     addresses = addresses or {}
+    loadmasters = loadmasters or {}
     return {
         "nodes": [
             node_to_json(
@@ -95,6 +108,7 @@ def inventory_document(
                 pair=pairs.get(n.name),
                 insecure=insecure.get(n.name, False),
                 address=addresses.get(n.name, ""),
+                loadmaster=loadmasters.get(n.name),
             )
             for n in nodes
         ]
@@ -108,8 +122,11 @@ def dump_inventory(
     pairs: Mapping[str, str | None] | None = None,
     insecure: Mapping[str, bool] | None = None,
     addresses: Mapping[str, str] | None = None,
+    loadmasters: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Path:
-    doc = inventory_document(nodes, pairs=pairs, insecure=insecure, addresses=addresses)
+    doc = inventory_document(
+        nodes, pairs=pairs, insecure=insecure, addresses=addresses, loadmasters=loadmasters
+    )
     return write_text_atomic(Path(path), json.dumps(doc, indent=2) + "\n")
 
 
