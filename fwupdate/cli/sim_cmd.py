@@ -5,6 +5,7 @@
                      [--event-log events.jsonl] [--fault NAME:KIND[=ARG] ...]
                      [--set DEVICE:KEY=VALUE ...] [--state-dir DIR] [--workdir DIR]
   fwupdate sim serve --spec nodes.toml ...
+  fwupdate sim serve --from-inventory inventory.json --fleet-out fleet.toml ...
 
 Prints one line per device, then serves until Ctrl-C or SIGTERM (exit 0).  docs/simulator.md.
 """
@@ -85,6 +86,23 @@ def _state_files(fleet: SimulatedFleet, state_dir: Path, *, load: bool) -> int:
     return count
 
 
+def _copy_spec(inventory: Path) -> FleetSpec:
+    """The simulated copy of a saved inventory's fleet; what it cannot copy goes to stderr."""
+    from fwupdate.sim.from_inventory import (
+        InventoryCopyError,
+        read_inventory_json,
+        spec_from_inventory,
+    )
+
+    try:
+        copy = spec_from_inventory(read_inventory_json(inventory))
+    except InventoryCopyError as exc:
+        raise BadInputError(str(exc)) from None
+    for note in copy.notes:
+        typer.echo(f"fwupdate: warning: {note}", err=True)
+    return copy.spec
+
+
 @sim_app.command("serve")
 def serve(
     idracs: Annotated[int, typer.Option("--idracs", help="Standalone nodes (iDRAC only).")] = 0,
@@ -103,6 +121,13 @@ def serve(
     ] = sim_spec.DEFAULT_LM_PROFILE,
     spec: Annotated[
         Path | None, typer.Option("--spec", help="Nodes and profiles from a TOML file.")
+    ] = None,
+    from_inventory: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-inventory",
+            help="A simulated copy of the fleet saved by `fwupdate inventory --out FILE`.",
+        ),
     ] = None,
     time_scale: Annotated[
         float, typer.Option("--time-scale", help="Divide every device delay by X.")
@@ -143,15 +168,17 @@ def serve(
     """Start simulated devices and serve until Ctrl-C / SIGTERM."""
     if time_scale <= 0:
         raise BadInputError("--time-scale must be > 0")
-    if spec is not None and (idracs or pairs):
-        raise BadInputError("give either --spec or --idracs/--pairs, not both")
-    fleet_spec: FleetSpec = (
-        sim_spec.spec_from_file(spec)
-        if spec is not None
-        else sim_spec.spec_from_counts(
+    if sum((spec is not None, from_inventory is not None, bool(idracs or pairs))) > 1:
+        raise BadInputError("give one of --spec, --from-inventory or --idracs/--pairs")
+    fleet_spec: FleetSpec
+    if from_inventory is not None:
+        fleet_spec = _copy_spec(from_inventory)
+    elif spec is not None:
+        fleet_spec = sim_spec.spec_from_file(spec)
+    else:
+        fleet_spec = sim_spec.spec_from_counts(
             idracs=idracs, pairs=pairs, profiles=profile or (), lm_profile=lm_profile
         )
-    )
     fleet_spec = sim_spec.apply_settings(fleet_spec, setting or ())
     faults = [sim_spec.parse_fault(f) for f in fault or ()]
     creds = sim_spec.read_password_file(password_file) if password_file else Credentials()

@@ -198,6 +198,36 @@ def test_failed_job_and_vanished_task(
         assert info.value.message_id == "RED007"
 
 
+ONE_R640 = FleetSpec(standalone=(
+    _node("n9", "r640-idrac9-4.40", features={"task_retention_seconds": 0.0}),))
+
+
+@pytest.mark.parametrize("sim_fleet", [ONE_R640], indirect=True)
+def test_idrac9_update_completes_when_the_task_vanishes_on_completion(
+    sim_fleet: tuple[SimulatedFleet, Fleet], tmp_path: Path
+) -> None:
+    """iDRAC9 purges a finished Task (here at once): the client decides on the Dell job."""
+    sim, fleet = sim_fleet
+    comp = SoftwareComponent(
+        path="BIOS_R640_WN64_2.13.0.EXE", vendor_version="2.13.0", reboot_required=True,
+        name="BIOS", component_type="BIOS", devices=(SupportedDevice("159"),),
+        systems=(SupportedSystem("PE", "0716", "R640"),), package_type=PackageType.LW64,
+    )
+    dup = build_exe_dup(tmp_path / comp.path, comp, default_payload(comp))
+    with RedfishClient.for_endpoint(fleet.node("n9").idrac, name="n9", timing=TIMING) as c:
+        job = c.install(c.push_image(dup))
+        st = c.follow_job(job, stop_on={"Scheduled"})
+        assert st.scheduled and st.source == "task"  # unfinished: the Task is still there
+        c.restart_host()
+        done = c.follow_job(job)
+        assert done.succeeded and done.state == "Completed" and "RED001" in done.message_ids
+        assert done.source == "dell-jobs"
+        bios = [x for x in c.inventory().components if x.component_id == "159"]
+        assert ("Installed", "2.13.0") in {(x.state, x.version) for x in bios}
+    purged = _events(sim, "n9-idrac", "task_purged")
+    assert [p["job"] for p in purged] == [job.jid]
+
+
 def _login(dev: Any, sim: SimulatedFleet) -> requests.Response:
     return requests.post(
         dev.url + "/redfish/v1/Sessions",

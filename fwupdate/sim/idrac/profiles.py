@@ -474,6 +474,24 @@ class Features:
     server_header: str = "Appweb/4.5.4"
     idrac_registry: str = "IDRAC.1.6"
     base_registry: str = "Base.1.0"
+    # Simulated seconds a finished job's Task stays in TaskService; None = until an iDRAC reset.
+    task_retention_seconds: float | None = None
+
+
+TASK_RETENTION_SHORT = 5.0  # iDRAC9 below 5.00, and 7.00 before 7.10.30: "seconds" (#275)
+TASK_RETENTION_LONG = 600.0  # iDRAC9 5.x (and from 7.10.30, INFERENCE): about ten minutes
+
+
+def task_retention(generation: int, version: str) -> float | None:
+    """How long TaskService keeps a finished Task (idrac-redfish.md §5.1, issue #275); the Dell
+    Jobs view keeps the job either way.  iDRAC7/8 keep Tasks until the iDRAC restarts."""
+    if generation < 9:
+        return None
+    if not at_least(version, "5.00.00.00"):
+        return TASK_RETENTION_SHORT
+    if at_least(version, "7.00.00.00") and not at_least(version, "7.10.30.00"):
+        return TASK_RETENTION_SHORT
+    return TASK_RETENTION_LONG
 
 
 def features_for(generation: int, version: str) -> Features:
@@ -547,6 +565,7 @@ def features_for(generation: int, version: str) -> Features:
         server_header="Apache",
         idrac_registry="IDRAC.2.2",
         base_registry="Base.1.7",
+        task_retention_seconds=task_retention(generation, version),
     )
 
 

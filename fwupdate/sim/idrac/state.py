@@ -71,6 +71,7 @@ OPTION_KEYS = (
     "virtual_media",  # read by virtual_media.py: auto | on | off
     "wsman_repository",  # read by wsman_repository.py: auto | on | off
     "network_shares",  # read by wsman_osd.py: {"nfs://host/export": "/local/folder", ...}
+    "absent",  # component keys this machine lacks (a copy of a real fleet, from_inventory.py)
 )
 
 
@@ -107,6 +108,16 @@ def _mac(seed: str) -> str:
     return "D0:67:E5:" + ":".join(f"{b:02X}" for b in d[:3])
 
 
+def _without(hw: Hardware, absent: Any) -> Hardware:
+    """`hw` without the component keys listed in the `absent` option (never the iDRAC)."""
+    if not absent:
+        return hw
+    keys = {str(k) for k in absent}
+    if IDRAC_KEY in keys:
+        raise ValueError("option absent: the iDRAC itself cannot be absent")
+    return replace(hw, components=tuple(c for c in hw.components if c.key not in keys))
+
+
 def _is_loopback(host: str) -> bool:
     if host.lower() == "localhost":
         return True
@@ -141,7 +152,9 @@ class IdracState:
                 f"{name}: unknown iDRAC option(s) {', '.join(sorted(unknown))}; components: "
                 f"{', '.join(sorted(comp_keys))}; settings: {', '.join(OPTION_KEYS)}"
             )
-        self.hardware: Hardware = with_timings(self.profile.hardware, opts.get("timings") or {})
+        self.hardware: Hardware = _without(
+            with_timings(self.profile.hardware, opts.get("timings") or {}), opts.get("absent")
+        )
         self._feature_overrides: dict[str, Any] = dict(opts.get("features") or {})
         self.tasks_survive_reset = bool(opts.get("tasks_survive_reset", False))
         self.scheduled_task_state = str(opts.get("scheduled_task_state", "Starting"))
@@ -788,6 +801,22 @@ class IdracState:
             message_id=msg_id,
             component=job.component_key,
         )
+        if job.terminal:
+            self._purge_task_later(job)
+
+    def _purge_task_later(self, job: Job) -> None:
+        """iDRAC9 drops a finished Task from TaskService after a while (features); the Dell
+        Jobs (and JobService) views keep the job."""
+        retention = self.features.task_retention_seconds
+        if retention is None or not job.task_visible:
+            return
+
+        def purge(j: Job) -> None:
+            if j.task_visible:
+                j.task_visible = False
+                self.emit("task_purged", job=j.id, after=retention)
+
+        self._job_later(retention, job, purge)
 
     def _fail(self, job: Job, msg_id: str, detail: str = "") -> None:
         m = message(msg_id)

@@ -28,7 +28,7 @@ from fwupdate.sim.loadmaster.availability import AVAILABILITY_EVENT, Interval, a
 from fwupdate.sim.loadmaster.state import Power, Role
 from fwupdate.sim.loadmaster.unit import LoadMasterUnit
 from fwupdate.sim.loadmaster.versions import enforces_partner_secret
-from fwupdate.sim.loadmaster.vs import VsTable, default_services
+from fwupdate.sim.loadmaster.vs import VsTable, default_services, services_from
 
 DEFAULT_SECRET = "sim-partner-secret"  # a simulator default, documented
 
@@ -46,12 +46,17 @@ class HaPair:
         vs_count: int = 2,
         secret_boundary: bool = True,
         commsecret: str | None = None,
+        virtual_services: list[Mapping[str, Any]] | None = None,
     ) -> None:
         self.name = name
         self.units = units
         self.ctx = ctx
         self.lock = threading.RLock()
-        self.vs = VsTable(default_services(vs_count))
+        self.vs = VsTable(
+            services_from(virtual_services)
+            if virtual_services is not None
+            else default_services(vs_count)
+        )
         self.preferred = preferred
         self.hatimeout = hatimeout
         self.hawait = 0
@@ -302,7 +307,8 @@ class SharedAddress(SimDevice):
 
 def pair_options(options: Mapping[str, Any], node_names: tuple[str, str]) -> dict[str, Any]:
     """PairSpec.options -> HaPair keyword arguments (unknown keys are an error)."""
-    known = {"preferred", "hatimeout", "active", "vs_count", "secret_boundary", "commsecret"}
+    known = {"preferred", "hatimeout", "active", "vs_count", "secret_boundary", "commsecret",
+             "virtual_services"}  # fmt: skip
     unknown = set(options) - known
     if unknown:
         raise ValueError(f"unknown LoadMaster pair option(s): {', '.join(sorted(unknown))}")
@@ -320,4 +326,9 @@ def pair_options(options: Mapping[str, Any], node_names: tuple[str, str]) -> dic
         out["secret_boundary"] = bool(options["secret_boundary"])
     if "commsecret" in options:
         out["commsecret"] = str(options["commsecret"])
+    if "virtual_services" in options:
+        vss = options["virtual_services"]
+        if not isinstance(vss, list) or not all(isinstance(v, Mapping) for v in vss):
+            raise ValueError("pair option virtual_services: expected a list of tables")
+        out["virtual_services"] = list(vss)
     return out

@@ -7,7 +7,9 @@ least one enabled Real Server is Up, Down otherwise, Disabled when the VS is dis
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from fwupdate.sim.loadmaster.answers import El, fields
 
@@ -48,6 +50,34 @@ def default_services(count: int = 2, *, subnet: str = "10.154.0") -> list[Virtua
                 nickname=names[i % len(names)] + ("" if i < len(names) else str(i)),
                 address=f"{subnet}.{11 + i}",
                 port=443 if i == 0 else 8443 + i - 1,
+                real_servers=rss,
+            )
+        )
+    return out
+
+
+def services_from(described: list[Mapping[str, Any]]) -> list[VirtualService]:
+    """Services as a saved inventory describes them ({"name", "address", "port", "status",
+    "real_servers_up", "real_servers_total"}): "Up" gets its Up Real Servers (at least one),
+    "Down" only Down ones, "Disabled" is disabled."""
+    out: list[VirtualService] = []
+    rs_index = 1
+    for i, d in enumerate(described):
+        status = str(d.get("status") or "Up").lower()
+        total = max(int(d.get("real_servers_total") or 0), 1)
+        up = 0 if status == "down" else max(int(d.get("real_servers_up") or 0), 1)
+        rss = []
+        for j in range(total):
+            rss.append(RealServer(rs_index, f"10.155.{i}.{100 + j}", 80, up=j < up))
+            rs_index += 1
+        port = str(d.get("port") or "80")
+        out.append(
+            VirtualService(
+                index=i + 1,
+                nickname=str(d.get("name") or f"vs{i + 1}"),
+                address=str(d.get("address") or f"10.154.0.{11 + i}"),
+                port=int(port) if port.isdigit() else 80,
+                enabled=status != "disabled",
                 real_servers=rss,
             )
         )
