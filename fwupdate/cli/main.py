@@ -50,6 +50,8 @@ COMMANDS: tuple[tuple[str, tuple[str, ...], str], ...] = (
      "Report on a run (finished, stopped or in progress)."),
     ("demo", ("fwupdate.cli.demo_cmd",),
      "Simulate a night: HA pairs from iDRAC7 1.57 to current, LoadMasters patched, report."),
+    ("rehearse", ("fwupdate.cli.rehearse_cmd",),
+     "Dress rehearsal: run the plan against a simulated copy of the fleet, print verdicts."),
 )
 
 

@@ -1,4 +1,5 @@
-"""Imports flow one way (docs/architecture.md): cli -> run -> plan -> catalog, idrac, loadmaster.
+"""Imports flow one way (docs/architecture.md): cli -> run -> plan -> catalog, idrac, loadmaster;
+demo and rehearse sit beside cli (they start the simulator).
 
 The simulator is a separate world: it imports nothing of fwupdate outside fwupdate.sim, and no
 client imports it.  A reversed import fails here, naming the file.
@@ -15,15 +16,17 @@ ROOT = Path(fwupdate.__file__).parent
 
 # package -> packages it must never import
 FORBIDDEN: dict[str, set[str]] = {
-    "catalog": {"cli", "run", "plan", "report", "demo", "sim", "idrac", "loadmaster"},
-    "dup": {"cli", "run", "plan", "report", "demo", "sim", "idrac", "loadmaster"},
-    "fleet": {"cli", "run", "plan", "report", "demo", "sim", "idrac", "loadmaster"},
-    "fileserver": {"cli", "run", "plan", "report", "demo", "sim"},
-    "idrac": {"cli", "run", "plan", "report", "demo", "sim", "loadmaster"},
-    "loadmaster": {"cli", "run", "plan", "report", "demo", "sim", "idrac"},
-    "plan": {"cli", "run", "report", "demo", "sim"},
-    "run": {"cli", "demo", "sim"},
-    "report": {"cli", "demo", "sim"},
+    "catalog": {"cli", "run", "plan", "report", "demo", "rehearse", "sim", "idrac", "loadmaster"},
+    "dup": {"cli", "run", "plan", "report", "demo", "rehearse", "sim", "idrac", "loadmaster"},
+    "fleet": {"cli", "run", "plan", "report", "demo", "rehearse", "sim", "idrac", "loadmaster"},
+    "fileserver": {"cli", "run", "plan", "report", "demo", "rehearse", "sim"},
+    "idrac": {"cli", "run", "plan", "report", "demo", "rehearse", "sim", "loadmaster"},
+    "loadmaster": {"cli", "run", "plan", "report", "demo", "rehearse", "sim", "idrac"},
+    "plan": {"cli", "run", "report", "demo", "rehearse", "sim"},
+    "run": {"cli", "demo", "rehearse", "sim"},
+    "report": {"cli", "demo", "rehearse", "sim"},
+    # the rehearsal starts the simulator like the demo, beside the CLI, never under it
+    "rehearse": {"cli", "demo"},
 }
 
 

@@ -1,0 +1,1 @@
+"""`fwupdate rehearse`: the evening's dress rehearsal of a night (docs/rehearsal.md)."""

@@ -1,0 +1,127 @@
+"""The dress rehearsal: a simulated copy of the fleet from its saved inventory, the approved plan
+run against it through the real executor (time-scaled), and the verdicts.
+
+The plan is bound to node and pair names, never to addresses: the rehearsal writes a fleet file
+with the same names pointing at the simulated devices (their own CA), and the executor takes
+every URL, credential and TLS setting from that file.  Nothing in the plan file is rewritten (its
+`content_sha256` still holds); packages come from the same repository and LoadMaster image.
+
+Like fwupdate/demo, this package starts the simulator, so it sits beside the CLI and never under
+it (tests/misc/test_layering.py).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from fwupdate.errors import BadInputError
+from fwupdate.idrac.inventory_io import load_inventory
+from fwupdate.plan.drift import inventory_digest
+from fwupdate.plan.models import Plan
+from fwupdate.run import session
+from fwupdate.run.context import RunSettings
+from fwupdate.run.executor import G_DONE, RunResult
+from fwupdate.sim.fleet import SimulatedFleet
+from fwupdate.sim.from_inventory import InventoryCopyError, copy_fleet
+from fwupdate.sim.loadmaster import outages
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    pair: str
+    check: str  # "outcome" (the executor's) or "availability" (the simulator's record)
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class RehearsalResult:
+    ok: bool
+    seconds: float  # wall time of the whole rehearsal (simulator up to simulator down)
+    run: RunResult
+    verdicts: tuple[Verdict, ...]
+    notes: tuple[str, ...]  # what the copy could not reproduce, and input warnings
+    paths: dict[str, Path]
+
+
+def rehearsal_verdicts(
+    plan: Plan, result: RunResult, sim: SimulatedFleet, journal: Path
+) -> tuple[Verdict, ...]:
+    """THE call site for the night's verdicts.  For now: the executor's per-pair outcome and,
+    per pair, the simulator's availability record (no interval without an Active unit).
+
+    The lead swaps in fwupdate.check (`check_night(...)`, the independent checker, invariants
+    I1-I8) here after the merge: it gets the same plan, journal, event log (`sim.events`) and
+    final device state (`sim.devices`)."""
+    del journal  # the checker reads it; the interim verdicts do not
+    outcome = {g.name: g for g in result.groups}
+    out: list[Verdict] = []
+    for group in plan.groups:
+        g = outcome.get(group.name)
+        status = g.status if g else "not run"
+        detail = status + (f" at {g.step}" if g and g.step and status != G_DONE else "")
+        detail += f": {g.error}" if g and g.error else ""
+        out.append(Verdict(group.name, "outcome", status == G_DONE, detail))
+        if group.standalone:
+            continue
+        gaps = outages(sim.events, group.name)
+        secs = sum((i.duration or 0.0) for i in gaps)
+        out.append(Verdict(group.name, "availability", not gaps,
+                           f"{len(gaps)} outage interval(s), {secs:.0f} simulated s"))
+    return tuple(out)
+
+
+def _input_notes(plan: Plan, inventory: Path) -> list[str]:
+    notes: list[str] = []
+    digest = inventory_digest({n.name: n for n in load_inventory(inventory)})
+    if digest != plan.inputs.inventory_sha256:
+        notes.append(f"{inventory} is not the inventory the plan was made from; the drift check "
+                     "refuses every node whose firmware differs")  # fmt: skip
+    return notes
+
+
+def rehearse(
+    plan_path: Path,
+    inventory: Path,
+    *,
+    out: Path,
+    time_scale: float = 400.0,
+    repo: Path | None = None,
+    lm_image: Path | None = None,
+    concurrency: int | None = None,
+    say: Say = print,
+) -> RehearsalResult:
+    """Run the plan against a simulated copy of the inventory's fleet; everything lands in
+    `out` (fleet file, simulator CA and uploads, event log, journal)."""
+    t0 = time.monotonic()
+    plan, _ = session.load_plan(plan_path)
+    session.check_kinds(plan)
+    notes = _input_notes(plan, inventory)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"events": out / "events.jsonl", "fleet": out / "fleet.toml"}
+    paths["events"].unlink(missing_ok=True)
+    try:
+        sim, copy = copy_fleet(inventory, workdir=out / "sim", time_scale=time_scale,
+                               event_log=paths["events"])  # fmt: skip
+    except InventoryCopyError as exc:
+        raise BadInputError(str(exc)) from None
+    notes += copy.notes
+    with sim:
+        sim.write_fleet_file(paths["fleet"])
+        say(f"simulated copy up: {len(copy.spec.pairs)} pair(s), "
+            f"{len(copy.spec.standalone)} standalone node(s), time-scale {time_scale:g}")
+        settings = RunSettings(time_scale=time_scale,
+                               concurrency=concurrency or plan.schedule.concurrency)
+        journal, result = session.start(
+            plan_path, paths["fleet"], runs_dir=out / "runs", settings=settings, repo=repo,
+            lm_image=lm_image, progress=lambda g, m: say(f"  [{g}] {m}"),
+        )  # fmt: skip
+        paths["journal"] = journal
+        verdicts = rehearsal_verdicts(plan, result, sim, journal)
+    ok = not result.interrupted and all(v.ok for v in verdicts)
+    return RehearsalResult(ok, time.monotonic() - t0, result, verdicts, tuple(notes), paths)
