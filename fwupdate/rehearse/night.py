@@ -5,6 +5,8 @@ The plan is bound to node and pair names, never to addresses: the rehearsal writ
 with the same names pointing at the simulated devices (their own CA), and the executor takes
 every URL, credential and TLS setting from that file.  Nothing in the plan file is rewritten (its
 `content_sha256` still holds); packages come from the same repository and LoadMaster image.
+Real files the simulator cannot read (a bare `firmimg.d7`, a Kemp patch) are vouched for by
+their SHA-256 and the version the plan gives them (`stand_ins`).
 
 Like fwupdate/demo, this package starts the simulator, so it sits beside the CLI and never under
 it (tests/misc/test_layering.py).
@@ -12,6 +14,7 @@ it (tests/misc/test_layering.py).
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,10 +23,11 @@ from pathlib import Path
 from fwupdate.errors import BadInputError
 from fwupdate.idrac.inventory_io import load_inventory
 from fwupdate.plan.drift import inventory_digest
-from fwupdate.plan.models import Plan
+from fwupdate.plan.models import Plan, StepKind
 from fwupdate.run import session
 from fwupdate.run.context import RunSettings
 from fwupdate.run.executor import G_DONE, RunResult
+from fwupdate.run.packages import PackageStore
 from fwupdate.sim.fleet import SimulatedFleet
 from fwupdate.sim.from_inventory import InventoryCopyError, copy_fleet
 from fwupdate.sim.loadmaster import outages
@@ -76,6 +80,30 @@ def rehearsal_verdicts(
     return tuple(out)
 
 
+def stand_ins(plan: Plan, store: PackageStore) -> tuple[dict[str, str], dict[str, str]]:
+    """({sha256: version} of every bare iDRAC image the plan sends, {sha256: version} of its
+    LoadMaster image): the simulated copy accepts these real files, which it cannot read
+    itself, as what the plan says they are (device options `known_images`, `known_patches`)."""
+    images: dict[str, str] = {}
+    for step in plan.steps():
+        if step.kind is StepKind.IDRAC_UPDATE and step.package and step.to_version:
+            sent = store.image_for(step)
+            if sent.suffix.lower() in (".d7", ".d9"):
+                images[_sha256(sent)] = step.to_version
+    patches: dict[str, str] = {}
+    if plan.inputs.lm_image_sha256 and plan.inputs.lm_image_version:
+        patches[plan.inputs.lm_image_sha256.lower()] = plan.inputs.lm_image_version
+    return images, patches
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def _input_notes(plan: Plan, inventory: Path) -> list[str]:
     notes: list[str] = []
     digest = inventory_digest({n.name: n for n in load_inventory(inventory)})
@@ -102,12 +130,21 @@ def rehearse(
     plan, _ = session.load_plan(plan_path)
     session.check_kinds(plan)
     notes = _input_notes(plan, inventory)
+    store = PackageStore(repo or session.default_repo(plan, plan_path),
+                         lm_image or session.default_lm_image(plan, plan_path))  # fmt: skip
+    try:
+        images, patches = stand_ins(plan, store)
+    finally:
+        store.close()
     out.mkdir(parents=True, exist_ok=True)
     paths = {"events": out / "events.jsonl", "fleet": out / "fleet.toml"}
     paths["events"].unlink(missing_ok=True)
     try:
-        sim, copy = copy_fleet(inventory, workdir=out / "sim", time_scale=time_scale,
-                               event_log=paths["events"])  # fmt: skip
+        sim, copy = copy_fleet(
+            inventory, workdir=out / "sim", time_scale=time_scale, event_log=paths["events"],
+            idrac_options={"known_images": images} if images else None,
+            lm_options={"known_patches": patches} if patches else None,
+        )
     except InventoryCopyError as exc:
         raise BadInputError(str(exc)) from None
     notes += copy.notes

@@ -181,9 +181,42 @@ def _pair(name: str, raws: list[Mapping[str, Any]], nodes: tuple[NodeSpec, NodeS
     return PairSpec(name, nodes, options)
 
 
-def spec_from_inventory(doc: Mapping[str, Any]) -> FleetCopy:
+def _with(spec: DeviceSpec | None, extra: Mapping[str, Any]) -> DeviceSpec | None:
+    if spec is None or not extra:
+        return spec
+    return DeviceSpec(spec.name, spec.kind, spec.profile, {**spec.options, **extra})
+
+
+def _with_options(node: NodeSpec, idrac: Mapping[str, Any], lm: Mapping[str, Any]) -> NodeSpec:
+    idrac_spec = _with(node.idrac, idrac)
+    assert idrac_spec is not None
+    return NodeSpec(node.name, idrac_spec, _with(node.loadmaster, lm))
+
+
+def spec_from_inventory(
+    doc: Mapping[str, Any],
+    *,
+    idrac_options: Mapping[str, Any] | None = None,
+    lm_options: Mapping[str, Any] | None = None,
+) -> FleetCopy:
     """The FleetSpec of a simulated copy of the inventory's fleet (devices `<node>-idrac`,
-    `<node>-lm`), plus notes on what could not be copied exactly."""
+    `<node>-lm`), plus notes on what could not be copied exactly.  `idrac_options` and
+    `lm_options` are added to every iDRAC / LoadMaster (e.g. `known_images`, `known_patches`)."""
+    copy = _spec(doc)
+    if not idrac_options and not lm_options:
+        return copy
+    i, m = idrac_options or {}, lm_options or {}
+    pairs = tuple(
+        PairSpec(
+            p.name, (_with_options(p.nodes[0], i, m), _with_options(p.nodes[1], i, m)), p.options
+        )
+        for p in copy.spec.pairs
+    )
+    standalone = tuple(_with_options(n, i, m) for n in copy.spec.standalone)
+    return FleetCopy(FleetSpec(pairs=pairs, standalone=standalone), copy.notes)
+
+
+def _spec(doc: Mapping[str, Any]) -> FleetCopy:
     notes: list[str] = []
     raws = [r for r in doc.get("nodes") or [] if isinstance(r, Mapping) and _text(r, "name")]
     by_pair: dict[str, list[Mapping[str, Any]]] = {}
@@ -211,9 +244,12 @@ def copy_fleet(
     workdir: Path,
     time_scale: float = 1.0,
     event_log: Path | None = None,
+    idrac_options: Mapping[str, Any] | None = None,
+    lm_options: Mapping[str, Any] | None = None,
 ) -> tuple[SimulatedFleet, FleetCopy]:
     """A started SimulatedFleet copying the saved inventory (stop it, or use it as a context
     manager), and what could not be copied exactly."""
-    copy = spec_from_inventory(read_inventory_json(Path(inventory)))
+    copy = spec_from_inventory(read_inventory_json(Path(inventory)), idrac_options=idrac_options,
+                               lm_options=lm_options)  # fmt: skip
     fleet = SimulatedFleet(copy.spec, workdir=workdir, time_scale=time_scale, event_log=event_log)
     return fleet.start(), copy

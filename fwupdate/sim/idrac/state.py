@@ -54,7 +54,7 @@ from fwupdate.sim.idrac.profiles import (
 )
 from fwupdate.sim.idrac.sessions import Session, SessionTable
 from fwupdate.sim.idrac.stepping import refused_jump
-from fwupdate.sim.idrac.uploads import PackageError, PackageInfo, inspect_package
+from fwupdate.sim.idrac.uploads import PackageError, PackageInfo, inspect_package, known_image
 from fwupdate.sim.idrac.versions import older
 
 STATE_FORMAT = 1
@@ -72,6 +72,7 @@ OPTION_KEYS = (
     "wsman_repository",  # read by wsman_repository.py: auto | on | off
     "network_shares",  # read by wsman_osd.py: {"nfs://host/export": "/local/folder", ...}
     "absent",  # component keys this machine lacks (a copy of a real fleet, from_inventory.py)
+    "known_images",  # {sha256: version}: real iDRAC images a rehearsal vouches for (uploads.py)
 )
 
 
@@ -487,9 +488,12 @@ class IdracState:
         try:
             info = inspect_package(path, safe)
         except PackageError as exc:
-            with self._locked():
-                self.emit("upload_rejected", filename=safe, message_id=exc.message_id)
-            raise Rejected(exc.message_id, exc.detail) from None
+            vouched = known_image(path, safe, self.options.get("known_images") or {})
+            if vouched is None:
+                with self._locked():
+                    self.emit("upload_rejected", filename=safe, message_id=exc.message_id)
+                raise Rejected(exc.message_id, exc.detail) from None
+            info = vouched
         with self._locked():
             try:
                 comp = self._applicable(info, safe)

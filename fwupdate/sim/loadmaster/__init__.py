@@ -5,7 +5,8 @@ fwupdate.sim.fleet.  DeviceSpec options of a unit: version (default from the pro
 "lm-<version>", else 7.2.48.3), previous_version, serial, hostname, boot_seconds (simulated,
 default 120), shutdown_seconds (3), api_enabled (True), rate_limit (30 calls; 0 disables),
 rate_window (3.0 real s), commsecret, vs_count (2), quirks (True: some values carry newlines),
-faults (list of fault names, see faults.py).  PairSpec options: preferred (0/1/2), hatimeout
+faults (list of fault names, see faults.py), known_patches ({sha256: version}: real Kemp patches
+a rehearsal vouches for).  PairSpec options: preferred (0/1/2), hatimeout
 (1-5, x3 s), active (node name or 1/2), vs_count, secret_boundary (True), commsecret (both units),
 virtual_services (a list of {name, address, port, status, real_servers_up, real_servers_total}
 instead of vs_count defaults).
@@ -56,6 +57,7 @@ __all__ = [
 _UNIT_OPTIONS = {
     "version", "previous_version", "serial", "hostname", "boot_seconds", "shutdown_seconds",
     "api_enabled", "rate_limit", "rate_window", "commsecret", "vs_count", "quirks", "faults",
+    "known_patches",
 }  # fmt: skip
 
 
