@@ -25,7 +25,6 @@ import typer
 
 from fwupdate.cli.adhoc import adhoc_idrac_endpoint
 from fwupdate.cli.output import OutputFormat, emit, is_tty
-from fwupdate.cli.plan_inputs import read_loadmasters
 from fwupdate.errors import BadInputError, ExitCode
 from fwupdate.fleet.loader import MAX_CONCURRENCY, load_fleet
 from fwupdate.fleet.models import Fleet, Node
@@ -156,6 +155,8 @@ def inventory(
     )
     insecure_by_node = {n.name: n.name in unverified for n in nodes}
     addresses = {n.name: n.idrac.url for n in nodes}
+    from fwupdate.cli.plan_inputs import read_loadmasters  # planning modules: only when used
+
     lm_statuses = read_loadmasters(nodes, concurrency=concurrency or default_concurrency)
     lms = {name: status_to_json(st) for name, st in lm_statuses.items()}
     if out is not None:
