@@ -183,7 +183,7 @@ def check_back(pc: PairClient, name: str, target: str | None, baseline: Sequence
     version = unit.version()
     if target and not version_matches(version, target):
         raise DeviceError(f"LoadMaster came back with {version}, expected {target}: the patch "
-                          "was not applied", host=name, step=step)  # fmt: skip
+                          "was not applied", host=name, step=f"{step}: verify version")  # fmt: skip
     seen: list[HaRole] = []
 
     def settled() -> HaRole | None:
@@ -198,9 +198,11 @@ def check_back(pc: PairClient, name: str, target: str | None, baseline: Sequence
         last = seen[-1] if seen else HaRole.UNKNOWN
         hint = {HaRole.PASSIVE: f": {PASSIVE_HINT}",
                 HaRole.ACTIVE: ": its partner is Active too (HA split)"}.get(last, "")  # fmt: skip
-        raise HASafetyError(f"reports HA status {last.value.capitalize()} after "
-                            f"{timeout:g} s{hint}", host=name, step=step) from None  # fmt: skip
-    return wait_healthy(pc, baseline, wait, timeout=timeout, step=step)
+        want = " or ".join(r.value.capitalize() for r in roles)
+        raise HASafetyError(f"reports HA status {last.value.capitalize()} instead of {want} "
+                            f"after {timeout:g} s{hint}", host=name,
+                            step=f"{step}: wait for HA role") from None  # fmt: skip
+    return wait_healthy(pc, baseline, wait, timeout=timeout, step=f"{step}: pair health")
 
 
 def wait_healthy(pc: PairClient, baseline: Sequence[str] | None, wait: Waiter, *,

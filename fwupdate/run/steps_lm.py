@@ -236,20 +236,21 @@ def _touched(rt: GroupRuntime, node: str) -> bool:
 
 def _safety_net(rt: GroupRuntime, step: Step, target: str | None,
                 exc: FwupdateError) -> FwupdateError:  # fmt: skip
-    """`step.node` came back but failed a check.  On the new image (and the policy on, the
-    default; `--no-lm-rollback` turns it off) its previous image is restored and verified;
-    the returned error stops the pair and says what the safety net did."""
+    """`step.node` came back but failed a check.  If it is the pair's first node (its partner,
+    the Active unit, untouched) and runs the new image, and the policy is on (the default;
+    `--no-lm-rollback` turns it off), its previous image is restored and verified; the
+    returned error stops the pair and says what the safety net did."""
     node = step.node or ""
     pc, unit = rt.pair_client, rt.lm(node)
     assert pc is not None and unit is not None
     partner = rt.partner(node) or ""
-    stop = f"pair stopped before {partner} was touched" if not _touched(rt, partner) \
-        else "pair stopped"  # fmt: skip
+    first = not _touched(rt, partner)
+    stop = f"pair stopped before {partner} was touched" if first else "pair stopped"
     try:
         current = unit.version()
     except FwupdateError:
         current = None
-    if not target or not version_matches(current, target):
+    if not first or not target or not version_matches(current, target):
         return HASafetyError(f"{exc.message}; {stop}", host=node, step=step.step_id)
     if not rt.ctx.settings.lm_rollback:
         return HASafetyError(f"{exc.message}; left on {current} (rollback off); {stop}",
