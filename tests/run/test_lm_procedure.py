@@ -138,3 +138,16 @@ def test_backups_of_both_units_before_the_first_change(
             assert p.read_bytes().startswith(b"KEMP-LM-BACKUP")
         first_change = min(x["t"] for x in n.records("lm.installpatch"))
         assert max(x["t"] for x in n.records("lm.backup")) < first_change
+
+
+def test_a_unit_newer_than_the_plan_is_not_downgraded(
+        cli: Any, demo_inputs: Any, tmp_path: Path) -> None:
+    """Issue 11 defect 12, night side: the plan upgrades 7.2.48.3 -> 7.2.48.4; by the night the
+    standby runs 7.2.48.5.  Without a downgrade in the plan, nothing is installed."""
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        n.sim.device("lb3b-lm").version = "7.2.48.5"  # type: ignore[attr-defined]
+        r = cli(*n.run_args("--yes", "--run-id", "dg", scale=SCALE))
+        assert r.code == 1, r
+        assert "refusing to downgrade" in r.out and "allow_downgrade" in r.out
+        assert n.records("lm.installpatch") == [] and n.records("host_power") == []
+        assert n.records("job_created") == []
