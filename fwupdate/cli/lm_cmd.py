@@ -3,12 +3,14 @@
   fwupdate lm status FLEET.toml [--format table|json|csv] [--pair NAME]
   fwupdate lm upgrade-pair FLEET.toml PAIR --image FILE [--target-version V] [--yes]
                                            [--restore-preferred] [--backup-dir DIR] [waits]
+                                           [--allow-downgrade] [--no-rollback]
 """
 
 from __future__ import annotations
 
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,7 +25,7 @@ from fwupdate.loadmaster.client import (
     DEFAULT_UPLOAD_TIMEOUT,
     LoadMasterClient,
 )
-from fwupdate.loadmaster.ha import PairClient
+from fwupdate.loadmaster.ha import PairClient, vs_down
 from fwupdate.loadmaster.models import LoadMasterStatus, PairStatus
 from fwupdate.loadmaster.pacing import DEFAULT_MIN_INTERVAL
 from fwupdate.loadmaster.patchinfo import version_from_image
@@ -57,7 +59,7 @@ def unit_document(s: LoadMasterStatus) -> dict[str, Any]:
         "preferred_host": s.preferred_host,
         "boot_time": s.boot_time,
         "vs_up": s.vs_up,
-        "vs_total": len(s.virtual_services),
+        "vs_total": s.vs_total,
         "virtual_services": [
             {
                 "index": v.index,
@@ -67,6 +69,7 @@ def unit_document(s: LoadMasterStatus) -> dict[str, Any]:
                 "status": v.status,
                 "real_servers_up": v.real_servers_up,
                 "real_servers_total": v.real_servers_total,
+                "parent": v.parent if v.is_sub else None,
             }
             for v in s.virtual_services
         ],
@@ -86,7 +89,7 @@ def pair_document(p: PairStatus) -> dict[str, Any]:
         if p.shared_reachable is None
         else {"reachable": p.shared_reachable, "serial": p.shared_serial},
         "vs_up": p.vs_up,
-        "vs_total": len(p.virtual_services),
+        "vs_total": p.vs_total,
         "units": [unit_document(u) for u in p.units],
     }
 
@@ -100,18 +103,21 @@ def _row(pair: str | None, s: LoadMasterStatus, health: str) -> dict[str, Any]:
         "role": s.ha_role.value,
         "ha_mode": s.ha_mode,
         "preferred": s.preferred_host,
-        "vs_up": f"{s.vs_up}/{len(s.virtual_services)}" if s.reachable and not s.error else "",
+        "vs_up": f"{s.vs_up}/{s.vs_total}" if s.reachable and not s.error else "",
         "pair_health": health,
         "problem": s.error,
     }
 
 
 def _pair_status(pair: Pair, kw: dict[str, Any]) -> PairStatus:
+    """The pair's health; with no baseline to hold them to, every enabled Virtual Service (and
+    SubVS) that is not Up is a problem too."""
     pc = PairClient.from_fleet(pair, **kw)
     try:
-        return pc.snapshot()
+        st = pc.snapshot()
     finally:
         pc.close()
+    return replace(st, problems=st.problems + tuple(vs_down(st.virtual_services)))
 
 
 def _node_status(node: Node, kw: dict[str, Any]) -> LoadMasterStatus:
@@ -253,6 +259,14 @@ def upgrade_pair_cmd(
     upload_timeout: Annotated[
         float, typer.Option("--upload-timeout", help="Max s to wait for installpatch.")
     ] = DEFAULT_UPLOAD_TIMEOUT,
+    allow_downgrade: Annotated[
+        bool, typer.Option("--allow-downgrade", help="Install an image older than a unit's.")
+    ] = False,
+    no_rollback: Annotated[
+        bool,
+        typer.Option("--no-rollback", help="Leave a Standby that fails its checks on the new "
+                     "image (default: restore its previous image, then stop)."),
+    ] = False,
 ) -> None:
     """Run Kemp's HA upgrade on one pair: No Preferred Host, Standby first, then Active.
 
@@ -287,6 +301,8 @@ def upgrade_pair_cmd(
         boot_timeout=boot_timeout,
         role_timeout=role_timeout,
         poll_interval=poll_interval,
+        allow_downgrade=allow_downgrade,
+        rollback=not no_rollback,
     )
     pc = PairClient.from_fleet(
         pair, min_interval=min_interval, upload_timeout=upload_timeout, get_retries=retries

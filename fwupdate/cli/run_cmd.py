@@ -148,6 +148,10 @@ def run(
         "--lm-min-interval", min=0.0,
         help="Real seconds between LoadMaster API calls per unit (Kemp drops connections "
              "past 30 calls in 3 s; lower only against a simulator with its limit off).")] = 0.25,
+    no_lm_rollback: Annotated[bool, typer.Option(
+        "--no-lm-rollback",
+        help="Leave a LoadMaster that came back on the new image but failed its checks as it "
+             "is (default: restore its previous image, then stop the pair).")] = False,
 ) -> None:
     """Run a plan overnight: every pair updated one node at a time, journaled, resumable."""
     if resume_run:
@@ -164,6 +168,7 @@ def run(
         insecure=insecure,
         dry_run=dry,
         lm_min_interval=lm_min_interval,
+        lm_rollback=not no_lm_rollback,
     )
     if dry:
         rows = dry_run(plan_file, fleet_file, settings, repo=repo, lm_image=lm_image)

@@ -341,6 +341,7 @@ class LoadMasterClient:
                     status=text(vs, "Status").capitalize() or "Unknown",
                     real_servers_up=up,
                     real_servers_total=len(members),
+                    parent=text(vs, "MasterVSID"),
                 )
             )
         return tuple(out)

@@ -6,13 +6,15 @@ from the Active unit, so it cannot show the Standby) [doc HA-PARAMS, KR §3.24.1
 - both units answer, their versions are known, both are in HA mode with different modes (1, 2);
 - exactly one reports Active and the other Standby (Passive = not ready to take over);
 - the shared address, if configured, answers from the Active unit (same serial number);
-- given a baseline: every Virtual Service that was Up is still Up.
+- given a baseline: every Virtual Service that was Up is still Up, matched by name (a SubVS,
+  listed by `listvs` as its own entry without an address, under its parent's name).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -29,27 +31,64 @@ PASSIVE_HINT = (
 
 def vs_label(vs: VirtualServiceHealth) -> str:
     name = f"{vs.name} " if vs.name else ""
+    if vs.is_sub:
+        return f"SubVS {name}(#{vs.index} of VS #{vs.parent})"
     return f"VS {name}({vs.address}:{vs.port})"
 
 
-def vs_regressions(
-    before: Iterable[VirtualServiceHealth], now: Iterable[VirtualServiceHealth]
-) -> list[str]:
-    """Virtual Services that were Up in `before` and are not Up (or gone) in `now`."""
-    current = {(v.address, v.port, v.index): v for v in now}
-    by_addr = {(v.address, v.port): v for v in current.values()}
-    out: list[str] = []
-    for old in before:
-        if old.status.lower() != "up":
-            continue
-        new = current.get((old.address, old.port, old.index)) or by_addr.get(
-            (old.address, old.port)
-        )
-        if new is None:
-            out.append(f"{vs_label(old)} was Up and is gone")
-        elif new.status.lower() != "up":
-            out.append(f"{vs_label(old)} was Up, now {new.status}")
+def vs_keys(services: Iterable[VirtualServiceHealth]) -> dict[str, VirtualServiceHealth]:
+    """Each Virtual Service by its name (the baseline's key): the nickname, with the address
+    and port when two share one or there is none; a SubVS (no address of its own) under its
+    parent's key."""
+    vss = tuple(services)
+    names = Counter(v.name for v in vss if not v.is_sub)
+    top: dict[str, str] = {}
+    for v in vss:
+        if not v.is_sub:
+            unique = v.name and names[v.name] == 1
+            top[v.index] = v.name if unique else f"{v.name}@{v.address}:{v.port}"
+    out: dict[str, VirtualServiceHealth] = {}
+    for v in vss:
+        if v.is_sub:
+            out[f"{top.get(v.parent, '#' + v.parent)}/{v.name or '#' + v.index}"] = v
+        else:
+            out[top[v.index]] = v
     return out
+
+
+def vs_baseline(services: Iterable[VirtualServiceHealth]) -> tuple[str, ...]:
+    """The baseline a run keeps: the names (vs_keys) of the Virtual Services that are Up."""
+    return tuple(sorted(k for k, v in vs_keys(services).items() if v.status.lower() == "up"))
+
+
+Baseline = PairStatus | Sequence[str] | None  # a snapshot, or the names Up (vs_baseline)
+
+
+def _baseline_names(baseline: Baseline) -> tuple[str, ...] | None:
+    if baseline is None:
+        return None
+    if isinstance(baseline, PairStatus):
+        return vs_baseline(baseline.virtual_services)
+    return tuple(baseline)
+
+
+def vs_regressions(before: Sequence[str], now: Iterable[VirtualServiceHealth]) -> list[str]:
+    """Virtual Services named in `before` (Up at the baseline) that are not Up (or gone) now."""
+    current = vs_keys(now)
+    out: list[str] = []
+    for key in before:
+        new = current.get(key)
+        if new is None:
+            out.append(f"VS {key} was Up and is gone")
+        elif new.status.lower() != "up":
+            out.append(f"{vs_label(new)} was Up, now {new.status}")
+    return out
+
+
+def vs_down(services: Iterable[VirtualServiceHealth]) -> list[str]:
+    """Without a baseline (`lm status`): every enabled Virtual Service that is not Up."""
+    return [f"{vs_label(v)} is {v.status}" for v in vs_keys(services).values()
+            if v.status.lower() not in ("up", "disabled")]  # fmt: skip
 
 
 def pair_problems(
@@ -57,7 +96,7 @@ def pair_problems(
     *,
     shared_reachable: bool | None = None,
     shared_serial: str | None = None,
-    baseline: PairStatus | None = None,
+    baseline: Baseline = None,
 ) -> list[str]:
     """Why a pair is not healthy (empty list: healthy).  Pure; see the module docstring."""
     problems: list[str] = []
@@ -98,8 +137,9 @@ def pair_problems(
             f"the shared address answers from serial {shared_serial}, not from the Active unit "
             f"{active.name} ({active.serial})"
         )
-    if baseline is not None and active is not None:
-        problems.extend(vs_regressions(baseline.virtual_services, active.virtual_services))
+    names = _baseline_names(baseline)
+    if names is not None and active is not None:
+        problems.extend(vs_regressions(names, active.virtual_services))
     return problems
 
 
@@ -162,7 +202,7 @@ class PairClient:
         except FwupdateError:
             return False, None
 
-    def snapshot(self, *, baseline: PairStatus | None = None) -> PairStatus:
+    def snapshot(self, *, baseline: Baseline = None) -> PairStatus:
         """Read both units (in parallel) and the shared address; judge the pair's health."""
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"lm-{self.name}") as pool:
             futures = [pool.submit(c.status) for c in self.units]
@@ -194,7 +234,7 @@ def wait_pair_healthy(
     *,
     timeout: float,
     poll_interval: float = 10.0,
-    baseline: PairStatus | None = None,
+    baseline: Baseline = None,
     step: str = "wait for pair healthy",
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,

@@ -23,6 +23,21 @@ class VirtualServiceHealth:
     status: str  # Up / Down / Disabled ...
     real_servers_up: int = 0
     real_servers_total: int = 0
+    parent: str = ""  # a SubVS: its parent VS's index (`MasterVSID`); "" for a top-level VS
+
+    @property
+    def is_sub(self) -> bool:
+        return self.parent not in ("", "0")
+
+
+def top_level(services: tuple[VirtualServiceHealth, ...]) -> tuple[VirtualServiceHealth, ...]:
+    """The Virtual Services proper: `listvs` also lists every SubVS as its own entry (without
+    an address); those are counted in their parent, not again (loadmaster-api.md §5)."""
+    return tuple(v for v in services if not v.is_sub)
+
+
+def count_up(services: tuple[VirtualServiceHealth, ...]) -> int:
+    return sum(1 for v in top_level(services) if v.status.lower() == "up")
 
 
 @dataclass(frozen=True)
@@ -42,7 +57,11 @@ class LoadMasterStatus:
 
     @property
     def vs_up(self) -> int:
-        return sum(1 for v in self.virtual_services if v.status.lower() == "up")
+        return count_up(self.virtual_services)
+
+    @property
+    def vs_total(self) -> int:
+        return len(top_level(self.virtual_services))
 
 
 @dataclass(frozen=True)
@@ -65,4 +84,8 @@ class PairStatus:
 
     @property
     def vs_up(self) -> int:
-        return sum(1 for v in self.virtual_services if v.status.lower() == "up")
+        return count_up(self.virtual_services)
+
+    @property
+    def vs_total(self) -> int:
+        return len(top_level(self.virtual_services))

@@ -1,4 +1,5 @@
-"""Kemp's documented firmware upgrade of an HA pair, one pair at a time [doc HA-UPD].
+"""Kemp's documented firmware upgrade of an HA pair, one pair at a time [doc HA-UPD]: the
+whole procedure, built from the pieces in procedure.py that the night run's steps use too.
 
   prepare()  read-only pre-check: both units healthy (ha.py), who is Active/Standby, which
              units are not at the target version yet.
@@ -11,6 +12,9 @@
                 one failover; there is no API failover command [doc KR; HA-UPD]) -- wait for
                 the takeover, then for the old Active to come back Standby at the target.
              5. post-check: pair healthy, VS Up as before; restore the preferred host if asked.
+A target older than a unit is refused unless `allow_downgrade`.  Safety net (`rollback`, on by
+default): a Standby that came back on the new image but fails its checks is restored to its
+previous image (restorepatch, reboot, verified) before the error stops the upgrade.
 Roles end swapped, which Kemp calls acceptable.  Every wait is bounded (UpgradeOptions) and
 each unit is rebooted exactly once (more than 3 reboots in 5 min would pacify it).
 """
@@ -18,9 +22,8 @@ each unit is rebooted exactly once (more than 3 reboots in 5 min would pacify it
 from __future__ import annotations
 
 import logging
-import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -33,8 +36,9 @@ from fwupdate.errors import (
     HASafetyError,
     WaitTimeoutError,
 )
+from fwupdate.loadmaster import procedure as proc
 from fwupdate.loadmaster.client import LoadMasterClient
-from fwupdate.loadmaster.ha import PASSIVE_HINT, PairClient
+from fwupdate.loadmaster.ha import PairClient, vs_baseline
 from fwupdate.loadmaster.models import HaRole, PairStatus
 from fwupdate.loadmaster.versions import crosses_secret_boundary, version_matches
 
@@ -50,6 +54,8 @@ class UpgradeOptions:
     boot_timeout: float = 1200.0  # restarted -> answering again (bare-metal POST is slow)
     role_timeout: float = 180.0  # answering -> HA role settled / takeover done
     poll_interval: float = 10.0
+    allow_downgrade: bool = False  # a target older than a unit is refused unless this is set
+    rollback: bool = True  # safety net: restore the Standby's previous image if it fails checks
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,7 @@ class PairUpgrade:
         self._progress = progress or (lambda _msg: None)
         self._sleep = sleep
         self._clock = clock
+        self._wait = proc.PollWaiter(self.options.poll_interval, sleep=sleep, clock=clock)
 
     def say(self, message: str) -> None:
         log.info("%s: %s", self.pair.name, message)
@@ -128,6 +135,10 @@ class PairUpgrade:
         to_upgrade = tuple(
             n for n in (st.standby, st.active) if not version_matches(versions[n], self.target)
         )
+        for n in to_upgrade:
+            proc.refuse_downgrade(versions[n], self.target, allowed=self.options.allow_downgrade,
+                                  host=n, step="pre-check",
+                                  how="pass --allow-downgrade to mean it")  # fmt: skip
         warnings = []
         if any(crosses_secret_boundary(versions[n], self.target) for n in to_upgrade):
             warnings.append(
@@ -161,17 +172,18 @@ class PairUpgrade:
                 preferred_after=plan.preferred_before,
                 after=plan.before,
             )
-        baseline = self.pair.snapshot()
-        if not baseline.healthy or baseline.active != plan.active:
+        before = self.pair.snapshot()
+        if not before.healthy or before.active != plan.active:
             raise HASafetyError(
                 "the pair changed since the pre-check, nothing was changed: "
-                + ("; ".join(baseline.problems) or f"the Active unit is now {baseline.active}"),
+                + ("; ".join(before.problems) or f"the Active unit is now {before.active}"),
                 host=self.pair.name,
                 step="pre-check",
             )
+        baseline = vs_baseline(before.virtual_services)
         self.say(
             f"pre-check ok: {plan.active} Active, {plan.standby} Standby, "
-            f"{baseline.vs_up} of {len(baseline.virtual_services)} Virtual Services Up"
+            f"{before.vs_up} of {before.vs_total} Virtual Services Up"
         )
         backups = self.backup_all()
         self.set_no_preferred(plan)
@@ -204,52 +216,55 @@ class PairUpgrade:
     # --- steps ----------------------------------------------------------------------------------
 
     def backup_all(self) -> tuple[Path, ...]:
-        folder = self.options.backup_dir
-        try:
-            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        except OSError as exc:
-            raise BadInputError(f"cannot create backup folder {folder}: {exc.strerror}") from None
-        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        out = []
-        for c in self.pair.units:
-            path = c.backup(folder / f"{self.pair.name}-{c.name}-{stamp}.lmbackup",
-                            step=f"backup {c.name}")  # fmt: skip
-            self.say(f"backed up {c.name} to {path} ({os.path.getsize(path)} bytes)")
-            out.append(path)
-        return tuple(out)
+        return proc.backup_units(self.pair, self.options.backup_dir, say=self.say)
 
     def set_no_preferred(self, plan: UpgradePlan) -> None:
         if plan.preferred_before == "0":
             self.say("preferred host is already 'No Preferred Host'")
             return
-        active = self.pair.unit(plan.active)
-        active.set_preferred_host(0)
-        now = active.preferred_host()
-        if now != "0":
-            raise DeviceError(
-                f"haprefered still reads {now!r} after setting 0", host=active.name,
-                step="set No Preferred Host",
-            )  # fmt: skip
+        proc.set_no_preferred(self.pair)
         self.say(f"set 'No Preferred Host' (was {plan.preferred_before}; remembered)")
 
-    def upgrade_standby(self, name: str, active: str, baseline: PairStatus) -> None:
+    def upgrade_standby(self, name: str, active: str, baseline: Sequence[str]) -> None:
         prefix = f"standby {name}"
         unit = self.pair.unit(name)
         before = self._install_and_reboot(unit, prefix)
         self._wait_restart(unit, before, prefix)
-        self._check_version(unit, prefix)
-        self._wait_role(unit, HaRole.STANDBY, prefix)
-        st = self.pair.snapshot(baseline=baseline)
-        if not st.healthy or st.active != active:
-            raise HASafetyError(
-                "pair not healthy after the Standby upgrade: "
-                + ("; ".join(st.problems) or f"Active unit is {st.active}, expected {active}"),
-                host=self.pair.name,
-                step=f"{prefix}: pair health",
-            )
+        try:
+            st = proc.check_back(self.pair, name, self.target, baseline, self._wait,
+                                 timeout=self.options.role_timeout, step=prefix,
+                                 roles=(HaRole.STANDBY,))  # fmt: skip
+        except FwupdateError as exc:
+            raise self._safety_net(name, exc, baseline) from None
+        if st.active != active:
+            raise HASafetyError(f"pair not healthy after the Standby upgrade: Active unit is "
+                                f"{st.active}, expected {active}", host=self.pair.name,
+                                step=f"{prefix}: pair health")  # fmt: skip
         self.say(f"{name} is back at {self.target} as Standby; pair healthy")
 
-    def upgrade_active(self, name: str, standby: str, baseline: PairStatus) -> None:
+    def _safety_net(self, name: str, exc: FwupdateError, baseline: Sequence[str]) -> FwupdateError:
+        """The Standby failed a check after its reboot: if it runs the new image (and the
+        policy is on), restore the previous one; the error says what happened."""
+        try:
+            on_new = version_matches(self.pair.unit(name).version(), self.target)
+        except FwupdateError:
+            on_new = False
+        if not on_new:
+            return exc
+        if not self.options.rollback:
+            return _with_note(exc, f"{name} left on {self.target} (rollback off)")
+        o = self.options
+        try:
+            previous = proc.restore_previous(
+                self.pair, name, baseline, self._wait,
+                timeout=o.down_timeout + o.boot_timeout + o.role_timeout,
+                step=f"standby {name}: safety net", say=self.say)
+        except FwupdateError as rexc:
+            return _with_note(exc, f"safety net failed: {rexc}")
+        return _with_note(exc, f"safety net: restored {name} to {previous} (restorepatch), "
+                               "healthy as Standby")  # fmt: skip
+
+    def upgrade_active(self, name: str, standby: str, baseline: Sequence[str]) -> None:
         prefix = f"active {name}"
         st = self.pair.snapshot(baseline=baseline)
         if not st.healthy or st.active != name or st.standby != standby:
@@ -261,10 +276,18 @@ class PairUpgrade:
             )
         unit = self.pair.unit(name)
         before = self._install_and_reboot(unit, prefix)
-        self._wait_takeover(self.pair.unit(standby), prefix)
+        # no API failover exists: the Active unit's reboot hands the role over [doc HA-UPD]
+        o = self.options
+        try:
+            proc.wait_partner_active(self.pair, standby, self._wait,
+                                     timeout=o.down_timeout + o.role_timeout,
+                                     step=f"{prefix}: failover")  # fmt: skip
+        except WaitTimeoutError as exc:
+            raise HASafetyError(exc.message, host=self.pair.name, step=exc.step) from None
+        self.say(f"failover done: {standby} is Active")
         self._wait_restart(unit, before, prefix)
-        self._check_version(unit, prefix)
-        self._wait_role(unit, HaRole.STANDBY, prefix)
+        proc.check_back(self.pair, name, self.target, None, self._wait, timeout=o.role_timeout,
+                        step=prefix, roles=(HaRole.STANDBY,))  # fmt: skip
         self.say(f"{name} is back at {self.target} as Standby")
 
     def _install_and_reboot(self, unit: LoadMasterClient, prefix: str) -> str:
@@ -280,109 +303,37 @@ class PairUpgrade:
             self.say(f"{unit.name}: no answer to the reboot command; watching for a restart")
         return before
 
-    def _poll(self, timeout: float, check: Callable[[], bool]) -> bool:
-        """Call `check` every poll_interval until it is True or `timeout` s have passed."""
-        deadline = self._clock() + timeout
-        while True:
-            if check():
-                return True
-            if self._clock() >= deadline:
-                return False
-            self._sleep(min(self.options.poll_interval, max(0.0, deadline - self._clock())))
-
     def _wait_restart(self, unit: LoadMasterClient, before: str, prefix: str) -> None:
-        state = {"down": False, "back": False}
+        """Down (or a new boot time) within down_timeout, then back within boot_timeout."""
 
-        def restarted() -> bool:
+        def restarted() -> str | None:
             up, boot = unit.probe()
             if not up:
-                state["down"] = True
-                return True
-            if boot is not None and boot != before:
-                state["back"] = True  # went down and up between two polls
-                return True
-            return False
+                return "down"
+            return "back" if boot is not None and boot != before else None
 
-        if not self._poll(self.options.down_timeout, restarted):
+        try:
+            state = self._wait(f"{unit.name} restart", restarted,
+                               timeout=self.options.down_timeout, host=unit.name,
+                               step=f"{prefix}: wait for restart")  # fmt: skip
+        except WaitTimeoutError:
             raise WaitTimeoutError(
                 f"did not restart within {_secs(self.options.down_timeout)} of the reboot "
                 "command (still answering with the same boot time)",
-                host=unit.name,
-                step=f"{prefix}: wait for restart",
-            )
-        if state["back"]:
+                host=unit.name, step=f"{prefix}: wait for restart") from None
+        if state == "back":
             return
         self.say(f"{unit.name}: down; waiting for it to come back")
-
-        def back() -> bool:
-            up, boot = unit.probe()
-            return up and boot is not None and boot != before
-
-        if not self._poll(self.options.boot_timeout, back):
+        try:
+            proc.wait_rebooted(unit, before, self._wait, timeout=self.options.boot_timeout,
+                               step=f"{prefix}: wait for boot")  # fmt: skip
+        except WaitTimeoutError:
             raise WaitTimeoutError(
                 f"did not come back within {_secs(self.options.boot_timeout)} of going down "
                 "(check its console through the iDRAC)",
-                host=unit.name,
-                step=f"{prefix}: wait for boot",
-            )
+                host=unit.name, step=f"{prefix}: wait for boot") from None
 
-    def _check_version(self, unit: LoadMasterClient, prefix: str) -> None:
-        version = unit.version()
-        if not version_matches(version, self.target):
-            raise DeviceError(
-                f"came back running {version}, not {self.target}: the patch was not applied",
-                host=unit.name,
-                step=f"{prefix}: verify version",
-            )
-
-    def _wait_role(self, unit: LoadMasterClient, want: HaRole, prefix: str) -> None:
-        seen: list[HaRole] = []
-
-        def settled() -> bool:
-            try:
-                role = unit.ha_role()
-            except DeviceUnreachableError:
-                return False
-            seen.append(role)
-            return role is want
-
-        if self._poll(self.options.role_timeout, settled):
-            return
-        last = seen[-1] if seen else HaRole.UNKNOWN
-        hint = ""
-        if last is HaRole.PASSIVE:
-            hint = f": {PASSIVE_HINT}"
-        elif last is HaRole.ACTIVE:
-            hint = ": its partner is Active too (HA split)"
-        raise HASafetyError(
-            f"reports HA status {last.value.capitalize()} instead of "
-            f"{want.value.capitalize()} after {_secs(self.options.role_timeout)}{hint}",
-            host=unit.name,
-            step=f"{prefix}: wait for HA role",
-        )
-
-    def _wait_takeover(self, partner: LoadMasterClient, prefix: str) -> None:
-        shared = self.pair.shared
-        partner_serial = partner.serial()
-
-        def took_over() -> bool:
-            try:
-                if partner.ha_role() is not HaRole.ACTIVE:
-                    return False
-                return shared is None or shared.serial() == partner_serial
-            except FwupdateError:
-                return False
-
-        timeout = self.options.down_timeout + self.options.role_timeout
-        if not self._poll(timeout, took_over):
-            raise HASafetyError(
-                f"{partner.name} did not take over within {_secs(timeout)} of the reboot",
-                host=self.pair.name,
-                step=f"{prefix}: failover",
-            )
-        self.say(f"failover done: {partner.name} is Active")
-
-    def post_check(self, baseline: PairStatus) -> PairStatus:
+    def post_check(self, baseline: Sequence[str]) -> PairStatus:
         st = self.pair.snapshot(baseline=baseline)
         if not st.healthy:
             raise HASafetyError(
@@ -390,7 +341,7 @@ class PairUpgrade:
                 host=self.pair.name,
                 step="post-check",
             )
-        self.say(f"post-check ok: {st.vs_up} of {len(st.virtual_services)} Virtual Services Up")
+        self.say(f"post-check ok: {st.vs_up} of {st.vs_total} Virtual Services Up")
         return st
 
     def restore_preferred(self, plan: UpgradePlan) -> tuple[str, tuple[str, ...]]:

@@ -42,6 +42,8 @@ class RunSettings:
     min_real_poll: float = 0.05  # never poll a device faster than this (real seconds)
     insecure: bool = False
     lm_min_interval: float = 0.25  # real seconds between LoadMaster API calls per unit
+    lm_rollback: bool = True  # safety net: restore the previous LoadMaster image of a unit
+    # that came back on the new one but failed its checks (`--no-lm-rollback` turns it off)
 
     def real(self, device_seconds: float) -> float:
         return max(0.0, device_seconds) / self.time_scale

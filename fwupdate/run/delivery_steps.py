@@ -26,7 +26,7 @@ from fwupdate.repo.share import ShareParameters
 from fwupdate.run.keys import lookup
 from fwupdate.run.runtime import GroupRuntime
 from fwupdate.run.steps_idrac import component_versions
-from fwupdate.run.steps_lm import check_partner, handover, wait_lm_back
+from fwupdate.run.steps_lm import take_down, wait_lm_back
 
 Outcome = dict[str, Any]
 _URL_SCHEMES = ("http://", "https://", "nfs://", "cifs://", "ftp://")
@@ -66,11 +66,7 @@ def _expected(step: Step) -> dict[str, str]:
 
 def _before(rt: GroupRuntime, step: Step) -> tuple[str | None, str | None, bool]:
     """Partner check and orderly handover; (boot time before, LoadMaster target, handed)."""
-    node = step.node or ""
-    unit = rt.lm(node)
-    check_partner(rt, step)
-    boot_before = unit.probe()[1] if unit is not None else None
-    handed = handover(rt, step)
+    handed, boot_before = take_down(rt, step, False)
     lm_target = next((x.version for x in step.expect if x.key == "loadmaster"), None)
     for sid in step.covers:
         if sid.endswith("-lm_stage"):

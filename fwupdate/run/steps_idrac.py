@@ -25,7 +25,7 @@ from fwupdate.plan.match import component_key, installed_components
 from fwupdate.plan.models import Expectation, Step
 from fwupdate.run.keys import lookup
 from fwupdate.run.runtime import GroupRuntime
-from fwupdate.run.steps_lm import check_partner, handover, wait_lm_back
+from fwupdate.run.steps_lm import take_down, wait_lm_back
 
 Outcome = dict[str, Any]
 _WAITING = ("Scheduled", "Downloaded")
@@ -212,19 +212,11 @@ def host_reboot(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
         rt.say(step, "resuming: the reboot was already sent; waiting")
     else:
         requested = rt.ctx.journal.last_note(step.step_id, "reboot-requested")
-        handed_before = rt.ctx.journal.last_note(step.step_id, "handover") if resume else None
         if resume and requested is not None and _host_went_down(rt, idrac, jids):
             boot_before = requested.get("boot_time")
         else:
-            if handed_before is not None:
-                # we shut the LoadMaster down ourselves before the crash (the partner is
-                # Active): no partner check against our own handover, reboot now
-                boot_before = handed_before.get("boot_time")
-                handed = True
-            else:
-                check_partner(rt, step)
-                boot_before = unit.probe()[1] if unit is not None else None
-                handed = handover(rt, step, boot_before)
+            # partner check and orderly handover; on resume the LoadMaster's real role decides
+            handed, boot_before = take_down(rt, step, resume)
             rt.ctx.journal.record(node, step.step_id, "reboot-requested",
                                   {"boot_time": boot_before, "jobs": jids})
             rt.say(step, f"rebooting the host ({len(jids)} staged job(s))")

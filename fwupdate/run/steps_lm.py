@@ -1,20 +1,65 @@
-"""Steps that talk to the LoadMasters: pair pre/post-checks, HA safety before a node goes
-down, the orderly handover of the Active role, staging and rebooting the LoadMaster image."""
+"""Steps that talk to the LoadMasters, each a piece of Kemp's HA procedure as it lives in
+fwupdate/loadmaster/procedure.py: pair pre/post-checks (VS baseline, config backups, No
+Preferred Host, no silent downgrade), HA safety before a node goes down, the orderly handover of
+the Active role (journaled only once the partner confirmed it), staging and rebooting the
+LoadMaster image, and the safety net that restores the previous image of a unit that came back
+on the new one but failed its checks."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fwupdate.errors import FwupdateError, HASafetyError
+from fwupdate.errors import FwupdateError, HASafetyError, WaitTimeoutError
+from fwupdate.loadmaster import procedure as proc
 from fwupdate.loadmaster.client import LoadMasterClient
-from fwupdate.loadmaster.ha import wait_pair_healthy
+from fwupdate.loadmaster.ha import PairClient
+from fwupdate.loadmaster.ha import vs_baseline as ha_baseline
 from fwupdate.loadmaster.models import HaRole
 from fwupdate.loadmaster.versions import version_matches
-from fwupdate.plan.models import Step
+from fwupdate.plan.models import Step, StepKind
+from fwupdate.run.journal import PENDING
 from fwupdate.run.runtime import GroupRuntime
 
 Outcome = dict[str, Any]
-_UP_ROLES = (HaRole.ACTIVE, HaRole.STANDBY)
+HANDOVER_TIMEOUT = 600.0  # device seconds for the partner to report Active after `shutdown`
+HANDOVER_GRACE = 60.0  # device seconds a unit may still report Active after its `shutdown`
+ASK_DOWNGRADE = "plan it with [loadmaster] allow_downgrade = true"
+
+
+def _precheck_id(rt: GroupRuntime) -> str | None:
+    return next((s.step_id for s in rt.group.steps if s.kind is StepKind.PAIR_PRECHECK), None)
+
+
+def vs_baseline(rt: GroupRuntime) -> list[str] | None:
+    """The names of the Virtual Services Up at pair_precheck (journaled; None: no baseline)."""
+    sid = _precheck_id(rt)
+    note = rt.ctx.journal.last_note(sid, "vs-baseline") if sid else None
+    return None if note is None else [str(x) for x in note.get("up") or []]
+
+
+def _planned_downgrade(step: Step) -> bool:
+    """The plan itself asked for this downgrade (the planner plans one only when allowed)."""
+    return bool(step.from_version and step.to_version) and \
+        proc.is_downgrade(step.from_version, step.to_version or "")  # fmt: skip
+
+
+def _refuse_downgrades(rt: GroupRuntime, pc: PairClient) -> None:
+    for s in rt.group.steps:
+        if s.kind is StepKind.LM_STAGE and s.node and s.to_version:
+            proc.refuse_downgrade(pc.unit(s.node).version(), s.to_version,
+                                  allowed=_planned_downgrade(s), host=s.node, step=s.step_id,
+                                  how=ASK_DOWNGRADE)  # fmt: skip
+
+
+def _backups(rt: GroupRuntime, step: Step, pc: PairClient) -> list[str]:
+    """Both units' configuration, once per run, before the first change (path journaled)."""
+    done = rt.ctx.journal.last_note(step.step_id, "lm-backup")
+    if done is not None:
+        return [str(p) for p in done.get("paths") or []]
+    folder = rt.ctx.journal.path.parent / f"{rt.ctx.journal.path.stem}-lm-backups"
+    paths = [str(p) for p in proc.backup_units(pc, folder, say=lambda m: rt.say(step, m))]
+    rt.ctx.journal.record(None, step.step_id, "lm-backup", {"paths": paths})
+    return paths
 
 
 def pair_precheck(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
@@ -29,39 +74,45 @@ def pair_precheck(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
     if want and st.active != want and not resume:
         raise HASafetyError(f"{st.active} is Active, the plan expected {want}",
                             host=rt.group.name, step=step.step_id)
-    changed = []
-    if step.param("preferred_host") == "none" and not rt.ctx.settings.dry_run:
-        for unit in pc.units:
-            if unit.preferred_host() != "0":
-                unit.set_preferred_host(0)
-                changed.append(unit.name)
+    baseline = vs_baseline(rt)
+    if baseline is None:  # kept across a resume: the baseline is the evening's, not a later one
+        baseline = list(ha_baseline(st.virtual_services))
+        rt.ctx.journal.record(None, step.step_id, "vs-baseline", {"up": baseline})
+    _refuse_downgrades(rt, pc)
+    if rt.ctx.settings.dry_run:
+        return {"active": st.active, "standby": st.standby, "vs_up": st.vs_up}
+    backups = _backups(rt, step, pc)
+    changed = proc.set_no_preferred(pc) if step.param("preferred_host") == "none" else []
     return {"active": st.active, "standby": st.standby, "vs_up": st.vs_up,
+            "vs_baseline": baseline, "backups": backups,
             "preferred_before": st.preferred_host, "preferred_set_none": changed}
 
 
+def _timeout(rt: GroupRuntime, step: Step, cap: float | None = None) -> float:
+    t = rt.ctx.settings.step_timeout(step)
+    return t if cap is None else min(t, cap)
+
+
 def check_partner(rt: GroupRuntime, step: Step) -> str | None:
-    """Before a node goes down: its partner must be up, healthy and able to be Active.
-    Waits (bounded) for a pair still settling; HASafetyError otherwise.  Returns the partner."""
+    """Before a node goes down: the pair healthy with every VS of the baseline Up (a pair still
+    settling or a VS recovering is waited for, bounded) and the partner able to be Active;
+    HASafetyError otherwise.  Returns the partner."""
     node = step.node or ""
     partner = rt.partner(node)
     pc = rt.pair_client
     if partner is None or pc is None:
         return partner
-    timeout = rt.ctx.settings.step_timeout(step)
     try:
-        st = wait_pair_healthy(
-            pc, timeout=rt.ctx.settings.real(min(timeout, 600.0)),
-            poll_interval=max(rt.ctx.settings.min_real_poll,
-                              rt.ctx.settings.real(rt.ctx.settings.poll_interval)),
-            step=f"{step.step_id}: partner check",
-        )
+        st = proc.wait_healthy(pc, vs_baseline(rt), rt.ctx.wait_for,
+                               timeout=_timeout(rt, step, 600.0),
+                               step=f"{step.step_id}: partner check")  # fmt: skip
     except FwupdateError as exc:
         raise HASafetyError(
             f"not taking {node} down: its partner {partner} is not ready to serve ({exc.message})",
             host=node, step=step.step_id,
         ) from None
     unit = next(u for u in st.units if u.name == partner)
-    if not unit.reachable or unit.ha_role not in _UP_ROLES:
+    if not unit.reachable or unit.ha_role not in proc.UP_ROLES:
         raise HASafetyError(
             f"not taking {node} down: partner {partner} is {unit.ha_role}", host=node,
             step=step.step_id,
@@ -69,34 +120,58 @@ def check_partner(rt: GroupRuntime, step: Step) -> str | None:
     return partner
 
 
-def _role(unit: LoadMasterClient) -> HaRole | None:
+def _handover_note(rt: GroupRuntime, step: Step) -> dict[str, Any] | None:
+    j = rt.ctx.journal
+    return j.last_note(step.step_id, "handover") or j.last_note(step.step_id,
+                                                                "handover-requested")
+
+
+def _still_active(rt: GroupRuntime, step: Step, unit: LoadMasterClient) -> bool:
+    """After a noted `shutdown`: does the unit stay Active (the command never reached it)?
+    A unit shutting down still reports Active for a few seconds, so give it HANDOVER_GRACE."""
     try:
-        return unit.ha_role()
-    except FwupdateError:
-        return None
+        rt.ctx.wait_for("the shutdown taking effect",
+                        lambda: True if proc.role(unit) is not HaRole.ACTIVE else None,
+                        timeout=HANDOVER_GRACE, host=unit.name, step=step.step_id)  # fmt: skip
+    except WaitTimeoutError:
+        return True
+    return False
 
 
-def handover(rt: GroupRuntime, step: Step, boot_time: str | None = None) -> bool:
-    """If `step.node`'s LoadMaster is Active, stop its OS in order (API `shutdown`) so the
-    partner takes the shared address without a gap; True when a handover happened."""
+def take_down(rt: GroupRuntime, step: Step, resume: bool) -> tuple[bool, str | None]:
+    """Everything before a step takes `step.node` down: (handed over?, boot time before).
+
+    On resume the LoadMaster's real role decides, not the journal alone: a unit whose
+    `shutdown` we sent (noted) and that is no longer Active has handed over -- its partner
+    must be Active before anything goes on; a unit still Active goes through the partner check
+    and the orderly handover again.  So an Active unit is never power-cycled while its partner
+    is not Active."""
     node = step.node or ""
-    partner = rt.partner(node)
-    unit = rt.lm(node)
-    if unit is None or partner is None:
-        return False
-    if _role(unit) is not HaRole.ACTIVE:
-        return False
-    other = rt.lm(partner)
-    assert other is not None
-    rt.say(step, f"handing the Active role to {partner} (orderly LoadMaster shutdown)")
-    rt.ctx.journal.record(node, step.step_id, "handover", {"to": partner,
-                                                           "boot_time": boot_time})
-    unit.call("shutdown", step=f"{step.step_id}: shutdown", retry=False)
-    rt.ctx.wait_for(
-        f"{partner} Active", lambda: True if _role(other) is HaRole.ACTIVE else None,
-        timeout=600.0, host=node, step=step.step_id,
-    )
-    return True
+    unit, partner, pc = rt.lm(node), rt.partner(node), rt.pair_client
+    if unit is None or partner is None or pc is None:
+        check_partner(rt, step)
+        return False, (unit.probe()[1] if unit is not None else None)
+    j = rt.ctx.journal
+    noted = _handover_note(rt, step) if resume else None
+    if noted is not None and not _still_active(rt, step, unit):
+        rt.say(step, f"resuming after our shutdown: waiting for {partner} to be Active")
+        proc.wait_partner_active(pc, partner, rt.ctx.wait_for, timeout=HANDOVER_TIMEOUT,
+                                 step=step.step_id)  # fmt: skip
+        if j.last_note(step.step_id, "handover") is None:
+            j.record(node, step.step_id, "handover", {"to": partner, **noted})
+        return True, noted.get("boot_time")
+    check_partner(rt, step)
+    _, boot = unit.probe()
+
+    def intent() -> None:
+        rt.say(step, f"handing the Active role to {partner} (orderly LoadMaster shutdown)")
+        j.record(node, step.step_id, "handover-requested", {"to": partner, "boot_time": boot})
+
+    handed = proc.handover(pc, node, rt.ctx.wait_for, timeout=HANDOVER_TIMEOUT,
+                           step=step.step_id, before_send=intent)  # fmt: skip
+    if handed:
+        j.record(node, step.step_id, "handover", {"to": partner, "boot_time": boot})
+    return handed, boot
 
 
 def lm_target(step: Step) -> str | None:
@@ -115,6 +190,8 @@ def lm_stage(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
     current = unit.version()
     if version_matches(current, target):
         return {"already": current}
+    proc.refuse_downgrade(current, target, allowed=_planned_downgrade(step), host=node,
+                          step=step.step_id, how=ASK_DOWNGRADE)  # fmt: skip
     if resume and rt.ctx.journal.last_note(step.step_id, "lm-staged"):
         return {"staged": target, "resumed": True}
     image = rt.ctx.store.verified(step.package) if step.package else None
@@ -128,39 +205,73 @@ def lm_stage(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
 
 def wait_lm_back(rt: GroupRuntime, step: Step, before_boot: str | None, target: str | None,
                  timeout: float) -> Outcome:
-    """The unit restarted (boot time changed), answers with the target version, and the pair
-    is healthy again."""
+    """The unit restarted (boot time changed), answers with the target version, settles in an
+    HA role, and the pair is healthy with every VS of the baseline Up.  A unit on the new image
+    that fails these checks goes through the safety net (`_safety_net`)."""
     node = step.node or ""
     unit = rt.lm(node)
     assert unit is not None
-
-    def back() -> str | None:
-        ok, boot = unit.probe()
-        if not ok or boot is None or (before_boot is not None and boot == before_boot):
-            return None
-        return boot
-
-    boot = rt.ctx.wait_for(f"{node} LoadMaster back", back, timeout=timeout, host=node,
-                           step=step.step_id)
-    version = unit.version()
-    if target and not version_matches(version, target):
-        raise HASafetyError(f"LoadMaster came back with {version}, expected {target}",
-                            host=node, step=step.step_id)
-    role = rt.ctx.wait_for(
-        f"{node} HA role", lambda: r if (r := _role(unit)) in _UP_ROLES else None,
-        timeout=timeout, host=node, step=step.step_id,
-    )
-    out: Outcome = {"lm_version": version, "role": str(role), "boot_time": boot}
+    boot = proc.wait_rebooted(unit, before_boot, rt.ctx.wait_for, timeout=timeout,
+                              step=step.step_id)  # fmt: skip
     pc = rt.pair_client
-    if pc is not None:
-        st = wait_pair_healthy(
-            pc, timeout=rt.ctx.settings.real(timeout),
-            poll_interval=max(rt.ctx.settings.min_real_poll,
-                              rt.ctx.settings.real(rt.ctx.settings.poll_interval)),
-            step=f"{step.step_id}: pair health",
-        )
-        out["active"] = st.active
-    return out
+    if pc is None:
+        version = unit.version()
+        if target and not version_matches(version, target):
+            raise HASafetyError(f"LoadMaster came back with {version}, expected {target}",
+                                host=node, step=step.step_id)  # fmt: skip
+        return {"lm_version": version, "boot_time": boot}
+    try:
+        st = proc.check_back(pc, node, target, vs_baseline(rt), rt.ctx.wait_for,
+                             timeout=timeout, step=step.step_id)  # fmt: skip
+    except FwupdateError as exc:
+        raise _safety_net(rt, step, target, exc) from None
+    mine = next(u for u in st.units if u.name == node)
+    return {"lm_version": mine.version, "role": str(mine.ha_role), "boot_time": boot,
+            "active": st.active}
+
+
+def _touched(rt: GroupRuntime, node: str) -> bool:
+    return any(r.state != PENDING for r in rt.ctx.journal.steps(node=node))
+
+
+def _safety_net(rt: GroupRuntime, step: Step, target: str | None,
+                exc: FwupdateError) -> FwupdateError:  # fmt: skip
+    """`step.node` came back but failed a check.  If it is the pair's first node (its partner,
+    the Active unit, untouched) and runs the new image, and the policy is on (the default;
+    `--no-lm-rollback` turns it off), its previous image is restored and verified; the
+    returned error stops the pair and says what the safety net did."""
+    node = step.node or ""
+    pc, unit = rt.pair_client, rt.lm(node)
+    assert pc is not None and unit is not None
+    partner = rt.partner(node) or ""
+    first = not _touched(rt, partner)
+    stop = f"pair stopped before {partner} was touched" if first else "pair stopped"
+    try:
+        current = unit.version()
+    except FwupdateError:
+        current = None
+    if not first or not target or not version_matches(current, target):
+        return HASafetyError(f"{exc.message}; {stop}", host=node, step=step.step_id)
+    if not rt.ctx.settings.lm_rollback:
+        return HASafetyError(f"{exc.message}; left on {current} (rollback off); {stop}",
+                             host=node, step=step.step_id)  # fmt: skip
+    j = rt.ctx.journal
+    try:
+        previous = proc.restore_previous(pc, node, vs_baseline(rt), rt.ctx.wait_for,
+                                         timeout=rt.ctx.settings.step_timeout(step),
+                                         step=f"{step.step_id}: safety net",
+                                         say=lambda m: rt.say(step, m))  # fmt: skip
+    except FwupdateError as rexc:
+        j.record(node, step.step_id, "lm-rollback", {"ok": False, "from": current,
+                                                      "reason": exc.message,
+                                                      "error": rexc.message})  # fmt: skip
+        return HASafetyError(f"{exc.message}; safety net failed: {rexc.message}; {stop}",
+                             host=node, step=step.step_id)  # fmt: skip
+    j.record(node, step.step_id, "lm-rollback", {"ok": True, "from": current, "to": previous,
+                                                  "reason": exc.message})  # fmt: skip
+    return HASafetyError(f"{exc.message}; safety net: restored {node} to {previous} "
+                         f"(restorepatch), healthy as Standby; {stop}",
+                         host=node, step=step.step_id)  # fmt: skip
 
 
 def lm_reboot(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
@@ -172,17 +283,10 @@ def lm_reboot(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
     sent = rt.ctx.journal.last_note(step.step_id, "lm-reboot-sent")
     if resume and sent is not None:
         return wait_lm_back(rt, step, sent.get("boot_time"), target, timeout)
-    handed_before = rt.ctx.journal.last_note(step.step_id, "handover") if resume else None
-    if handed_before is not None:
-        # we shut this unit down ourselves before the crash: the partner took over; boot it
-        boot = handed_before.get("boot_time")
-        handed = True
-    else:
-        if resume and target and version_matches(unit.version(), target):
-            return {"already": target}
-        check_partner(rt, step)
-        _, boot = unit.probe()
-        handed = handover(rt, step, boot)
+    if resume and _handover_note(rt, step) is None and target and \
+            version_matches(unit.version(), target):  # fmt: skip
+        return {"already": target}
+    handed, boot = take_down(rt, step, resume)
     rt.ctx.journal.record(node, step.step_id, "lm-reboot-sent", {"boot_time": boot})
     if handed:
         # the OS is down after the orderly shutdown: power the host on through the iDRAC
@@ -204,12 +308,8 @@ def pair_postcheck(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
     pc = rt.pair_client
     if pc is None:
         return {"note": "no LoadMaster pair"}
-    st = wait_pair_healthy(
-        pc, timeout=rt.ctx.settings.real(rt.ctx.settings.step_timeout(step)),
-        poll_interval=max(rt.ctx.settings.min_real_poll,
-                          rt.ctx.settings.real(rt.ctx.settings.poll_interval)),
-        step=step.step_id,
-    )
+    st = proc.wait_healthy(pc, vs_baseline(rt), rt.ctx.wait_for, timeout=_timeout(rt, step),
+                           step=step.step_id)  # fmt: skip
     want = step.param("expect_active")
     if want and st.active != want:
         raise HASafetyError(f"{st.active} is Active, the plan expected {want}",

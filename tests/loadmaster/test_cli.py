@@ -122,3 +122,64 @@ def test_upgrade_pair_bad_inputs(make_sim: Callable[..., LmSim], tmp_path: Path,
     assert r.code == 2 and "--target-version" in r.err, r
     r = cli("lm", "upgrade-pair", str(fleet), "nope", "--image", str(unknown), "--yes", *FAST)
     assert r.code == 2 and "no pair named nope" in r.err, r
+
+
+def test_status_shows_a_down_vs_and_counts_subvs_once(
+    make_sim: Callable[..., LmSim], tmp_path: Path, cli: Any
+) -> None:
+    """Issue 11 defect 2: `lm status` called a pair with a Virtual Service Down healthy."""
+    sim = make_sim(pair_spec(subvs=2))
+    fleet = _fleet_file(sim, tmp_path)
+    sim.pair().set_vs_down(2)
+    r = cli("lm", "status", str(fleet), "--format", "json", "--min-interval", "0")
+    assert r.code == 0, r
+    pair = json.loads(r.out)["pairs"][0]
+    assert pair["healthy"] is False
+    assert pair["problems"] == ["VS api (10.154.0.12:8443) is Down"]
+    assert (pair["vs_up"], pair["vs_total"]) == (1, 2)
+    assert "p1: VS api (10.154.0.12:8443) is Down" in r.err
+    r = cli("lm", "status", str(fleet), "--min-interval", "0")
+    assert "NOT OK" in r.out
+
+
+def test_upgrade_pair_refuses_a_downgrade_unless_asked(
+    make_sim: Callable[..., LmSim], tmp_path: Path, cli: Any
+) -> None:
+    """Issue 11 defect 12: `lm upgrade-pair` downgraded without a word."""
+    sim = make_sim()
+    fleet = _fleet_file(sim, tmp_path)
+    older = "7.2.48.2"
+    r = cli("lm", "upgrade-pair", str(fleet), "p1", "--image", str(_image(tmp_path, older)),
+            "--yes", "--backup-dir", str(tmp_path / "bk"), *FAST)  # fmt: skip
+    assert r.code == 2, r
+    assert "refusing to downgrade" in r.err and "--allow-downgrade" in r.err
+    assert not sim.fleet.events.records(event="lm.installpatch")
+    assert not sim.fleet.events.records(event="lm.backup")
+    r = cli("lm", "upgrade-pair", str(fleet), "p1", "--image", str(_image(tmp_path, older)),
+            "--yes", "--allow-downgrade", "--backup-dir", str(tmp_path / "bk"), *FAST)
+    assert r.code == 0, r
+    assert sim.unit("p1a").version == sim.unit("p1b").version == older
+
+
+def test_upgrade_pair_safety_net_restores_the_standby(
+    make_sim: Callable[..., LmSim], tmp_path: Path, cli: Any
+) -> None:
+    sim = make_sim()
+    fleet = _fleet_file(sim, tmp_path)
+    apply_fault(sim.fleet, "p1b", "vs-down-after-patch", "1")
+    r = cli("lm", "upgrade-pair", str(fleet), "p1", "--image", str(_image(tmp_path)), "--yes",
+            "--backup-dir", str(tmp_path / "bk"), *FAST)  # fmt: skip
+    assert r.code == 1, r
+    assert "standby p1b: pair health" in r.err
+    assert f"safety net: restored p1b to {START_VERSION}" in r.err
+    assert "stopped before touching the Active unit p1a" in r.err
+    assert sim.unit("p1b").version == START_VERSION
+    assert sim.unit("p1b").hastatus() == "Standby"
+    assert sim.unit("p1a").version == START_VERSION
+    assert outages(sim.fleet.events, "p1") == ()
+    apply_fault(sim.fleet, "p1b", "vs-down-after-patch", "1")
+    r = cli("lm", "upgrade-pair", str(fleet), "p1", "--image", str(_image(tmp_path)), "--yes",
+            "--no-rollback", "--backup-dir", str(tmp_path / "bk"), *FAST)  # fmt: skip
+    assert r.code == 1, r
+    assert f"p1b left on {TARGET_VERSION} (rollback off)" in r.err
+    assert sim.unit("p1b").version == TARGET_VERSION

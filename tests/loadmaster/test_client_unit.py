@@ -237,5 +237,5 @@ def test_pair_problems() -> None:
         "VS web (10.0.0.1:443) was Up, now Down"
     ]
     assert pair_problems((_unit("a", HaRole.ACTIVE), b), baseline=baseline) == [
-        "VS web (10.0.0.1:443) was Up and is gone"
+        "VS web was Up and is gone"
     ]

@@ -11,7 +11,7 @@ import requests
 from lm_support import TARGET_VERSION, LmSim, pair_spec
 
 from fwupdate.errors import WaitTimeoutError
-from fwupdate.loadmaster.ha import wait_pair_healthy
+from fwupdate.loadmaster.ha import vs_baseline, wait_pair_healthy
 from fwupdate.sim.bus import host_topic
 from fwupdate.sim.loadmaster import Power, Role, apply_fault, build_patch, outages
 
@@ -155,3 +155,25 @@ def test_wait_pair_healthy_after_a_host_reset(make_sim: Callable[..., LmSim]) ->
     with pytest.raises(WaitTimeoutError, match="p1a: unreachable") as info:
         wait_pair_healthy(pc, timeout=0.3, poll_interval=0.02)
     assert info.value.step == "wait for pair healthy"
+
+
+def test_subvs_listed_as_entries_without_address_counted_once(
+        make_sim: Callable[..., LmSim]) -> None:
+    """Real units' `listvs` lists each SubVS as its own VS entry without an address (parent
+    index in MasterVSID); the health view counts VSs once and holds SubVSs to the baseline by
+    name under their parent."""
+    sim = make_sim(pair_spec(subvs=2))
+    pc = sim.pair_client()
+    vss = pc.unit("p1a").virtual_services()
+    subs = [v for v in vss if v.is_sub]
+    assert [(v.name, v.address, v.parent) for v in subs] == [("web-sub1", "", "1"),
+                                                             ("web-sub2", "", "1")]
+    st = pc.snapshot()
+    assert st.healthy and (st.vs_up, st.vs_total) == (2, 2)
+    assert next(v for v in vss if v.name == "web").real_servers_total == 2  # its SubVSs
+    baseline = vs_baseline(st.virtual_services)
+    assert baseline == ("api", "web", "web/web-sub1", "web/web-sub2")
+    sim.pair().set_vs_down(4)  # web-sub2 Down; web stays Up through web-sub1
+    st = pc.snapshot(baseline=baseline)
+    assert (st.vs_up, st.vs_total) == (2, 2)
+    assert st.problems == ("SubVS web-sub2 (#4 of VS #1) was Up, now Down",)

@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 from runsim import LM_PACE, at_target, duplicate_jobs, flashed_twice, night
 
+from fwupdate.loadmaster.client import LoadMasterClient
 from fwupdate.run import session, steps_idrac
 from fwupdate.run.context import RunSettings
 from fwupdate.run.journal import Journal
+from fwupdate.sim.loadmaster import outages
 
 pytestmark = pytest.mark.integration
 
@@ -65,3 +67,37 @@ def test_crash_after_handover_and_after_job_creation(demo_inputs, tmp_path: Path
         assert at_target(n) == []
         assert flashed_twice(n) == [] and duplicate_jobs(n) == []
         assert n.availability("pair-3") == (0, 1)
+
+
+@pytest.mark.parametrize("when", ["before-shutdown", "after-shutdown"])
+def test_crash_around_the_handover_shutdown_never_loses_service(
+        demo_inputs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, when: str) -> None:
+    """Issue 11 defect 1: the process dies just before (or just after) the Active unit's
+    `shutdown` is sent.  Resume must look at the unit's real role: still Active -> hand over in
+    order first; shut down -> wait for the partner.  The availability record shows no outage."""
+    real_call = LoadMasterClient.call
+    crashed: list[str] = []
+
+    def call(self: LoadMasterClient, command: str, *args: Any, **kw: Any) -> Any:
+        if command == "shutdown" and not crashed:
+            crashed.append(self.name)
+            if when == "after-shutdown":
+                real_call(self, command, *args, **kw)
+            raise Crash
+        return real_call(self, command, *args, **kw)
+
+    monkeypatch.setattr(LoadMasterClient, "call", call)
+    settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        runs = tmp_path / "runs"
+        with pytest.raises(Crash):
+            session.start(n.plan_path, n.fleet, runs_dir=runs, settings=settings,
+                          repo=n.inputs.repo, lm_image=n.inputs.lm_image, run_id="h")
+        assert crashed == ["lb3a"]
+        result = session.resume(runs / "h.db", settings=settings)
+        assert [g.status for g in result.groups] == ["done"]
+        assert outages(n.sim.events, "pair-3") == ()
+        assert n.availability("pair-3") == (0, 1)
+        assert at_target(n) == []
+        with Journal.open(runs / "h.db") as j:
+            assert [e.node for e in j.events(kind="handover")] == ["lb3a"]

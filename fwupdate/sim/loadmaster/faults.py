@@ -8,6 +8,8 @@ NAME is a LoadMaster unit's device name, its node's name, or a pair's name.  Uni
   split-after-reboot     after its next boot the unit goes Active although the partner is Active
   secret-mismatch        after its next boot the partner connection fails (unit reports Passive)
   vs-down-when-active[=INDEX]   VS INDEX (default 1) is Down whenever this unit is Active
+  vs-down-after-patch[=INDEX]   VS INDEX is Down once this unit boots a patched image, until it
+                         boots another one (restorepatch)
   api-disabled           the API answers 404 (as when "Enable API Interface" is off)
   rate-limit=N[/SECONDS] change the API rate limit (0 disables; default 30/3)
 
@@ -25,7 +27,7 @@ from fwupdate.sim.loadmaster.unit import LoadMasterUnit
 
 UNIT_FAULTS = (
     "patch-refused", "never-returns", "old-version", "split-after-reboot", "secret-mismatch",
-    "vs-down-when-active", "api-disabled", "rate-limit",
+    "vs-down-when-active", "vs-down-after-patch", "api-disabled", "rate-limit",
 )  # fmt: skip
 PAIR_FAULTS = ("split", "vs-down")
 FAULT_KINDS = UNIT_FAULTS + PAIR_FAULTS
@@ -58,6 +60,8 @@ def apply_unit_fault(unit: LoadMasterUnit, kind: str, arg: str | None = None) ->
             f.secret_mismatch = True
         elif kind == "vs-down-when-active":
             f.vs_down_when_active.add(_index(arg))
+        elif kind == "vs-down-after-patch":
+            f.vs_down_on_patch.add(_index(arg))
         elif kind == "api-disabled":
             unit.api_enabled = False
         elif kind == "rate-limit":

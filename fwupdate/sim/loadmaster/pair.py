@@ -44,6 +44,7 @@ class HaPair:
         hatimeout: int = 1,
         active: int = 0,
         vs_count: int = 2,
+        subvs: int = 0,
         secret_boundary: bool = True,
         commsecret: str | None = None,
         virtual_services: list[Mapping[str, Any]] | None = None,
@@ -55,7 +56,7 @@ class HaPair:
         self.vs = VsTable(
             services_from(virtual_services)
             if virtual_services is not None
-            else default_services(vs_count)
+            else default_services(vs_count, subvs=subvs)
         )
         self.preferred = preferred
         self.hatimeout = hatimeout
@@ -307,8 +308,8 @@ class SharedAddress(SimDevice):
 
 def pair_options(options: Mapping[str, Any], node_names: tuple[str, str]) -> dict[str, Any]:
     """PairSpec.options -> HaPair keyword arguments (unknown keys are an error)."""
-    known = {"preferred", "hatimeout", "active", "vs_count", "secret_boundary", "commsecret",
-             "virtual_services"}  # fmt: skip
+    known = {"preferred", "hatimeout", "active", "vs_count", "subvs", "secret_boundary",
+             "commsecret", "virtual_services"}  # fmt: skip
     unknown = set(options) - known
     if unknown:
         raise ValueError(f"unknown LoadMaster pair option(s): {', '.join(sorted(unknown))}")
@@ -322,6 +323,8 @@ def pair_options(options: Mapping[str, Any], node_names: tuple[str, str]) -> dic
         out["active"] = node_names.index(act) if isinstance(act, str) else int(act) - 1
     if "vs_count" in options:
         out["vs_count"] = int(options["vs_count"])
+    if "subvs" in options:
+        out["subvs"] = int(options["subvs"])
     if "secret_boundary" in options:
         out["secret_boundary"] = bool(options["secret_boundary"])
     if "commsecret" in options:

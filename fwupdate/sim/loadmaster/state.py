@@ -38,3 +38,6 @@ class UnitFaults:
     split_after_reboot: bool = False  # comes back Active although the partner is Active
     secret_mismatch: bool = False  # after the next boot the partner connection fails
     vs_down_when_active: set[int] = field(default_factory=set)  # VS indexes Down on this unit
+    # VS indexes Down (pair-wide) while this unit runs an image it was patched to: the new
+    # image breaks them; booting another version (restorepatch) clears it
+    vs_down_on_patch: set[int] = field(default_factory=set)

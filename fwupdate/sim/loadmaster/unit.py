@@ -414,6 +414,7 @@ class LoadMasterUnit(SimDevice):
             else:
                 self.previous_version, self.version = old, version
                 self.emit("lm.version_changed", old=old, new=version, how=how)
+                self._patch_breaks_vs(how == "patch")
         now = self.now()
         self.boot_time = now
         recent = sum(1 for t in self.boots if now - t <= PACIFY_WINDOW)
@@ -432,6 +433,14 @@ class LoadMasterUnit(SimDevice):
             self.role = Role.NOT_HA
             self.active_since = now
         self.emit("lm.up", version=self.version, role=self.hastatus())
+
+    def _patch_breaks_vs(self, patched: bool) -> None:
+        """Fault vs_down_on_patch: the patched image takes those VSs Down; another image
+        (restorepatch) brings them back."""
+        if self.pair is None or not self.faults.vs_down_on_patch:
+            return
+        for index in sorted(self.faults.vs_down_on_patch):
+            self.pair.set_vs_down(index, patched)
 
     # --- coupling with the host (iDRAC power events on the bus) ---------------------------------
 
@@ -484,7 +493,8 @@ class LoadMasterUnit(SimDevice):
         with self.lock:
             down, serving = self._vs_down(), self._serving()
             table = self.vs
-            items = [table.render_vs(v, table.status(v, down, serving)) for v in table.services]
+            items = [table.render_vs(v, table.status(v, down, serving), down, serving)
+                     for v in table.all()]  # fmt: skip
         return answers.ok_data(items)
 
     def _cmd_showvs(self, request: Request, params: dict[str, str]) -> Response | Drop:
@@ -496,7 +506,8 @@ class LoadMasterUnit(SimDevice):
                 vs = self.vs.find(key, params.get("port"), params.get("prot"))
             except KeyError:
                 return answers.error(422, "Unknown VS")  # text as PS reports it [code PS]
-            el = self.vs.render_vs(vs, self.vs.status(vs, self._vs_down(), self._serving()))
+            down, serving = self._vs_down(), self._serving()
+            el = self.vs.render_vs(vs, self.vs.status(vs, down, serving), down, serving)
         return answers.ok_data(el.children)
 
     def _totals(self) -> dict[str, int]:

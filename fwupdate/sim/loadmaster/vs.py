@@ -3,6 +3,10 @@
 In an HA pair the configuration is synchronised from the active unit to the standby, so one
 `VsTable` serves both units.  Status is what the active unit's health checks see: Up while at
 least one enabled Real Server is Up, Down otherwise, Disabled when the VS is disabled.
+
+SubVSs (loadmaster-api.md §5): a parent VS lists `<SubVS>` entries instead of `<Rs>` and is
+Up while one of them is; `listvs` also lists every SubVS as its own `<VS>` entry without an
+address, with `MasterVSID` = the parent's index, as real units do.
 """
 
 from __future__ import annotations
@@ -32,10 +36,14 @@ class VirtualService:
     protocol: str = "tcp"
     enabled: bool = True
     real_servers: list[RealServer] = field(default_factory=list)
+    subvs: list[VirtualService] = field(default_factory=list)
+    parent: int = 0  # a SubVS: its parent's index
 
 
-def default_services(count: int = 2, *, subnet: str = "10.154.0") -> list[VirtualService]:
-    """`count` services (web on 443, api on 8443, ...) with two Real Servers each."""
+def default_services(count: int = 2, *, subnet: str = "10.154.0",
+                     subvs: int = 0) -> list[VirtualService]:  # fmt: skip
+    """`count` services (web on 443, api on 8443, ...) with two Real Servers each; with
+    `subvs`, the first one has that many SubVSs (one Real Server each) instead."""
     names = ["web", "api", "mail", "dns", "ldap", "sql"]
     out: list[VirtualService] = []
     rs_index = 1
@@ -53,6 +61,15 @@ def default_services(count: int = 2, *, subnet: str = "10.154.0") -> list[Virtua
                 real_servers=rss,
             )
         )
+    if out and subvs:
+        parent = out[0]
+        parent.real_servers = []
+        for k in range(subvs):
+            rs = RealServer(rs_index, f"{subnet}.{200 + k}", 80)
+            rs_index += 1
+            parent.subvs.append(VirtualService(count + 1 + k, f"{parent.nickname}-sub{k + 1}",
+                                               "", 0, real_servers=[rs],
+                                               parent=parent.index))  # fmt: skip
     return out
 
 
@@ -89,8 +106,12 @@ class VsTable:
         self.services = services
         self.forced_down: set[int] = set()  # fault: these VSs report Down
 
+    def all(self) -> list[VirtualService]:
+        """Every entry `listvs` shows: the services, then their SubVSs."""
+        return self.services + [sub for vs in self.services for sub in vs.subvs]
+
     def find(self, key: str, port: str | None = None, prot: str | None = None) -> VirtualService:
-        for vs in self.services:
+        for vs in self.all():
             if port is None and key == str(vs.index):
                 return vs
             if (
@@ -107,23 +128,34 @@ class VsTable:
             return "Disabled"
         if not serving or vs.index in down or vs.index in self.forced_down:
             return "Down"
+        if vs.subvs:
+            return "Up" if any(self.status(s, down, serving) == "Up" for s in vs.subvs) \
+                else "Down"  # fmt: skip
         return "Up" if any(r.up and r.enabled for r in vs.real_servers) else "Down"
 
-    def render_vs(self, vs: VirtualService, status: str) -> El:
+    def render_vs(self, vs: VirtualService, status: str, down: set[int] | None = None,
+                  serving: bool = True) -> El:  # fmt: skip
         children = fields(
             [
                 ("Status", status),
                 ("Index", vs.index),
-                ("VSAddress", vs.address),
-                ("VSPort", vs.port),
+                ("VSAddress", vs.address),  # a SubVS has no address of its own
+                ("VSPort", vs.port if not vs.parent else ""),
                 ("Protocol", vs.protocol),
                 ("Enable", "Y" if vs.enabled else "N"),
                 ("NickName", vs.nickname),
-                ("MasterVS", 0),
-                ("MasterVSID", 0),
+                ("MasterVS", 1 if vs.subvs else 0),
+                ("MasterVSID", vs.parent),
                 ("NumberOfRSs", len(vs.real_servers)),
             ]
         )
+        for sub in vs.subvs:
+            children.append(El("SubVS", children=fields([
+                ("Status", self.status(sub, down or set(), serving)),
+                ("VSIndex", sub.index),
+                ("RsIndex", sub.real_servers[0].index if sub.real_servers else 0),
+                ("Name", sub.nickname),
+            ])))  # fmt: skip
         for rs in vs.real_servers:
             rs_up = status == "Up" and rs.up and rs.enabled
             children.append(
@@ -161,6 +193,7 @@ class VsTable:
                     {"index": r.index, "addr": r.addr, "port": r.port, "enabled": r.enabled}
                     for r in v.real_servers
                 ],
+                "parent": v.parent,
             }
-            for v in self.services
+            for v in self.all()
         ]

@@ -1,0 +1,153 @@
+"""The night's LoadMaster steps are Kemp's HA procedure (fwupdate/loadmaster/procedure.py):
+Virtual Services are held to their baseline at every health check (issue 11 defect 2), a
+standby that comes back on the new image but fails its checks is restored to the previous one
+before the Active unit is touched (the safety net), and both units' configuration is backed up
+before the first change."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+from runsim import Night, night
+
+from fwupdate.plan.models import StepKind
+from fwupdate.run import executor, steps_idrac
+from fwupdate.run.journal import Journal
+from fwupdate.sim.loadmaster import apply_fault, outages
+
+pytestmark = pytest.mark.integration
+
+SCALE = 800.0
+OLD, NEW = "7.2.48.3", "7.2.48.4"
+
+
+def _untouched(n: Night, node: str) -> None:
+    """No job, power change or LoadMaster change reached `node` (the Active unit)."""
+    assert [r for r in n.records("host_power") if r["device"] == f"{node}-idrac"] == []
+    assert [r for r in n.records("job_created") if r["device"] == f"{node}-idrac"] == []
+    assert n.sim.device(f"{node}-lm").version == OLD  # type: ignore[attr-defined]
+    assert n.sim.device(f"{node}-lm").hastatus() == "Active"  # type: ignore[attr-defined]
+
+
+def _events(n: Night, run: str, kind: str) -> list[dict[str, Any]]:
+    with Journal.open(n.tmp / "runs" / f"{run}.db") as j:
+        return [e.data for e in j.events(kind=kind)]
+
+
+def _report(cli: Any, n: Night, run: str) -> dict[str, Any]:
+    r = cli("report", run, "--runs-dir", str(n.tmp / "runs"), "--format", "json")
+    assert r.code == 0, r
+    return json.loads(r.out)  # type: ignore[no-any-return]
+
+
+def test_vs_down_before_the_standby_goes_down_stops_the_pair(
+        cli: Any, demo_inputs: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = executor.HANDLERS[StepKind.LM_STAGE]
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+
+        def stage(rt: Any, step: Any, resume: bool) -> Any:
+            out = real(rt, step, resume)
+            if step.node == "lb3b":
+                apply_fault(n.sim, "pair-3", "vs-down", "1")  # web Down before the reboot
+            return out
+
+        monkeypatch.setitem(executor.HANDLERS, StepKind.LM_STAGE, stage)
+        r = cli(*n.run_args("--yes", "--run-id", "vs", scale=SCALE))
+        assert r.code == 1, r
+        assert "VS web" in r.out and "not taking lb3b down" in r.out
+        assert [x for x in n.records("host_power") if x["device"] == "lb3b-idrac"] == []
+        _untouched(n, "lb3a")
+        assert n.availability("pair-3") == (0, 0)
+        assert _events(n, "vs", "vs-baseline")[0]["up"] == ["api", "web"]
+        assert _report(cli, n, "vs")["groups"][0]["status"] == "failed"
+
+
+def test_vs_down_while_the_standby_reboots_stops_the_pair(
+        cli: Any, demo_inputs: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = steps_idrac._send_reboot
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+
+        def send(rt: Any, step: Any, idrac: Any, jids: list[str]) -> None:
+            real(rt, step, idrac, jids)
+            if step.node == "lb3b":
+                apply_fault(n.sim, "pair-3", "vs-down", "2")  # api Down during the reboot
+
+        monkeypatch.setattr(steps_idrac, "_send_reboot", send)
+        r = cli(*n.run_args("--yes", "--run-id", "vs2", scale=SCALE))
+        assert r.code == 1, r
+        assert "VS api" in r.out and "pair stopped before lb3a was touched" in r.out
+        _untouched(n, "lb3a")
+        assert outages(n.sim.events, "pair-3") == ()
+        assert _report(cli, n, "vs2")["groups"][0]["status"] == "failed"
+
+
+def test_safety_net_restores_a_standby_whose_new_image_breaks_a_vs(
+        cli: Any, demo_inputs: Any, tmp_path: Path) -> None:
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        assert apply_fault(n.sim, "lb3b-lm", "vs-down-after-patch", "1")
+        r = cli(*n.run_args("--yes", "--run-id", "net", scale=SCALE))
+        assert r.code == 1, r
+        assert "safety net: restored lb3b to 7.2.48.3" in r.out
+        assert "pair stopped before lb3a was touched" in r.out
+        assert [x["staged"] for x in n.records("lm.restorepatch")] == [OLD]
+        lb3b = n.sim.device("lb3b-lm")
+        assert (lb3b.version, lb3b.hastatus()) == (OLD, "Standby")  # type: ignore[attr-defined]
+        _untouched(n, "lb3a")
+        assert outages(n.sim.events, "pair-3") == ()
+        (rollback,) = _events(n, "net", "lm-rollback")
+        assert rollback["ok"] is True and (rollback["from"], rollback["to"]) == (NEW, OLD)
+        assert "VS web" in rollback["reason"]
+
+
+def test_safety_net_can_be_turned_off(cli: Any, demo_inputs: Any, tmp_path: Path) -> None:
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        assert apply_fault(n.sim, "lb3b-lm", "vs-down-after-patch", "1")
+        r = cli(*n.run_args("--yes", "--run-id", "off", "--no-lm-rollback", scale=SCALE))
+        assert r.code == 1, r
+        assert "left on 7.2.48.4 (rollback off)" in r.out
+        assert n.records("lm.restorepatch") == []
+        _untouched(n, "lb3a")
+
+
+def test_patch_that_boots_the_old_version_stops_without_a_restore(
+        cli: Any, demo_inputs: Any, tmp_path: Path) -> None:
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        assert apply_fault(n.sim, "lb3b-lm", "old-version")
+        r = cli(*n.run_args("--yes", "--run-id", "old", scale=SCALE))
+        assert r.code == 1, r
+        assert "the patch was not applied" in r.out
+        assert n.records("lm.restorepatch") == []
+        _untouched(n, "lb3a")
+        assert outages(n.sim.events, "pair-3") == ()
+
+
+def test_backups_of_both_units_before_the_first_change(
+        cli: Any, demo_inputs: Any, tmp_path: Path) -> None:
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        r = cli(*n.run_args("--yes", "--run-id", "bk", scale=SCALE))
+        assert r.code == 0, r
+        (note,) = _events(n, "bk", "lm-backup")
+        paths = [Path(p) for p in note["paths"]]
+        assert [p.name[:12] for p in paths] == ["pair-3-lb3a-", "pair-3-lb3b-"]
+        for p in paths:
+            assert stat.S_IMODE(p.stat().st_mode) == 0o600
+            assert p.read_bytes().startswith(b"KEMP-LM-BACKUP")
+        first_change = min(x["t"] for x in n.records("lm.installpatch"))
+        assert max(x["t"] for x in n.records("lm.backup")) < first_change
+
+
+def test_a_unit_newer_than_the_plan_is_not_downgraded(
+        cli: Any, demo_inputs: Any, tmp_path: Path) -> None:
+    """Issue 11 defect 12, night side: the plan upgrades 7.2.48.3 -> 7.2.48.4; by the night the
+    standby runs 7.2.48.5.  Without a downgrade in the plan, nothing is installed."""
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        n.sim.device("lb3b-lm").version = "7.2.48.5"  # type: ignore[attr-defined]
+        r = cli(*n.run_args("--yes", "--run-id", "dg", scale=SCALE))
+        assert r.code == 1, r
+        assert "refusing to downgrade" in r.out and "allow_downgrade" in r.out
+        assert n.records("lm.installpatch") == [] and n.records("host_power") == []
+        assert n.records("job_created") == []
