@@ -209,12 +209,24 @@ class RedfishTransport:
             # No environment proxies or ~/.netrc for iDRAC traffic (management network; and a
             # netrc entry must not inject credentials).  It also saves ~25% client CPU per request.
             self._client._session.trust_env = False
-            if self.auth_mode == "basic":
-                self._set_basic(creds)
-            root = self._read_root(creds)
-            self.root = root
-            self._authenticate(creds)
+            try:
+                if self.auth_mode == "basic":
+                    self._set_basic(creds)
+                root = self._read_root(creds)
+                self._authenticate(creds)
+            except BaseException:
+                # Nothing half-open survives a failed login (a dropped connection, a refusal):
+                # the next request starts again from the service root, with credentials.
+                self._discard_client()
+                raise
+            self.root = root  # only now: is_open means "authenticated"
             return root
+
+    def _discard_client(self) -> None:
+        self._client = None
+        self.root = None
+        self.auth_used = None
+        self.session_refused = None
 
     def refresh_root(self) -> dict[str, Any]:
         """Read the service root again (after an iDRAC update its content may change)."""
@@ -270,10 +282,11 @@ class RedfishTransport:
             self._client.set_authorization_key(None)
             self.session_refused = None
             creds = self._resolve_credentials()
-            if self.auth_mode == "basic":
-                self._set_basic(creds)
-            else:
+            try:
                 self._authenticate(creds)
+            except BaseException:
+                self._discard_client()  # never left open without credentials
+                raise
 
     def _resolve_credentials(self) -> Credentials:
         creds = self._credentials() if callable(self._credentials) else self._credentials

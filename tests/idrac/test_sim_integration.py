@@ -16,7 +16,7 @@ import requests
 from fwupdate.catalog.models import PackageType, SoftwareComponent, SupportedDevice, SupportedSystem
 from fwupdate.dup.build import build_exe_dup, build_firmware_image
 from fwupdate.dup.repo import default_payload
-from fwupdate.errors import JobFailedError, UnsupportedOperationError
+from fwupdate.errors import DeviceUnreachableError, JobFailedError, UnsupportedOperationError
 from fwupdate.fleet.loader import load_fleet
 from fwupdate.fleet.models import Fleet
 from fwupdate.idrac.client import RedfishClient
@@ -326,3 +326,26 @@ def test_unsupported_action_on_12g_is_mapped(tmp_path: Path) -> None:
             with pytest.raises(UnsupportedOperationError) as info:
                 c.transport.post(target + "DellJobService.DeleteJobQueue", {"JobID": "x"}, step="q")
     assert info.value.message_id == "SYS402" and "HTTP 405" in str(info.value)
+
+
+@pytest.mark.parametrize("sim_fleet", [ONE_R320], indirect=True)
+def test_connection_dropped_at_login_does_not_poison_the_client(
+    sim_fleet: tuple[SimulatedFleet, Fleet],
+) -> None:
+    """Issue 11 defect 7: the simulator's drop fault hits the session POST; the next call logs
+    in again instead of sending requests without credentials (read as "refused ... 401")."""
+    sim, fleet = sim_fleet
+    faults = sim.device("n0-idrac").transport_faults
+    faults._count = 0
+    faults.drop_every = 2  # request 1 (service root) answered, request 2 (the login) dropped
+    c = RedfishClient.for_endpoint(fleet.node("n0").idrac, name="n0", timing=TIMING)
+    try:
+        with pytest.raises(DeviceUnreachableError) as info:
+            c.open()
+        assert info.value.step == "login"
+        faults.drop_every = 0
+        assert c.firmware_version() == "2.60.60.60"
+        assert c.transport.auth_used == "session"
+    finally:
+        c.close()
+    assert len(_events(sim, "n0-idrac", "session_opened")) == 1

@@ -234,3 +234,43 @@ def test_one_request_in_flight_per_idrac(make_idrac: Make, timing: Any) -> None:
             t.join(timeout=10)
     assert fake.count("GET", "/redfish/v1/Slow") == 15
     assert peak == 1
+
+
+def test_dropped_login_leaves_the_transport_closed(make_idrac: Make) -> None:
+    """Issue 11 defect 7: a connection dropped at the session login must not leave the
+    transport looking open (root set, no credentials): the next request logs in again."""
+    fake, client = make_idrac("12G")
+    fake.queue("POST", "/redfish/v1/Sessions", requests.exceptions.ConnectionError("dropped"))
+    with pytest.raises(DeviceUnreachableError) as info:
+        client.transport.open()
+    assert info.value.step == "login"
+    assert not client.transport.is_open
+    assert client.transport.root is None
+    doc = client.transport.get_json(MGR, step="read")  # logs in again, with credentials
+    assert doc["Model"] == "12G Monolithic"
+    assert client.transport.auth_used == "session"
+    assert fake.count("POST", "/redfish/v1/Sessions") == 2
+    unauth = [
+        c
+        for c in fake.calls
+        if c.path == MGR and not c.headers.get("X-Auth-Token") and "Authorization" not in c.headers
+    ]
+    assert unauth == []
+    client.close()
+
+
+def test_dropped_relogin_leaves_the_transport_closed(make_idrac: Make) -> None:
+    """The same after an iDRAC reset: the re-login's connection is dropped; the next request
+    must log in again instead of going without credentials (and reading as HTTP 401)."""
+    fake, client = make_idrac("12G")
+    with client:
+        client.transport.get_json(MGR, step="read")
+        fake.sessions.clear()  # the iDRAC restarted: the token is dead
+        fake.queue("POST", "/redfish/v1/Sessions", requests.exceptions.ConnectionError("dropped"))
+        with pytest.raises(DeviceUnreachableError):
+            client.transport.get_json(MGR, step="read")
+        assert not client.transport.is_open
+        doc = client.transport.get_json(MGR, step="read")
+        assert doc["Id"] == "iDRAC.Embedded.1"
+        assert client.transport.auth_used == "session"
+    assert fake.sessions == {}
