@@ -7,14 +7,17 @@
                                [--serve-cert F --serve-key F] [--advertise HOST]
                                [--transport auto|wsman|redfish] [--timeout S]
                                [--expect-version V] [--as-is] [--clear-queue]
+                               [--allow-stone-skip]
     fwupdate idrac lc-status  (FLEET.toml [NODE...] | --idrac URL ...) [--format ...]
     fwupdate idrac clear-jobs (FLEET.toml NODE | --idrac URL ...)
 
 `update-self` installs ONE iDRAC image (one stepping stone): a DUP (`.EXE` or `.BIN`) has its
 bare `payload/firmimg.d7` extracted to a private temporary folder first (`--as-is` serves a
 Windows DUP unchanged); the iDRAC pulls it from fwupdate's own file server (WS-Man) or gets it
-pushed (Redfish >= 2.60).  Walkthrough: docs/walkthrough-idrac7-bootstrap.md.  Errors are one line
-with host, step and message id; exit 1 for a device failure, 2 for bad input.
+pushed (Redfish >= 2.60).  An image that skips one of the planner's stepping stones is refused
+(exit 2, naming the next stone) unless `--allow-stone-skip`.  Walkthrough:
+docs/walkthrough-idrac7-bootstrap.md.  Errors are one line with host, step and message id;
+exit 1 for a device failure, 2 for bad input.
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ from fwupdate.fleet.loader import load_fleet
 from fwupdate.fleet.models import Endpoint, Node, TlsSettings
 from fwupdate.idrac.facade import TRANSPORT_CHOICES, IdracFacade, IdracUpdateResult
 from fwupdate.idrac.timing import Timing
+from fwupdate.plan.policy import R320_STEPPING_STONES
+from fwupdate.plan.steppingstones import stone_guard
 
 idrac_app = typer.Typer(
     name="idrac",
@@ -300,6 +305,18 @@ def _warn_loopback(served_host: str, t: Target) -> None:
         )
 
 
+def _check_stones(facade: IdracFacade, image_version: str | None, *, allow: bool) -> None:
+    """Refuse (exit 2, nothing sent) an image that skips the planner's next stepping stone."""
+    current = facade.firmware_version()
+    generation = str(facade.identity().generation)
+    why = stone_guard(R320_STEPPING_STONES, generation, current, image_version)
+    if why is None:
+        return
+    if not allow:
+        raise BadInputError(why, host=facade.name, step="stepping stones")
+    facade.progress(f"warning: {why}; sending it anyway (--allow-stone-skip)")
+
+
 # --- commands --------------------------------------------------------------------------------
 
 
@@ -335,6 +352,14 @@ def update_self(
     clear_queue: Annotated[
         bool, typer.Option("--clear-queue", help="Clear unfinished jobs first (JID_CLEARALL).")
     ] = False,
+    allow_stone_skip: Annotated[
+        bool,
+        typer.Option(
+            "--allow-stone-skip",
+            help="Send an image that skips (or downgrades across) a stepping stone anyway; "
+            "real iDRACs can brick.",
+        ),
+    ] = False,
     fmt: FormatOpt = OutputFormat.table,
     time_scale: TimeScaleOpt = 1.0,
 ) -> None:
@@ -362,6 +387,7 @@ def update_self(
         prepared = prepare_image(image, Path(work), as_is=as_is)
         expected = expect_version or prepared.version
         with _named_errors(t), server, _facade(t, transport, time_scale) as facade:
+            _check_stones(facade, expected, allow=allow_stone_skip)
             facade.progress(
                 f"installing {prepared.described}"
                 + (f" (version {expected})" if expected else " (version unknown)")

@@ -67,6 +67,45 @@ def crossed_stones_down(
     )
 
 
+def stone_guard(
+    stones: Sequence[SteppingStone], generation: str, current: str, target: str | None
+) -> str | None:
+    """Why installing `target` on an iDRAC of `generation` running `current` would skip or cross
+    a stepping stone (one line naming the next stone to apply), or None when it is safe.
+
+    `stones` are the planner's (policy.stones(generation) keeps only that generation's).  An
+    image of unknown version is refused while any stone is still ahead of the iDRAC.
+    """
+    stones = tuple(s for s in stones if s.generation == generation)
+    if target is None:
+        ahead = [s for s in stones if all(compare_versions(current, v) < 0 for v in s.versions)]
+        if not ahead:
+            return None
+        return (
+            f"{generation} {current} is below stepping stone {ahead[0].version} and the image's "
+            "version is unknown; give --expect-version so the stepping stones can be checked"
+        )
+    skipped = [  # a target at an accepted alternative of a stone is at that stone
+        s
+        for s in required_stones(stones, current, target)
+        if all(compare_versions(target, v) != 0 for v in s.versions)
+    ]
+    if skipped:
+        stone = skipped[0]
+        return (
+            f"{generation} {current} -> {target} skips stepping stone "
+            f"{' or '.join(stone.versions)}; install {stone.version} first (skipping it can "
+            "brick the iDRAC; --allow-stone-skip overrides)"
+        )
+    crossed = crossed_stones_down(stones, current, target)
+    if crossed and compare_versions(target, current) < 0:
+        return (
+            f"{generation} downgrade {current} -> {target} crosses stepping stone "
+            f"{crossed[-1].version} (it can brick the iDRAC; --allow-stone-skip overrides)"
+        )
+    return None
+
+
 def transport_for(policy: Policy, generation: str, running: str, *, host: str) -> str:
     """Transport able to update an iDRAC that runs `running` (the version before the hop)."""
     wsman_min = policy.idrac.wsman_min(generation)

@@ -45,10 +45,23 @@ def test_bootstrap_walkthrough_from_the_cli(
     st = json.loads(r.out)["nodes"][0]
     assert st["ready"] is True and st["transport"] == "wsman" and st["message_id"] == "LC061"
 
-    # 1. Jumping past the stepping stones is refused by the iDRAC: one line, exit 1.
+    # 1. Jumping past the stepping stones is refused by fwupdate before anything is sent:
+    #    one line naming the next stone, exit 2 (issue 11 defect 10).
     r = cli("idrac", "update-self", fleet, NODE, "--image", str(idrac_dups["2.65.65.65"]),
             *scale_args)
+    assert r.code == 2, r
+    line = r.err.strip().splitlines()[-1]
+    assert line.startswith(f"fwupdate: error: {NODE}")
+    assert "1.57.57 -> 2.65.65.65 skips stepping stone 1.66.65" in line
+    assert "install 1.66.65 first" in line and "--allow-stone-skip" in line
+    assert node.events("upload") == [] and node.device.state.firmware_version == "1.57.57"
+
+    #    With the explicit override the image is sent, and the (simulated) iDRAC refuses it:
+    #    one line, exit 1 (real hardware may brick instead).
+    r = cli("idrac", "update-self", fleet, NODE, "--image", str(idrac_dups["2.65.65.65"]),
+            "--allow-stone-skip", *scale_args)
     assert r.code == 1, r
+    assert "skips stepping stone 1.66.65" in r.err  # the override is loud
     line = r.err.strip().splitlines()[-1]
     assert line.startswith(f"fwupdate: error: {NODE} (127.0.0.1:")
     assert "iDRAC update 1.57.57 -> 2.65.65.65" in line
@@ -132,10 +145,11 @@ def test_1_66_may_go_to_2_20_directly(
 ) -> None:
     node = make_node("r320-idrac7-1.57")
     fleet = str(node.fleet_file)
-    # 1.57.57 -> 2.20.20.20 skips 1.66.65: refused.
+    # 1.57.57 -> 2.20.20.20 skips 1.66.65: refused before anything is sent.
     r = cli("idrac", "update-self", fleet, NODE, "--image", str(idrac_dups["2.20.20.20"]),
             *scale_args)
-    assert r.code == 1 and "[RED007]" in r.err
+    assert r.code == 2 and "skips stepping stone 1.66.65" in r.err, r
+    assert node.events("upload") == []
     for version in ("1.66.65", "2.20.20.20"):  # the path the real R320 took
         r = cli("idrac", "update-self", fleet, NODE, "--image", str(idrac_dups[version]),
                 *scale_args)
