@@ -93,9 +93,19 @@ def _target(act: Mapping[str, Any] | None) -> str | None:
     return t if isinstance(t, str) and t else None
 
 
-def dell_oem_links(manager: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:
-    """(name, uri) of every `Manager.Links.Oem.Dell.*` link (Jobs, DellJobService, ...)."""
-    links = manager.get("Links") if isinstance(manager, Mapping) else None
+def dell_oem_links(*docs: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:
+    """(name, uri) of every `Links.Oem.Dell.*` link of the documents (the Manager's: Jobs,
+    DellJobService, DellLCService; the System's on iDRAC9: DellSoftwareInstallationService,
+    DellOSDeploymentService, ...).  On a name several documents link, the first one wins."""
+    found: dict[str, str] = {}
+    for doc in docs:
+        for name, uri in _dell_links(doc):
+            found.setdefault(name, uri)
+    return tuple(sorted(found.items()))
+
+
+def _dell_links(doc: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:
+    links = doc.get("Links") if isinstance(doc, Mapping) else None
     oem = links.get("Oem") if isinstance(links, Mapping) else None
     dell = oem.get("Dell") if isinstance(oem, Mapping) else None
     out: list[tuple[str, str]] = []
@@ -150,7 +160,7 @@ def detect(
             http_push = fw_inv
     simple = _action(update_service, "#UpdateService.SimpleUpdate")
     install = _oem_action(update_service, "DellUpdateService.Install")
-    oem = dell_oem_links(manager)
+    oem = dell_oem_links(manager, system)
     jobs = dict(oem).get("Jobs")
     job_service = link(root, "JobService")
     dmtf_jobs = None

@@ -9,6 +9,9 @@ import pytest
 
 from fwupdate.idrac.capabilities import detect, generation_from_model, version_tuple
 from fwupdate.idrac.models import Generation
+from fwupdate.idrac.repository import sis_uri
+
+from .conftest import MGR, SYS
 
 
 @pytest.mark.parametrize(
@@ -132,3 +135,25 @@ def test_managers_found_through_collection(make_idrac: Callable[..., Any]) -> No
     fake.docs["/redfish/v1/Managers"] = {"Members": [{"@odata.id": "/redfish/v1/Managers/Other.1"}]}
     with client:
         assert client.capabilities.manager_uri == "/redfish/v1/Managers/Other.1"
+
+
+def test_idrac9_software_installation_service_is_found_on_the_system(
+    make_idrac: Callable[..., Any],
+) -> None:
+    """iDRAC9 links DellSoftwareInstallationService from System.Links.Oem.Dell, not from the
+    Manager: the client finds it there (and uses that link, not a hard-coded path)."""
+    fake, client = make_idrac("14G")
+    sis = "/redfish/v1/Dell/Systems/System.Embedded.1/DellSoftwareInstallationService"
+    fake.docs[SYS]["Links"] = {
+        "Oem": {"Dell": {"DellSoftwareInstallationService": {"@odata.id": sis}}}
+    }
+    with client:
+        caps = client.capabilities
+    assert caps.oem_service("DellSoftwareInstallationService") == sis
+    assert sis_uri(caps) == sis
+    # the Manager's links are still there, and win on a name both documents carry
+    assert caps.oem_service("DellJobService") == f"{MGR}/Oem/Dell/DellJobService"
+    manager = {"Links": {"Oem": {"Dell": {"Jobs": {"@odata.id": "/m/Jobs"}}}}}
+    system = {"Links": {"Oem": {"Dell": {"Jobs": {"@odata.id": "/s/Jobs"}}}}}
+    caps = detect(root={}, manager=manager, system=system, update_service=None)
+    assert caps.jobs_uri == "/m/Jobs"

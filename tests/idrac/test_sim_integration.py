@@ -96,6 +96,10 @@ def test_inventory_of_every_profile(sim_fleet: tuple[SimulatedFleet, Fleet], aut
     assert r640.ok and r640.idrac is not None and r640.idrac.generation is Generation.IDRAC9
     assert r640.system is not None and r640.system.system_id == "0716"
     assert r640.capabilities.expand_supported and r640.capabilities.multipart_push_uri
+    # linked from System.Links.Oem.Dell on iDRAC9 (not from the Manager)
+    assert r640.capabilities.oem_service("DellSoftwareInstallationService") == (
+        "/redfish/v1/Systems/System.Embedded.1/Oem/Dell/DellSoftwareInstallationService"
+    )
     assert any(c.fqdd for c in r640.components)
     # every session opened was closed again
     for name in sim.devices:

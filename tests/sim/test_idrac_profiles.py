@@ -155,7 +155,11 @@ def test_idrac9_oem_services_and_expand(make_idrac_sim) -> None:  # type: ignore
     lc = mgr["Links"]["Oem"]["Dell"]["DellLCService"]["@odata.id"]
     r = rf.post(f"{lc}/Actions/DellLCService.GetRemoteServicesAPIStatus", json={})
     assert r.status_code == 200 and r.json()["LCStatus"] == "Ready"
-    sis = mgr["Links"]["Oem"]["Dell"]["DellSoftwareInstallationService"]["@odata.id"]
+    # iDRAC9 links DellSoftwareInstallationService from the System, not from the Manager.
+    assert "DellSoftwareInstallationService" not in mgr["Links"]["Oem"]["Dell"]
+    system = rf.get("/redfish/v1/Systems/System.Embedded.1").json()
+    sis = system["Links"]["Oem"]["Dell"]["DellSoftwareInstallationService"]["@odata.id"]
+    assert sis == "/redfish/v1/Systems/System.Embedded.1/Oem/Dell/DellSoftwareInstallationService"
     r = rf.post(f"{sis}/Actions/DellSoftwareInstallationService.GetRepoBasedUpdateList", json={})
     assert r.status_code == 400 and error_ids(r)[0].endswith("SUP028")
     r = rf.post(f"{sis}/Actions/DellSoftwareInstallationService.InstallFromRepository", json={})

@@ -196,7 +196,7 @@ def system(st: IdracState, f: Features) -> dict[str, Any]:
         HostName="",
         Id="System.Embedded.1",
         IndicatorLED="Off",
-        Links={"Chassis": [ref(CHASSIS)], "ManagedBy": [ref(MANAGER)]},
+        Links=system_links(f),
         Manufacturer="Dell Inc.",
         Model=ident.model,
         Name="System",
@@ -250,7 +250,20 @@ def oem_links(f: Features) -> dict[str, Any]:
         links["@odata.type"] = "#DellOem.v1_0_0.DellOemLinks"
         links["DellJobService"] = ref(f"{f.oem_prefix}/DellJobService")
         links["DellLCService"] = ref(f"{f.oem_prefix}/DellLCService")
-        links["DellSoftwareInstallationService"] = ref(SIS_ROOT)
+    return links
+
+
+def system_links(f: Features) -> dict[str, Any]:
+    """iDRAC9 links its System OEM services (DellSoftwareInstallationService...) from the
+    System resource's Links.Oem.Dell, not from the Manager's."""
+    links: dict[str, Any] = {"Chassis": [ref(CHASSIS)], "ManagedBy": [ref(MANAGER)]}
+    if f.oem_services:
+        links["Oem"] = {
+            "Dell": {
+                "@odata.type": "#DellOem.v1_0_0.DellOemLinks",
+                "DellSoftwareInstallationService": ref(SIS_ROOT),
+            }
+        }
     return links
 
 
