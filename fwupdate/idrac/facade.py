@@ -352,6 +352,14 @@ class IdracFacade:
             self._identity, _ = self.wsman.identity(self.url)
         return self._identity
 
+    def service_tag(self) -> str | None:
+        """The service tag of the machine behind this iDRAC (Redfish System SKU / Dell OEM,
+        WS-Man DCIM_SystemView.ServiceTag); None when the iDRAC does not say."""
+        if self.transport_for(Operation.IDENTITY) is Transport.REDFISH:
+            return self.redfish.system_identity().service_tag
+        view = self.wsman.system_view()
+        return (view.get("ServiceTag") or None) if view else None
+
     def firmware_version(self) -> str:
         """The iDRAC's running firmware, read now (not cached)."""
         if self.transport_for(Operation.IDENTITY) is Transport.REDFISH:

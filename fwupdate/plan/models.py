@@ -183,6 +183,10 @@ class NodePlan:
     inventory_sha256: str  # fingerprint of this node's inventory (planfile.node_fingerprint)
     inventory: tuple[InventoryEntry, ...]
     totals: Totals
+    # The machine behind the iDRAC at plan time (Redfish System.SKU / WS-Man
+    # DCIM_SystemView.ServiceTag); checked before the node is touched (plan/identity.py).
+    # None: unknown, or a plan file made before it was recorded (the check is then skipped).
+    service_tag: str | None = None
 
 
 @dataclass(frozen=True)

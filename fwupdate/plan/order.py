@@ -38,6 +38,7 @@ from fwupdate.plan.drift import (
     inventory_entries,
     node_fingerprint,
 )
+from fwupdate.plan.identity import service_tag_of
 from fwupdate.plan.kinds import classify_catalog, kind_rank
 from fwupdate.plan.lm_image import LmImage, compare_lm_versions
 from fwupdate.plan.match import index_for_system
@@ -720,6 +721,7 @@ def build_plan(req: PlanRequest) -> Plan:
                     inventory_sha256=node_fingerprint(inv),
                     inventory=inventory_entries(inv),
                     totals=totals_of(node_steps[n.name]),
+                    service_tag=service_tag_of(inv),
                 )
             )
             lm_row = next((r for r in nc.rows if r.kind is ComponentKind.LOADMASTER), None)

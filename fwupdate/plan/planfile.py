@@ -103,6 +103,13 @@ def step_to_dict(s: Step) -> dict[str, Any]:
 
 
 def _node(n: NodePlan) -> dict[str, Any]:
+    doc = _node_fields(n)
+    if n.service_tag is not None:  # additive: absent in older plan files (and kept so)
+        doc["service_tag"] = n.service_tag
+    return doc
+
+
+def _node_fields(n: NodePlan) -> dict[str, Any]:
     return {
         "name": n.name,
         "group": n.group,
@@ -385,6 +392,7 @@ def _read_node(r: _Reader) -> NodePlan:
             for e in r.items("inventory")
         ),
         totals=_read_totals(r.obj("totals")),
+        service_tag=r.opt_text("service_tag"),
     )
 
 

@@ -1,6 +1,7 @@
 """`fwupdate run --dry-run`: walk the plan against the live fleet without changing anything:
 packages present with their planned MD5/size, each pair healthy with the planned roles, each
-node reachable and still at the inventory the plan saw (drift), LC ready."""
+node reachable, the planned machine (service tag) and still at the inventory the plan saw
+(drift), LC ready."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from fwupdate.errors import FwupdateError
 from fwupdate.plan.drift import check_node
+from fwupdate.plan.identity import check_identity, service_tag_of
 from fwupdate.run.context import RunContext, RunSettings
 from fwupdate.run.executor import ordered_groups
 from fwupdate.run.keys import align_inventory
@@ -41,6 +43,9 @@ def dry_run(plan_path: Path, fleet_path: Path, settings: RunSettings, *,
                 try:
                     idrac = rt.idrac(n.name)
                     live = idrac.inventory()
+                    ident = check_identity(plan, n.name, service_tag_of(live))
+                    rows.append({"group": group.name, "node": n.name, "check": "identity",
+                                 "ok": ident.ok, "detail": ident.line})
                     planned = {e.key for e in n.inventory}
                     reasons = check_node(plan, n.name, align_inventory(live, planned))
                     rows.append({"group": group.name, "node": n.name, "check": "inventory",

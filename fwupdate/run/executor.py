@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from fwupdate.errors import FwupdateError
+from fwupdate.idrac.models import NodeInventory
 from fwupdate.plan.drift import check_node
+from fwupdate.plan.identity import check_identity, service_tag_of
 from fwupdate.plan.models import PairPlan, Plan, Step, StepKind
 from fwupdate.run import delivery_steps, steps_idrac, steps_lm
 from fwupdate.run.context import RunContext
@@ -178,17 +180,17 @@ class Executor:
             j.intent(step.step_id, {"kind": step.kind.value, "resume": resume,
                                     "to_version": step.to_version})
             t0 = time.monotonic()
+            if not checked:  # the group's first step here: every node must be the planned machine
+                checked.add("")
+                reasons = self._identities(rt, group, step)
+                if reasons:
+                    return self._refuse(group, step, reasons)
             if step.node is not None and step.node not in checked:
                 # the drift check is part of starting the node (and timed with its first step)
                 checked.add(step.node)
                 reasons = self._drift(rt, step)
                 if reasons:
-                    j.outcome(step.step_id, ok=False, error="; ".join(reasons))
-                    with self._lock:
-                        self._failures += 1
-                    return self._record_group(GroupResult(
-                        group.name, G_FAILED, step.step_id,
-                        "node no longer matches the plan: " + "; ".join(reasons)))
+                    return self._refuse(group, step, reasons)
             rt.say(step, f"{step.kind.value}" + (" (resume)" if resume else ""))
             try:
                 out = HANDLERS[step.kind](rt, step, resume)
@@ -203,6 +205,45 @@ class Executor:
             j.outcome(step.step_id, ok=True, data=out)
             prev_node = step.node or prev_node
         return self._record_group(GroupResult(group.name, G_DONE))
+
+    def _refuse(self, group: PairPlan, step: Step, reasons: tuple[str, ...]) -> GroupResult:
+        """Fail the group before `step` sends anything: a node is not what the plan expects."""
+        self.ctx.journal.outcome(step.step_id, ok=False, error="; ".join(reasons))
+        with self._lock:
+            self._failures += 1
+        return self._record_group(GroupResult(
+            group.name, G_FAILED, step.step_id,
+            "node no longer matches the plan: " + "; ".join(reasons)))
+
+    def _identities(self, rt: GroupRuntime, group: PairPlan, step: Step) -> tuple[str, ...]:
+        """Before any step of the group (pair steps too): the service tag behind each iDRAC URL
+        of its unfinished nodes must be the planned one, so that a swapped URL in the fleet file
+        never reaches another pair's host (plan/identity.py)."""
+        states = {r.step_id: r.state for r in self.ctx.journal.steps()}
+        todo = {s.node for s in group.steps if s.node and states[s.step_id] not in (DONE, SKIPPED)}
+        found = (self._identity(rt, n, step, None) for n in group.order if n in todo)
+        return tuple(r for r in found if r)
+
+    def _identity(self, rt: GroupRuntime, node: str, step: Step, live: NodeInventory | None,
+                  ) -> str | None:
+        """One node's identity check: its tag from `live` (the drift read) or read now; the
+        reason it is the wrong machine, or None (as planned, skipped, or unreadable now — the
+        node's own first step then reads the device again)."""
+        j = self.ctx.journal
+        if self.ctx.plan.node(node).service_tag is None:
+            res = check_identity(self.ctx.plan, node, None)
+        else:
+            try:
+                tag = service_tag_of(live) if live is not None else rt.idrac(node).service_tag()
+            except FwupdateError as exc:
+                rt.say(step, f"{node}: service tag unreadable now ({exc})")
+                return None
+            res = check_identity(self.ctx.plan, node, tag)
+        j.record(node, step.step_id, "identity-check", {
+            "ok": res.ok, "skipped": res.skipped, "expected": res.expected, "found": res.found})
+        if res.skipped or not res.ok:
+            rt.say(step, res.line)
+        return None if res.ok else res.line
 
     def _drift(self, rt: GroupRuntime, step: Step) -> tuple[str, ...]:
         node = step.node or ""
@@ -219,6 +260,9 @@ class Executor:
             # a member that vanished mid-read (an Available entry consumed by a finishing job),
             # an iDRAC mid-reset on resume: read again, then let the step look for itself
             self.ctx.pause()
+        wrong = self._identity(rt, node, step, live) if live and live.system else None
+        if wrong:
+            return (wrong,)
         if live is None or not live.ok:
             rt.say(step, "inventory still incomplete; the step checks the device itself")
             return ()

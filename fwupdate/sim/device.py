@@ -68,6 +68,11 @@ class SimDevice:
         """False while the device is down (rebooting, reset): connections are dropped."""
         return True
 
+    @property
+    def service_tag(self) -> str | None:
+        """The machine's service tag where the device has one (iDRACs); unique in a fleet."""
+        return None
+
     def count_request(self) -> None:
         with self._count_lock:
             self.request_count += 1

@@ -144,10 +144,24 @@ class SimulatedFleet:
         dev = factory(dspec, node, self.ctx, self.credentials)
         if dspec.name in self.devices:
             raise ValueError(f"duplicate simulated device name {dspec.name!r}")
+        self._unique_service_tag(dev)
         self.devices[dspec.name] = dev
         self.node_of[dspec.name] = node.name
         self._servers.append(DeviceServer(dev).start())
         return dev
+
+    def _unique_service_tag(self, dev: SimDevice) -> None:
+        """Every machine has its own service tag (derived from the device name unless set):
+        the executor tells nodes apart by it, so two equal tags would hide a swapped URL."""
+        tag = dev.service_tag
+        if tag is None:
+            return
+        for other in self.devices.values():
+            if other.service_tag == tag:
+                raise ValueError(
+                    f"simulated devices {other.name!r} and {dev.name!r} have the same service "
+                    f"tag {tag!r}; give one of them another service_tag option"
+                )
 
     def start(self) -> SimulatedFleet:
         if self._started:

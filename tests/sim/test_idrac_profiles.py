@@ -165,3 +165,16 @@ def test_idrac9_oem_services_and_expand(make_idrac_sim) -> None:  # type: ignore
     r = rf.post(f"{sis}/Actions/DellSoftwareInstallationService.InstallFromRepository", json={})
     assert r.status_code == 400 and "IPAddress" in r.text  # simulated now: docs/delivery.md
     assert rf.get("/redfish/v1/JobService/Jobs").status_code == 200
+
+
+def test_every_simulated_machine_has_its_own_service_tag(make_idrac_sim, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The executor tells nodes apart by service tag (issue 11 defect 3): the simulator gives
+    each iDRAC a distinct one (derived from its name) and refuses a fleet with two equal ones."""
+    profiles = ["r320-idrac7-2.65", "r320-idrac7-1.57", "r640-idrac9-4.40"]
+    sim = make_idrac_sim(*(node(f"i{k}", profiles[k % 3], timings=FAST) for k in range(12)))
+    tags = [sim.device(f"i{k}").service_tag for k in range(12)]
+    assert len(set(tags)) == 12 and all(t and len(t) == 7 for t in tags)
+    assert Rf(sim, "i0").get("/redfish/v1/Systems/System.Embedded.1").json()["SKU"] == tags[0]
+    with pytest.raises(ValueError, match="same service tag 'ABC1234'"):
+        make_idrac_sim(node("x1", "r320-idrac7-2.65", service_tag="ABC1234"),
+                       node("x2", "r320-idrac7-2.65", service_tag="ABC1234"))

@@ -62,6 +62,10 @@ class IdracDevice(SimDevice):
 
     # --- SimDevice ---------------------------------------------------------------------------
 
+    @property
+    def service_tag(self) -> str | None:
+        return self.state.service_tag
+
     def reachable(self) -> bool:
         return self.state.reachable()
 
