@@ -48,3 +48,36 @@ def install_redaction() -> None:
     for handler in logging.getLogger().handlers:
         if _FILTER not in handler.filters:
             handler.addFilter(_FILTER)
+
+
+_SECRET_OPTION_WORDS = ("password", "passwd", "secret", "token", "apikey", "api-key")
+
+
+def mask_argv(argv: list[str] | tuple[str, ...]) -> list[str]:
+    """A command line safe to keep (run journal): registered secrets masked, and the value of
+    any option whose name says it is a secret (`--password X`, `--token=X`) replaced by `***`.
+    Options naming where a secret lives (`--password-env`, `--password-file`) are kept."""
+    out: list[str] = []
+    hide_next = False
+    for arg in argv:
+        if hide_next:
+            out.append("***")
+            hide_next = False
+            continue
+        name, eq, _value = arg.partition("=")
+        if arg.startswith("-") and _secret_option(name):
+            if eq:
+                out.append(f"{name}=***")
+            else:
+                out.append(arg)
+                hide_next = True
+            continue
+        out.append(redact(arg))
+    return out
+
+
+def _secret_option(name: str) -> bool:
+    low = name.lower()
+    if low.endswith(("-env", "-file")):
+        return False
+    return any(w in low for w in _SECRET_OPTION_WORDS)

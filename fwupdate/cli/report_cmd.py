@@ -4,19 +4,50 @@ fwupdate.report.run_report; the HTML page with its timeline: fwupdate.report.htm
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from fwupdate.cli.output import OutputFormat, ReportFormat, emit
 from fwupdate.errors import BadInputError
 from fwupdate.report.run_report import build_run_report
-from fwupdate.run.journal import Journal
+from fwupdate.run import runlock
+from fwupdate.run.journal import RESUME, RUN_START, Journal
 from fwupdate.run.session import resolve_run
 
 COLUMNS = ["pair", "node", "kind", "state", "attempts", "duration_s", "change", "message_id",
-           "error"]
+           "error", "at"]
+
+
+def _alive(path: Path, journal: Journal) -> bool:
+    """Does a process still work on the run?  Its lock says so (released by the kernel when the
+    process dies); a journal from before locks: its last process id, when on this host."""
+    held = runlock.is_held(path)
+    if held is not None:
+        return held
+    notes = [e.data for e in journal.events() if e.kind in (RUN_START, RESUME)]
+    return bool(notes) and runlock.process_alive(notes[-1].get("pid"), notes[-1].get("host"))
+
+
+def _iso(t: float | None) -> str:
+    return datetime.fromtimestamp(t, UTC).isoformat() if t is not None else ""
+
+
+def _run_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """CSV/table rows for the run itself: each process start / resume and each interruption."""
+    rows: list[dict[str, Any]] = []
+    for s in doc.get("sessions") or []:
+        where = f"pid {s.get('pid') or '?'} on {s.get('host') or '?'}"
+        rows.append({"kind": "run-start" if s["kind"] == "start" else "resume", "state": s["end"],
+                     "node": "", "pair": "", "change": where, "at": _iso(s.get("at")),
+                     "error": " ".join(s.get("command") or [])})
+        if s["end"] in ("crash", "interrupted"):
+            rows.append({"kind": "interruption", "pair": "", "node": "", "change": where,
+                         "state": "crash" if s["end"] == "crash" else "signal",
+                         "at": _iso(s.get("ended_at"))})
+    return rows
 
 
 def report(
@@ -36,7 +67,7 @@ def report(
         raise BadInputError("--out is for --format html; redirect table, json or csv output")
     path = resolve_run(run_ref, runs_dir)
     with Journal.open(path) as journal:
-        doc = build_run_report(journal)
+        doc = build_run_report(journal, alive=_alive(path, journal))
     if report_fmt is ReportFormat.html:
         from fwupdate.report.html import run_html, write_html
 
@@ -49,9 +80,13 @@ def report(
         if s.get("from_version") or s.get("to_version"):
             change = f"{s.get('from_version') or '?'} -> {s.get('to_version') or '?'}"
         rows.append({**s, "pair": s.get("pair") or "", "node": s.get("node") or "",
-                     "change": change})
-    emit(fmt, document=doc, rows=rows, columns=COLUMNS, title=f"Run {doc['run_id']}")
+                     "change": change, "at": _iso(s.get("started_at"))})
+    emit(fmt, document=doc, rows=rows + _run_rows(doc), columns=COLUMNS,
+         title=f"Run {doc['run_id']}")
     if fmt is OutputFormat.table:
+        typer.echo(f"status: {doc['status']}"
+                   + (f" (journal: {doc['journal_status']})"
+                      if doc["journal_status"] != doc["status"] else ""))
         for g in doc["groups"]:
             typer.echo(f"{g['group']}: {g.get('status')}  failovers {g['failovers']}"
                        f"/{g['planned_failovers']} planned"
@@ -59,6 +94,8 @@ def report(
         left = doc["remaining"]
         typer.echo(f"left for the next night: {len(left)} step(s)" if left else
                    "nothing left")
+        if doc.get("resume_hint"):
+            typer.echo(f"resume with: {doc['resume_hint']}")
 
 
 def register(app: typer.Typer) -> None:

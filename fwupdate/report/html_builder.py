@@ -130,11 +130,12 @@ code { font: 12px ui-monospace, Menlo, Consolas, monospace; }
 .card { border: 1px solid #d0d7de; border-radius: 6px; padding: 6px 12px; min-width: 90px; }
 .card b { display: block; font-size: 22px; }
 .st-critical, .st-failed { color: #a40e26; font-weight: 600; }
-.st-interrupted, .st-stopped, .st-aborted { color: #a40e26; font-weight: 600; }
+.st-interrupted, .st-stopped, .st-aborted, .st-crash { color: #a40e26; font-weight: 600; }
 .st-warning, .st-partial, .st-started, .st-in_flight, .st-running { color: #9a6700;
   font-weight: 600; }
 .st-ok, .st-done, .st-finished { color: #1a7f37; font-weight: 600; }
-.st-unknown, .st-pending, .st-skipped, .st-created { color: #57606a; font-weight: 600; }
+.st-unknown, .st-pending, .st-skipped, .st-created, .st-deferred { color: #57606a;
+  font-weight: 600; }
 tr.row-failed td { background: #ffebe9; }
 tr.row-upgrade td:nth-child(4) { font-weight: 600; }
 .arrow { color: #57606a; }

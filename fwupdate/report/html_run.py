@@ -128,6 +128,7 @@ def _end_of_view(doc: Mapping[str, Any], steps: Sequence[Mapping[str, Any]]) -> 
         candidates += [ts(s.get("started_at")), ts(s.get("finished_at"))]
     for f in _list(doc, "failovers"):
         candidates.append(ts(f.get("at")))
+    candidates += [ts(m.at) for _k, m in run_marks(doc)]
     known = [c for c in candidates if c is not None]
     return max(known) if known else None
 
@@ -186,7 +187,54 @@ def timeline_from_report(doc: Mapping[str, Any]) -> Timeline | None:
         if pair is None and _str(f.get("node")):
             pair = pairs.get(str(f.get("node")))
         markers.append((pair, Marker(at, failover_text(f))))
-    return Timeline(start, end, tuple(rows), tuple(markers))
+    return Timeline(start, end, tuple(rows), tuple(markers), run_marks(doc))
+
+
+def run_marks(doc: Mapping[str, Any]) -> tuple[tuple[str, Marker], ...]:
+    """The run's interruptions (crash or signal) and resumes, as timeline marks."""
+    marks: list[tuple[str, Marker]] = []
+    for i in _list(doc, "interruptions"):
+        at = ts(i.get("at"))
+        if at is not None:
+            what = "crashed" if i.get("kind") == "crash" else "stopped"
+            marks.append(("interrupted", Marker(at, f"run {what} at {clock(at)}: "
+                                                    f"{i.get('detail') or ''}")))
+    for r in _list(doc, "resumes"):
+        at = ts(r.get("at"))
+        if at is not None:
+            marks.append(("resumed", Marker(at, f"resumed at {clock(at)} by "
+                                                f"{_command(r.get('command'))}")))
+    return tuple(sorted(marks, key=lambda m: m[1].at))
+
+
+def _command(value: Any) -> str:
+    if isinstance(value, list):
+        return " ".join(str(x) for x in value)
+    return str(value or "")
+
+
+def sessions_table(doc: Mapping[str, Any]) -> Markup | None:
+    """One row per process that worked on the run: how it began and how it ended."""
+    runs = _list(doc, "sessions")
+    if not runs:
+        return None
+    return table(
+        ("began", "as", "pid", "host", "command", "ended", "how"),
+        [
+            (
+                clock(r.get("at")),
+                str(r.get("kind") or ""),
+                str(r.get("pid") or ""),
+                str(r.get("host") or ""),
+                el("code", None, _command(r.get("command"))),
+                clock(r.get("ended_at")),
+                _status(str(r.get("end") or "")),
+            )
+            for r in runs
+        ],
+        class_="sessions",
+        row_classes=["row-failed" if r.get("end") == "crash" else None for r in runs],
+    )
 
 
 def failover_text(f: Mapping[str, Any]) -> str:
@@ -261,6 +309,8 @@ def render_run_html(doc: Mapping[str, Any], *, title: str | None = None) -> str:
             f" · finished {clock(finished)}" if finished else " · not finished",
             f" · duration {duration(finished - started)}" if finished and started else "",
         ),
+        el("p", {"class": "meta resume-hint"}, "resume with: ", el("code", None, hint))
+        if (hint := _str(doc.get("resume_hint"))) else None,
     )
     node_states = {
         n: str(
@@ -411,6 +461,8 @@ def render_run_html(doc: Mapping[str, Any], *, title: str | None = None) -> str:
         failure_table,
         el("h2", None, "Failovers"),
         failover_table,
+        *((el("h2", None, "Runs, interruptions and resumes"), runs_block)
+          if (runs_block := sessions_table(doc)) is not None else ()),
         el("h2", None, "Pairs and nodes"),
         groups_block,
         node_summary,

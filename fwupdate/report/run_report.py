@@ -1,6 +1,8 @@
 """The run-report document: a pure function from a run journal to a JSON-able dict.
 
-Shape (docs/reports.md, "Run page"; docs/running.md): run_id, status, started_at, finished_at,
+Shape (docs/reports.md, "Run page"; docs/running.md): run_id, status (finished | partial |
+failed | interrupted | running: report/run_sessions.top_status), journal_status, resume_hint,
+started_by, sessions, interruptions, resumes (report/run_sessions.py), started_at, finished_at,
 generated_at, totals, groups (the executor's verdict per pair), nodes (status per node), steps
 (journal state, attempts, times, duration, message id, error, outcome), failovers (orderly
 handovers of the Active role), failures and remaining (pending or in-flight steps: what is left
@@ -11,24 +13,34 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from fwupdate.report import run_sessions
 from fwupdate.run.journal import DONE, FAILED, PENDING, SKIPPED, STARTED, Journal
 
 
-def _node_status(states: list[str]) -> str:
+def _node_status(states: list[str], *, running: bool = True) -> str:
     if states and all(s in (DONE, SKIPPED) for s in states):
         return "done"
     if FAILED in states:
         return "failed"
     if STARTED in states:
-        return "in_flight"
+        return "in_flight" if running else "interrupted"
     if any(s == DONE for s in states):
         return "partial"
     return "pending"
 
 
-def build_run_report(journal: Journal, *, now: float | None = None) -> dict[str, Any]:
+def build_run_report(
+    journal: Journal, *, now: float | None = None, alive: bool | None = None
+) -> dict[str, Any]:
+    """`alive`: whether a process still works on the run (the caller asks the run's lock,
+    fwupdate.run.runlock); None trusts the journal's own status."""
     plan = journal.plan
     steps = journal.steps()
+    if alive is None:
+        alive = journal.status in ("created", "running")
+    runs = run_sessions.sessions(journal.events(), started_at=journal.options.get("started_at"),
+                                 alive=alive)
+    running = runs[-1]["end"] == "running"
     kinds: dict[str, dict[str, Any]] = {}
     for g in plan.get("groups", []):
         for s in g.get("steps", []):
@@ -52,14 +64,17 @@ def build_run_report(journal: Journal, *, now: float | None = None) -> dict[str,
         for name in g.get("order", []):
             states = [s.state for s in steps if s.node == name]
             nodes.append({"node": name, "pair": None if g.get("standalone") else g["name"],
-                          "status": _node_status(states),
+                          "status": _node_status(states, running=running),
                           "steps": len(states),
                           "done": sum(1 for s in states if s == DONE)})
     groups: dict[str, dict[str, Any]] = {}
     for e in journal.events(kind="group"):
         groups[e.data["group"]] = {**e.data, "at": e.at}
     for g in plan.get("groups", []):
-        groups.setdefault(g["name"], {"group": g["name"], "status": "pending"})
+        # no verdict journaled (a crash before it): the group's steps tell
+        states = [s.state for s in steps if s.pair == g["name"] or s.node in g.get("order", [])]
+        groups.setdefault(g["name"], {"group": g["name"],
+                                      "status": _node_status(states, running=running)})
     pair_of = {s.step_id: s.pair for s in steps}
     failovers = [
         {"at": e.at, "pair": pair_of.get(e.step_id or ""), "from": e.node,
@@ -80,10 +95,21 @@ def build_run_report(journal: Journal, *, now: float | None = None) -> dict[str,
                          for g in plan.get("groups", [])}
     started_at = journal.options.get("started_at")
     fin = journal.meta("finished_at")
+    status = run_sessions.top_status(
+        runs[-1]["end"], [str(groups[g["name"]]["status"]) for g in plan.get("groups", [])])
+    hint = None
+    if status not in ("running", "finished") and (remaining or status == "interrupted"):
+        hint = f"fwupdate resume {journal.run_id}"
     return {
         "schema": "fwupdate-run-report", "schema_version": 1,
         "run_id": journal.run_id,
-        "status": journal.status,
+        "status": status,
+        "journal_status": journal.status,
+        "resume_hint": hint,
+        "started_by": {k: runs[0][k] for k in ("at", "pid", "host", "command")},
+        "sessions": runs,
+        "interruptions": run_sessions.interruptions(runs),
+        "resumes": run_sessions.resumes(runs),
         "started_at": started_at,
         "finished_at": float(fin) if fin else None,
         "generated_at": now if now is not None else time.time(),

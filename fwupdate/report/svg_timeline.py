@@ -4,8 +4,9 @@ Bars are steps (iDRAC update, firmware stage, host reboot, LoadMaster stage/rebo
 coloured by kind; a failed step is red and carries its message id and error in a `<title>`
 tooltip; a step still in flight (intent without outcome) is drawn to the end of the axis with a
 dashed outline.  Failover moments are diamonds on a dashed vertical line across the rows of the
-pair.  Pair-level steps (pair pre/post checks) get a row of their own under the pair's nodes.
-Times on the axis are UTC.
+pair.  Interruptions of the run (its process crashed or was stopped) and resumes are vertical
+lines across every row.  Pair-level steps (pair pre/post checks) get a row of their own under
+the pair's nodes.  Times on the axis are UTC.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ KINDS: tuple[tuple[str, str, str], ...] = (
 OTHER_COLOUR = "#57606a"
 FAILED_COLOUR = "#cf222e"
 FAILOVER_COLOUR = "#bf3989"
+RUN_MARK_COLOURS = {"interrupted": "#24292f", "resumed": "#0550ae"}
 _COLOURS = {k: c for k, _, c in KINDS}
 _LABELS = {k: label for k, label, _ in KINDS}
 
@@ -86,6 +88,9 @@ class Timeline:
     rows: tuple[Row, ...]
     # (pair or None, marker): drawn across the rows of that pair, or of every row when None
     failovers: tuple[tuple[str | None, Marker], ...] = ()
+    # ("interrupted" | "resumed", marker): the run's process died or stopped / a resume began;
+    # a vertical line across every row
+    run_marks: tuple[tuple[str, Marker], ...] = ()
 
 
 _STEPS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200)
@@ -144,6 +149,8 @@ def render_timeline(tl: Timeline, *, width: int = 1100) -> Markup:
     legend_cols = max(1, plot_w // 170)
     legend_items = [*((k, label, c) for k, label, c in KINDS), ("_failed", "failed", "")]
     legend_items += [("_inflight", "in flight / interrupted", ""), ("_failover", "failover", "")]
+    legend_items += [(f"_{k}", k, RUN_MARK_COLOURS[k])
+                     for k in RUN_MARK_COLOURS if any(m == k for m, _ in tl.run_marks)]
     legend_h = LEGEND_ROW_H * math.ceil(len(legend_items) / legend_cols) + 6
     height = legend_y + legend_h
 
@@ -223,6 +230,7 @@ def render_timeline(tl: Timeline, *, width: int = 1100) -> Markup:
                             "fill": FAILOVER_COLOUR}),
             )
         )
+    parts += [_run_mark(kind, m, x(m.at), rows_h) for kind, m in tl.run_marks]
     parts.append(_legend(legend_items, legend_y, legend_cols))
     style = el(
         "style",
@@ -240,6 +248,20 @@ def render_timeline(tl: Timeline, *, width: int = 1100) -> Markup:
          "viewBox": f"0 0 {width} {height}"},
         style,
         parts,
+    )
+
+
+def _run_mark(kind: str, marker: Marker, xm: float, rows_h: float) -> Markup:
+    """The run's process died or stopped (solid) / a resume began (dashed), across all rows."""
+    colour = RUN_MARK_COLOURS.get(kind, OTHER_COLOUR)
+    dash = {"stroke-dasharray": "6 3"} if kind == "resumed" else {}
+    return el(
+        "g",
+        {"class": f"run-mark run-{kind}"},
+        el("title", None, marker.label),
+        el("line", {"x1": xm, "x2": xm, "y1": AXIS_H - 4, "y2": AXIS_H + rows_h,
+                    "stroke": colour, "stroke-width": 2, **dash}),
+        el("text", {"x": xm + 3, "y": AXIS_H - 1, "class": "tick"}, kind),
     )
 
 
@@ -296,6 +318,9 @@ def _legend(items: list[tuple[str, str, str]], y0: float, cols: int) -> Markup:
                              "stroke-dasharray": "4 2"})
         elif key == "_failover":
             sw = el("path", {"d": f"M{cx + 11} {cy} l6 6 l-6 6 l-6 -6 z", "fill": FAILOVER_COLOUR})
+        elif key.lstrip("_") in RUN_MARK_COLOURS:
+            sw = el("line", {"x1": cx + 11, "x2": cx + 11, "y1": cy, "y2": cy + 12,
+                             "stroke": colour, "stroke-width": 2})
         else:
             sw = el("rect", {"x": cx, "y": cy, "width": 22, "height": 12, "rx": 2, "fill": colour})
         out.append(el("g", {"class": "legend-item", "data-kind": key.lstrip("_")}, sw,

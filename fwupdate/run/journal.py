@@ -63,6 +63,14 @@ FAILED = "failed"
 SKIPPED = "skipped"
 STEP_STATES = (PENDING, STARTED, DONE, FAILED, SKIPPED)
 
+# Run-level event kinds.  Each process that works on the run records RUN_START or RESUME first
+# (pid, host, command line with secrets masked: session.session_note); RUN_STATUS marks the
+# statuses it sets (running, then finished or interrupted).  A session with no final status
+# before the next one (or at the end of the journal, with no live process) crashed.
+RUN_START = "run-start"
+RESUME = "resume"
+RUN_STATUS = "run-status"
+
 
 @dataclass(frozen=True)
 class StepRecord:
@@ -223,7 +231,7 @@ class Journal:
 
     def set_status(self, status: str) -> None:
         self.set_meta("status", status)
-        self.record(None, None, "run-status", {"status": status})
+        self.record(None, None, RUN_STATUS, {"status": status})
 
     # --- steps ----------------------------------------------------------------------------------
 

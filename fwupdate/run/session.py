@@ -8,7 +8,10 @@ first asking its device what happened."""
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import socket
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, replace
@@ -20,11 +23,13 @@ from fwupdate.errors import BadInputError, ConfigError
 from fwupdate.fileserver import FileServer
 from fwupdate.fleet.loader import load_fleet
 from fwupdate.fleet.models import Fleet
+from fwupdate.logsafe import mask_argv
 from fwupdate.plan import planfile
 from fwupdate.plan.models import Plan
+from fwupdate.run import runlock
 from fwupdate.run.context import ProgressFn, RunContext, RunSettings
 from fwupdate.run.executor import Executor, RunResult, journal_steps
-from fwupdate.run.journal import Journal
+from fwupdate.run.journal import RESUME, RUN_START, Journal
 from fwupdate.run.packages import PackageStore
 
 
@@ -162,8 +167,16 @@ def start(
     journal = Journal.create(path, run_id=rid, plan=doc, steps=journal_steps(plan),
                              options=options)
     on_journal(path)
-    with journal:
+    with journal, runlock.hold(path):
+        journal.record(None, None, RUN_START, session_note())
         return path, execute(journal, plan, fleet, store, settings, progress=progress, stop=stop)
+
+
+def session_note() -> dict[str, Any]:
+    """Who works on the run now (journaled at start and at each resume): time (the event's),
+    pid, host and the command line with secrets masked."""
+    return {"pid": os.getpid(), "host": socket.gethostname(),
+            "command": mask_argv(["fwupdate", *sys.argv[1:]])}
 
 
 def resolve_run(ref: str, runs_dir: Path) -> Path:
@@ -186,7 +199,7 @@ def resume(
     overrides: dict[str, Any] | None = None,
 ) -> RunResult:
     journal = Journal.open(journal_path)
-    with journal:
+    with journal, runlock.hold(journal_path):  # refuses a second process on a live run
         opts = journal.options
         plan = planfile.loads(json.dumps(journal.plan))
         fleet = load_fleet(fleet_path or Path(opts["fleet"]))
@@ -198,5 +211,5 @@ def resume(
             saved = dict(opts.get("settings") or {})
             saved.update(overrides or {})
             settings = replace(RunSettings(), **saved)
-        journal.record(None, None, "resume", {"pid": __import__("os").getpid()})
+        journal.record(None, None, RESUME, session_note())
         return execute(journal, plan, fleet, store, settings, progress=progress, stop=stop)
