@@ -163,6 +163,7 @@ class Executor:
     def _steps(self, rt: GroupRuntime, group: PairPlan) -> GroupResult:
         j = self.ctx.journal
         checked: set[str] = set()
+        identities_checked = False
         prev_node: str | None = None
         for step in group.steps:
             rec = j.step(step.step_id)
@@ -180,8 +181,8 @@ class Executor:
             j.intent(step.step_id, {"kind": step.kind.value, "resume": resume,
                                     "to_version": step.to_version})
             t0 = time.monotonic()
-            if not checked:  # the group's first step here: every node must be the planned machine
-                checked.add("")
+            if not identities_checked:  # the group's first step here: the planned machines?
+                identities_checked = True
                 reasons = self._identities(rt, group, step)
                 if reasons:
                     return self._refuse(group, step, reasons)
@@ -224,8 +225,9 @@ class Executor:
         found = (self._identity(rt, n, step, None) for n in group.order if n in todo)
         return tuple(r for r in found if r)
 
-    def _identity(self, rt: GroupRuntime, node: str, step: Step, live: NodeInventory | None,
-                  ) -> str | None:
+    def _identity(
+        self, rt: GroupRuntime, node: str, step: Step, live: NodeInventory | None
+    ) -> str | None:
         """One node's identity check: its tag from `live` (the drift read) or read now; the
         reason it is the wrong machine, or None (as planned, skipped, or unreadable now — the
         node's own first step then reads the device again)."""
@@ -260,9 +262,10 @@ class Executor:
             # a member that vanished mid-read (an Available entry consumed by a finishing job),
             # an iDRAC mid-reset on resume: read again, then let the step look for itself
             self.ctx.pause()
-        wrong = self._identity(rt, node, step, live) if live and live.system else None
-        if wrong:
-            return (wrong,)
+        if live and live.system and self.ctx.plan.node(node).service_tag:
+            wrong = self._identity(rt, node, step, live)  # the same machine still?
+            if wrong:
+                return (wrong,)
         if live is None or not live.ok:
             rt.say(step, "inventory still incomplete; the step checks the device itself")
             return ()

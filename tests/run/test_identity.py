@@ -57,3 +57,31 @@ def test_swapped_idrac_urls_are_refused_before_anything(cli, demo_inputs, tmp_pa
         failed = {f["step_id"] for f in doc["failures"]}
         assert all(s.split("/")[1].endswith(("precheck", "pair_precheck")) for s in failed)
         assert n.availability("pair-2") == (0, 0) and n.availability("pair-3") == (0, 0)
+
+
+def _strip_tags(plan_path: Path) -> None:
+    """What a plan file made before service tags were recorded looks like (still intact)."""
+    import hashlib
+
+    doc = json.loads(plan_path.read_text())
+    for g in doc["groups"]:
+        for node in g["nodes"]:
+            node.pop("service_tag", None)
+    body = {k: v for k, v in doc.items() if k != "content_sha256"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    doc["content_sha256"] = hashlib.sha256(canonical.encode()).hexdigest()
+    plan_path.write_text(json.dumps(doc, indent=2))
+
+
+def test_an_old_plan_without_tags_runs_and_says_the_check_was_skipped(  # type: ignore[no-untyped-def]
+    cli, demo_inputs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "400")
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        _strip_tags(n.plan_path)
+        r = cli(*n.run_args("--dry-run", scale=SCALE))
+        assert r.code == 0, r
+        assert "identity check skipped" in r.out
+        r = cli(*n.run_args("--yes", "--run-id", "old", scale=SCALE))
+        assert r.code == 0, r
+        assert "lb3b: identity check skipped: the plan records no service tag" in r.err
