@@ -14,7 +14,10 @@ from fwupdate.logsafe import mask_argv, register_secret
 from fwupdate.run import runlock
 
 
-def test_lock_is_held_only_while_a_process_has_it(tmp_path: Path) -> None:
+def test_lock_is_held_only_while_a_process_has_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runlock, "ACQUIRE_SECONDS", 0.1)
     journal = tmp_path / "r.db"
     assert runlock.is_held(journal) is None  # no lock file yet (an older journal)
     with runlock.hold(journal):
