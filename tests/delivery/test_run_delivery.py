@@ -112,8 +112,8 @@ def test_an_ha_pair_with_a_repository_node_and_a_virtual_media_node(
         for dev in ("lb9a-idrac", "lb9b-idrac"):
             st = sim.device(dev).state  # type: ignore[attr-defined]
             assert st.component_version("bios") == "2.13.0"
-        runs = sorted((tmp_path / "runs").iterdir())
-        run = runs[0].name if runs[0].is_dir() else str(runs[0])
+        (journal,) = (tmp_path / "runs").glob("*.db")  # beside it: lock file, LM backups
+        run = str(journal)
         html = tmp_path / "report.html"
         r = cli("report", run, "--runs-dir", str(tmp_path / "runs"), "--format", "html",
                 "--out", str(html))
