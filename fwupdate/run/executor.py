@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +24,7 @@ from fwupdate.plan.identity import check_identity, service_tag_of
 from fwupdate.plan.models import PairPlan, Plan, Step, StepKind
 from fwupdate.run import delivery_steps, steps_idrac, steps_lm
 from fwupdate.run.context import RunContext
-from fwupdate.run.journal import DONE, FAILED, SKIPPED, STARTED
+from fwupdate.run.journal import DONE, FAILED, SKIPPED, STARTED, StepRecord
 from fwupdate.run.keys import align_inventory
 from fwupdate.run.runtime import GroupRuntime
 
@@ -94,9 +94,11 @@ class Executor:
         with self._lock:
             return limit is not None and self._failures > limit
 
-    def _remaining_estimate(self, group: PairPlan) -> float:
-        done = {r.step_id for r in self.ctx.journal.steps() if r.state in (DONE, SKIPPED)}
-        return float(sum(s.estimated_seconds for s in group.steps if s.step_id not in done))
+    @staticmethod
+    def _remaining_estimate(steps: Iterable[Step], states: dict[str, StepRecord]) -> float:
+        """Device seconds of the steps not done yet."""
+        return float(sum(s.estimated_seconds for s in steps
+                         if states[s.step_id].state not in (DONE, SKIPPED)))
 
     def _fits(self, device_seconds: float) -> bool:
         end = self.ctx.settings.window_end
@@ -141,7 +143,7 @@ class Executor:
 
     def _run_group(self, group: PairPlan) -> GroupResult:
         j = self.ctx.journal
-        states = {r.step_id: r for r in j.steps()}
+        states = {r.step_id: r for r in j.steps(group=group.name)}
         if all(states[s.step_id].state in (DONE, SKIPPED) for s in group.steps):
             return GroupResult(group.name, G_DONE)
         if self.ctx.stop.is_set():
@@ -151,7 +153,7 @@ class Executor:
                 group.name, G_DEFERRED,
                 error="not started: failure budget (--max-failures) used up"))
         started = any(states[s.step_id].state != "pending" for s in group.steps)
-        if not started and not self._fits(self._remaining_estimate(group)):
+        if not started and not self._fits(self._remaining_estimate(group.steps, states)):
             return self._record_group(GroupResult(
                 group.name, G_DEFERRED, error="not started: its estimate does not fit the window"))
         rt = GroupRuntime(self.ctx, group)

@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS events (
     data     TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_step ON events(step_id);
+CREATE INDEX IF NOT EXISTS steps_pair ON steps(pair);
 """
 
 PENDING = "pending"
@@ -305,12 +306,16 @@ class Journal:
             raise KeyError(step_id)
         return _step(row)
 
-    def steps(self, *, node: str | None = None) -> list[StepRecord]:
+    def steps(self, *, node: str | None = None, group: str | None = None) -> list[StepRecord]:
+        """Steps in plan order: all of them, one node's, or one group's (pair or standalone
+        node; the executor reads only the group it starts)."""
         with self._lock:
-            if node is None:
-                rows = self._conn.execute(_SELECT_STEPS).fetchall()
-            else:
+            if node is not None:
                 rows = self._conn.execute(_SELECT_NODE_STEPS, (node,)).fetchall()
+            elif group is not None:
+                rows = self._conn.execute(_SELECT_GROUP_STEPS, (group,)).fetchall()
+            else:
+                rows = self._conn.execute(_SELECT_STEPS).fetchall()
         return [_step(r) for r in rows]
 
     def events(self, *, step_id: str | None = None, kind: str | None = None) -> list[JournalEvent]:
@@ -343,6 +348,10 @@ _SELECT_STEPS = (
 _SELECT_STEP = (
     "SELECT step_id, seq, node, pair, kind, state, attempts, started_at, finished_at, "
     "message_id, error, outcome FROM steps WHERE step_id=?"
+)
+_SELECT_GROUP_STEPS = (
+    "SELECT step_id, seq, node, pair, kind, state, attempts, started_at, finished_at, "
+    "message_id, error, outcome FROM steps WHERE pair=? ORDER BY seq"
 )
 _SELECT_NODE_STEPS = (
     "SELECT step_id, seq, node, pair, kind, state, attempts, started_at, finished_at, "
