@@ -24,11 +24,15 @@ from fwupdate.run import session
 from fwupdate.run.context import RunSettings
 from fwupdate.run.dryrun import dry_run
 from fwupdate.run.executor import G_DONE, G_FAILED, RunResult
-from fwupdate.run.window import stop_at, window_end
+from fwupdate.run.window import resume_hint, stop_at, window_end
 
 RUNS_DIR = Path("fwupdate-runs")
 
 RunsDir = Annotated[Path, typer.Option("--runs-dir", help="Where run journals live.")]
+Window = Annotated[str | None, typer.Option(
+    "--window", help="Maintenance window HH:MM-HH:MM (local time), e.g. 21:00-05:30.")]
+StopAt = Annotated[str | None, typer.Option(
+    "--stop-at", help="End of the window as HH:MM or an ISO date-time.")]
 TimeScale = Annotated[float, typer.Option(
     "--time-scale", min=0.001,
     help="Divide every estimate, timeout and poll interval by this: only for rehearsals "
@@ -80,8 +84,21 @@ def _summary(run: str, result: RunResult) -> None:
         typer.echo(f"{g.name}: {g.status}{extra}{err}")
     counts = {s: result.count(s) for s in sorted({g.status for g in result.groups})}
     typer.echo("run " + run + ": " + ", ".join(f"{v} {k}" for k, v in counts.items()))
-    if result.interrupted or any(g.status != G_DONE for g in result.groups):
+    if any(g.window for g in result.groups) and not result.interrupted:
+        typer.echo(resume_hint(run, result.window_spec))
+    elif result.interrupted or any(g.status != G_DONE for g in result.groups):
         typer.echo(f"resume with: fwupdate resume {run}")
+
+
+def _window(window: str | None, stop_time: str | None) -> tuple[float | None, str | None]:
+    """The end of the window given (`--window` or `--stop-at`) and how it was given."""
+    if window and stop_time:
+        raise BadInputError("give --window or --stop-at, not both")
+    if window:
+        return window_end(window), f"--window {window}"
+    if stop_time:
+        return stop_at(stop_time), f"--stop-at {stop_time}"
+    return None, None
 
 
 def _with_signals(fn: Any) -> tuple[Any, threading.Event]:
@@ -131,10 +148,8 @@ def run(
     max_failures: Annotated[int | None, typer.Option(
         "--max-failures", min=0,
         help="Stop starting pairs once more than this many failed.")] = None,
-    window: Annotated[str | None, typer.Option(
-        "--window", help="Maintenance window HH:MM-HH:MM (local time), e.g. 21:00-05:30.")] = None,
-    stop_time: Annotated[str | None, typer.Option(
-        "--stop-at", help="End of the window as HH:MM or an ISO date-time.")] = None,
+    window: Window = None,
+    stop_time: StopAt = None,
     time_scale: TimeScale = 1.0,
     serve_address: Annotated[str, typer.Option(
         "--serve-address", help="Address of this host the iDRACs can reach (file server for "
@@ -154,16 +169,18 @@ def run(
              "is (default: restore its previous image, then stop the pair).")] = False,
 ) -> None:
     """Run a plan overnight: every pair updated one node at a time, journaled, resumable."""
+    end, spec = _window(window, stop_time)
     if resume_run:
-        _resume(resume_run, runs_dir, None, yes, time_scale if time_scale != 1.0 else None)
+        _resume(resume_run, runs_dir, None, yes, time_scale if time_scale != 1.0 else None,
+                (end, spec) if spec else None)
         return
-    end = window_end(window) if window else (stop_at(stop_time) if stop_time else None)
     plan, _doc = session.load_plan(plan_file)
     settings = RunSettings(
         time_scale=time_scale,
         concurrency=concurrency or plan.schedule.concurrency or 8,
         max_failures=max_failures,
         window_end=end,
+        window_spec=spec,
         serve_address=serve_address,
         insecure=insecure,
         dry_run=dry,
@@ -191,11 +208,14 @@ def run(
 
 
 def _resume(ref: str, runs_dir: Path, fleet: Path | None, yes: bool,
-            time_scale: float | None) -> None:
+            time_scale: float | None,
+            new_window: tuple[float | None, str | None] | None = None) -> None:
     path = session.resolve_run(ref, runs_dir)
     _confirm(yes, f"resume {path.stem}")
     log = _Log()
-    overrides = {"time_scale": time_scale} if time_scale else None
+    overrides: dict[str, Any] = {"time_scale": time_scale} if time_scale else {}
+    if new_window is not None:
+        overrides.update(window_end=new_window[0], window_spec=new_window[1])
     result, _ = _with_signals(lambda stop: session.resume(
         path, fleet_path=fleet, progress=log, stop=stop, overrides=overrides))
     _summary(path.stem, result)
@@ -210,10 +230,14 @@ def resume(
         "--fleet", help="Fleet file (default: the one the run started with).")] = None,
     time_scale: Annotated[float | None, typer.Option(
         "--time-scale", min=0.001, help="Override the run's time-scale (rehearsals).")] = None,
+    window: Window = None,
+    stop_time: StopAt = None,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Continue a run: in-flight steps first ask the device what happened; nothing done twice."""
-    _resume(run_ref, runs_dir, fleet_file, yes, time_scale)
+    """Continue a run: in-flight steps first ask the device what happened; nothing done twice.
+    A run the window stopped continues on a later night with a new --window / --stop-at."""
+    end, spec = _window(window, stop_time)
+    _resume(run_ref, runs_dir, fleet_file, yes, time_scale, (end, spec) if spec else None)
 
 
 def register(app: typer.Typer) -> None:

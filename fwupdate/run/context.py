@@ -34,6 +34,7 @@ class RunSettings:
     concurrency: int = 8
     max_failures: int | None = None  # stop starting groups once more groups than this failed
     window_end: float | None = None  # wall-clock epoch seconds; None = no window
+    window_spec: str | None = None  # as given (`--window 21:00-05:30`, `--stop-at 05:30`)
     dry_run: bool = False
     serve_address: str = "127.0.0.1"
     timeout_factor: float = 3.0  # per-step timeout = factor x estimate ...

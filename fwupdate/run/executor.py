@@ -22,7 +22,7 @@ from fwupdate.idrac.models import NodeInventory
 from fwupdate.plan.drift import check_node
 from fwupdate.plan.identity import check_identity, service_tag_of
 from fwupdate.plan.models import PairPlan, Plan, Step, StepKind
-from fwupdate.run import delivery_steps, steps_idrac, steps_lm
+from fwupdate.run import delivery_steps, steps_idrac, steps_lm, window
 from fwupdate.run.context import RunContext
 from fwupdate.run.journal import DONE, FAILED, SKIPPED, STARTED, StepRecord
 from fwupdate.run.keys import align_inventory
@@ -60,12 +60,14 @@ class GroupResult:
     step: str | None = None
     error: str | None = None
     message_id: str | None = None
+    window: bool = False  # deferred or stopped because the window (not the budget) ended
 
 
 @dataclass(frozen=True)
 class RunResult:
     groups: tuple[GroupResult, ...]
     interrupted: bool
+    window_spec: str | None = None  # the window the run had (`--window ...` / `--stop-at ...`)
 
     def count(self, status: str) -> int:
         return sum(1 for g in self.groups if g.status == status)
@@ -108,6 +110,24 @@ class Executor:
         end = self.ctx.settings.window_end
         return end is not None and time.time() >= end
 
+    def _window_stop(self, group: PairPlan, step: Step, rec: StepRecord,
+                     new_node: bool) -> str | None:
+        """Before a node's first step and before every step that takes it down: does the
+        node's remaining estimate still fit the window?  The reason to stop, else None.  A
+        step the device may already be acting on (notes journaled) is finished instead."""
+        end = self.ctx.settings.window_end
+        if end is None or step.node is None or not (new_node or window.node_down(step)):
+            return None
+        if window.touched(self.ctx.journal, rec):
+            return None
+        states = {r.step_id: r for r in self.ctx.journal.steps(node=step.node)}
+        node_steps = [s for s in group.steps if s.step_id in states]
+        need = self._remaining_estimate(node_steps, states)
+        if self._fits(need):
+            return None
+        return window.stop_reason(step, need, self.ctx.settings.real(need),
+                                  max(0.0, end - time.time()), states)
+
     # --- run ------------------------------------------------------------------------------------
 
     def run(self) -> RunResult:
@@ -119,12 +139,13 @@ class Executor:
             for name, fut in futures.items():
                 results[name] = fut.result()
         ordered = tuple(results[g.name] for g in groups)
-        return RunResult(ordered, interrupted=self.ctx.stop.is_set())
+        return RunResult(ordered, interrupted=self.ctx.stop.is_set(),
+                         window_spec=self.ctx.settings.window_spec)
 
     def _record_group(self, res: GroupResult) -> GroupResult:
         self.ctx.journal.record(None, None, "group", {
             "group": res.name, "status": res.status, "step": res.step, "error": res.error,
-            "message_id": res.message_id,
+            "message_id": res.message_id, "window": res.window,
         })
         self.ctx.progress(res.name, f"{res.status}" + (f": {res.error}" if res.error else ""))
         return res
@@ -155,7 +176,8 @@ class Executor:
         started = any(states[s.step_id].state != "pending" for s in group.steps)
         if not started and not self._fits(self._remaining_estimate(group.steps, states)):
             return self._record_group(GroupResult(
-                group.name, G_DEFERRED, error="not started: its estimate does not fit the window"))
+                group.name, G_DEFERRED, error="not started: its estimate does not fit the window",
+                window=True))
         rt = GroupRuntime(self.ctx, group)
         try:
             return self._steps(rt, group)
@@ -178,7 +200,12 @@ class Executor:
             if new_node and prev_node is not None and self._window_over():
                 return self._record_group(GroupResult(
                     group.name, G_STOPPED, step.step_id,
-                    f"window ended: stopped before {step.node} ({prev_node} is done)"))
+                    f"window ended: stopped before {step.node} ({prev_node} is done)",
+                    window=True))
+            late = self._window_stop(group, step, rec, new_node)
+            if late:
+                return self._record_group(GroupResult(group.name, G_STOPPED, step.step_id, late,
+                                                      window=True))
             resume = rec.state in (STARTED, FAILED)
             j.intent(step.step_id, {"kind": step.kind.value, "resume": resume,
                                     "to_version": step.to_version})

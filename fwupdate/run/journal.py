@@ -226,6 +226,10 @@ class Journal:
         raw = self.meta("options")
         return json.loads(raw) if raw else {}
 
+    def set_options(self, options: dict[str, Any]) -> None:
+        """Replace the run's options (a resume given a new window keeps it for the next)."""
+        self.set_meta("options", _dumps(options))
+
     @property
     def status(self) -> str:
         return self.meta("status") or "created"

@@ -189,6 +189,26 @@ def resolve_run(ref: str, runs_dir: Path) -> Path:
     raise BadInputError(f"no run journal {ref} (looked in {runs_dir})")
 
 
+def _resumed_settings(journal: Journal, overrides: dict[str, Any]) -> RunSettings:
+    """The run's saved settings with `overrides`.  A new window (`window_end`) is journaled and
+    kept for later resumes; without one, a window that is over is refused (the pairs would only
+    be deferred again): continuing on a later night needs a new window."""
+    opts = journal.options
+    saved = dict(opts.get("settings") or {})
+    saved.update(overrides)
+    settings = replace(RunSettings(), **saved)
+    if "window_end" in overrides:
+        journal.record(None, None, "window", {"end": settings.window_end,
+                                              "spec": settings.window_spec})
+        journal.set_options({**opts, "settings": _settings_doc(settings)})
+    elif settings.window_end is not None and settings.window_end <= time.time():
+        ended = datetime.fromtimestamp(settings.window_end).astimezone()
+        raise BadInputError(
+            f"run {journal.run_id}: its window ended at {ended:%Y-%m-%d %H:%M}; continue it "
+            "with a new one: --window HH:MM-HH:MM or --stop-at HH:MM")
+    return settings
+
+
 def resume(
     journal_path: Path,
     *,
@@ -208,8 +228,6 @@ def resume(
                              Path(opts["lm_image"]) if opts.get("lm_image") else None)
         store.check_all(plan.steps())
         if settings is None:
-            saved = dict(opts.get("settings") or {})
-            saved.update(overrides or {})
-            settings = replace(RunSettings(), **saved)
+            settings = _resumed_settings(journal, overrides or {})
         journal.record(None, None, RESUME, session_note())
         return execute(journal, plan, fleet, store, settings, progress=progress, stop=stop)

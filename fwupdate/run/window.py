@@ -1,11 +1,14 @@
-"""The maintenance window as a wall-clock deadline for the executor."""
+"""The maintenance window as a wall-clock deadline for the executor, the check before every
+step that takes a node down, and the hint to continue on a later night."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from fwupdate.errors import BadInputError
+from fwupdate.plan.models import Impact, Step
 from fwupdate.plan.window import parse_window
+from fwupdate.run.journal import DONE, FAILED, STARTED, Journal, StepRecord
 
 
 def window_end(text: str, now: datetime | None = None) -> float:
@@ -39,3 +42,42 @@ def stop_at(text: str, now: datetime | None = None) -> float:
     if dt.tzinfo is None:
         dt = dt.astimezone()
     return dt.timestamp()
+
+
+# --- the window during the run (issue 11 defect 8) -----------------------------------------------
+
+_NOTES_ONLY = frozenset({"intent", "outcome", "drift-check"})
+
+
+def node_down(step: Step) -> bool:
+    """Steps that take the node (its service or its iDRAC) down: host reboot, LoadMaster
+    reboot, repository / virtual-media delivery, CPLD, iDRAC update."""
+    return step.takes_node_down or Impact.IDRAC_RESET in step.impact
+
+
+def touched(journal: Journal, rec: StepRecord) -> bool:
+    """A started step whose device may already be acting (a job, a reboot, a handover noted):
+    it is finished, not stopped, whatever the window says."""
+    if rec.state not in (STARTED, FAILED):
+        return False
+    return any(e.kind not in _NOTES_ONLY for e in journal.events(step_id=rec.step_id))
+
+
+def stop_reason(step: Step, device_s: float, real_s: float, left_s: float,
+                states: dict[str, StepRecord]) -> str:
+    armed = sorted(sid for sid, r in states.items()
+                   if r.kind == "firmware_stage" and r.state == DONE)
+    text = (f"window: {step.node} needs ~{device_s:.0f} device s ({real_s:.1f} s here) for "
+            f"{step.kind.value} and its other remaining steps, {left_s:.1f} s left; stopped "
+            f"before it, both units up")
+    if armed and step.kind.value == "host_reboot":
+        text += f"; {len(armed)} staged job(s) stay scheduled for its next reboot"
+    return text
+
+
+def resume_hint(run: str, spec: str | None) -> str:
+    """How to continue a run the window stopped: with a new window (the old end is spent)."""
+    again = spec if spec and (spec.startswith("--window ") or len(spec) <= len("--stop-at HH:MM")) \
+        else "--stop-at HH:MM"
+    return (f"continue on a later night with a new window: fwupdate resume {run} {again} "
+            f"(or --window HH:MM-HH:MM)")
