@@ -307,11 +307,15 @@ class RedfishClient:
     def power_state(self) -> str:
         return power.power_state(self.transport, self.capabilities)
 
-    def reset_host(self, reset_type: str) -> None:
-        power.reset_system(self.transport, self.capabilities, reset_type)
+    def reset_host(self, reset_type: str) -> bool:
+        """False when the host was already in that state (409 PSU501)."""
+        return power.reset_system(self.transport, self.capabilities, reset_type)
 
-    def restart_host(self) -> tuple[str, ...]:
-        return power.restart_host(self.transport, self.capabilities)
+    def restart_host(self, on_reset: power.OnReset | None = None) -> tuple[str, ...]:
+        return power.restart_host(self.transport, self.capabilities, on_reset=on_reset)
+
+    def power_on(self, on_reset: power.OnReset | None = None) -> tuple[str, ...]:
+        return power.power_on(self.transport, self.capabilities, on_reset=on_reset)
 
     def reset_idrac(self) -> None:
         idrac_restart.reset_idrac(self.transport, self.capabilities)

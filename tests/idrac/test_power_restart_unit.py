@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from fwupdate.errors import JobFailedError, WaitTimeoutError
+from fwupdate.errors import DeviceError, JobFailedError, WaitTimeoutError
 from fwupdate.idrac.client import RedfishClient
 
 from .conftest import MGR, SYS, Call, FakeIdrac, Sleeps
@@ -64,6 +64,52 @@ def test_idrac9_uses_graceful_restart(make_idrac: Make) -> None:
     with client:
         assert client.restart_host() == ("GracefulRestart",)
     assert sent == ["GracefulRestart"]
+
+
+def _psu501(state: str) -> dict[str, Any]:
+    return {"error": {"code": "Base.1.12.GeneralError", "message": "", "@Message.ExtendedInfo": [
+        {"Message": f"Server is already powered {state.upper()}.",
+         "MessageId": "IDRAC.2.9.PSU501"}]}}
+
+
+def test_reset_to_the_current_state_is_already_there(make_idrac: Make) -> None:
+    """A real iDRAC answers 409 PSU501 to On while on (ForceOff while off...): done, not an
+    error (issue 11: a resume that powers a host on must not fail when it is on already)."""
+    fake, client = make_idrac("12G")
+    fake.on("POST", RESET, lambda call: (409, {}, _psu501("on")))
+    with client:
+        client.reset_host("On")
+        assert client.power_on() == ()
+
+
+def test_other_409_is_still_an_error(make_idrac: Make) -> None:
+    fake, client = make_idrac("12G")
+    body = {"error": {"@Message.ExtendedInfo": [{"Message": "busy", "MessageId": "IDRAC.2.9.X1"}]}}
+    fake.on("POST", RESET, lambda call: (409, {}, body))
+    with client, pytest.raises(DeviceError, match="HTTP 409") as err:
+        client.reset_host("On")
+    assert err.value.message_id == "X1"
+
+
+def test_shutdown_that_finds_the_host_off_goes_on(make_idrac: Make) -> None:
+    """The host went off between the power read and GracefulShutdown (409 PSU501): the
+    restart goes on with On."""
+    fake, client = make_idrac("12G")
+    sent: list[str] = []
+
+    def handler(call: Call) -> tuple[int, dict[str, str], Any]:
+        kind = call.body["ResetType"]
+        sent.append(kind)
+        if kind == "GracefulShutdown":
+            fake.docs[SYS]["PowerState"] = "Off"
+            return 409, {}, _psu501("off")
+        fake.docs[SYS]["PowerState"] = "On"
+        return 204, {}, ""
+
+    fake.on("POST", RESET, handler)
+    with client:
+        assert client.restart_host() == ("GracefulShutdown", "On")
+    assert sent == ["GracefulShutdown", "On"]
 
 
 def test_reset_type_checked_against_allowable(make_idrac: Make) -> None:

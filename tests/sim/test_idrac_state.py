@@ -72,3 +72,24 @@ def test_wsman_style_reboot_job(make_idrac_sim, tmp_path: Path) -> None:  # type
     wait_for(lambda: st.job(job.id).state == "Completed", what="raid updated")
     assert st.job(rid.id).state == "RebootCompleted"
     assert st.component_version("raid") == "20.13.3-0001"
+
+
+def test_reset_to_the_state_the_host_is_in_answers_409_psu501(make_idrac_sim) -> None:  # type: ignore[no-untyped-def]
+    """Like a real iDRAC: On while on, ForceOff / GracefulShutdown while off -> 409 PSU501,
+    and nothing happens to the host."""
+    sim = make_idrac_sim(node("i1", "r320-idrac7-2.65", timings=FAST))
+    rf = Rf(sim, "i1")
+    reset = "/redfish/v1/Systems/System.Embedded.1/Actions/ComputerSystem.Reset"
+    seen = len(list(sim.events.records(event="host_power")))
+    on = rf.post(reset, json={"ResetType": "On"})
+    assert on.status_code == 409
+    info = on.json()["error"]["@Message.ExtendedInfo"][0]
+    assert info["MessageId"].endswith(".PSU501") and "already powered ON" in info["Message"]
+    assert rf.post(reset, json={"ResetType": "ForceOff"}).status_code == 204
+    for kind in ("ForceOff", "GracefulShutdown"):
+        off = rf.post(reset, json={"ResetType": kind})
+        assert off.status_code == 409, kind
+        info = off.json()["error"]["@Message.ExtendedInfo"][0]
+        assert info["MessageId"].endswith(".PSU501") and "already powered OFF" in info["Message"]
+    assert rf.state.power_state == "Off"
+    assert len(list(sim.events.records(event="host_power"))) == seen + 1  # the one ForceOff

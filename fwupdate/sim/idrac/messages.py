@@ -40,6 +40,7 @@ _MSGS = (
     Msg("RED029", "A reboot is pending.", "Informational"),
     Msg("RED030", "Reboot is complete.", "Informational"),
     Msg("RAC004", "Invalid parameter value.", "Critical"),
+    Msg("PSU501", "Server is already in the requested power state.", "Warning"),
     Msg("JCP022", "Invalid job ID.", "Critical"),
     Msg("JCP001", "Task successfully scheduled.", "Informational"),
     Msg("PR20", "Job in progress.", "Informational"),

@@ -16,12 +16,14 @@ class Rejected(Exception):
         *,
         status: int = 400,
         args: tuple[str, ...] = (),
+        text: str | None = None,
     ) -> None:
         super().__init__(detail or message_id)
         self.message_id = message_id
         self.detail = detail
         self.status = status
         self.args_ = args
+        self.text = text  # the whole message text, where the device words it per case
 
 
 @dataclass(frozen=True)

@@ -328,8 +328,8 @@ class RedfishService:
 
     def _rejected(self, f: Features, exc: Rejected) -> Response:
         base = exc.message_id in BASE_MESSAGES
-        text = None
-        if exc.detail and not base:
+        text = exc.text
+        if text is None and exc.detail and not base:
             text = f"{message(exc.message_id).text} ({exc.detail})"
         return self._error(f, exc.status, exc.message_id, args=exc.args_, text=text, base=base)
 

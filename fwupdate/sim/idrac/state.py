@@ -60,6 +60,13 @@ from fwupdate.sim.idrac.versions import older
 STATE_FORMAT = 1
 MAX_DOWNLOAD = 4 * 1024**3
 _TAG_ALPHABET = "0123456789BCDFGHJKLMNPQRSTVWXYZ"
+# ComputerSystem.Reset to the state the host is already in: 409 PSU501 with these texts
+# (as real iDRACs answer; docs/simulator.md)
+_ALREADY = {
+    ("On", "On"): "Server is already powered ON.",
+    ("ForceOff", "Off"): "Server is already powered OFF.",
+    ("GracefulShutdown", "Off"): "Server is already powered OFF.",
+}
 OPTION_KEYS = (
     "service_tag",
     "tasks_survive_reset",
@@ -990,9 +997,12 @@ class IdracState:
         PushPowerButton, PowerCycle, Nmi.  Publishes host power events on the node's bus topic."""
         with self._locked():
             self.emit("host_reset_requested", reset_type=kind, power=self.power)
+            already = _ALREADY.get((kind, self.power))
+            if already is not None:
+                # a real iDRAC refuses a reset to the state the host is in: 409 PSU501
+                raise Rejected("PSU501", status=409, text=already)
             if kind == "On":
-                if self.power == "Off":
-                    self._host_restart("on", reason=kind)
+                self._host_restart("on", reason=kind)
             elif kind == "ForceOff":
                 self._power_off(reason=kind)
             elif kind == "GracefulShutdown":
