@@ -201,6 +201,8 @@ class IdracFacade:
         self._caps: Capabilities | None = None
         self._identity: IdracIdentity | None = None
         self.progress: ProgressFn = lambda _msg: None
+        # told each Redfish ResetType just before it is sent (the executor journals it)
+        self.on_host_reset: Callable[[str], None] | None = None
 
     @classmethod
     def for_endpoint(
@@ -554,11 +556,21 @@ class IdracFacade:
         """Reboot the host now (staged jobs run in LC).  Redfish ComputerSystem.Reset where the
         iDRAC has it; WS-Man CreateRebootJob (graceful, then forced) + SetupJobQueue TIME_NOW."""
         if self.transport_for(Operation.HOST_REBOOT) is Transport.REDFISH:
-            self.redfish.restart_host()
+            self.redfish.restart_host(on_reset=self.on_host_reset)
             return
         rid = self.wsman.create_reboot_job(3)
         self.wsman.setup_job_queue((rid,))
         wait_job(self.wsman, rid, self.timing, step="host reboot")
+
+    def power_on_host(self) -> tuple[str, ...]:
+        """Power the host on unless it is on; the reset types sent (`()` when it was on)."""
+        if self.transport_for(Operation.HOST_REBOOT) is not Transport.REDFISH:
+            raise UnsupportedOperationError(
+                "powering the host on needs Redfish ComputerSystem.Reset here",
+                host=self.host,
+                step="host On",
+            )
+        return self.redfish.power_on(on_reset=self.on_host_reset)
 
     # --- iDRAC self-update ----------------------------------------------------------------------
 

@@ -222,7 +222,10 @@ class Executor:
                 if reasons:
                     return self._refuse(group, step, reasons)
             rt.say(step, f"{step.kind.value}" + (" (resume)" if resume else ""))
+            rt.current = step
             try:
+                if resume:
+                    steps_idrac.resume_power(rt, step)
                 out = HANDLERS[step.kind](rt, step, resume)
             except FwupdateError as exc:
                 j.outcome(step.step_id, ok=False, error=str(exc), message_id=exc.message_id,

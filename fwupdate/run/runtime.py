@@ -10,6 +10,8 @@ from fwupdate.loadmaster.ha import PairClient
 from fwupdate.plan.models import PairPlan, Step
 from fwupdate.run.context import RunContext
 
+POWER_NOTE = "power-reset"  # journal note: a Redfish ResetType about to be sent to a host
+
 
 class GroupRuntime:
     """Lazily opened clients for the nodes of one group; closed when the group ends."""
@@ -23,6 +25,7 @@ class GroupRuntime:
         self._idracs: dict[str, IdracFacade] = {}
         self._pair_client: PairClient | None = None
         self._lm: dict[str, LoadMasterClient] = {}
+        self.current: Step | None = None  # the step running now (set by the executor)
 
     def node(self, name: str) -> Node:
         try:
@@ -32,8 +35,16 @@ class GroupRuntime:
 
     def idrac(self, name: str) -> IdracFacade:
         if name not in self._idracs:
-            self._idracs[name] = self.ctx.idrac(self.node(name))
+            f = self.ctx.idrac(self.node(name))
+            f.on_host_reset = lambda kind: self._host_reset(name, kind)
+            self._idracs[name] = f
         return self._idracs[name]
+
+    def _host_reset(self, node: str, kind: str) -> None:
+        """Journal a host power change before it is sent (whichever step sends it): a resume
+        finishes a cut power cycle instead of leaving the host off."""
+        step = self.current.step_id if self.current is not None else None
+        self.ctx.journal.record(node, step, POWER_NOTE, {"reset": kind})
 
     def fresh_idrac(self, name: str) -> IdracFacade:
         """Drop the cached facade (after an iDRAC reset the sessions are gone)."""

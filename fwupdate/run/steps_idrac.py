@@ -24,7 +24,7 @@ from fwupdate.loadmaster.versions import version_matches
 from fwupdate.plan.match import component_key, installed_components
 from fwupdate.plan.models import Expectation, Step
 from fwupdate.run.keys import lookup
-from fwupdate.run.runtime import GroupRuntime
+from fwupdate.run.runtime import POWER_NOTE, GroupRuntime
 from fwupdate.run.steps_lm import take_down, wait_lm_back
 
 Outcome = dict[str, Any]
@@ -212,7 +212,9 @@ def host_reboot(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
         rt.say(step, "resuming: the reboot was already sent; waiting")
     else:
         requested = rt.ctx.journal.last_note(step.step_id, "reboot-requested")
-        if resume and requested is not None and _host_went_down(rt, idrac, jids):
+        powered = bool(rt.ctx.journal.events(step_id=step.step_id, kind=POWER_NOTE))
+        if resume and requested is not None and (powered or _host_went_down(rt, idrac, jids)):
+            # the reboot reached the device (resume_power finished a cut power cycle)
             boot_before = requested.get("boot_time")
         else:
             # partner check and orderly handover; on resume the LoadMaster's real role decides
@@ -244,6 +246,32 @@ def host_reboot(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
     if unit is not None:
         out.update(wait_lm_back(rt, step, boot_before, lm_target, timeout))
     return out
+
+
+def resume_power(rt: GroupRuntime, step: Step) -> None:
+    """Resume of a step that had sent host power changes (journaled before each): finish a
+    power cycle cut between GracefulShutdown/ForceOff and On, and power on a host left off,
+    so that no host stays off.  Nothing to do for a step that never touched host power."""
+    notes = rt.ctx.journal.events(step_id=step.step_id, kind=POWER_NOTE)
+    if not notes or step.node is None:
+        return
+    node = step.node
+    last = str(notes[-1].data.get("reset"))
+    state = rt.ctx.wait_for(
+        "host power state", lambda: rt.fresh_idrac(node).host_power(),
+        timeout=min(rt.ctx.settings.step_timeout(step), 600.0), host=node, step=step.step_id,
+    )
+    idrac = rt.idrac(node)
+    if last in ("GracefulShutdown", "ForceOff"):
+        rt.say(step, f"resuming: the host power cycle stopped after {last} (host {state}); "
+                     "finishing it")
+        idrac.reboot_host()  # off: On; still on (shutting down): shutdown, Off, On
+    elif state != "On":
+        rt.say(step, f"resuming: the host is {state} after {last}; powering it on")
+        idrac.power_on_host()
+    else:
+        return
+    rt.ctx.journal.record(node, step.step_id, "power-restored", {"after": last, "was": state})
 
 
 def _host_went_down(rt: GroupRuntime, idrac: IdracFacade, jids: list[str]) -> bool:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from runsim import LM_PACE, at_target, duplicate_jobs, flashed_twice, night
 
+from fwupdate.idrac import power
 from fwupdate.loadmaster.client import LoadMasterClient
 from fwupdate.run import session, steps_idrac
 from fwupdate.run.context import RunSettings
@@ -101,3 +102,39 @@ def test_crash_around_the_handover_shutdown_never_loses_service(
         assert at_target(n) == []
         with Journal.open(runs / "h.db") as j:
             assert [e.node for e in j.events(kind="handover")] == ["lb3a"]
+
+
+@pytest.mark.parametrize("point", ["before-on", "after-shutdown"])
+def test_crash_inside_the_host_power_cycle_powers_the_host_on(
+        demo_inputs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, point: str) -> None:
+    """Issue 11 defect 4: the process dies between GracefulShutdown and On (the host off, or
+    still shutting down).  Resume finishes the power cycle: the host is on, the staged jobs
+    ran, the pair is done; nothing flashed twice."""
+    real_reset = power.reset_system
+    crashed: list[str] = []
+
+    def reset(t: Any, caps: Any, kind: str) -> bool:
+        if point == "before-on" and kind == "On" and not crashed:
+            crashed.append(kind)
+            raise Crash
+        sent = real_reset(t, caps, kind)
+        if point == "after-shutdown" and kind == "GracefulShutdown" and not crashed:
+            crashed.append(kind)
+            raise Crash
+        return sent
+
+    monkeypatch.setattr(power, "reset_system", reset)
+    settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        runs = tmp_path / "runs"
+        with pytest.raises(Crash):
+            session.start(n.plan_path, n.fleet, runs_dir=runs, settings=settings,
+                          repo=n.inputs.repo, lm_image=n.inputs.lm_image, run_id="p")
+        assert crashed
+        result = session.resume(runs / "p.db", settings=settings)
+        assert [g.status for g in result.groups] == ["done"], result
+        for name in ("lb3a", "lb3b"):
+            assert n.sim.device(f"{name}-idrac").state.power_state == "On"  # type: ignore[attr-defined]
+        assert at_target(n) == []
+        assert flashed_twice(n) == [] and duplicate_jobs(n) == []
+        assert n.availability("pair-3") == (0, 1)
