@@ -62,6 +62,48 @@ def _find_job(idrac: IdracFacade, jid: str) -> JobStatus | None:
     return next((j for j in idrac.list_jobs() if j.jid == jid), None)
 
 
+def _known_jids(rt: GroupRuntime, node: str) -> set[str]:
+    """Every job id journaled for the node's steps in this run."""
+    known: set[str] = set()
+    for s in rt.group.steps:
+        if s.node == node:
+            known.update(str(e.data.get("jid")) for e in
+                         rt.ctx.journal.events(step_id=s.step_id, kind="job"))
+    return known
+
+
+def _names_step(job: JobStatus, step: Step) -> bool:
+    """The job's name names the step's component or package ("Firmware Update: BIOS")."""
+    name = (job.name or "").split(":", 1)[-1].strip().lower()
+    wanted = [x.lower() for x in (step.component.name if step.component else None,
+                                   step.package.file_name if step.package else None) if x]
+    return bool(name) and any(name in w or w in name for w in wanted)
+
+
+def _adopt(rt: GroupRuntime, step: Step, idrac: IdracFacade) -> JobHandle | None:
+    """Resume of a step whose install may have reached the iDRAC before its JID was journaled
+    (a crash in between): the device's unfinished update job for this component — one no
+    other step journaled — is journaled now and followed, instead of a second upload that
+    the iDRAC refuses (RED014) while the first job stays armed.  Steps run one at a time per
+    node and precheck emptied the queue, so an unknown update job is this step's."""
+    node = step.node or ""
+    known = _known_jids(rt, node)
+    unknown = [j for j in idrac.list_jobs()
+               if not j.terminal and j.jid.startswith("JID_") and j.jid not in known]
+    named = [j for j in unknown if _names_step(j, step)]
+    found = named[0] if named else (unknown[0] if len(unknown) == 1 else None)
+    if found is None:
+        return None
+    transport = idrac.transport_for(Operation.INSTALL)
+    rt.say(step, f"resuming: adopting job {found.jid} ({found.state}), created before the "
+                 "interruption")
+    rt.ctx.journal.record(node, step.step_id, "job", {
+        "jid": found.jid, "transport": transport.value, "task_uri": None, "adopted": True,
+        "state": found.state,
+    })
+    return JobHandle(found.jid, transport, None)
+
+
 def _handle(note: dict[str, Any]) -> JobHandle:
     return JobHandle(str(note["jid"]), Transport(str(note["transport"])), note.get("task_uri"))
 
@@ -105,6 +147,8 @@ def idrac_update(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
         if found is not None and not found.failed:
             rt.say(step, f"resuming: job {found.jid} is {found.state}")
             job = _handle(note)
+    if job is None and resume:
+        job = _adopt(rt, step, idrac)
     if job is None:
         job = _install(rt, step, idrac, None)
     idrac.wait_job(job, idrac_update=True, timeout=rt.ctx.settings.step_timeout(step),
@@ -150,6 +194,8 @@ def firmware_step(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
             if stage and (found.scheduled or found.state in _WAITING or found.succeeded):
                 return {"jid": found.jid, "state": found.state, "resumed": True}
             job = _handle(note)
+    if job is None and resume:
+        job = _adopt(rt, step, idrac)
     if job is None:
         job = _install(rt, step, idrac, cid)
     timeout = rt.ctx.settings.step_timeout(step)

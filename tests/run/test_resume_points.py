@@ -12,6 +12,7 @@ import pytest
 from runsim import LM_PACE, at_target, duplicate_jobs, flashed_twice, night
 
 from fwupdate.idrac import power
+from fwupdate.idrac.facade import IdracFacade
 from fwupdate.loadmaster.client import LoadMasterClient
 from fwupdate.run import session, steps_idrac
 from fwupdate.run.context import RunSettings
@@ -138,3 +139,36 @@ def test_crash_inside_the_host_power_cycle_powers_the_host_on(
         assert at_target(n) == []
         assert flashed_twice(n) == [] and duplicate_jobs(n) == []
         assert n.availability("pair-3") == (0, 1)
+
+
+@pytest.mark.parametrize("component", ["159", "25806"])  # BIOS (staged), Diagnostics (now)
+def test_crash_between_job_creation_and_journal_adopts_the_job(
+        demo_inputs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, component: str) -> None:
+    """Issue 11 defect 5: the iDRAC created the job, the process died before the JID was
+    journaled.  Resume adopts the device's job for that component instead of uploading again
+    (which the iDRAC refuses with RED014, leaving the staged job armed)."""
+    real_install = IdracFacade.install_image
+    crashed: list[str] = []
+
+    def install(self: IdracFacade, image: Any, **kw: Any) -> Any:
+        job = real_install(self, image, **kw)
+        if kw.get("component_id") == component and not crashed:
+            crashed.append(job.jid)
+            raise Crash
+        return job
+
+    monkeypatch.setattr(IdracFacade, "install_image", install)
+    settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        runs = tmp_path / "runs"
+        with pytest.raises(Crash):
+            session.start(n.plan_path, n.fleet, runs_dir=runs, settings=settings,
+                          repo=n.inputs.repo, lm_image=n.inputs.lm_image, run_id="j")
+        result = session.resume(runs / "j.db", settings=settings)
+        assert [g.status for g in result.groups] == ["done"], result
+        with Journal.open(runs / "j.db") as j:
+            adopted = [e.data["jid"] for e in j.events(kind="job") if e.data.get("adopted")]
+        assert adopted in ([], crashed)  # an apply-now job may have finished meanwhile
+        assert component != "159" or adopted == crashed
+        assert at_target(n) == []
+        assert flashed_twice(n) == [] and duplicate_jobs(n) == []
