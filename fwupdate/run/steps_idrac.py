@@ -23,6 +23,7 @@ from fwupdate.idrac.models import Transport
 from fwupdate.loadmaster.versions import version_matches
 from fwupdate.plan.match import component_key, installed_components
 from fwupdate.plan.models import Expectation, Step
+from fwupdate.run.journal import DONE
 from fwupdate.run.keys import lookup
 from fwupdate.run.runtime import POWER_NOTE, GroupRuntime
 from fwupdate.run.steps_lm import take_down, wait_lm_back
@@ -137,13 +138,17 @@ def idrac_update(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
     node = step.node or ""
     target = step.to_version or ""
     before = _read_version(rt, step) if resume else rt.idrac(node).firmware_version()
-    if compare_versions(before, target) == 0:
+    forced = force_same(step)
+    if compare_versions(before, target) == 0 and not forced:
         return {"already": before}
     idrac = rt.idrac(node)
     job: JobHandle | None = None
     note = rt.ctx.journal.last_note(step.step_id, "job")
-    if resume and note is not None:
+    if note is not None:
         found = _find_job(idrac, str(note["jid"]))
+        if forced and compare_versions(before, target) == 0 and (
+                found is None or found.succeeded):
+            return {"already": before, "forced_once": note["jid"]}  # flashed once this run
         if found is not None and not found.failed:
             rt.say(step, f"resuming: job {found.jid} is {found.state}")
             job = _handle(note)
@@ -160,6 +165,13 @@ def idrac_update(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
     lc = _lc_ready(idrac, f"{step.step_id}: LC ready after update")
     return {"from": before, "to": version, "jid": job.jid, "transport": job.transport.value,
             "lc": lc}
+
+
+def force_same(step: Step) -> bool:
+    """The plan re-flashes this component at the version it has (policy force_same_version):
+    the device's version cannot tell whether it was done, the journal does (once per run)."""
+    return bool(step.from_version and step.to_version) and compare_versions(
+        step.from_version or "", step.to_version or "") == 0
 
 
 def component_versions(idrac: IdracFacade) -> dict[str, str]:
@@ -182,13 +194,16 @@ def firmware_step(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
     idrac = rt.idrac(node)
     stage = step.kind.value == "firmware_stage"
     cid = step.component.component_id if step.component else None
-    if (resume or rt.ctx.settings.dry_run) and _satisfied(component_versions(idrac),
-                                                          step.expect):
-        return {"already": step.to_version}
+    forced = force_same(step)
+    at_target = _satisfied(component_versions(idrac), step.expect)
+    if at_target and (not forced or rt.ctx.settings.dry_run):
+        return {"already": step.to_version}  # run or resume: the device says it is done
     job: JobHandle | None = None
     note = rt.ctx.journal.last_note(step.step_id, "job")
-    if resume and note is not None:
+    if note is not None:
         found = _find_job(idrac, str(note["jid"]))
+        if forced and at_target and (found is None or found.succeeded):
+            return {"already": step.to_version, "forced_once": note["jid"]}
         if found is not None and not found.failed:
             rt.say(step, f"resuming: job {found.jid} is {found.state}")
             if stage and (found.scheduled or found.state in _WAITING or found.succeeded):
@@ -251,6 +266,10 @@ def host_reboot(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
                 lm_target = str(note.get("version") or lm_target or "") or None
     timeout = rt.ctx.settings.step_timeout(step)
     sent = rt.ctx.journal.last_note(step.step_id, "reboot-sent")
+    if sent is None and _nothing_to_apply(rt, step):
+        rt.say(step, "nothing staged for this reboot: every covered step found its component "
+                     "at the target; not rebooting")
+        return {"already": True, "jobs": {}}
     boot_before: str | None = None
     handed = False
     if resume and sent is not None:
@@ -318,6 +337,22 @@ def resume_power(rt: GroupRuntime, step: Step) -> None:
     else:
         return
     rt.ctx.journal.record(node, step.step_id, "power-restored", {"after": last, "was": state})
+
+
+def _nothing_to_apply(rt: GroupRuntime, step: Step) -> bool:
+    """Every step this reboot applies found its component already at the target (a re-run of
+    a partly applied plan) and no reboot or handover of this step was started."""
+    if not step.covers:
+        return False
+    j = rt.ctx.journal
+    if any(j.last_note(step.step_id, k) is not None for k in ("reboot-requested", "handover")):
+        return False
+    for sid in step.covers:
+        rec = j.step(sid)
+        if rec.state != DONE or not rec.outcome or "already" not in rec.outcome \
+                or "forced_once" in rec.outcome:
+            return False
+    return True
 
 
 def _host_went_down(rt: GroupRuntime, idrac: IdracFacade, jids: list[str]) -> bool:

@@ -1,0 +1,68 @@
+"""Every firmware / iDRAC step asks the device first, in a fresh run as on resume (issue 11
+defect 6): re-running a partly applied plan (instead of resuming it), or resuming after the
+journal lost its last writes, flashes nothing a second time; a force-same plan flashes its
+same-version component exactly once per run."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sqlite3
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from runsim import LM_PACE, at_target, duplicate_jobs, flashed_twice, night
+
+from fwupdate.cli.main import main as cli_main
+from fwupdate.run import session, steps_idrac
+from fwupdate.run.context import RunSettings
+from fwupdate.run.executor import G_DONE, G_STOPPED, Executor
+
+pytestmark = pytest.mark.integration
+
+SCALE = 800.0
+
+
+class Crash(BaseException):
+    """Stands for SIGKILL: nothing after it runs, the journal keeps what was committed."""
+
+
+def _forget(journal: Path, node: str) -> None:
+    """The journal lost every write about `node` (a damaged WAL): its steps look pending."""
+    with contextlib.closing(sqlite3.connect(journal)) as c:
+        c.execute("UPDATE steps SET state='pending', outcome=NULL, attempts=0, started_at=NULL,"
+                  " finished_at=NULL WHERE node=?", (node,))
+        c.execute("DELETE FROM events WHERE node=?", (node,))
+        c.commit()
+
+
+@pytest.mark.parametrize("mode", ["fresh-run", "lost-journal"])
+def test_partly_applied_plan_is_not_flashed_again(demo_inputs, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  mode: str) -> None:
+    monkeypatch.setattr(Executor, "_fits", lambda self, seconds: True)
+    monkeypatch.setattr(Executor, "_window_over", lambda self: True)
+    settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        runs = tmp_path / "runs"
+        path, result = session.start(n.plan_path, n.fleet, runs_dir=runs, settings=settings,
+                                     repo=n.inputs.repo, lm_image=n.inputs.lm_image,
+                                     run_id="first")
+        assert result.groups[0].status == G_STOPPED  # lb3b done, lb3a untouched
+        flashed = len(n.records("flashed"))
+        assert flashed > 0
+        monkeypatch.setattr(Executor, "_window_over", lambda self: False)
+        if mode == "fresh-run":
+            _path, result = session.start(n.plan_path, n.fleet, runs_dir=runs,
+                                          settings=settings, repo=n.inputs.repo,
+                                          lm_image=n.inputs.lm_image, run_id="again")
+        else:
+            _forget(path, "lb3b")
+            result = session.resume(path, settings=settings)
+        assert result.groups[0].status == G_DONE, result
+        assert flashed_twice(n) == [] and duplicate_jobs(n) == []
+        assert not [r for r in n.records("flashed") if r["device"] == "lb3b-idrac"][flashed:]
+        assert at_target(n) == []
+        assert n.availability("pair-3") == (0, 1)
