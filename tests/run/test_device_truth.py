@@ -66,3 +66,50 @@ def test_partly_applied_plan_is_not_flashed_again(demo_inputs, tmp_path: Path,
         assert not [r for r in n.records("flashed") if r["device"] == "lb3b-idrac"][flashed:]
         assert at_target(n) == []
         assert n.availability("pair-3") == (0, 1)
+
+
+def _force_same_plan(n: Any) -> Path:
+    out = n.tmp / "force-same.json"
+    with contextlib.redirect_stdout(io.StringIO()):
+        rc = cli_main(["plan", str(n.fleet), "--catalog", str(n.inputs.catalog), "--bundle",
+                       str(n.inputs.bundle), "--lm-image", str(n.inputs.lm_image),
+                       "--format", "json", "--out", str(out), "--force-same"])
+    assert rc == 0
+    return out
+
+
+@pytest.mark.parametrize("point", ["before-install", "after-job"])
+def test_force_same_flashes_exactly_once_per_run(demo_inputs, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 point: str) -> None:
+    """The force-same plan re-flashes the iDRAC at 2.65.65.65.  A crash before its install
+    was sent, or after its job was journaled, and a resume: flashed exactly once per node."""
+    real_install = steps_idrac._install
+    crashed: list[str] = []
+
+    def install(rt: Any, step: Any, idrac: Any, cid: Any) -> Any:
+        first = step.node == "lb3b" and step.kind.value == "idrac_update" and not crashed
+        if first and point == "before-install":
+            crashed.append(step.step_id)
+            raise Crash
+        job = real_install(rt, step, idrac, cid)
+        if first:
+            crashed.append(step.step_id)
+            raise Crash
+        return job
+
+    monkeypatch.setattr(steps_idrac, "_install", install)
+    settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        plan = _force_same_plan(n)
+        runs = tmp_path / "runs"
+        with pytest.raises(Crash):
+            session.start(plan, n.fleet, runs_dir=runs, settings=settings, repo=n.inputs.repo,
+                          lm_image=n.inputs.lm_image, run_id="fs")
+        assert crashed
+        result = session.resume(runs / "fs.db", settings=settings)
+        assert result.groups[0].status == G_DONE, result
+        idrac_flashes = Counter(r["device"] for r in n.records("flashed")
+                                if r.get("to_version") == "2.65.65.65")
+        assert idrac_flashes == {"lb3a-idrac": 1, "lb3b-idrac": 1}, n.records("flashed")
+        assert at_target(n) == []
