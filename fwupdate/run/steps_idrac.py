@@ -22,7 +22,7 @@ from fwupdate.idrac.job_models import JobStatus
 from fwupdate.idrac.models import Transport
 from fwupdate.loadmaster.versions import version_matches
 from fwupdate.plan.match import component_key, installed_components
-from fwupdate.plan.models import Expectation, Step
+from fwupdate.plan.models import Expectation, Step, StepKind
 from fwupdate.run.journal import DONE
 from fwupdate.run.keys import lookup
 from fwupdate.run.runtime import POWER_NOTE, GroupRuntime
@@ -78,6 +78,8 @@ def _names_step(job: JobStatus, step: Step) -> bool:
     name = (job.name or "").split(":", 1)[-1].strip().lower()
     wanted = [x.lower() for x in (step.component.name if step.component else None,
                                    step.package.file_name if step.package else None) if x]
+    if step.kind is StepKind.IDRAC_UPDATE:
+        wanted.append("idrac")  # "Firmware Update: iDRAC with Lifecycle Controller"
     return bool(name) and any(name in w or w in name for w in wanted)
 
 
@@ -86,13 +88,17 @@ def _adopt(rt: GroupRuntime, step: Step, idrac: IdracFacade) -> JobHandle | None
     (a crash in between): the device's unfinished update job for this component — one no
     other step journaled — is journaled now and followed, instead of a second upload that
     the iDRAC refuses (RED014) while the first job stays armed.  Steps run one at a time per
-    node and precheck emptied the queue, so an unknown update job is this step's."""
+    node and precheck emptied the queue, so an unknown update job is this step's.  For a
+    force-same step whose install was sent (`install` note), a job of the component that
+    already completed counts too: the version cannot tell that it ran."""
     node = step.node or ""
     known = _known_jids(rt, node)
+    finished = force_same(step) and rt.ctx.journal.last_note(step.step_id, "install") is not None
     unknown = [j for j in idrac.list_jobs()
-               if not j.terminal and j.jid.startswith("JID_") and j.jid not in known]
+               if j.jid.startswith("JID_") and j.jid not in known
+               and (not j.terminal or (finished and j.succeeded))]
     named = [j for j in unknown if _names_step(j, step)]
-    found = named[0] if named else (unknown[0] if len(unknown) == 1 else None)
+    found = named[-1] if named else (unknown[0] if len(unknown) == 1 else None)
     if found is None:
         return None
     transport = idrac.transport_for(Operation.INSTALL)
@@ -114,6 +120,9 @@ def _install(rt: GroupRuntime, step: Step, idrac: IdracFacade, component_id: str
     image = rt.ctx.store.image_for(step)
     _lc_ready(idrac, f"{step.step_id}: LC ready before install")
     rt.say(step, f"installing {image.name} ({step.from_version} -> {step.to_version})")
+    # before the device sees it: a resume of a force-same step then knows the install may
+    # have run although its JID never reached the journal
+    rt.ctx.journal.record(step.node, step.step_id, "install", {"image": image.name})
     if component_id:
         job = idrac.install_image(image, fileserver=rt.ctx.files, component_id=component_id)
     else:
@@ -145,12 +154,14 @@ def idrac_update(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
     job: JobHandle | None = None
     note = rt.ctx.journal.last_note(step.step_id, "job")
     if note is not None:
-        found = _find_job(idrac, str(note["jid"]))
-        if forced and compare_versions(before, target) == 0 and (
-                found is None or found.succeeded):
-            return {"already": before, "forced_once": note["jid"]}  # flashed once this run
-        if found is not None and not found.failed:
-            rt.say(step, f"resuming: job {found.jid} is {found.state}")
+        jid = str(note["jid"])
+        found = rt.ctx.wait_for(  # the iDRAC may be restarting after our job: ask again
+            "the iDRAC's job list", lambda: (_find_job(rt.idrac(node), jid),),
+            timeout=rt.ctx.settings.step_timeout(step), host=node, step=step.step_id)[0]
+        if (found is not None and not found.failed) or (forced and found is None):
+            # ours, running or done (force-same: flashed once this run, the job may be gone
+            # with the iDRAC's restart): follow it through the restart, never install again
+            rt.say(step, f"resuming: job {jid} is {found.state if found else 'gone'}")
             job = _handle(note)
     if job is None and resume:
         job = _adopt(rt, step, idrac)
@@ -211,6 +222,9 @@ def firmware_step(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
             job = _handle(note)
     if job is None and resume:
         job = _adopt(rt, step, idrac)
+        if job is None and not forced and _satisfied(component_versions(idrac), step.expect):
+            # the interrupted job finished between the version read and the job list
+            return {"already": step.to_version}
     if job is None:
         job = _install(rt, step, idrac, cid)
     timeout = rt.ctx.settings.step_timeout(step)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import io
 import sqlite3
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 from runsim import LM_PACE, at_target, duplicate_jobs, flashed_twice, night
 
 from fwupdate.cli.main import main as cli_main
+from fwupdate.idrac.facade import IdracFacade
 from fwupdate.run import session, steps_idrac
 from fwupdate.run.context import RunSettings
 from fwupdate.run.executor import G_DONE, G_STOPPED, Executor
@@ -78,17 +80,29 @@ def _force_same_plan(n: Any) -> Path:
     return out
 
 
-@pytest.mark.parametrize("point", ["before-install", "after-job"])
+@pytest.mark.parametrize("point", ["before-install", "after-create", "after-job"])
 def test_force_same_flashes_exactly_once_per_run(demo_inputs, tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch,
                                                  point: str) -> None:
     """The force-same plan re-flashes the iDRAC at 2.65.65.65.  A crash before its install
-    was sent, or after its job was journaled, and a resume: flashed exactly once per node."""
+    was sent, after the iDRAC created the job (not yet journaled: the job may even finish
+    before the resume), or after its job was journaled, and a resume: flashed exactly once
+    per node."""
     real_install = steps_idrac._install
+    real_device_install = IdracFacade.install_image
     crashed: list[str] = []
 
+    def device_install(self: IdracFacade, image: Any, **kw: Any) -> Any:
+        job = real_device_install(self, image, **kw)
+        if point == "after-create" and "component_id" not in kw and not crashed:
+            crashed.append(job.jid)
+            time.sleep(0.5)  # let the job run and the iDRAC restart before the "crash"
+            raise Crash
+        return job
+
     def install(rt: Any, step: Any, idrac: Any, cid: Any) -> Any:
-        first = step.node == "lb3b" and step.kind.value == "idrac_update" and not crashed
+        first = step.node == "lb3b" and step.kind.value == "idrac_update" and not crashed \
+            and point != "after-create"
         if first and point == "before-install":
             crashed.append(step.step_id)
             raise Crash
@@ -99,6 +113,7 @@ def test_force_same_flashes_exactly_once_per_run(demo_inputs, tmp_path: Path,
         return job
 
     monkeypatch.setattr(steps_idrac, "_install", install)
+    monkeypatch.setattr(IdracFacade, "install_image", device_install)
     settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
     with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
         plan = _force_same_plan(n)
