@@ -283,8 +283,10 @@ def lm_reboot(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
     sent = rt.ctx.journal.last_note(step.step_id, "lm-reboot-sent")
     if resume and sent is not None:
         return wait_lm_back(rt, step, sent.get("boot_time"), target, timeout)
-    if resume and _handover_note(rt, step) is None and target and \
-            version_matches(unit.version(), target):  # fmt: skip
+    # run or resume alike, the device first: a unit already on its target boots nothing new
+    # (a fresh run of a partly applied plan must not reboot it again).  Not after our own
+    # handover: that unit is down and must be brought back whatever it runs.
+    if _handover_note(rt, step) is None and target and version_matches(unit.version(), target):
         return {"already": target}
     handed, boot = take_down(rt, step, resume)
     rt.ctx.journal.record(node, step.step_id, "lm-reboot-sent", {"boot_time": boot})

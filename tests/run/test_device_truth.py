@@ -128,3 +128,35 @@ def test_force_same_flashes_exactly_once_per_run(demo_inputs, tmp_path: Path,
                                 if r.get("to_version") == "2.65.65.65")
         assert idrac_flashes == {"lb3a-idrac": 1, "lb3b-idrac": 1}, n.records("flashed")
         assert at_target(n) == []
+
+
+def test_fresh_run_reboots_no_loadmaster_already_at_target(demo_inputs, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Separate reboots put an `lm_reboot` (LoadMaster API) on each node.  The first run stops
+    after lb3b; a fresh `fwupdate run` of the same plan asks lb3b's LoadMaster first and does not
+    reboot it again (one reboot of lb3b in all, nothing flashed twice, no outage)."""
+    monkeypatch.setattr(Executor, "_fits", lambda self, seconds: True)
+    monkeypatch.setattr(Executor, "_window_over", lambda self: True)
+    settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        plan = n.tmp / "separate.json"
+        with contextlib.redirect_stdout(io.StringIO()):
+            rc = cli_main(["plan", str(n.fleet), "--catalog", str(n.inputs.catalog), "--bundle",
+                           str(n.inputs.bundle), "--lm-image", str(n.inputs.lm_image),
+                           "--format", "json", "--out", str(plan), "--separate-reboots"])
+        assert rc == 0
+        assert "lm_reboot" in plan.read_text()
+        runs = tmp_path / "runs"
+        _p, first = session.start(plan, n.fleet, runs_dir=runs, settings=settings,
+                                  repo=n.inputs.repo, lm_image=n.inputs.lm_image, run_id="first")
+        assert first.groups[0].status == G_STOPPED, first  # lb3b done, lb3a untouched
+        monkeypatch.setattr(Executor, "_window_over", lambda self: False)
+        _p, again = session.start(plan, n.fleet, runs_dir=runs, settings=settings,
+                                  repo=n.inputs.repo, lm_image=n.inputs.lm_image, run_id="again")
+        assert again.groups[0].status == G_DONE, again
+        lb3b = [r for r in n.records("lm.reboot") + n.records("lm.shutdown")
+                if r["device"] == "lb3b-lm"]
+        assert len(lb3b) == 1, lb3b
+        assert flashed_twice(n) == [] and duplicate_jobs(n) == []
+        assert at_target(n) == []
+        assert n.availability("pair-3") == (0, 1)
