@@ -234,7 +234,10 @@ class _Night:
             args += ["--stop-at", datetime.fromtimestamp(self.stop_at).astimezone().isoformat()]
         return args
 
-    def _resume(self) -> subprocess.Popen[bytes]:
+    def _resume(self, fleet: Path, plan: Path) -> subprocess.Popen[bytes]:
+        """Resume the run; killed before its journal existed, start it again instead."""
+        if not (self.runs / f"{self.run_id}.db").is_file():
+            return self._spawn(self._run_args(fleet, plan))
         return self._spawn(["resume", self.run_id, "--runs-dir", str(self.runs), "--yes"])
 
     def _wait_line(self, proc: subprocess.Popen[bytes], offset: int, text: str | None,
@@ -331,7 +334,7 @@ class _Night:
         for _ in range(MAX_FINAL_RESUMES):
             if code not in (130, -signal.SIGKILL, -signal.SIGTERM) or self.result.hung:
                 break
-            code = self._wait(self._resume())
+            code = self._wait(self._resume(fleet, plan))
 
     def _after_kill(self, k: KillPlan, fleet: Path, plan: Path) -> subprocess.Popen[bytes]:
         if k.then == "rerun":
@@ -341,7 +344,7 @@ class _Night:
             for suffix in ("-wal", "-shm"):
                 with contextlib.suppress(FileNotFoundError):
                     (self.runs / f"{self.run_id}.db{suffix}").unlink()
-        return self._resume()
+        return self._resume(fleet, plan)
 
     def _judge(self, sim: SimulatedFleet) -> None:
         journal = self.runs / f"{self.run_id}.db"

@@ -88,6 +88,14 @@ def time_scale(ev: Evidence) -> float:
     return float(scale)
 
 
+def run_created(ev: Evidence) -> float:
+    """When the judged run's journal was created (epoch seconds; 0 when unknown)."""
+    try:
+        return float(ev.journal.meta.get("created_at") or 0.0)
+    except ValueError:
+        return 0.0
+
+
 def window_end(ev: Evidence) -> float | None:
     """The window end in force: the evidence's own, else the latest one the journal recorded
     (its settings, or a later `resume` event that carries a new `window_end`)."""

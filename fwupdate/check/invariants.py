@@ -337,13 +337,16 @@ def i7_nothing_left_behind(ev: Evidence) -> Verdict:
 
 
 def _active_changes(ev: Evidence, pair: str) -> int:
+    """Changes of the Active unit since this run's journal was created (an earlier run of the
+    same night, e.g. a fresh run instead of a resume, has its own report)."""
+    since = facts.run_created(ev)
     last: str | None = None
     changes = 0
     for r in facts.records(ev, "lm.availability"):
         active = r.get("active") or []
         if r.get("pair") != pair or len(active) != 1:
             continue
-        if last is not None and active[0] != last:
+        if last is not None and active[0] != last and facts.wall_epoch(r) >= since:
             changes += 1
         last = active[0]
     return changes

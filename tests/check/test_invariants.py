@@ -249,3 +249,14 @@ def test_render_prints_every_violation_with_label_and_evidence() -> None:
 ])  # fmt: skip
 def test_stepping_stones(old: str, new: str, stone: str | None) -> None:
     assert skipped_stone(old, new) == stone
+
+
+def test_i8_failovers_of_an_earlier_run_belong_to_its_own_report() -> None:
+    """A fresh run started after the handover (the operator's mistake) reports 0 failovers:
+    the Active unit did not change during that run."""
+    ev = clean()
+    j = ev.journal
+    report = copy.deepcopy(ev.report)
+    report["groups"][0]["failovers"] = 0
+    meta = {**j.meta, "created_at": repr(T0 + 200.0)}
+    assert _violations(edit(ev, journal=type(j)(meta, j.steps, j.events), report=report)) == []
