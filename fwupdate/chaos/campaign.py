@@ -15,6 +15,8 @@ from fwupdate.chaos.night import NightResult, draw_night, run_night
 from fwupdate.check import INVARIANTS
 
 Say = Callable[[str], None]
+MISTAKE_KINDS = {"update-self": "update-self skipping stones", "swapped": "swapped iDRAC URLs",
+                 "fresh": "fresh run instead of resume", "journal": "journal WAL removed"}
 
 
 @dataclass
@@ -40,8 +42,8 @@ class Figures:
         self.faults_drawn += len(r.plan.faults)
         self.faults_fired += r.faults_fired
         self.hung += int(r.hung)
-        for m in r.plan.mistakes():
-            self.mistakes[m.split(" ")[0] if m.startswith("swapped") else m] += 1
+        for m in r.mistakes:
+            self.mistakes[MISTAKE_KINDS.get(m.split(" ")[0], m)] += 1
         for v in r.verdicts:
             if v.violations:
                 self.violations[v.invariant] += len(v.violations)
@@ -81,7 +83,7 @@ def night_lines(r: NightResult) -> list[str]:
     out += [f"[{p.label}]   fault {f.text()}" for f in p.faults]
     out += [f"[{p.label}]   kill SIG{k.sig} " + (f"after '{k.at_line}' +{k.delay:.2f} s"
             if k.at_line else f"at {k.delay:.1f} s") + f", then {k.then}" for k in p.kills]
-    out += [f"[{p.label}]   mistake: {m}" for m in p.mistakes()]
+    out += [f"[{p.label}]   mistake made: {m}" for m in r.mistakes]
     if p.window_s is not None:
         out.append(f"[{p.label}]   window ends {p.window_s:.1f} s after the start")
     if r.error:

@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LM_PACE = "0.02"  # LoadMaster call pacing: the simulated units' rate limit is off
 PROC_TIMEOUT = 240.0  # real seconds one run/resume process may take before it is called hung
 MAX_FINAL_RESUMES = 3
+NEWEST_IDRAC = "iDRAC-with-Lifecycle-Controller_Firmware_*_WN64_2.65.65.65_*.EXE"
 
 IDRAC_FAULTS: tuple[tuple[str, str | None], ...] = (
     ("busy", "3"), ("task-vanish", None), ("slow-return", "200"), ("job-fail", "RED007,1"),
@@ -55,7 +56,7 @@ LM_TRIGGERS: tuple[tuple[str, dict[str, Any]], ...] = (
 )
 # progress lines to kill at (the narrow windows of issue 11 among them)
 KILL_LINES = ("handing the Active role", "rebooting the host", "installing ", "host_reboot",
-              "idrac_update", "firmware_stage", "lm_reboot", "lm_stage",
+              "idrac_update", "firmware_stage", "lm_stage", "precheck",
               "waiting for the iDRAC to restart", "verify")  # fmt: skip
 
 
@@ -97,6 +98,7 @@ class NightPlan:
     kills: tuple[KillPlan, ...]
     swap: tuple[str, str] | None  # mistake: these nodes' iDRAC URLs swapped in the fleet file
     window_s: float | None  # --stop-at this many real seconds after the start
+    update_self: str | None = None  # mistake: `idrac update-self` of the newest image here first
 
     @property
     def label(self) -> str:
@@ -104,6 +106,8 @@ class NightPlan:
 
     def mistakes(self) -> list[str]:
         out = [f"swapped iDRAC URLs {self.swap[0]}/{self.swap[1]}"] if self.swap else []
+        if self.update_self:
+            out.append(f"update-self of the newest iDRAC image on {self.update_self}")
         out += ["fresh run instead of resume" for k in self.kills if k.then == "rerun"]
         out += ["journal WAL removed before resume" for k in self.kills if k.then == "wal"]
         return out
@@ -116,6 +120,7 @@ class NightResult:
     kills: int = 0
     terms: int = 0
     exits: list[int] = field(default_factory=list)
+    mistakes: list[str] = field(default_factory=list)  # the operator mistakes actually made
     faults_fired: int = 0
     hung: bool = False
     error: str | None = None
@@ -181,7 +186,10 @@ def draw_night(seed: int, night: int, *, kinds: tuple[str, ...] = tuple(KINDS),
         a, b = rng.sample(_nodes(pairs), 2)
         swap = (a, b)
     window_s = rng.uniform(6.0, 30.0) if rng.random() < 0.15 else None
-    return NightPlan(seed, night, pairs, active_b, faults, kills, swap, window_s)
+    update_self = None
+    if "pair-1" in pairs and rng.random() < 0.3:  # the 1.57 pair: the image skips two stones
+        update_self = rng.choice(("lb1a", "lb1b"))
+    return NightPlan(seed, night, pairs, active_b, faults, kills, swap, window_s, update_self)
 
 
 # --- running it ---------------------------------------------------------------------------------
@@ -290,6 +298,7 @@ class _Night:
         good = sim.write_fleet_file(self.out / "fleet.toml")
         if self.plan.swap is None:
             return good, good
+        self.result.mistakes.append(f"swapped iDRAC URLs of {' and '.join(self.plan.swap)}")
         a, b = (sim.device(f"{n}-idrac").url for n in self.plan.swap)
         text = good.read_text(encoding="utf-8")
         text = text.replace(a, "\0").replace(b, a).replace("\0", b)
@@ -313,6 +322,17 @@ class _Night:
         if rc != 0:
             raise RuntimeError(f"plan failed (exit {rc})")
         return path
+
+    def _update_self(self, fleet: Path) -> None:
+        """The operator's mistake before the night: the newest iDRAC image sent by hand."""
+        node = self.plan.update_self
+        image = next(iter(sorted(self.inputs.repo.glob(NEWEST_IDRAC))), None)
+        if node is None or image is None:
+            return
+        proc = self._spawn(["idrac", "update-self", str(fleet), node, "--image", str(image),
+                            "--time-scale", str(self.scale)])  # fmt: skip
+        self.result.mistakes.append(f"update-self of {image.name} on {node}")
+        self._wait(proc)
 
     def _operate(self, fleet: Path, plan: Path) -> None:
         """Run, kill, make the drawn mistakes, resume to the end."""
@@ -339,8 +359,10 @@ class _Night:
     def _after_kill(self, k: KillPlan, fleet: Path, plan: Path) -> subprocess.Popen[bytes]:
         if k.then == "rerun":
             self.run_id = f"night-rerun{len(self.result.exits)}"
+            self.result.mistakes.append("fresh run instead of resume")
             return self._spawn(self._run_args(fleet, plan))
         if k.then == "wal":
+            self.result.mistakes.append("journal WAL removed before resume")
             for suffix in ("-wal", "-shm"):
                 with contextlib.suppress(FileNotFoundError):
                     (self.runs / f"{self.run_id}.db{suffix}").unlink()
@@ -367,6 +389,7 @@ class _Night:
             try:
                 good, used = self._fleet_file(sim)
                 plan = self._make_plan(good)
+                self._update_self(used)
                 self._arm_faults(sim, hooks)
                 if self.plan.window_s is not None:
                     self.stop_at = time.time() + self.plan.window_s
