@@ -55,6 +55,7 @@ LM_TRIGGERS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("lm.stopping", {}), ("lm.down", {}), ("lm.up", {}), ("lm.installpatch", {}),
 )
 # progress lines to kill at (the narrow windows of issue 11 among them)
+NARROW_LINES = ("handing the Active role", "rebooting the host", "installing ")
 KILL_LINES = ("handing the Active role", "rebooting the host", "installing ", "host_reboot",
               "idrac_update", "firmware_stage", "lm_stage", "precheck",
               "waiting for the iDRAC to restart", "verify")  # fmt: skip
@@ -170,7 +171,10 @@ def _draw_kill(rng: random.Random) -> KillPlan:
     sig = "KILL" if rng.random() < 0.8 else "TERM"
     then = rng.choices(("resume", "rerun", "wal"), weights=(7, 1.5, 1.5))[0]
     if rng.random() < 0.6:
-        return KillPlan(sig, rng.choice(KILL_LINES), rng.uniform(0.0, 0.4), then)
+        line = rng.choice(KILL_LINES)
+        # the narrow windows (a note journaled, the device call not yet sent) last milliseconds
+        delay = rng.uniform(0.0, 0.06) if line in NARROW_LINES else rng.uniform(0.0, 0.4)
+        return KillPlan(sig, line, delay, then)
     return KillPlan(sig, None, rng.uniform(0.5, 6.0), then)
 
 
@@ -259,7 +263,7 @@ class _Night:
                     f.seek(offset)
                     found = text.encode() in f.read()
                 if not found:
-                    time.sleep(0.02)
+                    time.sleep(0.005)
             if not found:
                 return False
         time.sleep(delay)
