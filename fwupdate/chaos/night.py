@@ -224,6 +224,7 @@ class _Night:
         self.run_id = "night"
         self.result = NightResult(plan)
         self.stop_at: float | None = None
+        self.night_start: float | None = None  # just before the operator's first command
         self._timers: list[threading.Timer] = []
         self._wall_fired = 0
 
@@ -381,7 +382,7 @@ class _Night:
         report: dict[str, Any] = json.loads(text) if rc == 0 else {"status": "unreadable"}
         ev = evidence(read_journal(journal), sim_events=sim.events.records(),
                       sim_state=sim.state_dump(), report=report, window_end=self.stop_at,
-                      label=self.plan.label)  # fmt: skip
+                      label=self.plan.label, night_start=self.night_start)  # fmt: skip
         self.result.verdicts = check_night(ev)
 
     def run(self) -> NightResult:
@@ -393,8 +394,9 @@ class _Night:
             try:
                 good, used = self._fleet_file(sim)
                 plan = self._make_plan(good)
-                self._update_self(used)
                 self._arm_faults(sim, hooks)
+                self.night_start = time.time()
+                self._update_self(used)
                 if self.plan.window_s is not None:
                     self.stop_at = time.time() + self.plan.window_s
                 self._operate(used, plan)

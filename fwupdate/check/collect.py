@@ -77,12 +77,14 @@ def evidence(
     report: dict[str, Any],
     window_end: float | None = None,
     label: str = "",
+    night_start: float | None = None,
 ) -> Evidence:
     plan_doc = journal.meta.get("plan")
     if not plan_doc:
         raise BadInputError("the run journal holds no plan")
     plan = planfile.from_dict(json.loads(plan_doc))
-    return Evidence(plan, journal, tuple(sim_events), sim_state, report, window_end, label)
+    return Evidence(plan, journal, tuple(sim_events), sim_state, report, window_end, label,
+                    night_start)
 
 
 def collect(

@@ -63,14 +63,17 @@ def i2_virtual_services(ev: Evidence) -> Verdict:
                                  "lm.vs_status baseline for it"))  # fmt: skip
             continue
         checked += 1
-        baseline = set(recs[0].get("up") or [])
+        start = ev.night_start if ev.night_start is not None else facts.run_created(ev)
+        before = [r for r in recs if facts.wall_epoch(r) <= start]
+        base_rec = before[-1] if before else recs[0]
+        baseline = set(base_rec.get("up") or [])
         final_doc = (ev.sim_state.get("pairs") or {}).get(pair)
         final = set(final_doc.get("vs_up") or []) if final_doc else set(recs[-1].get("up") or [])
         lost = sorted(baseline - final)
         if lost:
             out.append(Violation("I2", pair, f"reported done but Virtual Service(s) "
                                  f"{', '.join(lost)} Up in the baseline are not Up after the "
-                                 "night", (f"baseline {cite(recs[0], 'up')}",
+                                 "night", (f"baseline {cite(base_rec, 'up')}",
                                            f"last {cite(recs[-1], 'up', 'down')}")))  # fmt: skip
     return Verdict("I2", checked, tuple(out))
 
@@ -271,9 +274,11 @@ def i5_at_target(ev: Evidence) -> Verdict:
             else:
                 have = _installed(facts.device(ev, nd.idrac if nd else None), key, name)
             if not have or not all(same_version(h, version) for h in have):
+                dev = (nd.lm if key == "loadmaster" else nd.idrac) if nd else None
                 out.append(Violation("I5", node, f"reported done but {name} is "
                                      f"{', '.join(have) or 'not found'} on the device, plan "
-                                     f"target {version}"))  # fmt: skip
+                                     f"target {version}",
+                                     (f"state dump {dev} {key}={', '.join(have) or '-'}",)))
     return Verdict("I5", checked, tuple(out))
 
 

@@ -42,6 +42,7 @@ class Evidence:
     report: dict[str, Any]  # `fwupdate report RUN --format json`
     window_end: float | None = None  # epoch seconds; None: from the journal's settings
     label: str = ""  # e.g. "seed 7 night 3", printed with every violation
+    night_start: float | None = None  # epoch the night began (baselines); None: journal created
 
 
 @dataclass(frozen=True)

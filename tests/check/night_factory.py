@@ -187,6 +187,7 @@ def edit(ev: Evidence, **changes: Any) -> Evidence:
     """A deep copy of `ev` with fields replaced."""
     fields = {"plan": ev.plan, "journal": ev.journal, "sim_events": copy.deepcopy(ev.sim_events),
               "sim_state": copy.deepcopy(ev.sim_state), "report": copy.deepcopy(ev.report),
-              "window_end": ev.window_end, "label": ev.label}  # fmt: skip
+              "window_end": ev.window_end, "label": ev.label,
+              "night_start": ev.night_start}  # fmt: skip
     fields.update(changes)
     return Evidence(**fields)

@@ -73,6 +73,19 @@ def test_i2_virtual_service_lost_on_a_done_pair() -> None:
     assert "api" in v.message and "baseline" in v.evidence[0]
 
 
+def test_i2_baseline_is_taken_when_the_night_starts() -> None:
+    """A VS already Down before the night (a fault, a real outage) is not the night's loss."""
+    ev = clean()
+    recs = _events(ev)
+    first = next(r for r in recs if r["event"] == "lm.vs_status")
+    recs.append({**first, "seq": first["seq"] + 0.5, "up": ["web"], "down": ["api"]})
+    state = copy.deepcopy(ev.sim_state)
+    state["pairs"]["pair-1"]["vs_up"] = ["web"]
+    later = edit(ev, sim_events=_resequence(recs), sim_state=state, night_start=T0 + 1.0)
+    assert _violations(later) == []
+    _only(edit(later, night_start=None), "I2")  # without a start: the first record
+
+
 def test_i2_not_judged_on_a_pair_reported_failed() -> None:
     ev = clean()
     state = copy.deepcopy(ev.sim_state)
