@@ -16,7 +16,8 @@ from fwupdate.check import INVARIANTS
 
 Say = Callable[[str], None]
 MISTAKE_KINDS = {"update-self": "update-self skipping stones", "swapped": "swapped iDRAC URLs",
-                 "fresh": "fresh run instead of resume", "journal": "journal WAL removed"}
+                 "fresh": "fresh run instead of resume", "journal": "journal WAL removed",
+                 "lost": "lost journal, fresh run"}
 
 
 @dataclass

@@ -27,6 +27,7 @@ from typing import Any
 from fwupdate.chaos.inputs import KINDS, CampaignInputs, fleet_spec
 from fwupdate.check import Verdict, check_night, evidence, read_journal
 from fwupdate.cli.main import main as cli_main
+from fwupdate.errors import BadInputError
 from fwupdate.sim.fleet import SimulatedFleet
 from fwupdate.sim.hooks import EventHooks, inject
 
@@ -357,9 +358,23 @@ class _Night:
             proc = self._after_kill(k, fleet, plan)
         code = self._wait(proc)
         for _ in range(MAX_FINAL_RESUMES):
+            if code == 2 and not self._journal_readable():
+                # the WAL held everything (killed right after the journal was created): resume
+                # refuses, so the operator can only start the plan again under a new run id
+                self.run_id = f"night-fresh{len(self.result.exits)}"
+                self.result.mistakes.append("lost journal: fresh run")
+                code = self._wait(self._spawn(self._run_args(fleet, plan)))
+                continue
             if code not in (130, -signal.SIGKILL, -signal.SIGTERM) or self.result.hung:
                 break
             code = self._wait(self._resume(fleet, plan))
+
+    def _journal_readable(self) -> bool:
+        try:
+            read_journal(self.runs / f"{self.run_id}.db")
+        except BadInputError:
+            return False
+        return True
 
     def _after_kill(self, k: KillPlan, fleet: Path, plan: Path) -> subprocess.Popen[bytes]:
         if k.then == "rerun":
