@@ -44,6 +44,7 @@ IDRAC_FAULTS: tuple[tuple[str, str | None], ...] = (
 LM_UNIT_FAULTS: tuple[tuple[str, str | None], ...] = (
     ("patch-refused", None), ("never-returns", None), ("old-version", None),
     ("split-after-reboot", None), ("secret-mismatch", None), ("vs-down-when-active", "1"),
+    ("vs-down-after-patch", "1"),
 )  # fmt: skip
 PAIR_FAULTS: tuple[tuple[str, str | None], ...] = (("vs-down", "1"), ("vs-down", "2"),
                                                    ("split", None))  # fmt: skip
