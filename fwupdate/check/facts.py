@@ -96,15 +96,21 @@ def run_created(ev: Evidence) -> float:
         return 0.0
 
 
-def window_end(ev: Evidence) -> float | None:
-    """The window end in force: the evidence's own, else the latest one the journal recorded
-    (its settings, or a later `resume` event that carries a new `window_end`)."""
+def window_end(ev: Evidence, at: float | None = None) -> float | None:
+    """The window end in force at `at` (epoch seconds): the evidence's own, else the latest new
+    window the journal recorded before `at` (`window` notes of a resume with a new window, or
+    `window_end` in a `resume` note), else the journal's settings."""
     if ev.window_end is not None:
         return ev.window_end
     end = settings(ev).get("window_end")
     for e in ev.journal.events:
-        if e.get("kind") == "resume" and (e.get("data") or {}).get("window_end") is not None:
-            end = e["data"]["window_end"]
+        data = e.get("data") or {}
+        if at is not None and e.get("at") is not None and float(e["at"]) > at:
+            continue
+        if e.get("kind") == "window" and data.get("end") is not None:
+            end = data["end"]
+        elif e.get("kind") == "resume" and data.get("window_end") is not None:
+            end = data["window_end"]
     return None if end is None else float(end)
 
 

@@ -205,14 +205,16 @@ def _step_at(ev: Evidence, node: str, at: float) -> str | None:
 
 
 def i4_window(ev: Evidence) -> Verdict:
-    end = facts.window_end(ev)
-    if end is None:
+    if facts.window_end(ev) is None:
         return Verdict("I4", 0)
     scale = facts.time_scale(ev)
     out: list[Violation] = []
     starts = _down_starts(ev)
     for node, r in starts:
         at = facts.wall_epoch(r)
+        end = facts.window_end(ev, at)
+        if end is None:
+            continue
         sid = _step_at(ev, node, at)
         step = facts.plan_step(ev, sid) if sid else None
         if step is None:

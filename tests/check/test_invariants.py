@@ -273,3 +273,17 @@ def test_i8_failovers_of_an_earlier_run_belong_to_its_own_report() -> None:
     report["groups"][0]["failovers"] = 0
     meta = {**j.meta, "created_at": repr(T0 + 200.0)}
     assert _violations(edit(ev, journal=type(j)(meta, j.steps, j.events), report=report)) == []
+
+
+def test_i4_a_new_window_applies_from_when_it_was_journaled() -> None:
+    """A later night continues the run with a new window (`window` note): steps before it are
+    judged against the old end, steps after it against the new one."""
+    ev = clean()
+    j = ev.journal
+    meta = dict(j.meta)
+    meta["options"] = meta["options"].replace('"window_end": null', f'"window_end": {T0 + 106.0}')
+    late = {"id": 98, "at": T0 + 50.0, "node": None, "step_id": None, "kind": "window",
+            "data": {"end": T0 + 1000.0}}
+    assert _violations(edit(ev, journal=type(j)(meta, j.steps, (*j.events, late)))) == []
+    after = {**late, "at": T0 + 200.0}
+    _only(edit(ev, journal=type(j)(meta, j.steps, (*j.events, after))), "I4")
