@@ -29,11 +29,11 @@ def test_a_night_is_reproduced_from_its_seed_and_number() -> None:
 
 @pytest.mark.integration
 @pytest.mark.xfail(strict=False, reason=(
-    "issue 11 defects still on this branch, found by the checker: I3 re-flash after a fresh run "
-    "or a removed WAL (#6), I7 host left off with its job armed after a kill mid-reboot (#4, "
-    "#5), I8 report hides resumes and says 'finished' over failed pairs (#11), I1 after swapped "
-    "iDRAC URLs (#3), I4 resumed pair past the window (#8, #9), I6 update-self (#10). Make it "
-    "a plain test once they are fixed."))
+    "before the issue-11 fixes: I3 re-flash after a fresh run or a removed WAL (#6), I7 host left "
+    "off with its job armed (#4, #5), I8 report hides resumes (#11), I1 swapped URLs (#3), I4 "
+    "(#8, #9), I6 update-self (#10); after them, still: I3 a fresh run downgrades an iDRAC "
+    "through the stepping stones, I4 the LoadMaster safety net reboots after the window. Make "
+    "it a plain test once these are fixed."))
 def test_slice_of_chaos_nights_has_no_violation(tmp_path: Path) -> None:
     seed = int(os.environ.get("FWUPDATE_CHAOS_SEED") or random.SystemRandom().randrange(10**6))
     print(f"chaos slice seed {seed} (replay: python -m fwupdate.chaos --seed {seed} --night N)")
