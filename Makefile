@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test unit lint bench clean browser
+.PHONY: venv demo test unit lint bench chaos clean browser
 
 venv: $(STAMP)
 
@@ -41,5 +41,12 @@ browser:
 bench: $(STAMP)
 	$(PY) -m bench
 
+# The randomized campaign (docs/guarantees.md): N seeded nights judged by fwupdate.check.
+# `make chaos N=200 SEED=42`; without SEED a random seed is drawn and printed.
+N    ?= 50
+SEED ?=
+chaos: $(STAMP)
+	$(PY) -m fwupdate.chaos --nights $(N) $(if $(SEED),--seed $(SEED)) --out chaos-out
+
 clean:
-	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache chaos-out

@@ -48,6 +48,10 @@ def demo(
         typer.echo(f"{c.pair}: availability record: {c.outages} outage(s), "
                    f"{c.failovers} failover(s) (planned {c.planned_failovers}) -> "
                    + ("OK" if c.ok else "NOT OK"))
+    from fwupdate.check import render_text
+
+    typer.echo("independent checker (docs/guarantees.md):")
+    typer.echo(render_text(res.verdicts))
     for k, v in res.paths.items():
         typer.echo(f"{k:16} {v}")
     typer.echo(f"report:      fwupdate report {res.paths['journal']}")

@@ -48,6 +48,8 @@ COMMANDS: tuple[tuple[str, tuple[str, ...], str], ...] = (
      "Continue a run: in-flight steps first ask the device what happened; nothing done twice."),
     ("report", ("fwupdate.cli.report_cmd",),
      "Report on a run (finished, stopped or in progress)."),
+    ("check", ("fwupdate.cli.check_cmd",),
+     "Judge a night from raw evidence: invariants I1-I8, every violation with its evidence."),
     ("demo", ("fwupdate.cli.demo_cmd",),
      "Simulate a night: HA pairs from iDRAC7 1.57 to current, LoadMasters patched, report."),
     ("rehearse", ("fwupdate.cli.rehearse_cmd",),

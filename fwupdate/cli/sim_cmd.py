@@ -157,6 +157,11 @@ def serve(
         Path | None,
         typer.Option("--state-dir", help="Load iDRAC states from DIR/<name>.json; save on stop."),
     ] = None,
+    state_out: Annotated[
+        Path | None,
+        typer.Option("--state-out", help="At stop, write every device's final state (JSON) "
+                     "for `fwupdate check --sim-state`."),
+    ] = None,
     workdir: Annotated[
         Path | None, typer.Option("--workdir", help="Where the CA and uploads go (default: temp).")
     ] = None,
@@ -232,6 +237,8 @@ def serve(
                     break
             if state_dir is not None:
                 _state_files(fleet, state_dir, load=False)
+            if state_out is not None:
+                fleet.write_state_dump(state_out)
         finally:
             fleet.stop()
         typer.echo("simulator stopped", err=True)

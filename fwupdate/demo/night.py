@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from fwupdate.atomicfile import write_text_atomic
+from fwupdate.check import Verdict, all_ok, check_night, evidence, read_journal
 from fwupdate.cli.main import main as cli_main
 from fwupdate.demo.scenario import DELIVERY_PAIR, PAIR_PROFILES, build_inputs, fleet_spec
 from fwupdate.report.run_report import build_run_report
@@ -45,6 +46,7 @@ class DemoResult:
     run: RunResult
     pairs: tuple[PairCheck, ...]
     paths: dict[str, Path]
+    verdicts: tuple[Verdict, ...] = ()  # the independent checker's (fwupdate.check)
 
 
 def active_changes(events: Any, pair: str) -> tuple[int, int]:
@@ -119,8 +121,11 @@ def run_demo(out: Path, *, time_scale: float = 400.0, pairs: tuple[str, ...] = t
         for p in pairs:
             outages, changes = active_changes(sim.events, p)
             checks.append(PairCheck(p, outages, changes, planned.get(p, 0)))
+        sim_events, sim_state = sim.events.records(), sim.state_dump()
     with Journal.open(journal_path) as journal:
         report = build_run_report(journal)
+    verdicts = check_night(evidence(read_journal(journal_path), sim_events=sim_events,
+                                    sim_state=sim_state, report=report, label="demo"))
     report["demo"] = {"time_scale": time_scale, "run_wall_seconds": round(run_seconds, 2),
                       "availability": [c.__dict__ for c in checks]}
     rpath = out / "report.json"
@@ -134,5 +139,6 @@ def run_demo(out: Path, *, time_scale: float = 400.0, pairs: tuple[str, ...] = t
         paths["report_html"] = hpath
     except ImportError:  # pragma: no cover - renderer not installed
         pass
-    ok = all(g.status == G_DONE for g in result.groups) and all(c.ok for c in checks)
-    return DemoResult(ok, time.monotonic() - t0, result, tuple(checks), paths)
+    ok = (all(g.status == G_DONE for g in result.groups) and all(c.ok for c in checks)
+          and all_ok(verdicts))  # fmt: skip
+    return DemoResult(ok, time.monotonic() - t0, result, tuple(checks), paths, verdicts)

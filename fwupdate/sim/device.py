@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fwupdate.sim.bus import Bus
 from fwupdate.sim.clock import SimClock
@@ -82,3 +83,7 @@ class SimDevice:
 
     def emit(self, event: str, **fields: object) -> None:
         self.ctx.events.emit(self.name, event, **fields)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The device's state as plain data for `SimulatedFleet.state_dump` (subclasses add)."""
+        return {}

@@ -23,6 +23,13 @@ class EventLog:
         self._records: list[dict[str, Any]] = []
         self._file: TextIO | None = path.open("a", encoding="utf-8") if path else None
         self.path = path
+        self._listeners: list[Callable[[dict[str, Any]], None]] = []
+
+    def add_listener(self, fn: Callable[[dict[str, Any]], None]) -> None:
+        """Call fn(record) after every record (in the emitting thread, outside the log's lock;
+        fn must not block: `fwupdate.sim.hooks` hands its actions to a thread)."""
+        with self._lock:
+            self._listeners.append(fn)
 
     def emit(self, device: str, event: str, **fields: Any) -> dict[str, Any]:
         with self._lock:
@@ -38,7 +45,10 @@ class EventLog:
             if self._file is not None:
                 self._file.write(json.dumps(rec, default=str) + "\n")
                 self._file.flush()
-            return rec
+            listeners = list(self._listeners)
+        for fn in listeners:
+            fn(rec)
+        return rec
 
     def records(
         self, *, device: str | None = None, event: str | None = None

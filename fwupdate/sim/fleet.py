@@ -255,6 +255,22 @@ class SimulatedFleet:
             "devices": devices,
         }
 
+    def state_dump(self) -> dict[str, Any]:
+        """Every device's final truth as plain data (the `--sim-state` file of `fwupdate check`):
+        {"t", "time_scale", "devices": {name: {"kind", "node", "pair", ...snapshot}},
+        "pairs": {pair: {"units", "active", "vs_up", "vs_down"}}}."""
+        devices: dict[str, Any] = {}
+        for name, dev in self.devices.items():
+            node = self.node_of[name]
+            devices[name] = {"kind": dev.kind, "profile": dev.profile, "node": node,
+                             "pair": self.pair_of.get(node), **dev.snapshot()}  # fmt: skip
+        pairs = {pair: dev.snapshot() for pair, dev in self.shared.items()}
+        return {"t": round(self.ctx.clock.now(), 3), "time_scale": self.ctx.clock.time_scale,
+                "devices": devices, "pairs": pairs}  # fmt: skip
+
+    def write_state_dump(self, path: Path) -> Path:
+        return _atomic_write(path, json.dumps(self.state_dump(), indent=1) + "\n", private=False)
+
     def write_describe(self, path: Path) -> Path:
         return _atomic_write(path, json.dumps(self.describe(), indent=2) + "\n", private=True)
 

@@ -27,6 +27,9 @@ FORBIDDEN: dict[str, set[str]] = {
     "report": {"cli", "demo", "rehearse", "sim"},
     # the rehearsal starts the simulator like the demo, beside the CLI, never under it
     "rehearse": {"cli", "demo"},
+    # the independent judge: shares no logic with the executor, reads the sim's evidence as data
+    "check": {"cli", "run", "demo", "rehearse", "sim", "idrac", "loadmaster", "delivery", "repo",
+              "fileserver", "chaos"},
 }
 
 
@@ -58,4 +61,12 @@ def test_imports_flow_one_way() -> None:
         for f, d in _imports(package)
         if d in forbidden
     ]
+    assert bad == []
+
+
+def test_nothing_imports_the_chaos_campaign() -> None:
+    """fwupdate/chaos sits on top (it starts the simulator and the CLI); nothing imports it."""
+    packages = sorted(p.name for p in ROOT.iterdir() if p.is_dir() and p.name != "chaos"
+                      and (p / "__init__.py").is_file())
+    bad = [(f, d) for package in packages for f, d in _imports(package) if d == "chaos"]
     assert bad == []

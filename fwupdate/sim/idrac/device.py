@@ -69,6 +69,9 @@ class IdracDevice(SimDevice):
     def reachable(self) -> bool:
         return self.state.reachable()
 
+    def snapshot(self) -> dict[str, Any]:
+        return self.state.snapshot()
+
     def handle(self, request: Request) -> Response | Drop:
         path = request.path
         if path == "/sim" or path.startswith("/sim/"):

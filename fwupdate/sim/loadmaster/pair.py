@@ -66,6 +66,7 @@ class HaPair:
         self.shared_name = f"{name}-shared"
         self.shared: SharedAddress | None = None
         self._last: dict[str, Any] | None = None
+        self._last_vs: dict[str, list[str]] | None = None
         self._takeover_pending = False
         self._split_forced = False
         for i, u in enumerate(units):
@@ -246,6 +247,35 @@ class HaPair:
                 self.vs.forced_down.discard(index)
             self.ctx.events.emit(self.shared_name, "lm.vs_forced", pair=self.name, index=index,
                                  down=down)  # fmt: skip
+            self.record_vs()
+
+    def vs_statuses(self) -> dict[str, list[str]]:
+        """VS nicknames by status as the serving unit's health checks see them now."""
+        with self.lock:
+            down: set[int] = set()
+            for u in self.serving_units():
+                down |= u.faults.vs_down_when_active
+            serving = self.has_serving_unit()
+            out: dict[str, list[str]] = {"Up": [], "Down": [], "Disabled": []}
+            for vs in self.vs.services:
+                out[self.vs.status(vs, down, serving)].append(vs.nickname)
+            return out
+
+    def record_vs(self) -> None:
+        """`lm.vs_status` whenever the statuses change (the first one is the baseline)."""
+        snap = self.vs_statuses()
+        if snap == self._last_vs:
+            return
+        self._last_vs = snap
+        self.ctx.events.emit(self.shared_name, "lm.vs_status", pair=self.name, up=snap["Up"],
+                             down=snap["Down"], disabled=snap["Disabled"])  # fmt: skip
+
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            vs = self.vs_statuses()
+            return {"units": {u.name: u.snapshot() for u in self.units},
+                    "active": [u.name for u in self.serving_units()],
+                    "vs_up": vs["Up"], "vs_down": vs["Down"]}  # fmt: skip
 
     # --- availability record --------------------------------------------------------------------
 
@@ -267,6 +297,7 @@ class HaPair:
             "serving": serving,
             "state": state,
         }
+        self.record_vs()
         if snap == self._last:
             return
         self._last = snap
@@ -294,6 +325,9 @@ class SharedAddress(SimDevice):
             return True
         self.emit("lm.shared.dropped", pair=self.pair.name)
         return False
+
+    def snapshot(self) -> dict[str, Any]:
+        return self.pair.snapshot()
 
     def handle(self, request: Request) -> Response | Drop:
         units = self.pair.serving_units()

@@ -146,6 +146,11 @@ class LoadMasterUnit(SimDevice):
     def reachable(self) -> bool:
         return self.power is not Power.DOWN
 
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            return {"version": self.version, "power": self.power.value, "role": self.hastatus(),
+                    "pair": self.pair.name if self.pair is not None else None}  # fmt: skip
+
     def now(self) -> float:
         return self.ctx.clock.now()
 

@@ -1,0 +1,48 @@
+"""The randomized campaign: draws are reproducible from the seed, and a bounded slice of nights
+(a few single-pair nights, well under 60 s) ends with zero checker violations."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+from fwupdate.chaos.campaign import night_lines
+from fwupdate.chaos.inputs import build_inputs
+from fwupdate.chaos.night import draw_night, run_night
+
+SLICE_NIGHTS = 2
+
+
+def test_a_night_is_reproduced_from_its_seed_and_number() -> None:
+    assert draw_night(11, 4) == draw_night(11, 4)
+    nights = {draw_night(11, n) for n in range(30)}
+    assert len(nights) == 30
+    assert any(n.kills for n in nights) and any(n.faults for n in nights)
+    assert any(n.mistakes() for n in nights)
+    assert {p for n in nights for p in n.pairs} == {"pair-1", "pair-2", "pair-3", "pair-4",
+                                                    "pair-5"}
+    assert draw_night(11, 4).label == "seed 11 night 4"
+
+
+@pytest.mark.integration
+@pytest.mark.xfail(strict=False, reason=(
+    "before the issue-11 fixes: I3 re-flash after a fresh run or a removed WAL (#6), I7 host left "
+    "off with its job armed (#4, #5), I8 report hides resumes (#11), I1 swapped URLs (#3), I4 "
+    "(#8, #9), I6 update-self (#10); after them, still: I3 a fresh run downgrades an iDRAC "
+    "through the stepping stones, I4 the LoadMaster safety net reboots after the window. Make "
+    "it a plain test once these are fixed."))
+def test_slice_of_chaos_nights_has_no_violation(tmp_path: Path) -> None:
+    seed = int(os.environ.get("FWUPDATE_CHAOS_SEED") or random.SystemRandom().randrange(10**6))
+    print(f"chaos slice seed {seed} (replay: python -m fwupdate.chaos --seed {seed} --night N)")
+    inputs = build_inputs(tmp_path / "inputs")
+    bad: list[str] = []
+    for n in range(SLICE_NIGHTS):
+        result = run_night(draw_night(seed, n, max_pairs=1), inputs, tmp_path / f"night-{n}")
+        lines = night_lines(result)
+        print("\n".join(lines))
+        if result.violations or result.error:
+            bad += [line for line in lines if "VIOLATION" in line or "could not run" in line]
+    assert bad == [], "\n".join(bad)
