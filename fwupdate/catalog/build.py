@@ -21,6 +21,7 @@ from fwupdate.catalog.models import (
     SupportedSystem,
 )
 from fwupdate.catalog.systems import catalog_system_id
+from fwupdate.catalog.values import check_md5, check_path, check_size, check_tree, component_label
 
 Element = etree._Element
 
@@ -63,16 +64,6 @@ def _bool(value: str | None) -> bool | None:
     if v in ("false", "0", "no"):
         return False
     return None
-
-
-def _int(value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        n = int(value.strip())
-    except ValueError:
-        return None
-    return n if n >= 0 else None
 
 
 class SystemTable:
@@ -166,9 +157,11 @@ def build_component(el: Element, table: SystemTable) -> SoftwareComponent:
             devices = devices + _devices(child)
         elif tag == "SupportedSystems":
             systems = systems + systems_of(child, table)
-    md5 = _attr(el, "hashMD5")
+    path = _attr(el, "path") or ""
+    label = component_label(name, path)
+    check_tree(el, label)
     return SoftwareComponent(
-        path=_attr(el, "path") or "",
+        path=check_path(path, label),
         package_id=_attr(el, "packageID"),
         release_id=_attr(el, "releaseID"),
         package_type=PackageType.from_value(el.get("packageType")),
@@ -176,8 +169,8 @@ def build_component(el: Element, table: SystemTable) -> SoftwareComponent:
         dell_version=_attr(el, "dellVersion"),
         release_date=_attr(el, "releaseDate"),
         date_time=_attr(el, "dateTime"),
-        hash_md5=md5.lower() if md5 else None,
-        size=_int(el.get("size")),
+        hash_md5=check_md5(_attr(el, "hashMD5"), label),
+        size=check_size(el.get("size"), label),
         reboot_required=_bool(el.get("rebootRequired")),
         name=name or "",
         description=description,

@@ -14,6 +14,7 @@ their `Model@systemID` values before a model is built.
 from __future__ import annotations
 
 import gzip
+import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, BinaryIO
@@ -32,14 +33,22 @@ from fwupdate.catalog.models import Catalog, Manifest, SoftwareBundle, SoftwareC
 from fwupdate.catalog.prolog import MAX_PROLOG_BYTES, NeedMoreData, Prolog, read_prolog
 from fwupdate.catalog.splitter import ComponentSplitter
 from fwupdate.catalog.systems import normalize_system_id
+from fwupdate.catalog.values import MAX_CHILDREN, MAX_DEPTH
 from fwupdate.errors import CatalogError
 
 # Bump when the models or the parsing rules change: cached parses carry it in their key.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 
 READ_SIZE = 1 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
 _TAGS = ("{*}Manifest", "{*}SoftwareComponent", "{*}SoftwareBundle")
+_TRAILING_POSITION = re.compile(r"\s*,?\s*\(?line \d+, column \d+\)?$")
+_MODELLED = ("SoftwareComponent", "SoftwareBundle")
+# Decompression bomb: past MIN_BOMB_CHECK bytes of output, more than MAX_GZIP_RATIO times the
+# compressed bytes read is refused, and so is anything over MAX_EXPANDED_BYTES (docs/catalogs.md).
+MAX_EXPANDED_BYTES = 2 << 30
+MAX_GZIP_RATIO = 100
+MIN_BOMB_CHECK = 32 << 20
 
 
 def _pull_parser() -> etree.XMLPullParser:
@@ -105,18 +114,48 @@ class _Prepended:
         return self._raw.read(n)
 
 
+class _Counted:
+    """Counts the bytes read through it (the compressed side of a gzip catalog)."""
+
+    def __init__(self, raw: _Prepended) -> None:
+        self._raw = raw
+        self.count = 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._raw.read(n)
+        self.count += len(data)
+        return data
+
+
+def _check_expansion(source: str, compressed: int, expanded: int) -> None:
+    if expanded > MAX_EXPANDED_BYTES or (
+        expanded > MIN_BOMB_CHECK and expanded > MAX_GZIP_RATIO * max(compressed, 1)
+    ):
+        raise CatalogError(
+            f"{source}: refused as a decompression bomb: {compressed} compressed bytes expanded "
+            f"to more than {expanded} (limits: {MAX_GZIP_RATIO}:1 past {MIN_BOMB_CHECK >> 20} "
+            f"MiB, {MAX_EXPANDED_BYTES >> 30} GiB in all)"
+        )
+
+
 def _open_decompressed(raw: BinaryIO, source: str) -> tuple[Callable[[int], bytes], str]:
     """A read function over the catalog bytes (gunzipped when needed) and the compression."""
     first = raw.read(2)
     stream = _Prepended(first, raw)
     if first == _GZIP_MAGIC:
-        gz = gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[call-overload]
+        counted = _Counted(stream)
+        gz = gzip.GzipFile(fileobj=counted, mode="rb")  # type: ignore[call-overload]
+        expanded = 0
 
         def read_gz(n: int) -> bytes:
+            nonlocal expanded
             try:
-                return bytes(gz.read(n))
+                data = bytes(gz.read(n))
             except (OSError, EOFError, zlib.error) as exc:
                 raise CatalogError(f"{source}: damaged gzip data: {exc}") from exc
+            expanded += len(data)
+            _check_expansion(source, counted.count, expanded)
+            return data
 
         return read_gz, "gzip"
 
@@ -132,7 +171,8 @@ def _open_decompressed(raw: BinaryIO, source: str) -> tuple[Callable[[int], byte
 def _syntax_error(source: str, exc: etree.XMLSyntaxError) -> CatalogError:
     line, column = exc.position if exc.position else (exc.lineno, 0)
     message = (getattr(exc, "msg", None) or str(exc)).strip()
-    message = message.split(", line ", 1)[0] if message.endswith(")") else message
+    message = " ".join(message.split())  # libxml2 may echo text with newlines: one line
+    message = _TRAILING_POSITION.sub("", message)[:300]
     return CatalogError(
         f"{source}: malformed catalog XML at line {line}, column {column}: {message}"
     )
@@ -145,6 +185,7 @@ class _Collector:
         self.system_id = system_id
         self.table = SystemTable()
         self.manifest: Manifest | None = None
+        self.root: etree._Element | None = None
         self.components: list[SoftwareComponent] = []
         self.bundles: list[SoftwareBundle] = []
         self.seen_components = 0
@@ -157,6 +198,7 @@ class _Collector:
             if event == "start":
                 if tag == "Manifest" and self.manifest is None and el.getparent() is None:
                     self.manifest = build_manifest(el)
+                    self.root = el
                 continue
             if tag == "SoftwareComponent":
                 self.seen_components += 1
@@ -178,6 +220,47 @@ class _Collector:
             if parent is not None:
                 while el.getprevious() is not None:
                     del parent[0]
+        self._prune()
+
+    def _prune(self) -> None:
+        """Drop every finished element outside components and bundles (unknown elements,
+        whatever their name or depth): along the chain of open elements from the root, only
+        the last child of each is kept.  Elements inside an open component or bundle are kept
+        until it ends, with their depth and fan-out bounded."""
+        el, depth, inside = self.root, 0, False
+        while el is not None:
+            last = next(el.iterchildren(reversed=True), None)
+            if last is None:
+                return
+            if depth and local(el.tag) in _MODELLED:
+                inside = True
+            if inside:
+                _check_fan_out(last)
+            else:
+                prev = last.getprevious()
+                while prev is not None:
+                    el.remove(prev)
+                    prev = last.getprevious()
+            el, depth = last, depth + 1
+            if depth > MAX_DEPTH:
+                raise CatalogError(f"elements nested more than {MAX_DEPTH} levels deep")
+
+
+def _handle(collector: _Collector, events: Iterable[tuple[str, Any]], source: str) -> None:
+    try:
+        collector.handle(events)
+    except CatalogError as exc:
+        raise CatalogError(f"{source}: {exc.message}") from None
+
+
+def _check_fan_out(last: etree._Element) -> None:
+    """At most MAX_CHILDREN siblings before `last` (walks no further than that)."""
+    prev, count = last.getprevious(), 0
+    while prev is not None:
+        count += 1
+        if count >= MAX_CHILDREN:
+            raise CatalogError(f"more than {MAX_CHILDREN} child elements in one element")
+        prev = prev.getprevious()
 
 
 def parse_catalog(
@@ -224,9 +307,9 @@ def parse_catalog(
         for data, real in pieces:
             parser.feed(data)
             if real:
-                collector.handle(parser.read_events())
+                _handle(collector, parser.read_events(), source)
         root = parser.close()
-        collector.handle(parser.read_events())
+        _handle(collector, parser.read_events(), source)
     except etree.XMLSyntaxError as exc:
         error = _syntax_error(source, exc)
         if splitter is not None and splitter.skipped:

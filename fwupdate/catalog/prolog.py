@@ -66,6 +66,27 @@ def _detect_encoding(head: bytes) -> tuple[str, int]:
     return "utf-8", 0
 
 
+_UTF16_DECL = ("utf-16", "utf16", "unicode")
+
+
+def _check_declaration(declared: str | None, encoding: str, bom: int) -> None:
+    """An encoding declaration must agree with the BOM (or, without one, the bytes)."""
+    if not declared:
+        return
+    if encoding.startswith("utf-16"):
+        ok = declared.startswith(_UTF16_DECL)
+    elif bom:
+        ok = declared.replace("_", "-") in ("utf-8", "utf8")
+    else:
+        ok = not declared.startswith(_UTF16_DECL)
+    if not ok:
+        what = f"the {_BOM_NAMES[encoding]} BOM" if bom else f"the bytes ({encoding}, no BOM)"
+        raise CatalogError(f"the encoding declaration {declared!r} contradicts {what}; refused")
+
+
+_BOM_NAMES = {"utf-8": "UTF-8", "utf-16-le": "UTF-16LE", "utf-16-be": "UTF-16BE"}
+
+
 def _line_of(text: str, index: int) -> int:
     return text.count("\n", 0, index) + 1
 
@@ -139,6 +160,7 @@ def read_prolog(head: bytes, *, complete: bool) -> Prolog:
                     f"line {_line_of(text, i)}: not a Dell catalog: the root element is "
                     f"<{qname}>, expected <Manifest>"
                 )
+            _check_declaration(declared, encoding, bom)
             body_start = bom + len(text[: k + 1].encode(encoding, errors))
             ascii_ok = unit == 1 and (declared in (None, "") or _ASCII_COMPATIBLE.fullmatch(
                 declared or "") is not None)

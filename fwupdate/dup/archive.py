@@ -22,9 +22,9 @@ from typing import IO, BinaryIO, Protocol
 
 from fwupdate.dup.detect import Detected, DupFormat
 from fwupdate.dup.limits import DEFAULT_LIMITS, ExtractLimits
-from fwupdate.dup.names import normalize_name, unsafe_name_reason
 from fwupdate.dup.scan import FileWindow
 from fwupdate.errors import DupError
+from fwupdate.pathsafe import normalize_name, unsafe_name_reason
 
 DAMAGE_ERRORS = (
     zipfile.BadZipFile,

@@ -30,9 +30,9 @@ from fwupdate.catalog.models import SoftwareComponent
 from fwupdate.dup.component_xml import package_xml_bytes
 from fwupdate.dup.detect import ARCHIVE_MARKER, PACKAGE_MARKER
 from fwupdate.dup.image import make_image_bytes
-from fwupdate.dup.names import normalize_name, unsafe_name_reason
 from fwupdate.dup.verify import file_digests
 from fwupdate.errors import BadInputError
+from fwupdate.pathsafe import normalize_name, unsafe_name_reason
 
 PayloadSource = bytes | str | os.PathLike[str]
 ZIP_DATE = (2017, 12, 1, 0, 0, 0)

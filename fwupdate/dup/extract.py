@@ -22,8 +22,8 @@ from typing import IO
 from fwupdate.dup.archive import DupArchive, Listing, Member, MemberKind
 from fwupdate.dup.detect import DupFormat, detect
 from fwupdate.dup.limits import DEFAULT_LIMITS, ExtractLimits
-from fwupdate.dup.names import normalize_name, unsafe_name_reason
 from fwupdate.errors import BadInputError, DupError, UnsafeArchiveError
+from fwupdate.pathsafe import normalize_name, unsafe_name_reason
 
 COPY_CHUNK = 1 << 20
 PAYLOAD_PREFIX = "payload/"

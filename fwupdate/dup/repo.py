@@ -29,8 +29,8 @@ from fwupdate.dup.build import (
 )
 from fwupdate.dup.component_xml import add_display, component_element
 from fwupdate.dup.image import default_image_name, make_image_bytes
-from fwupdate.dup.names import normalize_name, unsafe_name_reason
 from fwupdate.errors import BadInputError
+from fwupdate.pathsafe import normalize_name, unsafe_name_reason
 
 IDRAC_COMPONENT_ID = "25227"
 BIOS_COMPONENT_ID = "159"

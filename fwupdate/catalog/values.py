@@ -1,0 +1,86 @@
+"""The one place that checks catalog values that cannot be right (docs/catalogs.md, "Limits").
+
+A component whose `path` would leave its repository, whose `hashMD5` is not 32 hex digits,
+whose `size` is negative, absurd or not a number, that nests elements deeper than any Dell
+catalog does or that carries a huge text is refused: CatalogError (exit 2), one line naming the
+component and the reason.  The same rules apply to a DUP's package.xml (same builder).
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from fwupdate.errors import CatalogError
+from fwupdate.pathsafe import package_path_reason
+
+MAX_PACKAGE_BYTES = 64 << 30  # no Dell package comes near 64 GiB (iDRAC DUPs: 30-120 MB)
+MAX_DEPTH = 32  # element levels below <Manifest>; Dell catalogs use about 6
+MAX_TEXT_CHARS = 1 << 20  # one text node or attribute value inside a component
+MAX_CHILDREN = 10_000  # children of one element inside a component (Dell: a few hundred Models)
+
+_MD5_RE = re.compile(r"[0-9A-Fa-f]{32}")
+_SIZE_RE = re.compile(r"\+?[0-9]{1,20}")
+
+
+def component_label(name: str | None, path: str | None) -> str:
+    """`component 'BIOS' (path 'x.EXE')`, each part cut short and printable."""
+    shown = _short(name or "?")
+    return f"component {shown} (path {_short(path or '')})"
+
+
+def _short(text: str) -> str:
+    return repr(text if len(text) <= 120 else text[:120] + "...")
+
+
+def refuse(label: str, reason: str) -> CatalogError:
+    return CatalogError(f"{label}: {reason}; refused")
+
+
+def check_path(path: str, label: str) -> str:
+    """A package path relative to its repository (empty is allowed: a package.xml has none)."""
+    if path:
+        reason = package_path_reason(path)
+        if reason:
+            raise refuse(label, f"path {_short(path)}: {reason}")
+    return path
+
+
+def check_md5(value: str | None, label: str) -> str | None:
+    if value is None:
+        return None
+    if not _MD5_RE.fullmatch(value):
+        raise refuse(label, f"hashMD5 {_short(value)} is not 32 hex digits")
+    return value.lower()
+
+
+def check_size(value: str | None, label: str) -> int | None:
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if text.startswith("-") and _SIZE_RE.fullmatch(text[1:]):
+        raise refuse(label, f"size {text} is negative")
+    if not _SIZE_RE.fullmatch(text):
+        raise refuse(label, f"size {_short(text)} is not a whole number of bytes")
+    size = int(text)
+    if size > MAX_PACKAGE_BYTES:
+        raise refuse(label, f"size {size} is absurd (more than {MAX_PACKAGE_BYTES} bytes)")
+    return size
+
+
+def check_tree(el: etree._Element, label: str, base_depth: int = 1) -> None:
+    """Depth, fan-out and text sizes of a component's subtree (cheap: a few KB per component)."""
+    stack: list[tuple[etree._Element, int]] = [(el, base_depth)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise refuse(label, f"elements nested more than {MAX_DEPTH} levels deep")
+        if len(node) > MAX_CHILDREN:
+            raise refuse(label, f"more than {MAX_CHILDREN} child elements in one element")
+        for text in (node.text, node.tail if node is not el else None, *node.attrib.values()):
+            if text is not None and len(text) > MAX_TEXT_CHARS:
+                raise refuse(
+                    label, f"a text or attribute of {len(text)} characters (limit {MAX_TEXT_CHARS})"
+                )
+        stack.extend((child, depth + 1) for child in node)
