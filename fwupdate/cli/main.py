@@ -119,6 +119,11 @@ def _root(
     install_redaction()
 
 
+def one_line(text: object) -> str:
+    """A message on one line: libxml2, OS and library messages may carry newlines."""
+    return " ".join(str(text).split())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return the exit code; never lets a traceback reach the user.
 
@@ -144,10 +149,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(ExitCode.OK)
         if isinstance(code, int):
             return code
-        print(f"fwupdate: error: {code}", file=sys.stderr)
+        print(f"fwupdate: error: {one_line(code)}", file=sys.stderr)
         return int(ExitCode.FAILURE)
     except FwupdateError as exc:
-        print(f"fwupdate: error: {exc}", file=sys.stderr)
+        print(f"fwupdate: error: {one_line(exc)}", file=sys.stderr)
         return int(exc.exit_code)
     except KeyboardInterrupt:
         print("fwupdate: interrupted", file=sys.stderr)
@@ -158,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("FWUPDATE_DEBUG"):
             raise
         print(
-            f"fwupdate: internal error: {type(exc).__name__}: {exc} "
+            f"fwupdate: internal error: {type(exc).__name__}: {one_line(exc)} "
             "(set FWUPDATE_DEBUG=1 for a traceback)",
             file=sys.stderr,
         )

@@ -41,6 +41,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from fwupdate.errors import BadInputError
 from fwupdate.fileserver.sources import FileSource
+from fwupdate.pathsafe import unsafe_name_reason
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +72,9 @@ class Access:
 
 def _check_name(name: str) -> str:
     """A relative name with safe segments only (`a/b.EXE`); BadInputError otherwise."""
-    if not name or name.startswith("/") or "\\" in name:
-        raise BadInputError(f"cannot serve {name!r}: names must be relative, with '/' separators")
+    reason = unsafe_name_reason(name)
+    if reason:
+        raise BadInputError(f"cannot serve {name!r}: {reason}; names must be relative, with '/'")
     parts = name.split("/")
     for part in parts:
         if part in ("", ".", "..") or not _SEGMENT_RE.match(part):

@@ -19,6 +19,7 @@ from fwupdate.catalog.models import PackageType
 from fwupdate.catalog.systems import normalize_system_id, system_id_for_model
 from fwupdate.catalog.versions import compare_versions, version_key
 from fwupdate.errors import ConfigError, FwupdateError
+from fwupdate.pathsafe import package_path_reason
 from fwupdate.plan.delivery import DeliveryPolicy, delivery_from_mapping
 from fwupdate.plan.estimate import Estimates, estimates_from_mapping
 from fwupdate.plan.models import ComponentKind
@@ -310,12 +311,15 @@ def _stones(data: Mapping[str, Any], where: str) -> tuple[SteppingStone, ...]:
         version = _str(item, "version", w)
         if not generation or not version:
             raise ConfigError(f"{w}: generation and version are required")
+        package = _str(item, "package", w)
+        if package and (reason := package_path_reason(package)):
+            raise ConfigError(f"{w}.package {package!r}: {reason}; refused")
         out.append(
             SteppingStone(
                 generation=generation,
                 version=version,
                 accept=_str_list(item, "accept", w),
-                package=_str(item, "package", w),
+                package=package,
                 reason=_str(item, "reason", w) or "",
             )
         )

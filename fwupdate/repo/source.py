@@ -15,6 +15,7 @@ from pathlib import Path
 
 from fwupdate.errors import BadInputError
 from fwupdate.fileserver.sources import FileSource
+from fwupdate.pathsafe import package_relpath
 from fwupdate.repo.iso import is_iso, iso_members
 
 CATALOG_NAMES = ("Catalog.xml", "Catalog.xml.gz")
@@ -31,6 +32,9 @@ class RepositoryContent:
     files: Mapping[str, Path | FileSource] = field(repr=False)  # relative to the repository root
 
     def find(self, name: str) -> Path | FileSource | None:
+        """The file a catalog path names, inside the repository (BadInputError for a path
+        that would leave it; symbolic links were never listed)."""
+        name = package_relpath(name)
         hit = self.files.get(name)
         if hit is not None:
             return hit

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from fwupdate.dup.extract import extract_dup
 from fwupdate.errors import BadInputError, HashMismatchError
+from fwupdate.pathsafe import resolve_inside
 from fwupdate.plan.models import PackageRef, Step
 
 
@@ -53,7 +54,8 @@ class PackageStore:
             raise BadInputError(
                 f"the plan installs {pkg.file_name}: give the repository folder with --repo"
             )
-        for cand in (self.repo / pkg.path.replace("\\", "/"), self.repo / pkg.file_name):
+        for rel in (pkg.path, pkg.file_name):
+            cand = resolve_inside(self.repo, rel)
             if cand.is_file():
                 return cand
         raise BadInputError(f"{pkg.path}: missing in the repository {self.repo}")
