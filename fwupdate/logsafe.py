@@ -8,6 +8,7 @@ second line of defence: the code never formats a secret into a message on purpos
 from __future__ import annotations
 
 import logging
+import re
 import threading
 
 _lock = threading.Lock()
@@ -81,3 +82,26 @@ def _secret_option(name: str) -> bool:
     if low.endswith(("-env", "-file")):
         return False
     return any(w in low for w in _SECRET_OPTION_WORDS)
+
+
+# --- URLs in messages ------------------------------------------------------------------------
+
+_URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
+
+
+def redact_url(url: str) -> str:
+    """The one URL sanitiser for messages and labels: no `user:password@`, no query string,
+    no fragment (they carry passwords and tokens).  Works on malformed URLs too."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    rest = rest.split("#", 1)[0].split("?", 1)[0]
+    authority, slash, path = rest.partition("/")
+    if "@" in authority:
+        authority = authority.rsplit("@", 1)[1]
+    return f"{scheme}{sep}{authority}{slash}{path}"
+
+
+def redact_urls(text: str) -> str:
+    """`text` with every URL in it passed through `redact_url`."""
+    return _URL_RE.sub(lambda m: redact_url(m.group(0)), text)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from fwupdate.errors import (
     CatalogError,
@@ -28,6 +28,7 @@ from fwupdate.errors import (
     FwupdateError,
     TLSVerificationError,
 )
+from fwupdate.logsafe import redact_url, redact_urls
 
 if TYPE_CHECKING:
     import requests
@@ -250,15 +251,6 @@ def write_stream_atomically(src: _Readable, target: Path, limit: int | None = No
 # --- URLs -----------------------------------------------------------------------------------
 
 
-def redact_url(url: str) -> str:
-    """The URL without user:password@ and without a query string (it may carry tokens)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
-
-
 def _download_dir(cache_dir: Path, url: str) -> Path:
     return cache_dir / "downloads" / hashlib.sha256(url.encode()).hexdigest()[:32]
 
@@ -359,7 +351,7 @@ class _RawBody:
 
 def _reason(exc: BaseException) -> str:
     text = str(exc.args[0] if exc.args else exc)
-    text = re.sub(r"https?://\S+", lambda m: redact_url(m.group(0)), text)
+    text = redact_urls(text)
     return text[:300]
 
 

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from fwupdate.errors import ConfigError
 from fwupdate.fleet.models import CredentialRef, Endpoint, Fleet, Node, Pair, TlsSettings
 from fwupdate.fleet.secrets import ENV_NAME
+from fwupdate.logsafe import redact_url
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_CONCURRENCY = 8
@@ -304,23 +305,24 @@ class _Parser:
 
     def _url(self, raw: Any, path: str, *, insecure: bool) -> str:
         text = self._str(raw, path).strip()
-        parts = urlsplit(text)
-        scheme = parts.scheme.lower()
-        if scheme not in ("https", "http"):
-            raise self.error(path, f"{text!r} is not an https:// URL")
-        if scheme == "http" and not insecure:
-            raise self.error(path, f"{text!r} is plain http; use https:// (or insecure = true)")
-        if parts.username is not None or parts.password is not None:
-            raise self.error(path, "credentials must not be part of the URL")
+        shown = repr(redact_url(text))  # messages never carry user:password@, queries, tokens
         try:
+            parts = urlsplit(text)
             host = parts.hostname
             port = parts.port
-        except ValueError as exc:
-            raise self.error(path, f"{text!r} is not a valid URL: {exc}") from None
+        except ValueError:
+            raise self.error(path, f"{shown} is not a valid URL") from None
+        scheme = parts.scheme.lower()
+        if parts.username is not None or parts.password is not None:
+            raise self.error(path, "credentials must not be part of the URL")
+        if scheme not in ("https", "http"):
+            raise self.error(path, f"{shown} is not an https:// URL")
+        if scheme == "http" and not insecure:
+            raise self.error(path, f"{shown} is plain http; use https:// (or insecure = true)")
         if not host:
-            raise self.error(path, f"{text!r} has no host")
+            raise self.error(path, f"{shown} has no host")
         if parts.path not in ("", "/") or parts.query or parts.fragment:
-            raise self.error(path, f"{text!r}: give only scheme://host[:port], no path")
+            raise self.error(path, f"{shown}: give only scheme://host[:port], no path or query")
         netloc = f"[{host}]" if ":" in host else host
         if port is not None:
             netloc = f"{netloc}:{port}"
