@@ -31,7 +31,10 @@ BAD_URLS = [
 def test_url_errors_do_not_echo_credentials(
     write_fleet: Callable[[str], Path], url: str
 ) -> None:
-    path = write_fleet(f'[[nodes]]\nname = "lb-lab"\nidrac = "{url}"\n')
+    path = write_fleet(
+        '[defaults.idrac]\nusername = "root"\npassword_env = "FWUPDATE_IDRAC_PASSWORD"\n'
+        f'[[nodes]]\nname = "lb-lab"\nidrac = "{url}"\n'
+    )
     with pytest.raises(ConfigError) as err:
         load_fleet(path)
     assert SECRET not in str(err.value)
