@@ -26,6 +26,7 @@ from fwupdate.catalog.models import Catalog
 from fwupdate.errors import BadInputError, ConfigError, FwupdateError
 from fwupdate.fleet.models import Fleet, Node
 from fwupdate.idrac.models import NodeInventory
+from fwupdate.inputfile import open_regular, read_regular
 from fwupdate.loadmaster.models import LoadMasterStatus
 from fwupdate.loadmaster.status_io import status_from_json
 from fwupdate.plan.compliance import Selection
@@ -36,6 +37,7 @@ from fwupdate.plan.policy import Policy, default_policy, policy_from_mapping
 from fwupdate.plan.selectors import parse_selectors
 
 MAX_BUNDLE_BYTES = 1024 * 1024
+MAX_LM_IMAGE_BYTES = 4 << 30  # LoadMaster bare-metal patches are a few hundred MB
 
 
 @dataclass(frozen=True)
@@ -58,22 +60,15 @@ def read_bundle(path: Path | None) -> BundleInput:
     if path is None:
         return BundleInput(default_policy(), None, None, None)
     label = str(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(f"{label}: bundle file not found") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{label}: is a folder, not a bundle file") from None
-    except OSError as exc:
-        raise ConfigError(f"{label}: cannot read: {exc.strerror}") from None
-    if len(raw) > MAX_BUNDLE_BYTES:
-        raise ConfigError(f"{label}: too large for a bundle file")
+    raw = read_regular(path, max_bytes=MAX_BUNDLE_BYTES, what="bundle file", error=ConfigError)
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ConfigError(f"{label}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{label}: invalid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{label}: invalid TOML: nested too deeply") from None
     policy = policy_from_mapping(data, source=label)
     return BundleInput(policy, label, hashlib.sha256(raw).hexdigest(), path.parent)
 
@@ -86,20 +81,20 @@ def read_lm_image(path: Path | None, bundle: BundleInput) -> LmImage | None:
     if path is None:
         return None
     label = str(path)
-    try:
-        size = path.stat().st_size
-        digest = hashlib.sha256()
-        with path.open("rb") as f:
+    size = 0
+    digest = hashlib.sha256()
+    with open_regular(path, max_bytes=MAX_LM_IMAGE_BYTES, what="LoadMaster image") as f:
+        try:
             head = f.read(HEAD_BYTES)
             digest.update(head)
+            size = len(head)
             for chunk in iter(lambda: f.read(1024 * 1024), b""):
                 digest.update(chunk)
-    except FileNotFoundError:
-        raise BadInputError(f"{label}: LoadMaster image not found") from None
-    except IsADirectoryError:
-        raise BadInputError(f"{label}: is a folder, not a LoadMaster image") from None
-    except OSError as exc:
-        raise BadInputError(f"{label}: cannot read: {exc.strerror}") from None
+                size += len(chunk)
+                if size > MAX_LM_IMAGE_BYTES:
+                    raise BadInputError(f"{label}: grew past {MAX_LM_IMAGE_BYTES} bytes; refused")
+        except OSError as exc:
+            raise BadInputError(f"{label}: cannot read: {exc.strerror}") from None
     return inspect_lm_image(
         path.name, head, expected_platform=lm.platform, size=size, sha256=digest.hexdigest()
     )

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from fwupdate.errors import ConfigError
 from fwupdate.fleet.models import CredentialRef, Endpoint, Fleet, Node, Pair, TlsSettings
 from fwupdate.fleet.secrets import ENV_NAME
+from fwupdate.inputfile import read_regular
 from fwupdate.logsafe import redact_url
 
 DEFAULT_TIMEOUT = 30.0
@@ -39,18 +40,14 @@ _PAIR_KEYS = frozenset({"name", "shared_address", "nodes"})
 _NODE_KEYS = frozenset({"name", "idrac", "loadmaster"})
 
 
+MAX_FLEET_BYTES = 4 << 20
+
+
 def load_fleet(path: str | Path) -> Fleet:
     """Read and validate a fleet file; relative paths resolve against its folder."""
     p = Path(path)
     label = str(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(f"{label}: fleet file not found") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{label}: is a folder, not a fleet file") from None
-    except OSError as exc:
-        raise ConfigError(f"{label}: cannot read fleet file: {exc.strerror}") from None
+    raw = read_regular(p, max_bytes=MAX_FLEET_BYTES, what="fleet file", error=ConfigError)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -59,6 +56,8 @@ def load_fleet(path: str | Path) -> Fleet:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{label}: invalid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{label}: invalid TOML: nested too deeply") from None
     return parse_fleet(data, base=p.resolve().parent, label=label, source=p.resolve())
 
 

@@ -488,8 +488,9 @@ def from_dict(doc: Any) -> Plan:
 
 
 def loads(text: str | bytes) -> Plan:
-    try:
-        doc = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise PlanError(f"plan file is not valid JSON: {exc}") from None
-    return from_dict(doc)
+    """Decode, check the hash, rebuild, then check the whole structure (planfile_check)."""
+    from fwupdate.plan.planfile_check import check_plan, decode
+
+    plan = from_dict(decode(text))
+    check_plan(plan)
+    return plan

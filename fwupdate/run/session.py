@@ -19,12 +19,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fwupdate.errors import BadInputError, ConfigError
+from fwupdate.errors import BadInputError, ConfigError, PlanError
 from fwupdate.fileserver import FileServer
 from fwupdate.fleet.loader import load_fleet
 from fwupdate.fleet.models import Fleet
+from fwupdate.inputfile import read_regular
 from fwupdate.logsafe import mask_argv
-from fwupdate.plan import planfile
+from fwupdate.plan import planfile, planfile_check
 from fwupdate.plan.models import Plan
 from fwupdate.run import runlock
 from fwupdate.run.context import ProgressFn, RunContext, RunSettings
@@ -38,12 +39,12 @@ def new_run_id() -> str:
 
 
 def load_plan(path: Path) -> tuple[Plan, dict[str, Any]]:
+    data = read_regular(path, max_bytes=planfile_check.MAX_PLAN_BYTES, what="plan file")
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise BadInputError(f"{path}: cannot read the plan ({exc.strerror})") from None
-    plan = planfile.loads(text)
-    return plan, json.loads(text)
+        plan = planfile.loads(data)
+    except PlanError as exc:
+        raise PlanError(f"{path}: {exc.message}") from None
+    return plan, planfile_check.decode(data)
 
 
 def default_repo(plan: Plan, plan_path: Path) -> Path | None:
