@@ -23,7 +23,7 @@ from typing import IO, BinaryIO, Protocol
 from fwupdate.dup.detect import Detected, DupFormat
 from fwupdate.dup.limits import DEFAULT_LIMITS, ExtractLimits
 from fwupdate.dup.scan import FileWindow
-from fwupdate.errors import DupError
+from fwupdate.errors import DupError, UnsafeArchiveError
 from fwupdate.pathsafe import normalize_name, unsafe_name_reason
 
 DAMAGE_ERRORS = (
@@ -316,6 +316,10 @@ class DupArchive:
             if zi.filename.casefold() == name.casefold():
                 if zi.file_size > cap:
                     raise DupError(f"{self.name}: {zi.filename} is larger than {cap} bytes")
+                if zi.flag_bits & 0x1:
+                    raise UnsafeArchiveError(
+                        f"{self.name}: {zi.filename} is an encrypted ZIP member; refused"
+                    )
                 try:
                     with self._zip.open(zi) as f:
                         data = f.read(cap + 1)

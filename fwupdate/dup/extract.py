@@ -22,6 +22,7 @@ from typing import IO
 from fwupdate.dup.archive import DupArchive, Listing, Member, MemberKind
 from fwupdate.dup.detect import DupFormat, detect
 from fwupdate.dup.limits import DEFAULT_LIMITS, ExtractLimits
+from fwupdate.dup.reader import read_component
 from fwupdate.errors import BadInputError, DupError, UnsafeArchiveError
 from fwupdate.pathsafe import normalize_name, unsafe_name_reason
 
@@ -156,6 +157,7 @@ def extract_dup(
     if tgt.exists() and not tgt.is_dir():
         raise BadInputError(f"{tgt}: target exists and is not a folder")
     with DupArchive(d, limits) as arc:
+        read_component(arc)  # the same package.xml check as `dup inspect`
         listing = arc.list_members()
         if listing.problems:
             n = len(listing.problems)
