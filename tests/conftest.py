@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from fwupdate.cli.main import main
@@ -28,3 +30,30 @@ def cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
         return CliResult(code, captured.out, captured.err)
 
     return _run
+
+
+def check_cli_contract(r: CliResult, *, secrets: tuple[str, ...] = ()) -> None:
+    """The contract for any input, however hostile (issue 15): exit 0 or 2, exactly one
+    stderr line on error, no traceback, no internal error, no secret echoed."""
+    assert r.code in (0, 2), r
+    assert "Traceback" not in r.err and "internal error" not in r.err, r
+    if r.code:
+        assert len(r.err.splitlines()) == 1, r
+    for s in secrets:
+        assert s not in r.err and s not in r.out, r
+
+
+@pytest.fixture
+def cli_contract():  # type: ignore[no-untyped-def]
+    """`check_cli_contract` for tests in folders without an importable helper module."""
+    return check_cli_contract
+
+
+def files_under(root: Path) -> set[Path]:
+    """Every path below `root` (to check that a command wrote nothing where it should not)."""
+    return set(root.rglob("*"))
+
+
+@pytest.fixture
+def snapshot_files():  # type: ignore[no-untyped-def]
+    return files_under
