@@ -118,7 +118,8 @@ def _edit(doc: Any, path: list[int], value: Any) -> None:
 @pytest.mark.timeout(90)
 @FUZZ
 @given(path=st.lists(st.integers(0, 50), min_size=1, max_size=6), value=JSON_VALUES,
-       rehash=st.booleans(), flip=st.none() | st.tuples(st.integers(0, 1 << 16), st.binary(max_size=4)))
+       rehash=st.booleans(),
+       flip=st.none() | st.tuples(st.integers(0, 1 << 16), st.binary(max_size=4)))
 def test_any_plan_file_keeps_the_contract(
     cli, cli_contract, snapshot_files, tmp_path_factory, path: list[int], value: Any,  # type: ignore[no-untyped-def]
     rehash: bool, flip: tuple[int, bytes] | None,
@@ -137,7 +138,8 @@ def test_any_plan_file_keeps_the_contract(
     plan = work / "plan.json"
     plan.write_bytes(data)
     before = snapshot_files(work)
-    r = cli("run", str(plan), str(work / "no-fleet.toml"), "--yes", "--runs-dir", str(work / "runs"))
+    r = cli("run", str(plan), str(work / "no-fleet.toml"), "--yes",
+            "--runs-dir", str(work / "runs"))
     cli_contract(r)
     assert r.code == 2, r  # never runs: either the plan or the missing fleet file is refused
     assert {p for p in snapshot_files(work) - before if p.is_file()} == set()
