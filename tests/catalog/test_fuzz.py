@@ -20,8 +20,8 @@ HOSTILE_VALUES = [
 ATTRS = ["path", "hashMD5", "size", "vendorVersion", "packageType", "rebootRequired"]
 INSERTS = [
     "<!DOCTYPE Manifest []>", "<Unknown/>" * 50, "<X>" * 300, "</Manifest>",
-    "<SoftwareComponent>",
-    "<![CDATA[a\nb]]>", "\x00", "<?xml version='1.0' encoding='utf-16'?>", "&#0;", "<a b='1' b='2'/>",
+    "<SoftwareComponent>", "<![CDATA[a\nb]]>", "\x00",
+    "<?xml version='1.0' encoding='utf-16'?>", "&#0;", "<a b='1' b='2'/>",
 ]
 FUZZ = settings(max_examples=25, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
