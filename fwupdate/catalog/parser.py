@@ -48,7 +48,7 @@ _MODELLED = ("SoftwareComponent", "SoftwareBundle")
 # compressed bytes read is refused, and so is anything over MAX_EXPANDED_BYTES (docs/catalogs.md).
 MAX_EXPANDED_BYTES = 2 << 30
 MAX_GZIP_RATIO = 100
-MIN_BOMB_CHECK = 32 << 20
+MIN_BOMB_CHECK = 8 << 20
 
 
 def _pull_parser() -> etree.XMLPullParser:
