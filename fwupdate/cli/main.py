@@ -120,8 +120,11 @@ def _root(
 
 
 def one_line(text: object) -> str:
-    """A message on one line: libxml2, OS and library messages may carry newlines."""
-    return " ".join(str(text).split())
+    """A message on one printable line: libxml2, OS and library messages may carry newlines,
+    and hostile input echoed in a message may carry lone surrogates or terminal escapes."""
+    flat = " ".join(str(text).split())
+    flat = flat.encode("utf-8", "backslashreplace").decode("utf-8")
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in flat)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

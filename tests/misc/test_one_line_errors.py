@@ -33,3 +33,20 @@ def test_an_internal_error_with_newlines_is_one_line(
     monkeypatch.setattr(type(command), "main", boom)
     assert main_mod.main(["catalog", "models"]) == 1
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_lone_surrogates_and_control_characters_are_escaped(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Hostile input echoed in a message (a root element name decoded with surrogateescape, a
+    terminal escape sequence) is printed escaped, never as raw bytes or a crash."""
+
+    def boom(*_a: object, **_k: object) -> None:
+        raise CatalogError("root element is <a\udc80b\x1b[31m\x07>")
+
+    command = main_mod.typer.main.get_command(main_mod.app)
+    monkeypatch.setattr(type(command), "main", boom)
+    assert main_mod.main(["catalog", "models"]) == 2
+    err = capsys.readouterr().err
+    assert "\\udc80" in err and "\\x1b" in err and "\x1b" not in err and "\x07" not in err
+    assert err.count("\n") == 1
