@@ -99,7 +99,25 @@ def redact_url(url: str) -> str:
     authority, slash, path = rest.partition("/")
     if "@" in authority:
         authority = authority.rsplit("@", 1)[1]
-    return f"{scheme}{sep}{authority}{slash}{path}"
+    return f"{scheme}{sep}{_mask_port(authority)}{slash}{path}"
+
+
+def _mask_port(authority: str) -> str:
+    """`host:port` with a port that is not a number (a password typed in its place) masked."""
+    if authority.startswith("["):
+        host, bracket, port = authority.partition("]")
+        host += bracket
+    elif authority.count(":") > 1:
+        host, _, port = authority.partition(":")
+        port = ":" + port
+    else:
+        host, port = authority, ""
+        if ":" in authority:
+            host, _, rest = authority.partition(":")
+            port = ":" + rest
+    if port and not port[1:].isdigit():
+        port = ":***"
+    return host + port
 
 
 def redact_urls(text: str) -> str:

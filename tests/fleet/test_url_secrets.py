@@ -24,6 +24,9 @@ BAD_URLS = [
     f"https://[::1/?password={SECRET}",
     f"admin:{SECRET}@10.0.1.11",
     f"https://10.0.1.11#{SECRET}",
+    f"https://10.0.1.11:{SECRET}",
+    f"https://[::1]:{SECRET}",
+    f"https://fe80::1:{SECRET}",
 ]
 
 
@@ -50,3 +53,5 @@ def test_redact_url(url: str) -> None:
 
 def test_redact_url_keeps_host_and_path() -> None:
     assert redact_url("https://u:p@host:8443/a/b?x=1#f") == "https://host:8443/a/b"
+    assert redact_url("https://[::1]:443/") == "https://[::1]:443/"
+    assert redact_url("https://host:pw") == "https://host:***"
