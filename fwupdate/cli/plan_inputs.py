@@ -103,13 +103,14 @@ def read_lm_image(path: Path | None, bundle: BundleInput) -> LmImage | None:
 def read_saved_inventory(path: Path) -> InventoryInput:
     """The saved inventory, plus the per-node `loadmaster` objects (a unit saved with an
     `error` is left out: planning then reports its pair as unplannable)."""
-    from fwupdate.idrac.inventory_io import load_inventory
+    from fwupdate.idrac.inventory_io import MAX_INVENTORY_BYTES, load_inventory
 
     nodes = load_inventory(path)
     lms: dict[str, LoadMasterStatus] = {}
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):  # load_inventory has already reported unreadable files
+        data = read_regular(path, max_bytes=MAX_INVENTORY_BYTES, what="inventory file")
+        doc = json.loads(data)
+    except (BadInputError, ValueError, RecursionError):  # load_inventory reported it already
         doc = {"nodes": []}
     for k, raw in enumerate(doc.get("nodes", [])):
         if isinstance(raw, dict) and raw.get("loadmaster") is not None:

@@ -35,6 +35,7 @@ from fwupdate.idrac.models import (
     NodeInventory,
     SystemIdentity,
 )
+from fwupdate.inputfile import read_regular
 
 MAX_INVENTORY_BYTES = 64 * 1024 * 1024
 
@@ -262,20 +263,17 @@ def load_inventory(path: Path | str) -> tuple[NodeInventory, ...]:
     """Read an inventory saved by `fwupdate inventory --out` (or its JSON output)."""
     p = Path(path)
     label = str(path)
+    raw = read_regular(p, max_bytes=MAX_INVENTORY_BYTES, what="inventory file")
     try:
-        if p.stat().st_size > MAX_INVENTORY_BYTES:
-            raise BadInputError(f"{label}: too large for an inventory file")
-        doc = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise BadInputError(f"{label}: inventory file not found") from None
+        doc = json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise BadInputError(f"{label}: not JSON: nested too deeply") from None
     except UnicodeDecodeError:
         raise BadInputError(f"{label}: not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise BadInputError(
             f"{label}: not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
-    except OSError as exc:
-        raise BadInputError(f"{label}: cannot read: {exc.strerror}") from None
     reader = _Reader(label)
     if not isinstance(doc, dict) or not isinstance(doc.get("nodes"), list):
         raise BadInputError(f'{label}: not an inventory document (no "nodes" list)')
