@@ -12,8 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from fwupdate.errors import BadInputError
+from fwupdate.errors import BadInputError, FwupdateError
 from fwupdate.fileserver.sources import FileSliceSource
+from fwupdate.inputfile import open_regular
+
+MAX_ISO_BYTES = 1 << 40  # checked on the open descriptor; only the type matters here
 
 
 def _facade(iso: Any) -> str:
@@ -72,8 +75,8 @@ def iso_members(iso_path: Path) -> dict[str, FileSliceSource]:
 def is_iso(path: Path) -> bool:
     """ISO 9660 primary volume descriptor at sector 16 ('CD001')."""
     try:
-        with Path(path).open("rb") as f:
+        with open_regular(path, max_bytes=MAX_ISO_BYTES, what="ISO image") as f:
             f.seek(16 * 2048 + 1)
             return f.read(5) == b"CD001"
-    except OSError:
+    except (OSError, FwupdateError):
         return False

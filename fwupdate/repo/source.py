@@ -15,6 +15,7 @@ from pathlib import Path
 
 from fwupdate.errors import BadInputError
 from fwupdate.fileserver.sources import FileSource
+from fwupdate.inputfile import read_regular
 from fwupdate.pathsafe import package_relpath
 from fwupdate.repo.iso import is_iso, iso_members
 
@@ -47,9 +48,7 @@ class RepositoryContent:
 
 def _read_source(src: Path | FileSource) -> bytes:
     if isinstance(src, Path):
-        if src.stat().st_size > MAX_CATALOG:
-            raise BadInputError(f"{src}: catalog larger than {MAX_CATALOG} bytes")
-        return src.read_bytes()
+        return read_regular(src, max_bytes=MAX_CATALOG, what="catalog")
     if src.size > MAX_CATALOG:
         raise BadInputError(f"{src.label}: catalog larger than {MAX_CATALOG} bytes")
     with src.open() as f:

@@ -84,3 +84,11 @@ def test_bundle_stepping_stone_package_must_stay_in_the_repository() -> None:
     }
     with pytest.raises(ConfigError, match=r"'\.\.'"):
         policy_from_mapping(data, source="b.toml")
+
+
+@pytest.mark.timeout(20)
+def test_repository_catalog_fifo_is_refused(tmp_path: Path) -> None:
+    fifo = tmp_path / "Catalog.xml"
+    os.mkfifo(fifo)
+    with pytest.raises(BadInputError, match="not a regular file"):
+        open_repository(fifo)
