@@ -130,3 +130,8 @@ class InterruptedRunError(FwupdateError):
     """The operator stopped the run; it stopped at a safe point."""
 
     exit_code = ExitCode.INTERRUPTED
+
+
+class HookError(FwupdateError):
+    """A pre-hook (`[hooks]` in the fleet file) failed or timed out: its pair stops before
+    anything changes."""

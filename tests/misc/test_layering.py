@@ -25,6 +25,8 @@ FORBIDDEN: dict[str, set[str]] = {
     "plan": {"cli", "run", "report", "demo", "rehearse", "sim"},
     "run": {"cli", "demo", "rehearse", "sim"},
     "report": {"cli", "demo", "rehearse", "sim"},
+    # observability sinks: fed plain data by run/observing.py, never reaching for devices
+    "observe": {"cli", "run", "plan", "report", "demo", "rehearse", "sim", "idrac", "loadmaster"},
     # the rehearsal starts the simulator like the demo, beside the CLI, never under it
     "rehearse": {"cli", "demo"},
     # the independent judge: shares no logic with the executor, reads the sim's evidence as data
