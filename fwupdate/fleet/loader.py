@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 from fwupdate.errors import ConfigError
 from fwupdate.fleet.models import CredentialRef, Endpoint, Fleet, Node, Pair, TlsSettings
+from fwupdate.fleet.observe_sections import KEYS as OBSERVE_KEYS
+from fwupdate.fleet.observe_sections import parse_sections
 from fwupdate.fleet.secrets import ENV_NAME
 from fwupdate.inputfile import read_regular
 from fwupdate.logsafe import redact_url
@@ -30,10 +32,11 @@ MAX_CONCURRENCY = 256
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 FINGERPRINT_RE = re.compile(r"^[0-9a-f]{64}$")
 
-_TOP_KEYS = frozenset({"defaults", "pairs", "nodes"})
+_TOP_KEYS = frozenset({"defaults", "pairs", "nodes", *OBSERVE_KEYS})
 _DEFAULTS_KEYS = frozenset({"concurrency", "idrac", "loadmaster"})
 _ENDPOINT_SETTINGS = frozenset(
-    {"username", "password_env", "password_file", "ca_bundle", "fingerprint", "insecure", "timeout"}
+    {"username", "password_env", "password_file", "ca_bundle", "fingerprint", "insecure", "timeout",
+     "apikey_env", "apikey_file"}
 )
 _ENDPOINT_KEYS = _ENDPOINT_SETTINGS | {"url"}
 _PAIR_KEYS = frozenset({"name", "shared_address", "nodes"})
@@ -92,6 +95,12 @@ class _Settings:
     fingerprint: str | None = None
     insecure: bool | None = None
     timeout: float | None = None
+    apikey_env: str | None = None
+    apikey_file: Path | None = None
+
+    @property
+    def has_apikey(self) -> bool:
+        return self.apikey_env is not None or self.apikey_file is not None
 
     @property
     def has_password(self) -> bool:
@@ -142,6 +151,7 @@ class _Parser:
             standalone=tuple(standalone),
             source=source,
             concurrency=concurrency,
+            observe=parse_sections(data, base=self.base, label=self.label),
         )
 
     def _pair(self, raw: Any, path: str, idrac_defaults: _Settings, lm_defaults: _Settings) -> Pair:
@@ -229,8 +239,11 @@ class _Parser:
         username = own.username or defaults.username
         if not username:
             raise self.error(path, "missing username (set it here or in [defaults])")
+        key = own if own.has_apikey else defaults
+        if key.has_apikey and "idrac" in path:
+            raise self.error(path, "apikey_env/apikey_file are for LoadMaster endpoints only")
         pw = own if own.has_password else defaults
-        if not pw.has_password:
+        if not pw.has_password and not key.has_apikey:
             raise self.error(
                 path, "missing password_env or password_file (set it here or in [defaults])"
             )
@@ -241,7 +254,8 @@ class _Parser:
         return Endpoint(
             url=url,
             credentials=CredentialRef(
-                username=username, password_env=pw.password_env, password_file=pw.password_file
+                username=username, password_env=pw.password_env, password_file=pw.password_file,
+                apikey_env=key.apikey_env, apikey_file=key.apikey_file,
             ),
             tls=TlsSettings(
                 ca_bundle=tls_src.ca_bundle, fingerprint=tls_src.fingerprint, insecure=insecure
@@ -267,6 +281,7 @@ class _Parser:
             password_file = self._path(table["password_file"], f"{path}.password_file")
         if password_env is not None and password_file is not None:
             raise self.error(path, "give password_env or password_file, not both")
+        apikey_env, apikey_file = self._apikey(table, path)
         ca_bundle = None
         if "ca_bundle" in table:
             ca_bundle = self._path(table["ca_bundle"], f"{path}.ca_bundle")
@@ -300,7 +315,23 @@ class _Parser:
             fingerprint=fingerprint,
             insecure=insecure,
             timeout=timeout,
+            apikey_env=apikey_env,
+            apikey_file=apikey_file,
         )
+
+    def _apikey(self, table: Mapping[str, Any], path: str) -> tuple[str | None, Path | None]:
+        """The Kemp API key reference (`apikey_env` or `apikey_file`, like the password)."""
+        env = None
+        if "apikey_env" in table:
+            env = self._str(table["apikey_env"], f"{path}.apikey_env")
+            if not ENV_NAME.match(env):
+                raise self.error(f"{path}.apikey_env",
+                                 f"{env!r} is not an environment variable name")
+        file = self._path(table["apikey_file"], f"{path}.apikey_file") if (
+            "apikey_file" in table) else None
+        if env is not None and file is not None:
+            raise self.error(path, "give apikey_env or apikey_file, not both")
+        return env, file
 
     def _url(self, raw: Any, path: str, *, insecure: bool) -> str:
         text = self._str(raw, path).strip()

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fwupdate.fleet.observe_sections import ObserveSettings
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,8 @@ class CredentialRef:
     username: str
     password_env: str | None = None
     password_file: Path | None = None
+    apikey_env: str | None = None  # Kemp API key (LoadMaster endpoints): replaces the password
+    apikey_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,7 @@ class Fleet:
     standalone: tuple[Node, ...] = ()
     source: Path | None = None
     concurrency: int = 8
+    observe: ObserveSettings | None = None  # [notify] and [hooks]
 
     def nodes(self) -> tuple[Node, ...]:
         out: list[Node] = []

@@ -44,6 +44,15 @@ def resolve_password(ref: CredentialRef, *, what: str = "credentials") -> str:
     raise ConfigError(f"{what}: no password_env or password_file given")
 
 
+def resolve_apikey(ref: CredentialRef, *, what: str = "API key") -> str | None:
+    """The Kemp API key `ref` points to (apikey_env or apikey_file), None when it names none."""
+    if ref.apikey_env:
+        return password_from_env(ref.apikey_env, what=what)
+    if ref.apikey_file:
+        return password_from_file(ref.apikey_file, what=what)
+    return None
+
+
 def password_from_env(name: str, *, what: str = "credentials") -> str:
     if not ENV_NAME.match(name):
         raise ConfigError(f"{what}: {name!r} is not a valid environment variable name")

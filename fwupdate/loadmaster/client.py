@@ -161,10 +161,14 @@ class LoadMasterClient:
     @classmethod
     def from_endpoint(cls, endpoint: Endpoint, *, name: str, **kwargs: Any) -> LoadMasterClient:
         """A client for a fleet endpoint; the password is read (env or 0600 file) only now."""
-        from fwupdate.fleet.secrets import resolve
+        from fwupdate.fleet.secrets import resolve, resolve_apikey
 
-        creds = resolve(endpoint.credentials, what=f"{name}: LoadMaster credentials")
         kwargs.setdefault("timeout", endpoint.timeout)
+        ref = endpoint.credentials
+        key = resolve_apikey(ref, what=f"{name}: LoadMaster API key")
+        if key is not None:  # the fleet names a Kemp API key: no password is sent
+            return cls(endpoint.url, name=name, api_key=key, tls=endpoint.tls, **kwargs)
+        creds = resolve(ref, what=f"{name}: LoadMaster credentials")
         return cls(
             endpoint.url,
             name=name,
