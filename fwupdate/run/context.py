@@ -19,6 +19,7 @@ from fwupdate.loadmaster.client import LoadMasterClient
 from fwupdate.loadmaster.ha import PairClient
 from fwupdate.plan.models import Plan, Step
 from fwupdate.run.journal import Journal
+from fwupdate.run.observing import RunObserver
 from fwupdate.run.packages import PackageStore
 
 T = TypeVar("T")
@@ -45,6 +46,7 @@ class RunSettings:
     lm_min_interval: float = 0.25  # real seconds between LoadMaster API calls per unit
     lm_rollback: bool = True  # safety net: restore the previous LoadMaster image of a unit
     # that came back on the new one but failed its checks (`--no-lm-rollback` turns it off)
+    metrics_file: str | None = None  # Prometheus text file rewritten as the night goes on
 
     def real(self, device_seconds: float) -> float:
         return max(0.0, device_seconds) / self.time_scale
@@ -65,6 +67,7 @@ class RunContext:
     stop: threading.Event = field(default_factory=threading.Event)
     progress: ProgressFn = lambda _g, _m: None
     clock: Callable[[], float] = time.monotonic
+    observer: RunObserver = field(default_factory=RunObserver)  # docs/observability.md
 
     @property
     def timing(self) -> Timing:

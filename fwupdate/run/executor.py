@@ -108,7 +108,10 @@ class Executor:
 
     def _window_over(self) -> bool:
         end = self.ctx.settings.window_end
-        return end is not None and time.time() >= end
+        over = end is not None and time.time() >= end
+        if over:
+            self.ctx.observer.window_reached()
+        return over
 
     def _window_stop(self, group: PairPlan, step: Step, rec: StepRecord,
                      new_node: bool) -> str | None:
@@ -134,11 +137,14 @@ class Executor:
         groups = ordered_groups(self.ctx.plan)
         results: dict[str, GroupResult] = {}
         workers = max(1, min(self.ctx.settings.concurrency, len(groups) or 1))
+        self.ctx.observer.run_started(self.ctx.journal.run_id)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fwupdate-run") as pool:
             futures = {g.name: pool.submit(self._run_group_safe, g) for g in groups}
             for name, fut in futures.items():
                 results[name] = fut.result()
         ordered = tuple(results[g.name] for g in groups)
+        self._window_over()  # the observer hears of a window that ended during the last steps
+        self.ctx.observer.run_finished({g.name: g.status for g in ordered}, self.ctx.stop.is_set())
         return RunResult(ordered, interrupted=self.ctx.stop.is_set(),
                          window_spec=self.ctx.settings.window_spec)
 
@@ -148,6 +154,7 @@ class Executor:
             "message_id": res.message_id, "window": res.window,
         })
         self.ctx.progress(res.name, f"{res.status}" + (f": {res.error}" if res.error else ""))
+        self.ctx.observer.group_finished(res.name, res.status, res.step, res.error)
         return res
 
     def _run_group_safe(self, group: PairPlan) -> GroupResult:
@@ -178,6 +185,7 @@ class Executor:
             return self._record_group(GroupResult(
                 group.name, G_DEFERRED, error="not started: its estimate does not fit the window",
                 window=True))
+        self.ctx.observer.group_starting(group.name)  # a failing pre-hook raises: nothing changed
         rt = GroupRuntime(self.ctx, group)
         try:
             return self._steps(rt, group)
@@ -206,6 +214,8 @@ class Executor:
             if late:
                 return self._record_group(GroupResult(group.name, G_STOPPED, step.step_id, late,
                                                       window=True))
+            if new_node:
+                self.ctx.observer.node_starting(step)  # pre-node hook: before anything changes
             resume = rec.state in (STARTED, FAILED)
             j.intent(step.step_id, {"kind": step.kind.value, "resume": resume,
                                     "to_version": step.to_version})
@@ -221,6 +231,7 @@ class Executor:
                 reasons = self._drift(rt, step)
                 if reasons:
                     return self._refuse(group, step, reasons)
+            self.ctx.observer.step_started(step)
             rt.say(step, f"{step.kind.value}" + (" (resume)" if resume else ""))
             rt.current = step
             try:
@@ -230,12 +241,14 @@ class Executor:
             except FwupdateError as exc:
                 j.outcome(step.step_id, ok=False, error=str(exc), message_id=exc.message_id,
                           data={"seconds": round(time.monotonic() - t0, 3)})
+                self.ctx.observer.step_finished(step, ok=False)
                 with self._lock:
                     self._failures += 1
                 return self._record_group(GroupResult(
                     group.name, G_FAILED, step.step_id, str(exc), exc.message_id))
             out["seconds"] = round(time.monotonic() - t0, 3)
             j.outcome(step.step_id, ok=True, data=out)
+            self.ctx.observer.step_finished(step, ok=True)
             prev_node = step.node or prev_node
         return self._record_group(GroupResult(group.name, G_DONE))
 

@@ -31,6 +31,7 @@ from fwupdate.run import runlock
 from fwupdate.run.context import ProgressFn, RunContext, RunSettings
 from fwupdate.run.executor import Executor, RunResult, journal_steps
 from fwupdate.run.journal import RESUME, RUN_START, Journal
+from fwupdate.run.observing import build_observer
 from fwupdate.run.packages import PackageStore
 
 
@@ -105,10 +106,13 @@ def execute(
     *,
     progress: ProgressFn,
     stop: Any = None,
+    resumed: bool = False,
 ) -> RunResult:
+    observer = build_observer(plan, fleet, journal, settings.metrics_file, resumed=resumed)
     files = FileServer(settings.serve_address)
     files.start()
-    ctx = RunContext(plan, fleet, journal, store, settings, files=files, progress=progress)
+    ctx = RunContext(plan, fleet, journal, store, settings, files=files, progress=progress,
+                     observer=observer)
     if stop is not None:
         ctx.stop = stop
     journal.set_status("running")
@@ -231,4 +235,5 @@ def resume(
         if settings is None:
             settings = _resumed_settings(journal, overrides or {})
         journal.record(None, None, RESUME, session_note())
-        return execute(journal, plan, fleet, store, settings, progress=progress, stop=stop)
+        return execute(journal, plan, fleet, store, settings, progress=progress, stop=stop,
+                       resumed=True)
