@@ -18,6 +18,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -64,13 +65,22 @@ CSV_COLUMNS = (
 )
 
 
+class InventoryFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    prometheus = "prometheus"
+
+
 def inventory(
     fleet_file: Annotated[
         Path | None, typer.Argument(help="Fleet file (TOML, docs/fleet.md).", show_default=False)
     ] = None,
     fmt: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Output format: table, json or csv.")
-    ] = OutputFormat.table,
+        InventoryFormat,
+        typer.Option("--format", "-f", help="Output format: table, json, csv or prometheus "
+                                            "(for node_exporter's textfile collector)."),
+    ] = InventoryFormat.table,
     concurrency: Annotated[
         int | None,
         typer.Option(
@@ -165,13 +175,18 @@ def inventory(
     document = inventory_document(
         results, pairs=pairs, insecure=insecure_by_node, addresses=addresses, loadmasters=lms
     )
-    if fmt is OutputFormat.json:
-        emit(fmt, document=document, rows=[], columns=())
-    elif fmt is OutputFormat.csv:
-        emit(fmt, document=document, rows=_component_rows(results, pairs), columns=CSV_COLUMNS)
+    if fmt is InventoryFormat.prometheus:
+        from fwupdate.observe.metrics import inventory_text  # the client: only when asked for
+
+        sys.stdout.write(inventory_text(document))
+    elif fmt is InventoryFormat.json:
+        emit(OutputFormat.json, document=document, rows=[], columns=())
+    elif fmt is InventoryFormat.csv:
+        emit(OutputFormat.csv, document=document, rows=_component_rows(results, pairs),
+             columns=CSV_COLUMNS)
     else:
         emit(
-            fmt,
+            OutputFormat.table,
             document=document,
             rows=_node_rows(results, pairs),
             columns=TABLE_COLUMNS,

@@ -19,7 +19,7 @@ from typer.core import TyperGroup
 
 from fwupdate import __version__
 from fwupdate.errors import ExitCode, FwupdateError
-from fwupdate.logsafe import install_redaction
+from fwupdate.observe import jsonlog
 
 # One row per top-level command: (name, the modules whose `register(app)` define it, the
 # one-line help shown by `fwupdate --help`).  The root group imports a command's modules only
@@ -109,14 +109,25 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More log output (-vv)."),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version."
     ),
+    log_format: str | None = typer.Option(
+        None, "--log-format", metavar="text|json", show_default=False,
+        help="Log and progress events on stderr: text lines (default) or JSON Lines "
+             "(docs/observability.md)."),
 ) -> None:
+    from fwupdate import userconfig
+
+    config = userconfig.load()  # flag > environment > config file > default
+    fmt = log_format or config.get("log_format") or "text"
+    if fmt not in userconfig.LOG_FORMATS:
+        raise click.BadParameter(f"{fmt!r}: use text or json", param_hint="'--log-format'")
+    ctx.default_map = {**userconfig.default_map(config), **(ctx.default_map or {})}
     level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    install_redaction()
+    jsonlog.configure(fmt, level)
 
 
 def one_line(text: object) -> str:
@@ -134,6 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     hierarchy become `fwupdate: error: <host>: <step>: <message> [<message id>]` and their code.
     """
     args = list(sys.argv[1:] if argv is None else argv)
+    jsonlog.reset()
     command = typer.main.get_command(app)
     try:
         rv = command.main(args=args, prog_name="fwupdate", standalone_mode=False)
@@ -155,7 +167,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"fwupdate: error: {one_line(code)}", file=sys.stderr)
         return int(ExitCode.FAILURE)
     except FwupdateError as exc:
-        print(f"fwupdate: error: {one_line(exc)}", file=sys.stderr)
+        if jsonlog.json_mode():
+            jsonlog.emit("error", "error", one_line(exc), exit_code=int(exc.exit_code),
+                         host=exc.host, message_id=exc.message_id)
+        else:
+            print(f"fwupdate: error: {one_line(exc)}", file=sys.stderr)
         return int(exc.exit_code)
     except KeyboardInterrupt:
         print("fwupdate: interrupted", file=sys.stderr)

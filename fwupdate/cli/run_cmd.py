@@ -20,6 +20,7 @@ import typer
 
 from fwupdate.cli.output import OutputFormat, emit
 from fwupdate.errors import BadInputError, ExitCode
+from fwupdate.observe import jsonlog
 from fwupdate.run import session
 from fwupdate.run.context import RunSettings
 from fwupdate.run.dryrun import dry_run
@@ -33,6 +34,9 @@ Window = Annotated[str | None, typer.Option(
     "--window", help="Maintenance window HH:MM-HH:MM (local time), e.g. 21:00-05:30.")]
 StopAt = Annotated[str | None, typer.Option(
     "--stop-at", help="End of the window as HH:MM or an ISO date-time.")]
+MetricsFile = Annotated[Path | None, typer.Option(
+    "--metrics-file", help="Write Prometheus metrics (text format) here, rewritten atomically "
+                           "as the night goes on (docs/observability.md).")]
 TimeScale = Annotated[float, typer.Option(
     "--time-scale", min=0.001,
     help="Divide every estimate, timeout and poll interval by this: only for rehearsals "
@@ -55,8 +59,13 @@ class _Log:
 
     def __call__(self, group: str, message: str) -> None:
         stamp = time.strftime("%H:%M:%S")
+        final = message.split(":", 1)[0] in _FINAL
+        if jsonlog.json_mode():  # --log-format json: one event, pair/node/step from the worker
+            extra = {"node": None, "step": None} if final else {}
+            jsonlog.emit("info", "progress", message, pair=group, **extra)
+            return
         with self.lock:
-            if message.split(":", 1)[0] in _FINAL:
+            if final:
                 self.finished += 1
             overall = ""
             if self.tty and self.groups:
@@ -167,12 +176,13 @@ def run(
         "--no-lm-rollback",
         help="Leave a LoadMaster that came back on the new image but failed its checks as it "
              "is (default: restore its previous image, then stop the pair).")] = False,
+    metrics_file: MetricsFile = None,
 ) -> None:
     """Run a plan overnight: every pair updated one node at a time, journaled, resumable."""
     end, spec = _window(window, stop_time)
     if resume_run:
         _resume(resume_run, runs_dir, None, yes, time_scale if time_scale != 1.0 else None,
-                (end, spec) if spec else None)
+                (end, spec) if spec else None, metrics_file)
         return
     plan, _doc = session.load_plan(plan_file)
     settings = RunSettings(
@@ -186,6 +196,7 @@ def run(
         dry_run=dry,
         lm_min_interval=lm_min_interval,
         lm_rollback=not no_lm_rollback,
+        metrics_file=str(metrics_file.resolve()) if metrics_file else None,
     )
     if dry:
         rows = dry_run(plan_file, fleet_file, settings, repo=repo, lm_image=lm_image)
@@ -209,13 +220,16 @@ def run(
 
 def _resume(ref: str, runs_dir: Path, fleet: Path | None, yes: bool,
             time_scale: float | None,
-            new_window: tuple[float | None, str | None] | None = None) -> None:
+            new_window: tuple[float | None, str | None] | None = None,
+            metrics_file: Path | None = None) -> None:
     path = session.resolve_run(ref, runs_dir)
     _confirm(yes, f"resume {path.stem}")
     log = _Log()
     overrides: dict[str, Any] = {"time_scale": time_scale} if time_scale else {}
     if new_window is not None:
         overrides.update(window_end=new_window[0], window_spec=new_window[1])
+    if metrics_file:
+        overrides["metrics_file"] = str(metrics_file.resolve())
     result, _ = _with_signals(lambda stop: session.resume(
         path, fleet_path=fleet, progress=log, stop=stop, overrides=overrides))
     _summary(path.stem, result)
@@ -233,11 +247,13 @@ def resume(
     window: Window = None,
     stop_time: StopAt = None,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    metrics_file: MetricsFile = None,
 ) -> None:
     """Continue a run: in-flight steps first ask the device what happened; nothing done twice.
     A run the window stopped continues on a later night with a new --window / --stop-at."""
     end, spec = _window(window, stop_time)
-    _resume(run_ref, runs_dir, fleet_file, yes, time_scale, (end, spec) if spec else None)
+    _resume(run_ref, runs_dir, fleet_file, yes, time_scale, (end, spec) if spec else None,
+            metrics_file)
 
 
 def register(app: typer.Typer) -> None:
