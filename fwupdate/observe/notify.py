@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from fwupdate.logsafe import redact
+from fwupdate.logsafe import redact, register_secret
 from fwupdate.observe.events import Event
 
 log = logging.getLogger("fwupdate.notify")
@@ -87,6 +87,9 @@ class WebhookSink:
     @staticmethod
     def _headers_of(t: WebhookTarget) -> dict[str, str]:
         headers = {"Content-Type": "application/json", "User-Agent": "fwupdate"}
+        query = urlsplit(t.url).query
+        if len(query) >= 8:  # a token in the URL's query is masked wherever it could be logged
+            register_secret(query)
         value = _secret(t)
         if t.header and value:
             headers[t.header] = value
