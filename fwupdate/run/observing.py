@@ -92,6 +92,8 @@ def metrics_seed(plan: Plan, journal: Journal) -> MetricsSeed:
         steps_total={g.name: len(g.steps) for g in plan.groups},
         steps_done={g.name: sum(1 for s in g.steps if s.step_id in done) for g in plan.groups},
         versions=versions,
+        pair_status={g.name: "done" for g in plan.groups  # a resume does not run them again
+                     if all(s.step_id in done for s in g.steps)},
     )
 
 
