@@ -102,6 +102,16 @@ def _check(check: Callable[[Any], Any], value: Any, where: str) -> Any:
         raise ConfigError(f"{where}: {value!r}: expected {exc}") from None
 
 
+def from_defaults(param: str) -> bool:
+    """Whether the current command's `param` came from the config file / environment (click's
+    default_map) rather than from a flag."""
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    return ctx is not None and ctx.get_parameter_source(param) is (
+        click.core.ParameterSource.DEFAULT_MAP)
+
+
 def default_map(values: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """click's default_map for the root context: {command: {option: value}}."""
     out: dict[str, dict[str, Any]] = {}

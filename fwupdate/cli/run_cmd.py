@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 import typer
 
+from fwupdate import userconfig
 from fwupdate.cli.output import OutputFormat, emit
 from fwupdate.errors import BadInputError, ExitCode
 from fwupdate.observe import jsonlog
@@ -179,6 +180,8 @@ def run(
     metrics_file: MetricsFile = None,
 ) -> None:
     """Run a plan overnight: every pair updated one node at a time, journaled, resumable."""
+    if stop_time and window and userconfig.from_defaults("window"):
+        window = None  # a --stop-at flag beats the configured window (flag > env > config)
     end, spec = _window(window, stop_time)
     if resume_run:
         _resume(resume_run, runs_dir, None, yes, time_scale if time_scale != 1.0 else None,

@@ -163,3 +163,20 @@ def test_inventory_format_prometheus(cli, demo_inputs, tmp_path: Path) -> None:
                for s in info.samples)
     assert {s.labels["node"]: s.value for s in fams["fwupdate_inventory_ok"].samples} == {
         "lb3a": 1.0, "lb3b": 1.0}
+
+
+def test_configured_window_applies_and_a_stop_at_flag_beats_it(cli, tmp_path, monkeypatch) -> None:
+    from datetime import datetime, timedelta
+
+    now = datetime.now()
+    a, b = (now + timedelta(hours=2)).strftime("%H:%M"), (now + timedelta(hours=3)).strftime(
+        "%H:%M")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'window = "{a}-{b}"\n')
+    monkeypatch.setenv("FWUPDATE_CONFIG", str(cfg))
+    monkeypatch.delenv("FWUPDATE_WINDOW", raising=False)
+    plan, fleet = tmp_path / "missing-plan.json", tmp_path / "fleet.toml"
+    r = cli("run", str(plan), str(fleet), "--yes")
+    assert r.code == 2 and f"--window {a}-{b}: outside the window now" in r.err, r
+    r = cli("run", str(plan), str(fleet), "--yes", "--stop-at", b)
+    assert r.code == 2 and "outside the window" not in r.err and "cannot read the plan" in r.err
