@@ -11,7 +11,6 @@ Exit codes: 0 every node evaluated (compliant or not); 3 some nodes could not be
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,6 +20,7 @@ from fwupdate.cli import plan_inputs
 from fwupdate.cli.output import OutputFormat, ReportFormat, emit
 from fwupdate.errors import BadInputError, ExitCode
 from fwupdate.fleet.loader import MAX_CONCURRENCY, load_fleet
+from fwupdate.observe import jsonlog
 from fwupdate.plan.compliance import ComplianceRow, FleetCompliance, fleet_compliance
 from fwupdate.plan.models import Status
 
@@ -201,7 +201,7 @@ def compliance(
         print(f"fleet: {fc.status.value} ({_counts(fc)})")
     unknown = [n for n in fc.nodes if n.status is Status.UNKNOWN]
     for n in unknown:
-        print(f"fwupdate: {n.node}: {'; '.join(n.errors)}", file=sys.stderr)
+        jsonlog.line(f"fwupdate: {n.node}: {'; '.join(n.errors)}", level="error", node=n.node)
     if unknown and len(unknown) == len(fc.nodes):
         raise typer.Exit(int(ExitCode.FAILURE))
     if unknown:

@@ -35,6 +35,7 @@ from fwupdate.idrac.models import NodeInventory
 from fwupdate.idrac.timing import Timing
 from fwupdate.idrac.transport import AuthMode
 from fwupdate.loadmaster.status_io import status_to_json
+from fwupdate.observe import jsonlog
 
 TABLE_COLUMNS = (
     "node",
@@ -151,10 +152,9 @@ def inventory(
     unverified = [n.name for n in nodes if insecure or n.idrac.tls.insecure]
     if unverified:
         shown = ", ".join(unverified[:5]) + (", ..." if len(unverified) > 5 else "")
-        print(
+        jsonlog.line(
             f"fwupdate: warning: TLS certificate verification is OFF for {len(unverified)} "
-            f"iDRAC(s) ({shown})",
-            file=sys.stderr,
+            f"iDRAC(s) ({shown})"
         )
     results = _read(
         nodes,
@@ -195,10 +195,11 @@ def inventory(
     failed = [r for r in results if not r.ok]
     for r in failed:
         for e in r.errors or ("not read",):
-            print(f"fwupdate: {r.name}: {e}", file=sys.stderr)
+            jsonlog.line(f"fwupdate: {r.name}: {e}", level="error", node=r.name)
     lm_failed = sorted(name for name, st in lm_statuses.items() if st.error is not None)
     for name in lm_failed:
-        print(f"fwupdate: {name}: LoadMaster: {lm_statuses[name].error}", file=sys.stderr)
+        jsonlog.line(f"fwupdate: {name}: LoadMaster: {lm_statuses[name].error}",
+                     level="error", node=name)
     if failed and len(failed) == len(results):
         raise typer.Exit(int(ExitCode.FAILURE))
     if failed or lm_failed:

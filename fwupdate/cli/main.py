@@ -150,13 +150,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         rv = command.main(args=args, prog_name="fwupdate", standalone_mode=False)
     except click.exceptions.Abort:
-        print("fwupdate: interrupted", file=sys.stderr)
+        jsonlog.line("fwupdate: interrupted", level="error", event="error", exit_code=130)
         return int(ExitCode.INTERRUPTED)
     except _NO_ARGS_IS_HELP as exc:  # `fwupdate` or a group alone: its help, as click would
         print(exc.format_message(), file=sys.stderr)
         return int(ExitCode.BAD_INPUT)
     except click.exceptions.ClickException as exc:
-        print(_usage_line(exc), file=sys.stderr)
+        jsonlog.line(_usage_line(exc), level="error", event="usage", exit_code=2)
         return int(ExitCode.BAD_INPUT)
     except SystemExit as exc:
         code = exc.code
@@ -174,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"fwupdate: error: {one_line(exc)}", file=sys.stderr)
         return int(exc.exit_code)
     except KeyboardInterrupt:
-        print("fwupdate: interrupted", file=sys.stderr)
+        jsonlog.line("fwupdate: interrupted", level="error", event="error", exit_code=130)
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
         return int(ExitCode.OK)

@@ -15,7 +15,6 @@ not a patch, contradictory policy, standalone node without --allow-standalone).
 from __future__ import annotations
 
 import re
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -28,6 +27,7 @@ from fwupdate.cli import plan_inputs
 from fwupdate.cli.output import OutputFormat, emit
 from fwupdate.errors import ExitCode
 from fwupdate.fleet.loader import MAX_CONCURRENCY, load_fleet
+from fwupdate.observe import jsonlog
 from fwupdate.plan.estimate import format_duration
 from fwupdate.plan.models import Plan, Step
 from fwupdate.plan.order import PlanRequest, build_plan
@@ -288,10 +288,10 @@ def plan(
             if out is not None:
                 print(f"plan written to {out}")
     for w in result.warnings:
-        print(f"fwupdate: warning: {w}", file=sys.stderr)
+        jsonlog.line(f"fwupdate: warning: {w}")
     unreadable = [s for s in result.skipped if s.reason.startswith(("inventory", "partner"))]
     for s in result.skipped:
-        print(f"fwupdate: {s.node}: not planned: {s.reason}", file=sys.stderr)
+        jsonlog.line(f"fwupdate: {s.node}: not planned: {s.reason}", node=s.node)
     if unreadable:
         raise typer.Exit(int(ExitCode.PARTIAL))
 

@@ -117,8 +117,8 @@ def _with_signals(fn: Any) -> tuple[Any, threading.Event]:
     def handler(signum: int, _frame: Any) -> None:
         if stop.is_set():
             raise KeyboardInterrupt
-        print("fwupdate: stopping at the next safe point (finishing the current steps); "
-              "press Ctrl-C again to abort", file=sys.stderr, flush=True)
+        jsonlog.line("fwupdate: stopping at the next safe point (finishing the current steps); "
+                     "press Ctrl-C again to abort")
         stop.set()
 
     if threading.current_thread() is threading.main_thread():

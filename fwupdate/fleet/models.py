@@ -8,10 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from fwupdate.fleet.observe_sections import ObserveSettings
 
 
 @dataclass(frozen=True)
@@ -59,7 +55,9 @@ class Fleet:
     standalone: tuple[Node, ...] = ()
     source: Path | None = None
     concurrency: int = 8
-    observe: ObserveSettings | None = None  # [notify] and [hooks]
+    # [notify] and [hooks]: a fleet.observe_sections.ObserveSettings (typed loosely here so
+    # that the planner, which reads these models, never imports the notification code)
+    observe: object | None = None
 
     def nodes(self) -> tuple[Node, ...]:
         out: list[Node] = []

@@ -70,6 +70,16 @@ def emit(level: str, event: str, message: str, **fields: Any) -> None:
         print(line, file=sys.stderr, flush=True)
 
 
+def line(text: str, *, level: str = "warning", event: str = "notice", **fields: Any) -> None:
+    """A line a command writes on stderr: as is in text mode, one JSON event in json mode
+    (the `fwupdate: ` prefix dropped; `message` keeps the rest)."""
+    if not json_mode():
+        with _write_lock:
+            print(text, file=sys.stderr, flush=True)
+        return
+    emit(level, event, " ".join(text.removeprefix("fwupdate: ").split()), **fields)
+
+
 class _StderrHandler(logging.Handler):
     """Writes to whatever sys.stderr is at the time (tests swap it)."""
 

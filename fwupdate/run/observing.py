@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fwupdate.fleet.models import Fleet
+from fwupdate.fleet.observe_sections import ObserveSettings
 from fwupdate.observe import jsonlog
 from fwupdate.observe.dispatch import Dispatcher, JsonEventSink
 from fwupdate.observe.events import NullObserver, Observer, Sink
@@ -107,7 +108,7 @@ def build_observer(plan: Plan, fleet: Fleet, journal: Journal, metrics_file: str
         from fwupdate.observe.metrics import MetricsSink
 
         sinks.append(MetricsSink(Path(metrics_file), metrics_seed(plan, journal)))
-    extras = fleet.observe
+    extras = fleet.observe if isinstance(fleet.observe, ObserveSettings) else None
     if extras is not None and extras.webhooks:
         from fwupdate.observe.notify import WebhookSink
 

@@ -180,3 +180,11 @@ def test_configured_window_applies_and_a_stop_at_flag_beats_it(cli, tmp_path, mo
     assert r.code == 2 and f"--window {a}-{b}: outside the window now" in r.err, r
     r = cli("run", str(plan), str(fleet), "--yes", "--stop-at", b)
     assert r.code == 2 and "outside the window" not in r.err and "cannot read the plan" in r.err
+
+
+def test_json_mode_turns_usage_errors_and_command_notices_into_events(cli, tmp_path) -> None:
+    r = cli("--log-format", "json", "report", "x", "--bogus")
+    doc = json.loads(r.err)
+    assert r.code == 2 and doc["event"] == "usage" and "--bogus" in doc["message"]
+    jsonlog.reset()
+    assert cli("report", "x", "--bogus").err.startswith("fwupdate: usage:")
