@@ -8,18 +8,23 @@ Names and labels: docs/observability.md.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
+from prometheus_client.metrics_core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from fwupdate.atomicfile import write_text_atomic
 from fwupdate.observe.events import Event
 
+log = logging.getLogger("fwupdate.metrics")
+WRITE_INTERVAL = 1.0  # real seconds between two rewrites of the metrics file, at most
 RUN_STATES = ("running", "finished", "interrupted")
 PAIR_STATES = ("pending", "running", "done", "failed", "stopped", "deferred", "interrupted")
 
@@ -37,22 +42,44 @@ class MetricsSeed:
 
 
 class MetricsSink:
-    def __init__(self, path: Path, seed: MetricsSeed) -> None:
+    """Keeps the night's state; a writer thread rewrites the file when it changed, at most once
+    per `interval` seconds (rendering ~1,600 series takes tens of ms: never on a worker)."""
+
+    def __init__(self, path: Path, seed: MetricsSeed, *, interval: float = WRITE_INTERVAL) -> None:
         self.path = path
         self.seed = seed
+        self.interval = interval
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._dirty = threading.Event()
+        self._closing = False
         self.run_status = "running"
         self.started = time.time()
         self.last_success: dict[str, float] = {}
         self.run_success: float | None = None
+        self.writes = 0
         for p in seed.pairs:
             seed.pair_status.setdefault(p, "pending")
-        self.write()
+        self.write()  # an unwritable path fails here, before the night
+        self._thread = threading.Thread(target=self._loop, name="fwupdate-metrics", daemon=True)
+        self._thread.start()
 
     def handle(self, event: Event) -> None:
         with self._lock:
             self._apply(event)
-        self.write()
+        self._dirty.set()
+
+    def _loop(self) -> None:
+        while not self._closing:
+            self._dirty.wait()
+            if self._closing:
+                return
+            self._dirty.clear()
+            try:
+                self.write()
+            except Exception as exc:  # a full disk must not stop the night: try again later
+                log.warning("metrics: %s not written: %s", self.path, exc)
+            time.sleep(self.interval)
 
     def _apply(self, e: Event) -> None:
         s = self.seed
@@ -73,54 +100,83 @@ class MetricsSink:
                 self.run_success = time.time()
 
     def close(self) -> None:
+        self._closing = True
+        self._dirty.set()
+        self._thread.join(self.interval + 5)
         self.write()
 
     def write(self) -> None:
-        with self._lock:
-            text = self.render()
-        write_text_atomic(self.path, text)
+        with self._lock:  # the state, briefly: workers wait for this in handle()
+            families = list(self._families())
+        with self._write_lock:  # the text and the file: never an older file last
+            write_text_atomic(self.path, _text(families))
+            self.writes += 1
 
     def render(self) -> str:
-        s = self.seed
-        reg = CollectorRegistry()
-        run = s.run
-        _versions(reg, s.versions, {n: p for p, ns in s.pairs.items() for n in ns})
-        g = Gauge("fwupdate_run_status", "1 for the run's current status.",
-                  ["run", "status"], registry=reg)
+        with self._lock:
+            families = list(self._families())
+        return _text(families)
+
+    def _families(self) -> Iterator[GaugeMetricFamily]:
+        s, run = self.seed, self.seed.run
+        yield _versions(s.versions, {n: p for p, ns in s.pairs.items() for n in ns})
+        g = GaugeMetricFamily("fwupdate_run_status", "1 for the run's current status.",
+                              labels=["run", "status"])
         for st in RUN_STATES:
-            g.labels(run, st).set(1 if st == self.run_status else 0)
-        Gauge("fwupdate_run_start_time_seconds", "When this process started (or resumed) the run.",
-              ["run"], registry=reg).labels(run).set(self.started)
-        ps = Gauge("fwupdate_pair_status", "1 for each pair's current status.",
-                   ["run", "pair", "status"], registry=reg)
-        total = Gauge("fwupdate_steps", "Steps of the pair in the plan.", ["run", "pair"],
-                      registry=reg)
-        done = Gauge("fwupdate_steps_done", "Steps of the pair done.", ["run", "pair"],
-                     registry=reg)
-        last = Gauge("fwupdate_pair_last_success_time_seconds",
-                     "When the pair was last finished with every step done.", ["run", "pair"],
-                     registry=reg)
+            g.add_metric([run, st], 1 if st == self.run_status else 0)
+        yield g
+        g = GaugeMetricFamily("fwupdate_run_start_time_seconds",
+                              "When this process started (or resumed) the run.", labels=["run"])
+        g.add_metric([run], self.started)
+        yield g
+        ps = GaugeMetricFamily("fwupdate_pair_status", "1 for each pair's current status.",
+                               labels=["run", "pair", "status"])
+        total = GaugeMetricFamily("fwupdate_steps", "Steps of the pair in the plan.",
+                                  labels=["run", "pair"])
+        done = GaugeMetricFamily("fwupdate_steps_done", "Steps of the pair done.",
+                                 labels=["run", "pair"])
+        last = GaugeMetricFamily("fwupdate_pair_last_success_time_seconds",
+                                 "When the pair was last finished with every step done.",
+                                 labels=["run", "pair"])
         for pair in s.pairs:
             for st in PAIR_STATES:
-                ps.labels(run, pair, st).set(1 if s.pair_status.get(pair) == st else 0)
-            total.labels(run, pair).set(s.steps_total.get(pair, 0))
-            done.labels(run, pair).set(s.steps_done.get(pair, 0))
+                ps.add_metric([run, pair, st], 1 if s.pair_status.get(pair) == st else 0)
+            total.add_metric([run, pair], s.steps_total.get(pair, 0))
+            done.add_metric([run, pair], s.steps_done.get(pair, 0))
             if pair in self.last_success:
-                last.labels(run, pair).set(self.last_success[pair])
+                last.add_metric([run, pair], self.last_success[pair])
+        yield from (ps, total, done, last)
         if self.run_success is not None:
-            Gauge("fwupdate_last_success_time_seconds",
-                  "When the run finished with every pair done.", ["run"],
-                  registry=reg).labels(run).set(self.run_success)
-        return generate_latest(reg).decode("utf-8")
+            g = GaugeMetricFamily("fwupdate_last_success_time_seconds",
+                                  "When the run finished with every pair done.", labels=["run"])
+            g.add_metric([run], self.run_success)
+            yield g
 
 
-def _versions(reg: CollectorRegistry, versions: Mapping[tuple[str, str], str],
-              pair_of: Mapping[str, str | None]) -> None:
-    g = Gauge("fwupdate_firmware_version_info", "Firmware version per node and component "
-              "(value 1; the version is the label).", ["node", "pair", "component", "version"],
-              registry=reg)
+def _text(families: list[GaugeMetricFamily]) -> str:
+    reg = CollectorRegistry()
+    reg.register(_Snapshot(families))
+    return generate_latest(reg).decode("utf-8")
+
+
+class _Snapshot(Collector):
+    """Families computed once (the client's custom-collector interface)."""
+
+    def __init__(self, families: list[GaugeMetricFamily]) -> None:
+        self.families = families
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        return iter(self.families)
+
+
+def _versions(versions: Mapping[tuple[str, str], str],
+              pair_of: Mapping[str, str | None]) -> GaugeMetricFamily:
+    g = GaugeMetricFamily("fwupdate_firmware_version_info", "Firmware version per node and "
+                          "component (value 1; the version is the label).",
+                          labels=["node", "pair", "component", "version"])
     for (node, comp), version in sorted(versions.items()):
-        g.labels(node, pair_of.get(node) or "", comp, version).set(1)
+        g.add_metric([node, pair_of.get(node) or "", comp, version], 1)
+    return g
 
 
 def inventory_text(document: Mapping[str, Any], *, now: float | None = None) -> str:
@@ -146,7 +202,7 @@ def inventory_text(document: Mapping[str, Any], *, now: float | None = None) -> 
         lm = n.get("loadmaster") or {}
         if lm.get("version"):
             versions[(name, "LoadMaster")] = str(lm["version"])
-    _versions(reg, versions, pair_of)
+    reg.register(_Snapshot([_versions(versions, pair_of)]))
     Gauge("fwupdate_inventory_time_seconds", "When this inventory was read.",
           registry=reg).set(now if now is not None else time.time())
     return generate_latest(reg).decode("utf-8")

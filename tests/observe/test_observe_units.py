@@ -188,3 +188,21 @@ def test_json_mode_turns_usage_errors_and_command_notices_into_events(cli, tmp_p
     assert r.code == 2 and doc["event"] == "usage" and "--bogus" in doc["message"]
     jsonlog.reset()
     assert cli("report", "x", "--bogus").err.startswith("fwupdate: usage:")
+
+
+def test_metrics_writes_are_coalesced_off_the_workers_and_the_last_state_is_written(
+        tmp_path) -> None:
+    from fwupdate.observe.metrics import MetricsSeed, MetricsSink
+
+    seed = MetricsSeed("r", {"p": ("a", "b")}, {"p": 500}, {"p": 0}, {("a", "BIOS"): "1.0"})
+    sink = MetricsSink(tmp_path / "m.prom", seed, interval=0.2)
+    for _ in range(500):
+        sink.handle(Event("step_finished", run="r", pair="p", node="a", status="done",
+                          data={"versions": {"BIOS": "2.0"}}))
+    sink.handle(Event("run_finished", run="r", status="finished"))
+    sink.close()
+    assert sink.writes < 20  # not one rewrite per event
+    fams = {f.name: f for f in text_string_to_metric_families((tmp_path / "m.prom").read_text())}
+    assert [s.value for s in fams["fwupdate_steps_done"].samples] == [500]
+    assert [s.labels["version"] for s in fams["fwupdate_firmware_version_info"].samples] == ["2.0"]
+    assert not list(tmp_path.glob(".m.prom.*"))
