@@ -72,6 +72,11 @@ class RunObserver:
     def run_finished(self, statuses: dict[str, str], interrupted: bool) -> None:
         self.target.run_finished(statuses, interrupted)
 
+    def close(self) -> None:
+        close = getattr(self.target, "close", None)
+        if close is not None:
+            close()
+
 
 def metrics_seed(plan: Plan, journal: Journal) -> MetricsSeed:
     from fwupdate.observe.metrics import MetricsSeed

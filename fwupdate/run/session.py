@@ -121,6 +121,7 @@ def execute(
     finally:
         files.stop()
         store.close()
+        observer.close()  # idempotent: sinks drained even when the executor failed
     journal.set_status("interrupted" if result.interrupted else "finished")
     journal.set_meta("finished_at", repr(time.time()))
     return result

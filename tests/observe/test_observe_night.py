@@ -64,9 +64,14 @@ post_node = {{ argv = ["{hook}"], timeout = 5 }}
                                                       scale=SCALE))
         assert r.code == 0, r
         steps = len(n.plan.steps())
+        again = tmp_path / "again.prom"  # resume takes the flag too (nothing left to do)
+        r2 = cli("resume", "obs-1", "--runs-dir", str(tmp_path / "runs"), "--yes",
+                 "--metrics-file", str(again))
+        assert r2.code == 0, r2
 
     # webhooks: the lifecycle, with the secret header, in order
-    assert rec.events() == ["run_started", "pair_done", "run_finished"]
+    assert rec.events() == ["run_started", "pair_done", "run_finished",  # the night
+                            "run_started", "run_finished"]  # the resume: nothing left
     assert all(p["headers"]["X-Fwupdate-Token"] == TOKEN for p in rec.posts)
     done = rec.posts[1]["body"]
     assert (done["run"], done["pair"], done["status"]) == ("obs-1", "pair-3", "done")
@@ -109,6 +114,10 @@ post_node = {{ argv = ["{hook}"], timeout = 5 }}
         comp = "LoadMaster" if x.key == "loadmaster" else x.name
         assert versions[("lb3a", comp)] == x.version
     assert not list(tmp_path.glob(".night.prom.*"))  # atomic writes leave no temp file
+    m = _metrics(again)
+    assert m[("fwupdate_pair_status", (("pair", "pair-3"), ("run", "obs-1"),
+                                       ("status", "done")))] == 1
+    assert m[("fwupdate_steps_done", (("pair", "pair-3"), ("run", "obs-1")))] == steps
 
 
 def test_a_failing_pre_hook_stops_its_pair_before_anything_changes(cli, demo_inputs,
