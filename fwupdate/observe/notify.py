@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from fwupdate.logsafe import redact, register_secret
+from fwupdate.logsafe import redact, redact_url, register_secret
 from fwupdate.observe.events import Event
 
 log = logging.getLogger("fwupdate.notify")
@@ -45,9 +45,8 @@ class WebhookTarget:
 
     @property
     def shown(self) -> str:
-        """The URL as logged: scheme, host and path only (no query, no user info)."""
-        p = urlsplit(self.url)
-        return f"{p.scheme}://{p.hostname}{':' + str(p.port) if p.port else ''}{p.path}"
+        """The URL as logged: no query, no user info (logsafe's one URL sanitiser)."""
+        return redact_url(self.url)
 
 
 def body(event: Event) -> dict[str, Any]:

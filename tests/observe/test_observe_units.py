@@ -179,7 +179,7 @@ def test_configured_window_applies_and_a_stop_at_flag_beats_it(cli, tmp_path, mo
     r = cli("run", str(plan), str(fleet), "--yes")
     assert r.code == 2 and f"--window {a}-{b}: outside the window now" in r.err, r
     r = cli("run", str(plan), str(fleet), "--yes", "--stop-at", b)
-    assert r.code == 2 and "outside the window" not in r.err and "cannot read the plan" in r.err
+    assert r.code == 2 and "outside the window" not in r.err and "missing-plan.json" in r.err
 
 
 def test_json_mode_turns_usage_errors_and_command_notices_into_events(cli, tmp_path) -> None:
