@@ -81,6 +81,10 @@ class HashMismatchError(DupError):
     """A package's MD5 or size does not match its catalog entry."""
 
 
+class SignatureError(BadInputError):
+    """A package or catalog signature is missing, invalid, untrusted, or from the wrong signer."""
+
+
 # --- device / operation failures (exit 1) -------------------------------------------------------
 
 

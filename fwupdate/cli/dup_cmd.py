@@ -24,6 +24,7 @@ from fwupdate.dup.reader import info_document, inspect_dup
 from fwupdate.dup.repo import DEFAULT_DATE_TIME, build_repository, default_payload
 from fwupdate.dup.verify import Verification, verify_against_component
 from fwupdate.errors import BadInputError, FwupdateError
+from fwupdate.trust import DEFAULT_ORGANISATION, verify_file
 
 dup_app = typer.Typer(
     name="dup",
@@ -87,6 +88,11 @@ def _verify(file: Path, source: str) -> Verification:
     return verify_against_component(file, _catalog_component(file, source))
 
 
+def _verdict_text(sig: dict[str, Any]) -> str:
+    detail = sig["signer"] if sig["status"] == "valid" else sig["reason"]
+    return f"{sig['kind']} {sig['status']}: {detail}"
+
+
 @dup_app.command("inspect")
 def inspect_cmd(
     file: Annotated[Path, typer.Argument(help="A .EXE or .BIN DUP, or a bare firmimg.d7/.d9.")],
@@ -94,6 +100,7 @@ def inspect_cmd(
 ) -> None:
     """Show package.xml fields, payload members, format, size, MD5 and SHA-256."""
     doc = info_document(inspect_dup(file))
+    doc["signature"] = verify_file(file).as_dict()  # shown, never enforced here
     if fmt is OutputFormat.json:
         emit(fmt, document=doc, rows=[], columns=[])
         return
@@ -106,10 +113,12 @@ def inspect_cmd(
     ]
     if "image" in doc:
         fields += [{"field": k, "value": v} for k, v in doc["image"].items()]
+        fields.append({"field": "signature", "value": _verdict_text(doc["signature"])})
         emit(fmt, document=doc, rows=fields, columns=["field", "value"], title="Bare image")
         return
     pkg = doc["package"]
     fields += [{"field": k, "value": v} for k, v in pkg.items() if k != "supported_systems"]
+    fields.append({"field": "signature", "value": _verdict_text(doc["signature"])})
     fields.append(
         {
             "field": "supported_systems",
@@ -176,19 +185,37 @@ def extract_cmd(
 @dup_app.command("verify")
 def verify_cmd(
     file: Annotated[Path, typer.Argument(help="A DUP (or any file listed in the catalog).")],
-    against: Annotated[
-        str,
+    catalog: Annotated[
+        str | None,
         typer.Option(
-            "--against", help="Catalog (file, folder or ISO) that lists the file by name."
+            "--catalog",
+            "--against",
+            help="Also check MD5/size against this catalog (file, folder or ISO).",
         ),
-    ],
+    ] = None,
+    signer_org: Annotated[
+        str, typer.Option("--signer-org", help="Organisation an Authenticode signer must have.")
+    ] = DEFAULT_ORGANISATION,
+    allow_unsigned: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unsigned", help="Report the signature verdict but do not fail on it."
+        ),
+    ] = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Check the file's MD5 (and size, when the catalog has one) against its catalog entry."""
-    v = _verify(file, against)
-    doc = v.as_dict()
-    rows = [{"field": k, "value": val} for k, val in doc.items()]
-    emit(fmt, document=doc, rows=rows, columns=["field", "value"], title="Verified")
+    """Check the signature (Authenticode in an .EXE, FILE.sign beside anything else) against
+    the trust store, and the catalog entry with --catalog; exit 2 unless everything verifies."""
+    v = _verify(file, catalog) if catalog else None
+    verdict = verify_file(file, organisation=signer_org)
+    doc: dict[str, Any] = v.as_dict() if v else {"file": str(file)}
+    doc["signature"] = verdict.as_dict()
+    rows = [{"field": k, "value": val} for k, val in doc.items() if k != "signature"]
+    rows += [{"field": f"signature {k}", "value": val} for k, val in verdict.as_dict().items()]
+    if verdict.ok or allow_unsigned:
+        emit(fmt, document=doc, rows=rows, columns=["field", "value"], title="Verified")
+    if not allow_unsigned:
+        verdict.require()
 
 
 @dup_app.command("build-repo")

@@ -30,6 +30,8 @@ COMMANDS: tuple[tuple[str, tuple[str, ...], str], ...] = (
      "Read Dell catalogs: Catalog.xml(.gz), a repository folder, an SUU .iso or an https URL."),
     ("dup", ("fwupdate.cli.dup_cmd",),
      "Inspect, verify and safely extract Dell Update Packages (never executes them)."),
+    ("trust", ("fwupdate.cli.trust_cmd",),
+     "Manage the trusted certificates and OpenPGP keys (nothing is ever downloaded)."),
     ("inventory", ("fwupdate.cli.inventory_cmd",),
      "Read identity and firmware inventory of every iDRAC (read-only)."),
     ("idrac", ("fwupdate.cli.idrac_cmd", "fwupdate.cli.delivery_cmd"),

@@ -19,6 +19,7 @@ import hashlib
 import io
 import os
 import shutil
+import struct
 import tarfile
 import tempfile
 import zipfile
@@ -37,6 +38,7 @@ from fwupdate.pathsafe import normalize_name, unsafe_name_reason
 PayloadSource = bytes | str | os.PathLike[str]
 ZIP_DATE = (2017, 12, 1, 0, 0, 0)
 TAR_MTIME = 1512086400  # 2017-12-01T00:00:00Z
+PE32_OPTIONAL_SIZE = 224
 
 
 @contextlib.contextmanager
@@ -59,13 +61,25 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
 
 
 def pe_stub(size: int = 4096, *, seed: bytes = b"fwupdate") -> bytes:
-    """A DOS/PE header (`MZ`, e_lfanew -> `PE\\0\\0`, i386) plus deterministic filler."""
+    """A DOS/PE header (`MZ`, e_lfanew -> `PE\\0\\0`, i386, a PE32 optional header with 16 empty
+    data directories, no sections) plus deterministic filler.
+
+    The optional header makes the stub a PE that Authenticode tools (osslsigncode) can sign: the
+    signature then goes into the certificate table at the end of the file, after the ZIP.
+    """
     head = bytearray(0x80)
     head[0:2] = b"MZ"
     head[0x3C:0x40] = (0x80).to_bytes(4, "little")
     msg = b"This program cannot be run in DOS mode.\r\r\n$"
     head[0x4E : 0x4E + len(msg)] = msg
-    pe = b"PE\x00\x00" + (0x014C).to_bytes(2, "little") + b"\x00" * 18
+    coff = struct.pack("<HHIIIHH", 0x014C, 0, 0, 0, 0, PE32_OPTIONAL_SIZE, 0x0102)
+    opt = bytearray(PE32_OPTIONAL_SIZE)
+    struct.pack_into("<H", opt, 0, 0x10B)  # PE32
+    struct.pack_into("<II", opt, 32, 0x1000, 0x200)  # section / file alignment
+    struct.pack_into("<II", opt, 56, 0x1000, 0x200)  # size of image / of headers
+    struct.pack_into("<H", opt, 68, 3)  # console subsystem
+    struct.pack_into("<I", opt, 92, 16)  # number of data directories
+    pe = b"PE\x00\x00" + coff + bytes(opt)
     note = b"fwupdate synthetic Dell Update Package - installs nothing\x00"
     out = bytearray(head + pe + note)
     block = b"".join(hashlib.sha256(seed + i.to_bytes(8, "big")).digest() for i in range(128))

@@ -143,13 +143,20 @@ def repo(tmp_path: Path, kit, monkeypatch):  # type: ignore[no-untyped-def]
 
 def test_verify_ok_json(cli, repo: Path, kit) -> None:  # type: ignore[no-untyped-def]
     dup = repo / kit.IDRAC_EXE
-    r = cli("dup", "verify", str(dup), "--against", str(repo / "Catalog.xml"), "-f", "json")
+    catalog = str(repo / "Catalog.xml")
+    # the synthetic repository is unsigned: the catalog check passes, the signature is "missing"
+    r = cli("dup", "verify", str(dup), "--against", catalog, "--allow-unsigned", "-f", "json")
     assert r.code == 0, r
     doc = json.loads(r.out)
     assert doc["result"] == "ok" and doc["size"] == dup.stat().st_size
     assert doc["md5"] == doc["expected_md5"]
-    r = cli("dup", "verify", str(dup), "--against", str(repo))  # the folder works too
+    assert doc["signature"]["kind"] == "authenticode"
+    assert doc["signature"]["status"] == "missing"
+    r = cli("dup", "verify", str(dup), "--catalog", str(repo), "--allow-unsigned")  # folder too
     assert r.code == 0, r
+    r = cli("dup", "verify", str(dup), "--catalog", catalog)  # but unsigned is refused
+    assert r.code == 2 and "signature missing" in r.err and kit.IDRAC_EXE in r.err
+    _no_traceback(r.err)
 
 
 def test_verify_md5_mismatch_exit_2(cli, repo: Path, kit) -> None:  # type: ignore[no-untyped-def]
@@ -193,7 +200,8 @@ def test_verify_uppercase_md5_without_size(cli, repo: Path, kit) -> None:  # typ
         el.set("hashMD5", el.get("hashMD5").upper())
         del el.attrib["size"]
     cat.write_bytes(b"\xef\xbb\xbf" + etree.tostring(root, xml_declaration=True, encoding="utf-8"))
-    r = cli("dup", "verify", str(repo / kit.IDRAC_EXE), "--against", str(cat), "-f", "json")
+    exe = str(repo / kit.IDRAC_EXE)
+    r = cli("dup", "verify", exe, "--against", str(cat), "--allow-unsigned", "-f", "json")
     assert r.code == 0, r
     doc = json.loads(r.out)
     assert doc["expected_size"] is None and doc["md5"] == doc["expected_md5"]

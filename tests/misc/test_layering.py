@@ -19,6 +19,11 @@ FORBIDDEN: dict[str, set[str]] = {
     "catalog": {"cli", "run", "plan", "report", "demo", "rehearse", "sim", "idrac", "loadmaster"},
     "dup": {"cli", "run", "plan", "report", "demo", "rehearse", "sim", "idrac", "loadmaster"},
     "fleet": {"cli", "run", "plan", "report", "demo", "rehearse", "sim", "idrac", "loadmaster"},
+    # trust sits beside errors: it needs nothing of fwupdate but errors and atomicfile
+    "trust": {
+        "cli", "run", "plan", "report", "demo", "rehearse", "sim", "idrac", "loadmaster",
+        "catalog", "dup", "fleet", "fileserver", "repo", "delivery",
+    },
     "fileserver": {"cli", "run", "plan", "report", "demo", "rehearse", "sim"},
     "idrac": {"cli", "run", "plan", "report", "demo", "rehearse", "sim", "loadmaster"},
     "loadmaster": {"cli", "run", "plan", "report", "demo", "rehearse", "sim", "idrac"},
