@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test unit lint bench chaos clean browser
+.PHONY: venv demo test unit lint bench chaos clean browser signing-tools
 
 venv: $(STAMP)
 
@@ -26,7 +26,7 @@ lint: $(STAMP)
 unit: $(STAMP)
 	@$(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc
 
-test: browser lint unit
+test: browser signing-tools lint unit
 
 # The HTML report tests drive a headless chromium; install Debian's when missing and we may.
 # A failed install is not fatal: those tests then skip and say why.
@@ -37,6 +37,18 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
 	    >/dev/null 2>&1 || echo "chromium install failed: the browser tests will skip"; \
 	else echo "no chromium and not root with apt-get: the browser tests will skip"; fi
+
+# Signature tests sign with Debian's osslsigncode and gpg and verify with gpgv; the demo signs too.
+# Installed when missing and we may; otherwise those tests skip and say why.
+SIGNING_TOOLS := osslsigncode gpg gpgv gpgconf
+signing-tools:
+	@missing=""; for t in $(SIGNING_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	if [ -z "$$missing" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing osslsigncode gnupg gpgv for the signature tests (apt-get)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq osslsigncode gnupg gpgv) \
+	    >/dev/null 2>&1 || echo "signing tools install failed: the signature tests will skip"; \
+	else echo "missing:$$missing and not root with apt-get: the signature tests will skip"; fi
 
 bench: $(STAMP)
 	$(PY) -m bench
