@@ -32,7 +32,8 @@ from fwupdate.plan.estimate import format_duration
 from fwupdate.plan.models import Plan, Step
 from fwupdate.plan.order import PlanRequest, build_plan
 from fwupdate.plan.planfile import dumps, to_dict
-from fwupdate.plan.policy import with_overrides
+from fwupdate.plan.policy import SignaturePolicy, with_overrides
+from fwupdate.plan.signatures import record_signatures
 from fwupdate.plan.window import clock_at
 
 _MAC = re.compile(r"\s+-\s+(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}.*$")
@@ -218,6 +219,14 @@ def plan(
     insecure: Annotated[
         bool, typer.Option("--insecure", help="Do not verify iDRAC certificates (live reads).")
     ] = False,
+    allow_unsigned: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unsigned",
+            help="Plan packages whose signature does not verify (recorded in the plan, the "
+            "journal and the report).",
+        ),
+    ] = False,
     created_at: Annotated[
         str | None, typer.Option("--created-at", hidden=True, help="Fixed timestamp (tests).")
     ] = None,
@@ -259,7 +268,19 @@ def plan(
         bundle_sha256=bundle_in.sha256,
         available_files=plan_inputs.repository_files(catalog, repository),
     )
-    result = build_plan(request)
+    planned = build_plan(request)
+    verdicts = (
+        plan_inputs.package_signatures(
+            planned,
+            repo=plan_inputs.repository_dir(catalog, repository),
+            lm_image=plan_inputs.lm_image_path(lm_image, bundle_in),
+        )
+        if policy.signatures is not SignaturePolicy.OFF
+        else {}
+    )
+    result = record_signatures(
+        planned, verdicts, mode=policy.signatures, allow_unsigned=allow_unsigned
+    )
     if out is not None:
         write_text_atomic(out, dumps(result))
     if fmt is OutputFormat.json:

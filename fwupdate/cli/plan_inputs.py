@@ -33,8 +33,12 @@ from fwupdate.plan.compliance import Selection
 from fwupdate.plan.drift import inventory_digest
 from fwupdate.plan.lm_image import HEAD_BYTES, LmImage, inspect_lm_image
 from fwupdate.plan.match import node_system_id
+from fwupdate.plan.models import Plan, SignatureRecord
 from fwupdate.plan.policy import Policy, default_policy, policy_from_mapping
 from fwupdate.plan.selectors import parse_selectors
+from fwupdate.plan.signatures import plan_packages
+from fwupdate.run.packages import PackageStore, signature_record
+from fwupdate.trust import TrustStore
 
 MAX_BUNDLE_BYTES = 1024 * 1024
 MAX_LM_IMAGE_BYTES = 4 << 30  # LoadMaster bare-metal patches are a few hundred MB
@@ -73,11 +77,18 @@ def read_bundle(path: Path | None) -> BundleInput:
     return BundleInput(policy, label, hashlib.sha256(raw).hexdigest(), path.parent)
 
 
-def read_lm_image(path: Path | None, bundle: BundleInput) -> LmImage | None:
+def lm_image_path(path: Path | None, bundle: BundleInput) -> Path | None:
     """--lm-image, else the bundle's [loadmaster] image (relative to the bundle file)."""
     lm = bundle.policy.loadmaster
     if path is None and lm.image is not None and bundle.folder is not None:
-        path = bundle.folder / lm.image
+        return bundle.folder / lm.image
+    return path
+
+
+def read_lm_image(path: Path | None, bundle: BundleInput) -> LmImage | None:
+    """--lm-image, else the bundle's [loadmaster] image (relative to the bundle file)."""
+    lm = bundle.policy.loadmaster
+    path = lm_image_path(path, bundle)
     if path is None:
         return None
     label = str(path)
@@ -179,19 +190,24 @@ def read_catalog(source: str, inventories: Mapping[str, NodeInventory]) -> Catal
     return load_catalog(source, system_id=next(iter(ids)) if len(ids) == 1 else None)
 
 
+def repository_dir(source: str, repository: Path | None) -> Path | None:
+    """--repository, else the folder of a local catalog; None for URLs and ISOs."""
+    if repository is not None or "://" in source:
+        return repository
+    p = Path(source)
+    if p.is_dir():
+        return p
+    if p.is_file() and p.suffix.lower() in (".xml", ".gz"):
+        return p.parent
+    return None
+
+
 def repository_files(source: str, repository: Path | None) -> frozenset[str] | None:
     """Names of the files next to a local catalog (or in --repository); None for URLs and
     ISOs, whose packages the executor fetches and checks itself."""
+    repository = repository_dir(source, repository)
     if repository is None:
-        if "://" in source:
-            return None
-        p = Path(source)
-        if p.is_dir():
-            repository = p
-        elif p.is_file() and p.suffix.lower() in (".xml", ".gz"):
-            repository = p.parent
-        else:
-            return None
+        return None
     try:
         return frozenset(e.name for e in os.scandir(repository) if e.is_file())
     except OSError as exc:
@@ -213,3 +229,19 @@ def check_node_selectors(sel: Selection, fleet: Fleet) -> None:
             raise BadInputError(f"{s.text}: no node of that name in the fleet")
         if s.field == "pair" and s.value not in pairs:
             raise BadInputError(f"{s.text}: no pair of that name in the fleet")
+
+
+def package_signatures(
+    plan: Plan, *, repo: Path | None, lm_image: Path | None
+) -> dict[str, SignatureRecord]:
+    """The signature verdict of every package of `plan` that is on this machine, by path."""
+    store = PackageStore(repo, lm_image)
+    trust = TrustStore()
+    out: dict[str, SignatureRecord] = {}
+    for pkg in plan_packages(plan):
+        try:
+            path = store.locate(pkg)
+        except BadInputError:
+            continue  # not local (URL, ISO): the executor checks it before sending
+        out[pkg.path] = signature_record(path, trust)
+    return out

@@ -12,7 +12,7 @@ import typer
 
 from fwupdate.cli.output import OutputFormat, ReportFormat, emit
 from fwupdate.errors import BadInputError
-from fwupdate.report.run_report import build_run_report
+from fwupdate.report.run_report import build_run_report, signature_line
 from fwupdate.run import runlock
 from fwupdate.run.journal import RESUME, RUN_START, Journal
 from fwupdate.run.session import resolve_run
@@ -94,6 +94,7 @@ def report(
         left = doc["remaining"]
         typer.echo(f"left for the next night: {len(left)} step(s)" if left else
                    "nothing left")
+        typer.echo(signature_line(doc))
         if doc.get("resume_hint"):
             typer.echo(f"resume with: {doc['resume_hint']}")
 

@@ -26,6 +26,7 @@ from fwupdate.run import session
 from fwupdate.run.context import RunSettings
 from fwupdate.run.dryrun import dry_run
 from fwupdate.run.executor import G_DONE, G_FAILED, RunResult
+from fwupdate.run.packages import SignatureCheck
 from fwupdate.run.window import resume_hint, stop_at, window_end
 
 RUNS_DIR = Path("fwupdate-runs")
@@ -206,7 +207,10 @@ def run(
         emit(OutputFormat.table, document={"checks": rows}, rows=rows,
              columns=["group", "node", "check", "ok", "detail"], title="Dry run")
         raise typer.Exit(0 if all(r["ok"] for r in rows) else int(ExitCode.PARTIAL))
-    _confirm(yes, f"run {plan_file}")
+    notice = SignatureCheck.for_plan(plan).notice()
+    if notice:
+        print(f"fwupdate: {notice}", file=sys.stderr, flush=True)
+    _confirm(yes, f"run {plan_file}" + (f" ({notice})" if notice else ""))
     log = _Log(len(plan.groups))
     holder: dict[str, Path] = {}
 

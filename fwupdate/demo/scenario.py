@@ -96,9 +96,26 @@ R640_COMPONENTS = (
 )
 
 
-def _delivery_bundle(out: Path, repo: Path, iso: Path) -> Path:
-    """The R320 bundle, extended to the R640 pair with one node per delivery mode."""
+SIGNATURES_LINE = 'signatures = "require"'
+
+
+def bundle_text(signatures: str) -> str:
+    """The shipped R320 bundle with its `signatures` policy set to `signatures`."""
     text = BUNDLE.read_text(encoding="utf-8")
+    if SIGNATURES_LINE not in text:
+        raise RuntimeError(f"{BUNDLE}: expected `{SIGNATURES_LINE}` to set the demo's policy")
+    return text.replace(SIGNATURES_LINE, f'signatures = "{signatures}"', 1)
+
+
+def _plain_bundle(out: Path, signatures: str) -> Path:
+    path = out / "demo-bundle.toml"
+    path.write_text(bundle_text(signatures), encoding="utf-8")
+    return path
+
+
+def _delivery_bundle(out: Path, repo: Path, iso: Path, signatures: str) -> Path:
+    """The R320 bundle, extended to the R640 pair with one node per delivery mode."""
+    text = bundle_text(signatures)
     old = 'systems = ["04F7"]'
     if old not in text:
         raise RuntimeError(f"{BUNDLE}: expected `{old}` to extend it for the delivery pair")
@@ -121,11 +138,18 @@ def _delivery_bundle(out: Path, repo: Path, iso: Path) -> Path:
     return path
 
 
-def build_inputs(out: Path, *, payload_size: int = 16 * 1024, delivery: bool = False) -> DemoInputs:
+def build_inputs(
+    out: Path,
+    *,
+    payload_size: int = 16 * 1024,
+    delivery: bool = False,
+    signatures: str = "off",
+) -> DemoInputs:
     """The repository (a synthetic DUP per R320 component of the sample catalog, with its real
     MD5 and size in a new Catalog.xml) and the LoadMaster patch; with `delivery`, also R640
     packages, an update ISO of the repository and a bundle choosing repository / virtual media
-    for the R640 pair."""
+    for the R640 pair.  The bundle's `signatures` policy is `signatures`: the synthetic
+    packages are unsigned unless the caller signs them (fwupdate.demo.signing)."""
     repo = out / "repository"
     catalog = load_catalog(str(SAMPLE_CATALOG), system_id="04F7", use_cache=False)
     components = [c for c in catalog.components if "04F7" in c.system_ids]
@@ -139,7 +163,7 @@ def build_inputs(out: Path, *, payload_size: int = 16 * 1024, delivery: bool = F
     )
     image = write_patch(out / f"{LM_NEW}-BARE-METAL.bin", LM_NEW)
     if not delivery:
-        return DemoInputs(repo, Path(result.catalog), image, BUNDLE)
+        return DemoInputs(repo, Path(result.catalog), image, _plain_bundle(out, signatures))
     # The update ISO holds its own small repository: the R640 packages and their catalog.
     iso_src = build_repository(
         out / "r640-iso-repository",
@@ -148,5 +172,5 @@ def build_inputs(out: Path, *, payload_size: int = 16 * 1024, delivery: bool = F
         bundle_system_ids=(R640,),
     )
     iso = build_update_iso(Path(iso_src.folder), out / "r640-update.iso")
-    bundle = _delivery_bundle(out, repo, iso)
+    bundle = _delivery_bundle(out, repo, iso, signatures)
     return DemoInputs(repo, Path(result.catalog), image, bundle, iso)

@@ -88,6 +88,27 @@ class Status(StrEnum):
 
 
 @dataclass(frozen=True)
+class SignatureRecord:
+    """The signature verdict on a package file, computed outside the planner and recorded here.
+
+    `sha256` identifies the exact file verified.  A step that sends a member extracted from a
+    DUP (`Step.payload`, e.g. the bare `payload/firmimg.d7`) inherits this verdict: the member
+    is trusted because the DUP it came from verified, and the record names that DUP.
+    """
+
+    kind: str  # authenticode | gpg
+    status: str  # valid | invalid | missing | untrusted | unchecked
+    signer: str = ""
+    reason: str = ""
+    sha256: str = ""
+    file: str = ""  # the DUP (or patch) whose signature this is
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "valid"
+
+
+@dataclass(frozen=True)
 class PackageRef:
     """The package a step installs, as named by the catalog (or by the bundle for a stone)."""
 
@@ -100,6 +121,7 @@ class PackageRef:
     size: int | None = None
     criticality: str = "Unknown"
     source: str = "catalog"  # catalog | bundle | lm-image
+    signature: SignatureRecord | None = None  # recorded by plan.signatures.record_signatures
 
 
 @dataclass(frozen=True)

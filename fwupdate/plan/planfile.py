@@ -7,6 +7,7 @@ made, so the night runs exactly the plan that was reviewed.  Pure: the CLI does 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
@@ -26,6 +27,7 @@ from fwupdate.plan.models import (
     Plan,
     Schedule,
     ScheduleEntry,
+    SignatureRecord,
     SkippedNode,
     Step,
     StepKind,
@@ -63,6 +65,7 @@ def _package(p: PackageRef | None) -> dict[str, Any] | None:
         "size": p.size,
         "criticality": p.criticality,
         "source": p.source,
+        "signature": None if p.signature is None else dataclasses.asdict(p.signature),
     }
 
 
@@ -335,6 +338,20 @@ def _read_package(r: _Reader | None) -> PackageRef | None:
         size=r.opt_integer("size"),
         criticality=r.text("criticality"),
         source=r.text("source"),
+        signature=_read_signature(r.opt_obj("signature")),
+    )
+
+
+def _read_signature(r: _Reader | None) -> SignatureRecord | None:
+    if r is None:
+        return None
+    return SignatureRecord(
+        kind=r.text("kind"),
+        status=r.text("status"),
+        signer=r.text("signer"),
+        reason=r.text("reason"),
+        sha256=r.text("sha256"),
+        file=r.text("file"),
     )
 
 

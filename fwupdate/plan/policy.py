@@ -47,6 +47,14 @@ class BareImagePolicy(StrEnum):
     NEVER = "never"  # always send the whole Windows DUP
 
 
+class SignaturePolicy(StrEnum):
+    """What an unverified package signature does (docs/signatures.md)."""
+
+    REQUIRE = "require"  # refuse the plan / the package (the default for real runs)
+    WARN = "warn"  # plan and send it, with a warning in the plan, the journal and the report
+    OFF = "off"  # do not check signatures at all (synthetic test fleets)
+
+
 class StandalonePolicy(StrEnum):
     REFUSE = "refuse"  # a standalone node's reboot is an outage: refuse unless --allow-standalone
     ALLOW = "allow"
@@ -129,6 +137,7 @@ class Policy:
     loadmaster: LoadMasterPolicy = field(default_factory=LoadMasterPolicy)
     estimates: Estimates = field(default_factory=Estimates)
     delivery: DeliveryPolicy = field(default_factory=DeliveryPolicy)
+    signatures: SignaturePolicy = SignaturePolicy.REQUIRE
 
     def preference(self, generation: str | None) -> tuple[PackageType, ...]:
         return dict(self.prefer_by_generation).get(generation or "", self.prefer)
@@ -164,6 +173,7 @@ class Policy:
             ),
             ("loadmaster_version", self.loadmaster.version or ""),
             ("delivery", self.delivery.summary()),
+            ("signatures", self.signatures.value),
         )
 
 
@@ -194,6 +204,7 @@ def default_policy() -> Policy:
 
 _TOP_KEYS = {
     "schema_version",
+    "signatures",
     "bundle",
     "target",
     "select",
@@ -415,6 +426,7 @@ def policy_from_mapping(data: Mapping[str, Any], *, source: str = "bundle") -> P
         combine_reboots=_bool(target, "combine_reboots", True, f"{where} [target]"),
         opt_in_psu=_bool(opt_in, "psu", False, f"{where} [opt_in]"),
         opt_in_cpld=_bool(opt_in, "cpld", False, f"{where} [opt_in]"),
+        signatures=_enum(SignaturePolicy, data, "signatures", SignaturePolicy.REQUIRE, where),
         prefer=prefer,
         prefer_by_generation=by_gen,
         job_queue=_enum(

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fwupdate.report.html_builder import BASE_CSS, Markup, el, page, table
+from fwupdate.report.run_report import signature_line
 from fwupdate.report.svg_timeline import (
     Bar,
     Marker,
@@ -308,6 +309,7 @@ def render_run_html(doc: Mapping[str, Any], *, title: str | None = None) -> str:
             f" · started {clock(started) or '—'}",
             f" · finished {clock(finished)}" if finished else " · not finished",
             f" · duration {duration(finished - started)}" if finished and started else "",
+            f" · {signature_line(dict(doc))}",
         ),
         el("p", {"class": "meta resume-hint"}, "resume with: ", el("code", None, hint))
         if (hint := _str(doc.get("resume_hint"))) else None,

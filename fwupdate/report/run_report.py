@@ -132,4 +132,24 @@ def build_run_report(
         "failovers": failovers,
         "failures": failures,
         "remaining": remaining,
+        "signatures": _signatures(journal.options, plan),
     }
+
+
+def _signatures(options: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
+    """The run's signature policy (journal), else the plan's options; older runs: unknown."""
+    if isinstance(options.get("signatures"), dict):
+        return dict(options["signatures"])
+    opts = plan.get("options") or {}
+    return {
+        "policy": opts.get("signatures", "unknown"),
+        "allow_unsigned": opts.get("allow_unsigned") == "true",
+    }
+
+
+def signature_line(doc: dict[str, Any]) -> str:
+    """One line for the report: the signature policy, loud when unsigned packages were allowed."""
+    sig = doc.get("signatures") or {}
+    if sig.get("allow_unsigned"):
+        return "signatures: UNSIGNED PACKAGES ALLOWED (--allow-unsigned)"
+    return f"signatures: {sig.get('policy', 'unknown')}"

@@ -1,19 +1,29 @@
 """The files a plan sends: found in the repository (or beside the plan), checked against the
-plan's MD5/size before anything is sent, and extracted (`payload/firmimg.d7`) where the plan
-says so.  Extraction goes into a private temporary folder that lives as long as the run."""
+plan's MD5/size and signature policy before anything is sent, and extracted
+(`payload/firmimg.d7`) where the plan says so.  Extraction goes into a private temporary
+folder that lives as long as the run.
+
+Signatures are checked again right before a file is sent (`verified(..., recheck=True)`): the
+bytes may change between the evening's plan and the night.  A member extracted from a DUP is
+sent only after the DUP itself verified; it inherits that verdict (docs/signatures.md).
+"""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import shutil
 import tempfile
 import threading
 from pathlib import Path
 
 from fwupdate.dup.extract import extract_dup
-from fwupdate.errors import BadInputError, HashMismatchError
+from fwupdate.errors import BadInputError, HashMismatchError, SignatureError
 from fwupdate.pathsafe import resolve_inside
-from fwupdate.plan.models import PackageRef, Step
+from fwupdate.plan.models import PackageRef, Plan, SignatureRecord, Step
+from fwupdate.trust import TrustStore, verify_file
+
+log = logging.getLogger(__name__)
 
 
 def _md5(path: Path) -> tuple[str, int]:
@@ -26,12 +36,90 @@ def _md5(path: Path) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
+def signature_record(path: Path, trust: TrustStore) -> SignatureRecord:
+    """The verdict on `path` as the plan records it (with the file's SHA-256 as identity)."""
+    verdict = verify_file(path, trust)
+    return SignatureRecord(
+        kind=str(verdict.kind),
+        status=str(verdict.status),
+        signer=verdict.signer,
+        reason=verdict.reason,
+        sha256=_sha256(path),
+        file=path.name,
+    )
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+class SignatureCheck:
+    """The plan's signature policy, applied to each file right before it is sent."""
+
+    def __init__(self, mode: str, allow_unsigned: bool, trust: TrustStore | None = None) -> None:
+        self.mode = mode
+        self.allow_unsigned = allow_unsigned
+        self.trust = trust or TrustStore()
+
+    @classmethod
+    def for_plan(cls, plan: Plan) -> SignatureCheck:
+        """From the plan's options; a plan that records no policy is checked as "require"."""
+        opts = dict(plan.options)
+        return cls(opts.get("signatures", "require"), opts.get("allow_unsigned") == "true")
+
+    def check(self, path: Path, pkg: PackageRef) -> SignatureRecord | None:
+        """Refuse (SignatureError) or warn about `path` per the policy; None when off."""
+        if self.mode == "off":
+            return None
+        rec = signature_record(path, self.trust)
+        planned = pkg.signature
+        if planned is not None and planned.ok and not rec.ok:
+            raise SignatureError(
+                f"{path.name}: {rec.kind} signature {rec.status} now, valid when planned: "
+                f"{rec.reason}"
+            )
+        if planned is not None and planned.ok and planned.signer != rec.signer:
+            raise SignatureError(
+                f"{path.name}: signed by {rec.signer!r} now, by {planned.signer!r} when planned"
+            )
+        if not rec.ok:
+            line = f"{path.name}: {rec.kind} signature {rec.status}: {rec.reason}"
+            if self.mode == "require" and not self.allow_unsigned:
+                raise SignatureError(f"{line} (signatures = \"require\"; not sent)")
+            log.warning("UNVERIFIED, sent anyway (%s): %s", self._why(), line)
+        return rec
+
+    def notice(self) -> str | None:
+        """What a run must say on its confirmation when unverified packages may be sent."""
+        if self.allow_unsigned:
+            return "UNSIGNED PACKAGES ALLOWED: the plan was made with --allow-unsigned"
+        if self.mode != "require":
+            return f'signatures = "{self.mode}": packages that do not verify are sent anyway'
+        return None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"policy": self.mode, "allow_unsigned": self.allow_unsigned}
+
+    def _why(self) -> str:
+        return "--allow-unsigned" if self.allow_unsigned else f'signatures = "{self.mode}"'
+
+
 class PackageStore:
     """Resolves `PackageRef`s to verified local files (thread-safe, each file checked once)."""
 
-    def __init__(self, repo: Path | None, lm_image: Path | None) -> None:
+    def __init__(
+        self,
+        repo: Path | None,
+        lm_image: Path | None,
+        signatures: SignatureCheck | None = None,
+    ) -> None:
         self.repo = repo
         self.lm_image = lm_image
+        self.signatures = signatures
         self._verified: dict[Path, Path] = {}
         self._extracted: dict[tuple[Path, str], Path] = {}
         self._lock = threading.Lock()
@@ -60,11 +148,13 @@ class PackageStore:
                 return cand
         raise BadInputError(f"{pkg.path}: missing in the repository {self.repo}")
 
-    def verified(self, pkg: PackageRef) -> Path:
-        """The package file, after its MD5 and size matched the plan (HashMismatchError)."""
+    def verified(self, pkg: PackageRef, *, recheck: bool = False) -> Path:
+        """The package file, after its MD5 and size matched the plan (HashMismatchError) and
+        its signature passed the plan's policy (SignatureError); `recheck` checks again even
+        when this file was checked before (right before sending)."""
         path = self.locate(pkg)
         with self._lock:
-            if path in self._verified:
+            if path in self._verified and not recheck:
                 return path
         md5, size = _md5(path)
         if pkg.size is not None and size != pkg.size:
@@ -77,6 +167,8 @@ class PackageStore:
                 f"{path.name}: MD5 {md5}, the plan expects {pkg.hash_md5.lower()} (file changed "
                 "since the plan was made)"
             )
+        if self.signatures is not None:
+            self.signatures.check(path, pkg)
         with self._lock:
             self._verified[path] = path
         return path
@@ -85,7 +177,7 @@ class PackageStore:
         """What is actually sent for `step`: the package, or its `payload` member extracted."""
         if step.package is None:
             raise BadInputError(f"{step.step_id}: the plan names no package")
-        path = self.verified(step.package)
+        path = self.verified(step.package, recheck=True)
         if not step.payload:
             return path
         key = (path, step.payload)

@@ -32,7 +32,7 @@ from fwupdate.run.context import ProgressFn, RunContext, RunSettings
 from fwupdate.run.executor import Executor, RunResult, journal_steps
 from fwupdate.run.journal import RESUME, RUN_START, Journal
 from fwupdate.run.observing import build_observer
-from fwupdate.run.packages import PackageStore
+from fwupdate.run.packages import PackageStore, SignatureCheck
 
 
 def new_run_id() -> str:
@@ -140,7 +140,7 @@ def prepare(
     check_kinds(plan)
     repo = repo or default_repo(plan, plan_path)
     lm_image = lm_image or default_lm_image(plan, plan_path)
-    store = PackageStore(repo, lm_image)
+    store = PackageStore(repo, lm_image, SignatureCheck.for_plan(plan))
     store.check_all(plan.steps())
     return plan, doc, fleet, store, repo, lm_image
 
@@ -169,6 +169,7 @@ def start(
         "lm_image": str(lm_image.resolve()) if lm_image else None,
         "settings": _settings_doc(settings),
         "started_at": time.time(),
+        "signatures": SignatureCheck.for_plan(plan).as_dict(),
     }
     journal = Journal.create(path, run_id=rid, plan=doc, steps=journal_steps(plan),
                              options=options)
@@ -231,7 +232,8 @@ def resume(
         fleet = load_fleet(fleet_path or Path(opts["fleet"]))
         check_fleet(plan, fleet)
         store = PackageStore(Path(opts["repo"]) if opts.get("repo") else None,
-                             Path(opts["lm_image"]) if opts.get("lm_image") else None)
+                             Path(opts["lm_image"]) if opts.get("lm_image") else None,
+                             SignatureCheck.for_plan(plan))
         store.check_all(plan.steps())
         if settings is None:
             settings = _resumed_settings(journal, overrides or {})

@@ -194,7 +194,7 @@ def lm_stage(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
                           step=step.step_id, how=ASK_DOWNGRADE)  # fmt: skip
     if resume and rt.ctx.journal.last_note(step.step_id, "lm-staged"):
         return {"staged": target, "resumed": True}
-    image = rt.ctx.store.verified(step.package) if step.package else None
+    image = rt.ctx.store.verified(step.package, recheck=True) if step.package else None
     if image is None:
         raise HASafetyError("the plan names no image", host=node, step=step.step_id)
     rt.say(step, f"installpatch {image.name}")

@@ -13,6 +13,7 @@ from fwupdate.run import delivery_steps, executor
 from fwupdate.sim.fleet import DeviceSpec, FleetSpec, NodeSpec, SimulatedFleet
 
 BUNDLE = """schema_version = 1
+signatures = "off"
 [bundle]
 name = "r640-delivery"
 [prechecks]

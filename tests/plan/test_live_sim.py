@@ -60,7 +60,8 @@ def test_live_compliance_and_plan(cli, live) -> None:
     r = cli("plan", str(live["fleet"]), "--catalog", str(REPO),
             "--repository", str(live["tmp"]),  # no DUPs needed: only the LoadMaster is asked for
             "--bundle", str(ROOT / "catalogs" / "r320-loadmaster.toml"),
-            "--lm-image", str(live["image"]), "--only", "loadmaster", "--out", str(out))
+            "--lm-image", str(live["image"]), "--only", "loadmaster", "--out", str(out),
+            "--allow-unsigned")  # the simulated patch is unsigned
     assert r.code == 0, r
     plan = planfile.loads(out.read_text())
     assert plan.groups[0].order == ("a2", "a1")  # standby first
