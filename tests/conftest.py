@@ -57,3 +57,11 @@ def files_under(root: Path) -> set[Path]:
 @pytest.fixture
 def snapshot_files():  # type: ignore[no-untyped-def]
     return files_under
+
+
+@pytest.fixture(autouse=True)
+def _private_trust_store(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No test reads or writes the user's own trust store (~/.config/fwupdate/trust)."""
+    monkeypatch.setenv("FWUPDATE_TRUST_DIR", str(tmp_path_factory.mktemp("trust-store")))

@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from fwupdate.catalog.cache import default_cache_dir
 from fwupdate.catalog.filters import (
     PACKAGE_TYPE_CHOICES,
     filter_catalog,
@@ -15,8 +16,11 @@ from fwupdate.catalog.filters import (
 )
 from fwupdate.catalog.loader import load_catalog
 from fwupdate.catalog.models import Catalog, SoftwareComponent
+from fwupdate.catalog.signature import catalog_signature
 from fwupdate.catalog.systems import KNOWN_MODELS, resolve_system
 from fwupdate.cli.output import OutputFormat, emit
+from fwupdate.plan.policy import SignaturePolicy
+from fwupdate.trust import Verdict
 
 catalog_app = typer.Typer(
     name="catalog",
@@ -67,6 +71,12 @@ _MODEL = typer.Option(None, "--model", help="Model name, e.g. R320 or 'PowerEdge
 _FORMAT = typer.Option(OutputFormat.table, "--format", help="table, json or csv.")
 _CACHE_DIR = typer.Option(
     None, "--cache-dir", help="Cache folder (default $FWUPDATE_CACHE_DIR or ~/.cache/fwupdate)."
+)
+_SIGNATURES = typer.Option(
+    SignaturePolicy.WARN.value,
+    "--signatures",
+    help="require: refuse a catalog whose <catalog>.sign does not verify; warn: show the "
+    "verdict; off: do not check.",
 )
 _NO_CACHE = typer.Option(False, "--no-cache", help="Parse again; do not read or write the cache.")
 _CA_BUNDLE = typer.Option(None, "--ca-bundle", help="CA bundle to verify an https catalog URL.")
@@ -139,21 +149,46 @@ def show(
     no_cache: bool = _NO_CACHE,
     ca_bundle: str | None = _CA_BUNDLE,
     allow_http: bool = _ALLOW_HTTP,
+    signatures: SignaturePolicy = _SIGNATURES,
 ) -> None:
     """List the catalog's components, optionally for one system, package type or component."""
     parse_package_type(package_type)  # reject a bad value before any work
     catalog, sid = _load(source, system_id, model, cache_dir, no_cache, ca_bundle, allow_http)
+    verdict = _catalog_verdict(catalog, source, signatures, cache_dir, ca_bundle)
     view = filter_catalog(
         catalog, system_id=sid, package_type=package_type, component_id=component_id
     )
     rows = [component_row(c) for c in view.components]
+    header = catalog_header(catalog)
+    header["signature"] = verdict.as_dict() if verdict else None
     emit(
         fmt,
-        document={"catalog": catalog_header(catalog), "components": rows},
+        document={"catalog": header, "components": rows},
         rows=rows,
         columns=_TABLE_COLUMNS if fmt is OutputFormat.table else COMPONENT_KEYS,
         title=f"{catalog.source}: {len(rows)} of {catalog.components_total} components",
     )
+    if verdict is not None and fmt is OutputFormat.table:
+        typer.echo(f"signature: {verdict.line()}")
+
+
+def _catalog_verdict(
+    catalog: Catalog,
+    source: str,
+    mode: SignaturePolicy,
+    cache_dir: Path | None,
+    ca_bundle: str | None,
+) -> Verdict | None:
+    """The catalog's signature verdict per `mode`: refused under require, warned under warn."""
+    if mode is SignaturePolicy.OFF:
+        return None
+    root = cache_dir.expanduser() if cache_dir is not None else default_cache_dir()
+    verdict = catalog_signature(catalog, source, cache_dir=root, ca_bundle=ca_bundle)
+    if mode is SignaturePolicy.REQUIRE:
+        verdict.require()
+    elif not verdict.ok:
+        typer.echo(f"fwupdate: warning: {verdict.line()}", err=True)
+    return verdict
 
 
 @catalog_app.command("bundles")

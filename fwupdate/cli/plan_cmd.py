@@ -279,7 +279,13 @@ def plan(
         else {}
     )
     result = record_signatures(
-        planned, verdicts, mode=policy.signatures, allow_unsigned=allow_unsigned
+        planned,
+        verdicts,
+        mode=policy.signatures,
+        allow_unsigned=allow_unsigned,
+        catalog=plan_inputs.catalog_signature_record(cat, catalog)
+        if policy.signatures is not SignaturePolicy.OFF
+        else None,
     )
     if out is not None:
         write_text_atomic(out, dumps(result))

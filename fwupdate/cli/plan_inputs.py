@@ -245,3 +245,19 @@ def package_signatures(
             continue  # not local (URL, ISO): the executor checks it before sending
         out[pkg.path] = signature_record(path, trust)
     return out
+
+
+def catalog_signature_record(cat: Catalog, source: str) -> SignatureRecord:
+    """The verdict on the catalog's detached `.sign`, as the plan records it."""
+    from fwupdate.catalog.cache import default_cache_dir
+    from fwupdate.catalog.signature import catalog_signature
+
+    v = catalog_signature(cat, source, cache_dir=default_cache_dir())
+    return SignatureRecord(
+        kind=str(v.kind),
+        status=str(v.status),
+        signer=v.signer,
+        reason=v.reason,
+        sha256=cat.sha256 or "",
+        file=cat.source,
+    )

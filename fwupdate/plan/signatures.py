@@ -63,12 +63,14 @@ def record_signatures(
     *,
     mode: SignaturePolicy,
     allow_unsigned: bool = False,
+    catalog: SignatureRecord | None = None,
 ) -> Plan:
     """The plan with each package's verdict recorded (keyed by package path).
 
     Under "require" (without `allow_unsigned`) the first unverified package refuses the plan
     with SignatureError naming the file and the reason; under "warn", or with
     `allow_unsigned`, every problem becomes a plan warning.  "off" records nothing.
+    `catalog` is the verdict on the catalog's detached signature (None: not checked).
     """
     options = (
         *plan.options,
@@ -78,6 +80,14 @@ def record_signatures(
     if mode is SignaturePolicy.OFF:
         return dataclasses.replace(plan, options=options)
     problems, notes = _problems(plan, verdicts)
+    if catalog is not None:
+        options = (*options, ("catalog_signature", f"{catalog.status} {catalog.signer}".strip()))
+        if not catalog.ok:
+            problems.insert(
+                0,
+                f"{catalog.file}: catalog {catalog.kind} signature "
+                f"{catalog.status}: {catalog.reason}",
+            )
     if problems and mode is SignaturePolicy.REQUIRE and not allow_unsigned:
         more = f"; {len(problems) - 1} more" if len(problems) > 1 else ""
         raise SignatureError(f'{problems[0]} (signatures = "require"{more}; nothing planned)')

@@ -23,7 +23,10 @@ def test_show_json_contract(cli) -> None:  # type: ignore[no-untyped-def]
     assert r.code == 0, r
     doc = json.loads(r.out)
     assert set(doc) == {"catalog", "components"}
-    assert set(doc["catalog"]) == {"source", "base_location", "date_time", "components_total"}
+    assert set(doc["catalog"]) == {
+        "source", "base_location", "date_time", "components_total", "signature"
+    }  # fmt: skip
+    assert doc["catalog"]["signature"]["status"] in ("missing", "untrusted")  # unsigned sample
     assert doc["catalog"]["components_total"] == 31
     assert doc["catalog"]["base_location"] == ""
     assert len(doc["components"]) == 27

@@ -158,8 +158,12 @@ def test_plan_cli_enforces_the_policy(
     assert any(w.startswith("--allow-unsigned") for w in doc["warnings"])
     for c in pf.r320_catalog().components:
         kit.sign_detached(site["repo"] / c.file_name)
+    r = cli("plan", *args)  # every package signed, but not the catalog
+    assert r.code == 2 and "Catalog.xml: catalog gpg signature missing" in r.err
+    kit.sign_detached(site["repo"] / "Catalog.xml")
     r = cli("plan", *args)
     assert r.code == 0, r
+    assert json.loads(r.out)["options"]["catalog_signature"].startswith("valid ")
     pkgs = [s["package"] for g in json.loads(r.out)["groups"] for s in g["steps"] if s["package"]]
     assert pkgs and all(p["signature"]["status"] == "valid" for p in pkgs)
     assert all(kit.pgp_fingerprint in p["signature"]["signer"] for p in pkgs)
