@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	@$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) signing-tools
 	@$(VENV)/bin/fwupdate demo
 
 lint: $(STAMP)

@@ -15,7 +15,14 @@ from typing import Any
 from fwupdate.atomicfile import write_text_atomic
 from fwupdate.check import Verdict, all_ok, check_night, evidence, read_journal
 from fwupdate.cli.main import main as cli_main
-from fwupdate.demo.scenario import DELIVERY_PAIR, PAIR_PROFILES, build_inputs, fleet_spec
+from fwupdate.demo.scenario import (
+    DELIVERY_PAIR,
+    PAIR_PROFILES,
+    DemoInputs,
+    build_inputs,
+    fleet_spec,
+)
+from fwupdate.demo.signing import demo_kit, show_verdicts, signer, tampered_refusal, trusting
 from fwupdate.report.run_report import build_run_report
 from fwupdate.run import session
 from fwupdate.run.context import RunSettings
@@ -73,8 +80,29 @@ def run_demo(out: Path, *, time_scale: float = 400.0, pairs: tuple[str, ...] = t
         PAIR_PROFILES), say: Say = print, concurrency: int = 8) -> DemoResult:
     t0 = time.monotonic()
     out.mkdir(parents=True, exist_ok=True)
-    say(f"building the sample repository and LoadMaster patch in {out}")
-    inputs = build_inputs(out, delivery=DELIVERY_PAIR in pairs)
+    kit = demo_kit(out, say)
+    try:
+        with trusting(out, kit):
+            say(f"building the sample repository and LoadMaster patch in {out}")
+            inputs = build_inputs(
+                out,
+                delivery=DELIVERY_PAIR in pairs,
+                signatures="require" if kit else "off",
+                sign=signer(kit) if kit else None,
+            )
+            if kit is not None:
+                say("signature verdicts (fwupdate dup verify):")
+                show_verdicts(inputs.repo, inputs.catalog, inputs.lm_image, say)
+                say(f"tampered on purpose, refused: {tampered_refusal(inputs.repo, out, _quiet)}")
+            return _night(out, inputs, time_scale=time_scale, pairs=pairs, say=say,
+                          concurrency=concurrency, t0=t0)
+    finally:
+        if kit is not None:
+            kit.close()
+
+
+def _night(out: Path, inputs: DemoInputs, *, time_scale: float, pairs: tuple[str, ...],
+           say: Say, concurrency: int, t0: float) -> DemoResult:
     spec = fleet_spec(pairs)
     paths: dict[str, Path] = {"repository": inputs.repo, "lm_image": inputs.lm_image}
     if inputs.iso is not None:
@@ -108,6 +136,11 @@ def run_demo(out: Path, *, time_scale: float = 400.0, pairs: tuple[str, ...] = t
         say(f"plan: {plan.totals.steps} steps, {plan.totals.host_reboots} host reboots, "
             f"{plan.totals.failovers} failovers, estimated {plan.schedule.makespan_seconds} s "
             f"of device time (~{plan.schedule.makespan_seconds / time_scale:.0f} s here)")
+        opts = dict(plan.options)
+        sigs = [s.package.signature for s in plan.steps() if s.package and s.package.signature]
+        say(f"plan: signatures = \"{opts.get('signatures', '?')}\": {sum(r.ok for r in sigs)} "
+            f"of {len(sigs)} package step(s) verified; catalog signature "
+            f"{opts.get('catalog_signature', 'not checked')}")
         settings = RunSettings(time_scale=time_scale, concurrency=concurrency)
         t_run = time.monotonic()
         journal_path, result = session.start(

@@ -13,6 +13,7 @@ the sample repository built from `catalogs/`, and an old -> new LoadMaster patch
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,12 +145,14 @@ def build_inputs(
     payload_size: int = 16 * 1024,
     delivery: bool = False,
     signatures: str = "off",
+    sign: Callable[[Path], None] | None = None,
 ) -> DemoInputs:
     """The repository (a synthetic DUP per R320 component of the sample catalog, with its real
     MD5 and size in a new Catalog.xml) and the LoadMaster patch; with `delivery`, also R640
     packages, an update ISO of the repository and a bundle choosing repository / virtual media
     for the R640 pair.  The bundle's `signatures` policy is `signatures`: the synthetic
-    packages are unsigned unless the caller signs them (fwupdate.demo.signing)."""
+    packages, catalogs and patch are unsigned unless `sign` signs each file
+    (fwupdate.demo.signing)."""
     repo = out / "repository"
     catalog = load_catalog(str(SAMPLE_CATALOG), system_id="04F7", use_cache=False)
     components = [c for c in catalog.components if "04F7" in c.system_ids]
@@ -160,8 +163,11 @@ def build_inputs(
         components,
         payload_factory=lambda c: default_payload(c, size=payload_size),
         bundle_system_ids=("04F7", R640) if delivery else ("04F7",),
+        sign=sign,
     )
     image = write_patch(out / f"{LM_NEW}-BARE-METAL.bin", LM_NEW)
+    if sign is not None:
+        sign(image)
     if not delivery:
         return DemoInputs(repo, Path(result.catalog), image, _plain_bundle(out, signatures))
     # The update ISO holds its own small repository: the R640 packages and their catalog.
@@ -170,6 +176,7 @@ def build_inputs(
         list(R640_COMPONENTS),
         payload_factory=lambda c: default_payload(c, size=payload_size),
         bundle_system_ids=(R640,),
+        sign=sign,
     )
     iso = build_update_iso(Path(iso_src.folder), out / "r640-update.iso")
     bundle = _delivery_bundle(out, repo, iso, signatures)

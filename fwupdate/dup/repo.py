@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -203,12 +203,15 @@ def build_repository(
     date_time: str = DEFAULT_DATE_TIME,
     catalog_name: str = "Catalog.xml",
     encoding: Literal["utf-8", "utf-16"] = "utf-8",
+    sign: Callable[[Path], None] | None = None,
 ) -> RepositoryResult:
     """Build one DUP per component (at its catalog `path` under `folder`) and a Catalog.xml.
 
     `payloads` maps a component path to its payload; otherwise `payload_factory(component)`,
     else `default_payload`.  Paths are checked like archive member names, so a hostile catalog
-    cannot make this write outside `folder`.
+    cannot make this write outside `folder`.  `sign(path)`, when given, runs on each package
+    before its MD5/size go into the catalog (Authenticode changes the bytes) and then on the
+    catalog itself (the demo signs with its own key: fwupdate.demo.signing).
     """
     root = Path(folder)
     root.mkdir(parents=True, exist_ok=True)
@@ -234,6 +237,8 @@ def build_repository(
             build_bin_dup(dest, c, payload)
         else:
             build_tar_gz_package(dest, c, payload)
+        if sign is not None:
+            sign(dest)
         built.append(catalog_entry_for(dest, c))
     catalog = root / catalog_name
     write_catalog(
@@ -243,6 +248,8 @@ def build_repository(
         date_time=date_time,
         encoding=encoding,
     )
+    if sign is not None:
+        sign(catalog)
     return RepositoryResult(
         folder=str(root),
         catalog=str(catalog),

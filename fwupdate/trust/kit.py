@@ -110,6 +110,7 @@ class SigningKit:
     folder: Path
     organisation: str = "Dell Inc"
     uid: str = "fwupdate demo signing key <demo@fwupdate.invalid>"
+    signer_name: str = "code-signing"  # CN of the code-signing certificate (also its file name)
     ca: Issued = field(init=False)
     signer: Issued = field(init=False)
     tsa: Issued = field(init=False)
@@ -118,7 +119,7 @@ class SigningKit:
     def __post_init__(self) -> None:
         certs = self.folder / "x509"
         self.ca = issue(certs, "root-ca", organisation=self.organisation, ca=True)
-        self.signer = self.issue_signer("code-signing", self.organisation)
+        self.signer = self.issue_signer(self.signer_name, self.organisation)
         self.tsa = issue(
             certs,
             "tsa",

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from fwupdate.trust.kit import missing_tools
+
 pytestmark = pytest.mark.integration
 
 
@@ -24,6 +26,18 @@ def test_demo_one_pair(cli, tmp_path: Path) -> None:
     assert (out / "plan.json").is_file() and (out / "fleet.toml").is_file()
     assert list((out / "runs").glob("*.db"))
     assert (out / "repository" / "Catalog.xml").is_file()
+    if missing_tools():  # the demo says why it runs unsigned
+        assert 'signatures = "off"' in r.out
+        return
+    assert "authenticode signature valid, signed by CN=fwupdate-demo-code-signing-NOT-Dell" in r.out
+    assert "Catalog.xml: gpg signature valid, signed by fwupdate demo signing key" in r.out
+    assert "tampered on purpose, refused: fwupdate: error: " in r.out
+    assert "authenticode signature invalid: file digest does not match" in r.out
+    plan = json.loads((out / "plan.json").read_text())
+    assert plan["options"]["signatures"] == "require"
+    sigs = [s["package"]["signature"] for g in plan["groups"] for s in g["steps"] if s["package"]]
+    assert sigs and all(x["status"] == "valid" for x in sigs)
+    assert doc["signatures"] == {"policy": "require", "allow_unsigned": False}
 
 
 def test_demo_refuses_unknown_pair(cli, tmp_path: Path) -> None:
