@@ -166,6 +166,8 @@ class SigningKit:
         self._gpg(
             "--local-user",
             self.pgp_fingerprint,
+            "--digest-algo",
+            "SHA256",
             "--armor",
             "--detach-sign",
             "-o",
