@@ -32,6 +32,8 @@ COMMANDS: tuple[tuple[str, tuple[str, ...], str], ...] = (
      "Inspect, verify and safely extract Dell Update Packages (never executes them)."),
     ("trust", ("fwupdate.cli.trust_cmd",),
      "Manage the trusted certificates and OpenPGP keys (nothing is ever downloaded)."),
+    ("repo", ("fwupdate.cli.repo_cmd",),
+     "Build verified offline repositories."),
     ("inventory", ("fwupdate.cli.inventory_cmd",),
      "Read identity and firmware inventory of every iDRAC (read-only)."),
     ("idrac", ("fwupdate.cli.idrac_cmd", "fwupdate.cli.delivery_cmd"),

@@ -1,0 +1,282 @@
+"""`fwupdate repo mirror`: a verified offline repository built from a Dell catalog and nothing
+else (issue 13).
+
+The catalog (file or https URL) and its `.sign` are checked under the signature policy; only the
+components for the wanted system ids are kept; each package (and its `.sign` when it is not a
+Windows executable) is copied or downloaded into a private staging folder inside the target,
+size-capped, resumed with `Range` when a partial download is left over, checked against the
+catalog's size and MD5 and its signature, and only then moved into place.  A package already in
+the target that still matches (size, MD5, signature) is left alone, so a re-run fetches only
+what changed.  The catalog is rewritten (empty baseLocation, only the kept components) and
+written atomically; the original catalog and its signature are kept beside it for audit.
+Nothing half-written is ever left in place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+from fwupdate.catalog.cache import default_cache_dir
+from fwupdate.catalog.loader import load_catalog
+from fwupdate.catalog.models import Catalog, SoftwareComponent
+from fwupdate.catalog.signature import catalog_signature
+from fwupdate.catalog.sources import fetch_url, redact_url
+from fwupdate.dup.build import atomic_output
+from fwupdate.dup.names import normalize_name, unsafe_name_reason
+from fwupdate.dup.verify import verify_against_component
+from fwupdate.errors import BadInputError, FwupdateError, SignatureError
+from fwupdate.repo.rewrite import rewrite_catalog
+from fwupdate.trust import TrustStore, Verdict, signature_path, verify_file
+
+CHUNK = 1 << 20
+SIGN_CAP = 1 << 20
+DEFAULT_MAX_BYTES = 2 << 30
+TIMEOUT = (10.0, 60.0)
+
+
+@dataclass(frozen=True)
+class MirrorItem:
+    path: str
+    status: str  # fetched | unchanged | skipped
+    reason: str = ""
+    size: int | None = None
+    signature: str = ""  # verdict line
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "status": self.status, "reason": self.reason,
+                "size": self.size, "signature": self.signature}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class MirrorResult:
+    folder: str
+    catalog: str
+    catalog_signature: str
+    items: tuple[MirrorItem, ...]
+    warnings: tuple[str, ...]
+    iso: str | None = None
+
+
+@dataclass(frozen=True)
+class MirrorOptions:
+    system_ids: frozenset[str]
+    signatures: str = "require"  # require | warn | off
+    concurrency: int = 4
+    max_bytes: int = DEFAULT_MAX_BYTES
+    cache_dir: Path | None = None
+    ca_bundle: str | None = None
+
+
+Fetch = Callable[[str, Path, int, int], None]  # (source, partial file, cap, offset)
+
+
+def _copy_local(src: str, part: Path, cap: int, offset: int) -> None:
+    try:
+        with open(src, "rb") as fin, part.open("ab" if offset else "wb") as fout:
+            fin.seek(offset)
+            _copy_capped(iter(lambda: fin.read(CHUNK), b""), fout, cap - offset, src)
+    except FileNotFoundError:
+        raise BadInputError(f"{src}: missing in the source repository") from None
+
+
+def _copy_capped(chunks: Any, fout: Any, left: int, name: str) -> None:
+    for block in chunks:
+        left -= len(block)
+        if left < 0:
+            raise BadInputError(f"{name}: larger than the catalog says (or the size cap)")
+        fout.write(block)
+
+
+def _http_fetcher(ca_bundle: str | None) -> Fetch:
+    import requests
+
+    session = requests.Session()
+
+    def fetch(url: str, part: Path, cap: int, offset: int) -> None:
+        headers = {"Range": f"bytes={offset}-"} if offset else {}
+        try:
+            with session.get(url, stream=True, timeout=TIMEOUT, headers=headers,
+                             verify=ca_bundle or True) as r:  # fmt: skip
+                if r.status_code == 404:
+                    raise BadInputError(f"{redact_url(url)}: not found (404)")
+                if r.status_code not in (200, 206):
+                    raise FwupdateError(f"{redact_url(url)}: HTTP {r.status_code}")
+                resume = r.status_code == 206 and offset > 0
+                with part.open("ab" if resume else "wb") as fout:
+                    left = cap - (offset if resume else 0)
+                    _copy_capped(r.iter_content(CHUNK), fout, left, redact_url(url))
+        except requests.RequestException as exc:
+            shown = redact_url(url)
+            raise FwupdateError(f"{shown}: download failed: {type(exc).__name__}") from None
+
+    return fetch
+
+
+def _where(catalog_source: str, cat: Catalog, path: str) -> str:
+    """Where a package is fetched from: baseLocation, else beside the catalog."""
+    base = cat.manifest.base_location.strip()
+    if base:
+        base = base if "://" in base else f"https://{base}"
+        return f"{base.rstrip('/')}/{path.lstrip('/')}"
+    if "://" in catalog_source:
+        return urljoin(catalog_source, path)
+    return str(Path(cat.source).parent / path)
+
+
+class Mirror:
+    def __init__(self, to: Path, opts: MirrorOptions, trust: TrustStore | None = None) -> None:
+        self.to = to
+        self.opts = opts
+        self.trust = trust or TrustStore()
+        self.fetch_http = _http_fetcher(opts.ca_bundle)
+        self.warnings: list[str] = []
+
+    def _fetch(self, src: str, part: Path, cap: int) -> None:
+        offset = part.stat().st_size if part.is_file() else 0
+        if offset > cap:
+            part.unlink()
+            offset = 0
+        (self.fetch_http if "://" in src else _copy_local)(src, part, cap, offset)
+
+    def _verdict(self, path: Path) -> Verdict | None:
+        return None if self.opts.signatures == "off" else verify_file(path, self.trust)
+
+    def _matches(self, dest: Path, comp: SoftwareComponent) -> Verdict | bool | None:
+        """The verdict when `dest` is already the package (size, MD5, signature); else False."""
+        if not dest.is_file():
+            return False
+        try:
+            verify_against_component(dest, comp)
+        except FwupdateError:
+            return False
+        verdict = self._verdict(dest)
+        return verdict if verdict is None or verdict.ok else False
+
+    def package(self, src: str, comp: SoftwareComponent, staging: Path) -> MirrorItem:
+        rel = normalize_name(comp.path.replace("\\", "/"))
+        dest = self.to / rel
+        same = self._matches(dest, comp)
+        if same is not False:
+            return MirrorItem(
+                comp.path,
+                "unchanged",
+                size=comp.size,
+                signature=same.line() if isinstance(same, Verdict) else "",
+            )
+        part = staging / rel
+        part.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._fetch(src, part, comp.size or self.opts.max_bytes)
+            verify_against_component(part, comp)
+            verdict = self._with_sign(src, part)
+        except (FwupdateError, OSError) as exc:
+            return MirrorItem(comp.path, "skipped", str(exc))
+        if verdict is not None and not verdict.ok:
+            if self.opts.signatures == "require":
+                return MirrorItem(comp.path, "skipped", verdict.line())
+            self.warnings.append(f"UNVERIFIED: {verdict.line()}")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if signature_path(part).is_file():
+            os.replace(signature_path(part), signature_path(dest))
+        os.replace(part, dest)
+        return MirrorItem(
+            comp.path,
+            "fetched",
+            size=dest.stat().st_size,
+            signature=verdict.line() if verdict else "",
+        )
+
+    def _with_sign(self, src: str, part: Path) -> Verdict | None:
+        if self.opts.signatures == "off":
+            return None
+        with part.open("rb") as f:
+            is_pe = f.read(2) == b"MZ"
+        if not is_pe:
+            sign = signature_path(part)
+            sign.unlink(missing_ok=True)
+            try:
+                self._fetch(src + ".sign", sign, SIGN_CAP)
+            except BadInputError:
+                sign.unlink(missing_ok=True)  # missing: the verdict says so
+        return verify_file(part, self.trust)
+
+
+def _catalog_bytes(cat: Catalog, source: str, opts: MirrorOptions) -> bytes:
+    if "://" in source:
+        path = fetch_url(source, opts.cache_dir or default_cache_dir(), ca_bundle=opts.ca_bundle)
+    else:
+        path = Path(cat.source)
+    data = path.read_bytes()
+    return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+
+
+def mirror(
+    source: str,
+    to: Path,
+    opts: MirrorOptions,
+    *,
+    iso: Path | None = None,
+    trust: TrustStore | None = None,
+) -> MirrorResult:
+    """Build (or refresh) the verified repository `to` from the catalog at `source`."""
+    opts = dataclasses.replace(opts, cache_dir=opts.cache_dir or default_cache_dir())
+    cat = load_catalog(source, cache_dir=opts.cache_dir, ca_bundle=opts.ca_bundle)
+    m = Mirror(to, opts, trust)
+    cat_line = "not checked (signatures = off)"
+    if opts.signatures != "off":
+        verdict = catalog_signature(
+            cat, source, trust=m.trust, cache_dir=opts.cache_dir, ca_bundle=opts.ca_bundle
+        )
+        if opts.signatures == "require" and not verdict.ok:
+            raise SignatureError(verdict.line() + ' (signatures = "require"; nothing mirrored)')
+        if not verdict.ok:
+            m.warnings.append(f"UNVERIFIED: {verdict.line()}")
+        cat_line = verdict.line()
+    wanted = [c for c in cat.components if any(c.supports_system(s) for s in opts.system_ids)]
+    if not wanted:
+        raise BadInputError(
+            f"{cat.source}: no component for system id(s) {', '.join(sorted(opts.system_ids))}"
+        )
+    for c in wanted:
+        reason = unsafe_name_reason(c.path.replace("\\", "/"))
+        if reason:
+            raise BadInputError(f"{cat.source}: component path {c.path!r}: {reason}")
+    to.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".fwupdate-mirror-", dir=to))
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, opts.concurrency)) as pool:
+            items = list(
+                pool.map(lambda c: m.package(_where(source, cat, c.path), c, staging), wanted)
+            )
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    kept = [i.path for i in items if i.status != "skipped"]
+    raw = _catalog_bytes(cat, source, opts)
+    rewritten = rewrite_catalog(raw, base_location="", keep_paths=kept)
+    catalog = to / "Catalog.xml"
+    _write_bytes_atomic(to / "Catalog.original.xml", raw)
+    original_sign = signature_path(Path(cat.source)) if "://" not in source else None
+    if original_sign is not None and original_sign.is_file():
+        shutil.copyfile(original_sign, to / "Catalog.original.xml.sign")
+    _write_bytes_atomic(catalog, rewritten.data)
+    iso_out = None
+    if iso is not None:
+        from fwupdate.repo.iso_build import build_update_iso
+
+        iso_out = str(build_update_iso(to, iso))
+    return MirrorResult(str(to), str(catalog), cat_line, tuple(items), tuple(m.warnings), iso_out)
+
+
+def _write_bytes_atomic(path: Path, data: bytes) -> None:
+    with atomic_output(path) as f:
+        f.write(data)
