@@ -10,10 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from fwupdate.errors import BadInputError
-from fwupdate.trust.authenticode import DEFAULT_ORGANISATION, verify_authenticode
 from fwupdate.trust.gpg import signature_path, verify_detached
 from fwupdate.trust.store import TrustEntry, TrustStore, default_trust_dir
 from fwupdate.trust.verdict import SigKind, SigStatus, Verdict
+
+# The signer organisation an Authenticode signature must carry unless told otherwise.
+DEFAULT_ORGANISATION = "Dell Inc"
 
 __all__ = [
     "DEFAULT_ORGANISATION",
@@ -45,5 +47,8 @@ def verify_file(
     except OSError as exc:
         raise BadInputError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if magic == b"MZ" and signature is None:
+        # imported here: cryptography/asn1crypto cost start-up that gpg-only paths never need
+        from fwupdate.trust.authenticode import verify_authenticode
+
         return verify_authenticode(path, store.certificates(), organisation=organisation)
     return verify_detached(path, store, signature)

@@ -36,7 +36,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from fwupdate.trust.store import cert_id
 from fwupdate.trust.verdict import SigKind, SigStatus, Verdict
 
-DEFAULT_ORGANISATION = "Dell Inc"
+DEFAULT_ORGANISATION = "Dell Inc"  # the same as fwupdate.trust.DEFAULT_ORGANISATION
 SPC_INDIRECT_DATA = "1.3.6.1.4.1.311.2.1.4"
 ACCEPTED_DIGESTS = ("sha256", "sha384", "sha512")
 CHUNK = 1 << 20

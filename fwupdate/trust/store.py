@@ -12,13 +12,14 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from typing import TYPE_CHECKING
 
 from fwupdate.atomicfile import write_text_atomic
 from fwupdate.errors import BadInputError
 from fwupdate.trust.openpgp import ARMOR_BEGIN, parse_public_key
+
+if TYPE_CHECKING:  # cryptography is imported only where certificates are handled (start-up)
+    from cryptography import x509
 
 # Dell's Linux DUP signing key (published as 0x1285491434D8786F.asc) and the short ids of the
 # other keys DSU imports (their full fingerprints are UNVERIFIED here).
@@ -62,10 +63,14 @@ def is_dell_pgp(fingerprint: str) -> bool:
 
 
 def cert_id(cert: x509.Certificate) -> str:
+    from cryptography.hazmat.primitives import hashes
+
     return cert.fingerprint(hashes.SHA256()).hex().upper()
 
 
 def _load_pem_certs(text: str, name: str) -> list[x509.Certificate]:
+    from cryptography import x509
+
     try:
         return x509.load_pem_x509_certificates(text.encode("ascii"))
     except (ValueError, UnicodeEncodeError):
@@ -73,6 +78,8 @@ def _load_pem_certs(text: str, name: str) -> list[x509.Certificate]:
 
 
 def _require_ca(cert: x509.Certificate, name: str) -> None:
+    from cryptography import x509
+
     try:
         bc = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
     except x509.ExtensionNotFound:
