@@ -28,7 +28,7 @@ from typing import BinaryIO
 
 from asn1crypto import algos, cms, core, tsp
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -243,7 +243,7 @@ def _issuer(cert: x509.Certificate, pool: list[x509.Certificate]) -> x509.Certif
             continue
         try:
             cert.verify_directly_issued_by(cand)
-        except (ValueError, TypeError, InvalidSignature):
+        except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
             continue
         return cand
     return None
@@ -313,6 +313,10 @@ def verify_authenticode(
             signer, signed_at = _verify(f, path.stat().st_size, anchors, organisation, now)
     except _Fail as fail:
         return Verdict(str(path), SigKind.AUTHENTICODE, fail.status, reason=fail.reason)
+    except (ValueError, TypeError, KeyError, IndexError, struct.error, UnsupportedAlgorithm) as exc:
+        # asn1crypto parses lazily: a damaged structure surfaces wherever it is first read
+        reason = f"damaged signature ({type(exc).__name__})"
+        return Verdict(str(path), SigKind.AUTHENTICODE, SigStatus.INVALID, reason=reason)
     at = signed_at.isoformat() if signed_at else None
     return Verdict(str(path), SigKind.AUTHENTICODE, SigStatus.VALID, signer, signed_at=at)
 

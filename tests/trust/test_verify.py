@@ -175,3 +175,23 @@ def test_empty_store_trusts_nothing(
     empty = TrustStore(tmp_path / "empty")
     assert verify_file(signed["bin"], empty).status is SigStatus.UNTRUSTED
     assert verify_file(signed["exe"], empty).status is SigStatus.UNTRUSTED
+
+
+def test_a_flipped_signature_byte_never_raises(
+    signed: dict[str, Path], store: TrustStore, tmp_path: Path
+) -> None:
+    """A changed byte anywhere in the certificate table gives a verdict, never an exception
+    (asn1crypto parses lazily).  Most flips are "invalid"; a few stay "valid": bytes no
+    signature covers and nothing uses (table padding, the CA copy inside the signature when
+    the trust store's own copy is the anchor)."""
+    src = signed["exe-ts"]
+    size = src.stat().st_size
+    p = tmp_path / src.name
+    data = src.read_bytes()
+    statuses: list[SigStatus] = []
+    for back in range(8, 2000, 7):  # bounded: ~285 flips, each a fresh verification
+        mutated = bytearray(data)
+        mutated[size - back] ^= 0x01
+        p.write_bytes(bytes(mutated))
+        statuses.append(verify_file(p, store).status)
+    assert statuses.count(SigStatus.INVALID) > len(statuses) // 2
