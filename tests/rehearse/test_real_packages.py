@@ -44,7 +44,8 @@ def test_rehearse_with_unreadable_real_files(cli, tmp_path: Path) -> None:
         fleet = sim.write_fleet_file(tmp_path / "fleet.toml")
         assert cli("inventory", str(fleet), "--out", str(inv), "--format", "json").code == 0
     r = cli("plan", str(fleet), "--inventory", str(inv), "--catalog", str(catalog), "--bundle",
-            str(BUNDLE), "--lm-image", str(patch), "--format", "json", "--out", str(plan))
+            str(BUNDLE), "--lm-image", str(patch), "--format", "json", "--out", str(plan),
+            "--allow-unsigned")  # synthetic packages, unsigned (the bundle says require)
     assert r.code == 0, r
     assert '"payload": "payload/firmimg.d7"' in plan.read_text()  # 2.50: the bare image
     r = cli("rehearse", str(plan), "--inventory", str(inv), "--time-scale", "1000",
