@@ -167,3 +167,18 @@ def test_plan_cli_enforces_the_policy(
     pkgs = [s["package"] for g in json.loads(r.out)["groups"] for s in g["steps"] if s["package"]]
     assert pkgs and all(p["signature"]["status"] == "valid" for p in pkgs)
     assert all(kit.pgp_fingerprint in p["signature"]["signer"] for p in pkgs)
+
+
+def test_allow_unsigned_is_loud_on_the_confirmation_and_the_report() -> None:
+    from fwupdate.report.run_report import _signatures, signature_line
+
+    assert SignatureCheck("require", False).notice() is None
+    assert "UNSIGNED PACKAGES ALLOWED" in (SignatureCheck("require", True).notice() or "")
+    assert 'signatures = "warn"' in (SignatureCheck("warn", False).notice() or "")
+    journal_opts = {"signatures": SignatureCheck("require", True).as_dict()}
+    doc = {"signatures": _signatures(journal_opts, {})}
+    assert signature_line(doc) == "signatures: UNSIGNED PACKAGES ALLOWED (--allow-unsigned)"
+    older = {"options": {"signatures": "warn", "allow_unsigned": "false"}}
+    assert signature_line({"signatures": _signatures({}, older)}) == "signatures: warn"
+    plan = pf.make_plan()
+    assert SignatureCheck.for_plan(plan).mode == "require"  # a plan without a policy: require
