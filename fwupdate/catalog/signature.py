@@ -12,8 +12,9 @@ import hashlib
 from pathlib import Path
 
 from fwupdate.catalog.models import Catalog
-from fwupdate.catalog.sources import fetch_url, redact_url
+from fwupdate.catalog.sources import fetch_url
 from fwupdate.errors import FwupdateError
+from fwupdate.logsafe import redact_url
 from fwupdate.trust import SigKind, SigStatus, TrustStore, Verdict, signature_path, verify_file
 
 

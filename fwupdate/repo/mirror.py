@@ -30,11 +30,12 @@ from fwupdate.catalog.cache import default_cache_dir
 from fwupdate.catalog.loader import load_catalog
 from fwupdate.catalog.models import Catalog, SoftwareComponent
 from fwupdate.catalog.signature import catalog_signature
-from fwupdate.catalog.sources import fetch_url, redact_url
+from fwupdate.catalog.sources import fetch_url
 from fwupdate.dup.build import atomic_output
-from fwupdate.dup.names import normalize_name, unsafe_name_reason
 from fwupdate.dup.verify import verify_against_component
 from fwupdate.errors import BadInputError, FwupdateError, SignatureError
+from fwupdate.logsafe import redact_url
+from fwupdate.pathsafe import normalize_name, unsafe_name_reason
 from fwupdate.repo.rewrite import rewrite_catalog
 from fwupdate.trust import TrustStore, Verdict, signature_path, verify_file
 
