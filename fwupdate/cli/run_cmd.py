@@ -207,9 +207,8 @@ def run(
         emit(OutputFormat.table, document={"checks": rows}, rows=rows,
              columns=["group", "node", "check", "ok", "detail"], title="Dry run")
         raise typer.Exit(0 if all(r["ok"] for r in rows) else int(ExitCode.PARTIAL))
+    # on the confirmation here; the run's first progress line repeats it (session.start)
     notice = SignatureCheck.for_plan(plan).notice()
-    if notice:
-        print(f"fwupdate: {notice}", file=sys.stderr, flush=True)
     _confirm(yes, f"run {plan_file}" + (f" ({notice})" if notice else ""))
     log = _Log(len(plan.groups))
     holder: dict[str, Path] = {}

@@ -174,6 +174,9 @@ def start(
     journal = Journal.create(path, run_id=rid, plan=doc, steps=journal_steps(plan),
                              options=options)
     on_journal(path)
+    notice = SignatureCheck.for_plan(plan).notice()
+    if notice:  # loud, and only once the plan, the fleet and every package were accepted
+        progress("run", notice)
     with journal, runlock.hold(path):
         journal.record(None, None, RUN_START, session_note())
         return path, execute(journal, plan, fleet, store, settings, progress=progress, stop=stop)
