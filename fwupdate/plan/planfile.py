@@ -204,7 +204,12 @@ def to_dict(plan: Plan) -> dict[str, Any]:
 
 
 def dumps(plan: Plan) -> str:
-    return json.dumps(to_dict(plan), indent=2, ensure_ascii=False) + "\n"
+    return render(to_dict(plan))
+
+
+def render(doc: Mapping[str, Any]) -> str:
+    """The plan file's text for a document made by `to_dict` (serialise a plan once)."""
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
 def plan_sha256(plan: Plan) -> str:
