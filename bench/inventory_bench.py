@@ -11,7 +11,8 @@ Also measured: a raw baseline (plain `requests`, the same number of GETs per dev
 fleet) to separate the client's own overhead from the simulator's per-request cost, and session
 versus basic authentication (the read-only inventory uses basic: no session to open and close).
 
-Targets: the R320 fleet (the appliance) within 1.2x the floor; requests per device at the minimum
+Targets: the R320 fleet (the appliance) within 1.10x the floor, its client CPU per device at most
+1.3x the plain-requests baseline's (measured in the same run); requests per device at the minimum
 each generation allows (service root, Manager, System, UpdateService, FirmwareInventory, plus one
 GET per member on iDRAC7/8 where `$expand` is not trusted).
 
@@ -31,7 +32,8 @@ from bench import BenchContext
 MODULE = "bench.inventory_bench"
 LATENCY = 0.05
 CONCURRENCY = 20
-TARGET_RATIO = 1.2
+TARGET_RATIO = 1.10
+TARGET_CPU_RATIO = 1.3  # client CPU per device / plain requests' CPU per device, same run
 
 
 # --- measured in children -----------------------------------------------------------------------
@@ -100,10 +102,12 @@ def _raw(fleet_file: Path, concurrency: int, expand: bool) -> dict[str, Any]:
         s.close()
         return 1
 
+    cpu = time.process_time()
     started = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
         ok = sum(pool.map(work, fleet.nodes()))
-    return {"seconds": time.perf_counter() - started, "ok": ok}
+    return {"seconds": time.perf_counter() - started, "ok": ok,
+            "cpu_seconds": time.process_time() - cpu}
 
 
 # --- the parent: simulator + reporting --------------------------------------------------------
@@ -180,6 +184,14 @@ def _scenario(
                     f"{raw.seconds:.2f} s / {raw.seconds / floor:.2f}x floor; "
                     f"client = {m.seconds / raw.seconds:.2f}x plain requests",
                 )
+                cpu_ratio = float(m.result["cpu_seconds"]) / float(raw.result["cpu_seconds"])
+                ctx.figure("  CPU per device: client / plain requests",
+                           f"{float(m.result['cpu_seconds']) / devices * 1000:.1f} ms / "
+                           f"{float(raw.result['cpu_seconds']) / devices * 1000:.1f} ms")
+                if target:
+                    ctx.target(f"{profile} x{devices}: CPU per device <= {TARGET_CPU_RATIO}x "
+                               "plain requests", cpu_ratio <= TARGET_CPU_RATIO,
+                               f"{cpu_ratio:.2f}x")
     return walls
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 import contextlib
 import heapq
 import io
+import resource
+import statistics
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -25,6 +27,9 @@ from bench import BenchContext
 MODULE = "bench.run_bench"
 TARGET_RATIO = 1.05
 TARGET_RSS_MB = 60.0
+TARGET_FIXED = 1.0  # real seconds a pair costs whatever the time-scale
+TARGET_FLAT = 1.25  # memory and CPU per step: bigger fleet or concurrency / smaller
+SCALE = 1000.0
 
 
 # --- measured in children -------------------------------------------------------------------
@@ -50,7 +55,9 @@ def _child_night(args: list[str]) -> dict[str, Any]:
         repo=Path(repo), lm_image=Path(image),
     )
     seconds = time.perf_counter() - t0
+    ru = resource.getrusage(resource.RUSAGE_SELF)
     return {"seconds": seconds, "journal": str(path), "hwm_mb": _hwm_mb(),
+            "cpu": ru.ru_utime + ru.ru_stime,
             "statuses": sorted({g.status for g in result.groups})}
 
 
@@ -88,12 +95,14 @@ def list_schedule(durations: list[float], lanes: int, *, longest_first: bool = T
     return max(heap)
 
 
-def _night(ctx: BenchContext, pairs: int, scale: float, conc: int) -> None:
+def _night(ctx: BenchContext, pairs: int, scale: float, conc: int,
+           report: bool = True) -> dict[str, float]:
     with ctx.scratch("run-bench-") as work:
-        _night_in(ctx, work, pairs, scale, conc)
+        return _night_in(ctx, work, pairs, scale, conc, report)
 
 
-def _night_in(ctx: BenchContext, work: Path, pairs: int, scale: float, conc: int) -> None:
+def _night_in(ctx: BenchContext, work: Path, pairs: int, scale: float, conc: int,
+              report: bool) -> dict[str, float]:
     from fwupdate.cli.main import main as cli_main
     from fwupdate.demo.scenario import build_inputs, fleet_spec
     from fwupdate.run.journal import Journal
@@ -151,6 +160,12 @@ def _night_in(ctx: BenchContext, work: Path, pairs: int, scale: float, conc: int
     span_total = sum(b - a for a, b in spans.values())
     gaps = (span_total - sum(groups.values())) / span_total if span_total else 0.0
     makespan = last - first
+    metrics = {"pair_span": statistics.mean(b - a for a, b in spans.values()),
+               "rss": float(m.result["hwm_mb"]),
+               "cpu_per_step": float(m.result["cpu"]) / len(steps),
+               "ok": float(m.result["statuses"] == ["done"])}
+    if not report:
+        return metrics
     ctx.figure("pairs / concurrency / time-scale", f"{pairs} / {conc} / {scale:g}")
     ctx.figure("group statuses", ", ".join(m.result["statuses"]))
     ctx.figure("makespan (first step start -> last step end)",
@@ -163,6 +178,55 @@ def _night_in(ctx: BenchContext, work: Path, pairs: int, scale: float, conc: int
     ratio = makespan / bound if bound else float("inf")
     ctx.target("run makespan / critical-path bound", ratio <= TARGET_RATIO and
                m.result["statuses"] == ["done"], f"{ratio:.3f} (target <= {TARGET_RATIO})")
+    return metrics
+
+
+def _overhead(ctx: BenchContext, pairs: int, conc: int, rounds: int) -> dict[str, float]:
+    """Per-pair fixed overhead F: a pair's span T(s) = D / s + F, measured at time-scales
+    1000 and 10000 (interleaved, medians): F = T(1000) - (T(1000) - T(10000)) / 0.9."""
+    lo: list[dict[str, float]] = []
+    hi: list[dict[str, float]] = []
+    for _ in range(rounds):
+        lo.append(_night(ctx, pairs, SCALE, conc, report=False))
+        hi.append(_night(ctx, pairs, SCALE * 10, conc, report=False))
+    t_lo = statistics.median(x["pair_span"] for x in lo)
+    t_hi = statistics.median(x["pair_span"] for x in hi)
+    fixed = t_lo - (t_lo - t_hi) / 0.9
+    out = {"fixed": fixed, "span": t_lo,
+           "rss": statistics.median(x["rss"] for x in lo),
+           "cpu_per_step": statistics.median(x["cpu_per_step"] for x in lo + hi),
+           "ok": min(x["ok"] for x in lo + hi)}
+    ctx.figure(f"{pairs} pairs at concurrency {conc}: pair span / fixed part",
+               f"{t_lo:.2f} s / {fixed:.2f} s at time-scale {SCALE:g}")
+    ctx.figure(f"{pairs} pairs at concurrency {conc}: peak RSS / CPU per step",
+               f"{out['rss']:.1f} MB / {out['cpu_per_step'] * 1000:.1f} ms")
+    return out
+
+
+def _flat(ctx: BenchContext, quick: bool) -> None:
+    """Per-pair overhead, memory and CPU per step as the fleet and the concurrency grow."""
+    small, big, rounds = (4, 12, 1) if quick else (10, 50, 2)
+    c_small, c_big = (4, 12) if quick else (10, 50)
+    # the fixed cost of one pair, measured where pairs do not queue for the CPU (2 pairs,
+    # one at a time); at higher concurrency the executor's CPU is shared by the pairs (and the
+    # simulator in this process tree) and the span per pair grows with it: reported below
+    one = _overhead(ctx, 2, 1, rounds + 1)
+    a = _overhead(ctx, small, c_small, rounds)
+    b = _overhead(ctx, big, c_small, rounds)
+    c = _overhead(ctx, big, c_big, rounds)
+    ok = all(x["ok"] == 1.0 for x in (one, a, b, c))
+    ctx.target(f"per-pair fixed overhead at time-scale {SCALE:g}",
+               ok and one["fixed"] < TARGET_FIXED,
+               f"{one['fixed']:.2f} s (target < {TARGET_FIXED:g} s); at concurrency {c_small}: "
+               f"{big} vs {small} pairs {b['fixed'] / max(a['fixed'], 1e-3):.2f}x")
+    fleet = b["rss"] / a["rss"]
+    conc = c["rss"] / b["rss"]
+    ctx.target(f"executor RSS flat: {big} vs {small} pairs, concurrency {c_big} vs {c_small}",
+               fleet <= TARGET_FLAT and conc <= TARGET_FLAT,
+               f"{fleet:.2f}x / {conc:.2f}x (target <= {TARGET_FLAT})")
+    cpu = max(b["cpu_per_step"] / a["cpu_per_step"], c["cpu_per_step"] / b["cpu_per_step"])
+    ctx.target("executor CPU per step flat (fleet, concurrency)", cpu <= TARGET_FLAT,
+               f"{cpu:.2f}x (target <= {TARGET_FLAT})")
 
 
 def _push(ctx: BenchContext, size_mb: int) -> None:
@@ -192,6 +256,7 @@ def _push_in(ctx: BenchContext, work: Path, size_mb: int) -> None:
 def run(ctx: BenchContext) -> None:
     _push(ctx, 100 if ctx.quick else 500)
     if ctx.quick:
-        _night(ctx, pairs=6, scale=1000.0, conc=3)
+        _night(ctx, pairs=6, scale=SCALE, conc=3)
     else:
-        _night(ctx, pairs=50, scale=1000.0, conc=10)
+        _night(ctx, pairs=50, scale=SCALE, conc=10)
+    _flat(ctx, ctx.quick)

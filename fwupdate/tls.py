@@ -13,10 +13,11 @@ import logging
 import os
 import re
 import ssl
+import threading
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
+from requests.adapters import DEFAULT_CA_BUNDLE_PATH, HTTPAdapter
 
 from fwupdate.errors import BadInputError, TLSVerificationError
 from fwupdate.fleet.models import TlsSettings
@@ -44,18 +45,74 @@ def _system_verify() -> _Verify:
     return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
 
 
+_CONTEXTS: dict[tuple[object, ...], ssl.SSLContext] = {}
+_CONTEXTS_LOCK = threading.Lock()
+
+
+def _context_key(verify: _Verify) -> tuple[object, ...]:
+    if verify is False:
+        return ("insecure",)
+    where = str(DEFAULT_CA_BUNDLE_PATH) if verify is True else str(verify)
+    try:
+        st = os.stat(where)
+    except OSError:  # requests reports a missing bundle when it connects
+        return ("ca", where)
+    return ("ca", where, st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def shared_context(verify: _Verify) -> ssl.SSLContext:
+    """One SSL context per CA bundle (or system store, or no verification) for the process.
+
+    urllib3 otherwise builds a context and loads the CA bundle for every connection: with a
+    connection per device, memory and CPU grew with the fleet and the concurrency.  The
+    context is the one urllib3 would build (`create_urllib3_context`); urllib3 sets its
+    verify mode on every connection, always to the value it already has for this key."""
+    key = _context_key(verify)
+    with _CONTEXTS_LOCK:
+        ctx = _CONTEXTS.get(key)
+        if ctx is None:
+            ctx = _new_context(verify)
+            _CONTEXTS[key] = ctx
+        return ctx
+
+
+def _new_context(verify: _Verify) -> ssl.SSLContext:
+    from urllib3.util.ssl_ import create_urllib3_context
+
+    if verify is False:
+        return create_urllib3_context(cert_reqs=ssl.CERT_NONE)
+    ctx = create_urllib3_context(cert_reqs=ssl.CERT_REQUIRED)
+    where = str(DEFAULT_CA_BUNDLE_PATH) if verify is True else str(verify)
+    if os.path.isdir(where):
+        ctx.load_verify_locations(capath=where)
+    elif os.path.exists(where):
+        ctx.load_verify_locations(cafile=where)
+    return ctx
+
+
 class ForcedVerifyAdapter(HTTPAdapter):
     """Verifies with exactly `verify` (True = system store, a path = CA bundle, False = insecure),
     whatever the caller or requests merged in: the DMTF redfish library passes verify=False on
-    every call, and REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE would otherwise replace a CA bundle."""
+    every call, and REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE would otherwise replace a CA bundle.
+    Its connections share one SSL context per CA bundle (`shared_context`)."""
 
     def __init__(self, verify: _Verify, **kwargs: Any) -> None:
         self.forced_verify: _Verify = verify
         super().__init__(**kwargs)
 
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["ssl_context"] = shared_context(self.forced_verify)
+        super().init_poolmanager(*args, **kwargs)
+
     def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         kwargs["verify"] = self.forced_verify
         return super().send(request, *args, **kwargs)
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        super().cert_verify(conn, url, verify, cert)  # type: ignore[no-untyped-call]
+        # the CA bundle is in the shared context already: not loaded again per connection
+        conn.ca_certs = None
+        conn.ca_cert_dir = None
 
 
 class PinnedFingerprintAdapter(ForcedVerifyAdapter):

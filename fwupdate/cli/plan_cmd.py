@@ -6,7 +6,8 @@ and why — without touching a device's configuration.
                   [--force-same] [--allow-standalone] [--concurrency N]
                   [--window 21:00-05:30] [--explain] [--format table|json] [--out plan.json]
 
-The plan file (`--out`) is what `fwupdate apply` runs; its shape is in docs/planning.md.
+The plan file (`--out`) is what `fwupdate apply` runs; its shape is in docs/planning.md. With
+`--out` and `--format json` nothing is printed (the file is the document).
 Exit codes: 0 planned; 3 planned, but some nodes were left out because they could not be read;
 2 bad input (unknown model, catalog without the system, missing DUP, LoadMaster image that is
 not a patch, contradictory policy, standalone node without --allow-standalone).
@@ -31,7 +32,7 @@ from fwupdate.observe import jsonlog
 from fwupdate.plan.estimate import format_duration
 from fwupdate.plan.models import Plan, Step
 from fwupdate.plan.order import PlanRequest, build_plan
-from fwupdate.plan.planfile import dumps, to_dict
+from fwupdate.plan.planfile import render, to_dict
 from fwupdate.plan.policy import SignaturePolicy, with_overrides
 from fwupdate.plan.signatures import record_signatures
 from fwupdate.plan.window import clock_at
@@ -287,15 +288,17 @@ def plan(
         if policy.signatures is not SignaturePolicy.OFF
         else None,
     )
+    doc = to_dict(result)  # serialised once: the file and the printed document are the same
     if out is not None:
-        write_text_atomic(out, dumps(result))
+        write_text_atomic(out, render(doc))
     if fmt is OutputFormat.json:
-        emit(fmt, document=to_dict(result), rows=[], columns=())
+        if out is None:  # with --out the file is the document: nothing printed
+            emit(fmt, document=doc, rows=[], columns=())
     else:
         columns = (*STEP_COLUMNS, "reason") if explain and fmt is OutputFormat.csv else STEP_COLUMNS
         emit(
             fmt,
-            document=to_dict(result),
+            document=doc,
             rows=[step_row(s) for s in result.steps()],
             columns=columns,
             title="Plan",

@@ -46,6 +46,7 @@ class RedfishClient:
         self._system: dict[str, Any] | None = None
         self._update_service: dict[str, Any] | None = None
         self.notes: list[str] = []  # non-fatal problems met while probing (inventory errors)
+        self._members: dict[str, Any] = {}  # inventory member URI -> component (last read)
 
     # --- construction -----------------------------------------------------------------------
 
@@ -200,8 +201,11 @@ class RedfishClient:
         """The iDRAC's running version, read now (not cached)."""
         return idrac_restart.read_manager_version(self.transport, self.capabilities)
 
-    def inventory(self) -> NodeInventory:
-        """Identity, system and firmware components; non-fatal problems land in `errors`."""
+    def inventory(self, *, reuse_members: bool = False) -> NodeInventory:
+        """Identity, system and firmware components; non-fatal problems land in `errors`.
+
+        `reuse_members`: read the collection and only the members not seen by this client's
+        previous read (iDRAC7/8 member ids name the version: inventory.read_components)."""
         caps = self.capabilities
         if not caps.redfish:
             return NodeInventory(
@@ -216,9 +220,12 @@ class RedfishClient:
         components: tuple[Any, ...] = ()
         if caps.firmware_inventory_uri:
             try:
+                seen = self._members if reuse_members else {}
                 components, member_errors, allow = read_components(
-                    self.transport, caps.firmware_inventory_uri, use_expand=caps.expand_supported
+                    self.transport, caps.firmware_inventory_uri, use_expand=caps.expand_supported,
+                    members_seen=seen,
                 )
+                self._members = seen
                 errors.extend(member_errors)
                 if allow is not None and self.transport.root is not None:
                     caps = self._caps = detect(

@@ -377,10 +377,12 @@ class IdracFacade:
             )
         return version
 
-    def inventory(self) -> NodeInventory:
+    def inventory(self, *, reuse_members: bool = False) -> NodeInventory:
+        """The node's inventory; `reuse_members` re-reads a Redfish collection but only its
+        new members (RedfishClient.inventory)."""
         caps = self.capabilities()
         if self.transport_for(Operation.INVENTORY) is Transport.REDFISH:
-            inv = self.redfish.inventory()
+            inv = self.redfish.inventory(reuse_members=reuse_members)
             return replace(inv, capabilities=replace(inv.capabilities, wsman=caps.wsman))
         return self.wsman.inventory(self.name, self.url, caps)
 

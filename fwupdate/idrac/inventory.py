@@ -11,6 +11,7 @@ those 404, which saves two requests per iDRAC.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 
 EXPAND_ARGS = {"$expand": "*($levels=1)"}
 MAX_MEMBERS = 2000  # bound on a collection walk
+# a member id that names its component's version: the same id is the same component document
+_VERSIONED_ID = re.compile(r"^(Installed|Previous)-[0-9]+-[^_]+")
 
 
 def idrac_identity(
@@ -94,9 +97,16 @@ def parse_inventory_id(ident: str) -> tuple[str, str | None, str | None]:
 
 
 def read_components(
-    t: RedfishTransport, collection_uri: str, *, use_expand: bool
+    t: RedfishTransport, collection_uri: str, *, use_expand: bool,
+    members_seen: dict[str, FirmwareComponent] | None = None,
 ) -> tuple[tuple[FirmwareComponent, ...], tuple[str, ...], str | None]:
-    """(components, per-member errors, the collection's Allow header)."""
+    """(components, per-member errors, the collection's Allow header).
+
+    `members_seen` (member URI -> component), when given, is filled with the members read, and
+    members already in it are not read again: an iDRAC7/8 member id is
+    `<State>-<CID>-<Version>[__FQDD]`, so a member at an unchanged URI is an unchanged component
+    and the collection alone tells what changed (a re-read after a job reads only new members).
+    """
     step = "firmware inventory"
     members: list[Any] | None = None
     resp: RedfishResponse | None = None
@@ -121,10 +131,18 @@ def read_components(
         if isinstance(m, dict) and "Version" in m:  # already expanded by the service
             comps.append(component_from_doc(m))
             continue
+        known = members_seen.get(uri) if members_seen is not None else None
+        if known is not None and _VERSIONED_ID.match(_last(uri) or ""):
+            comps.append(known)
+            continue
         try:
-            comps.append(component_from_doc(t.get_json(uri, step=f"{step} {_last(uri)}")))
+            comp = component_from_doc(t.get_json(uri, step=f"{step} {_last(uri)}"))
         except FwupdateError as exc:
             errors.append(str(exc))
+            continue
+        comps.append(comp)
+        if members_seen is not None:
+            members_seen[uri] = comp
     return tuple(comps), tuple(errors), allow
 
 

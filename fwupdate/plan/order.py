@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from fwupdate.catalog.models import Catalog
+from fwupdate.catalog.models import Catalog, SoftwareComponent
 from fwupdate.catalog.versions import compare_versions
 from fwupdate.errors import BadInputError, CatalogError, PlanError
 from fwupdate.fleet.models import Fleet, Node
@@ -258,6 +258,19 @@ def _after_down(node: str, partner: str | None, state: _PairState) -> None:
         state.active = partner
 
 
+def _idrac_packages(
+    req: PlanRequest, system_id: str, cache: dict[str, list[SoftwareComponent]]
+) -> list[SoftwareComponent]:
+    """The catalog's usable iDRAC packages for a system (once per system and plan)."""
+    if system_id not in cache:
+        cache[system_id] = [
+            c
+            for c in index_for_system(req.catalog, system_id).components
+            if classify_catalog(c) is ComponentKind.IDRAC and usable_for(ComponentKind.IDRAC, c)
+        ]
+    return cache[system_id]
+
+
 def _node_steps(
     b: _Builder,
     *,
@@ -267,6 +280,7 @@ def _node_steps(
     partner: str | None,
     state: _PairState,
     in_pair: bool,
+    idrac_packages: dict[str, list[SoftwareComponent]],
 ) -> list[Step]:
     policy = req.policy
     est = policy.estimates
@@ -293,11 +307,7 @@ def _node_steps(
     restart_needed = False
     row = work.idrac
     if row is not None and row.package is not None:
-        available = [
-            c
-            for c in index_for_system(req.catalog, nc.system_id or "").components
-            if classify_catalog(c) is ComponentKind.IDRAC and usable_for(ComponentKind.IDRAC, c)
-        ]
+        available = _idrac_packages(req, nc.system_id or "", idrac_packages)
         hops = idrac_path(
             host=name,
             generation=gen,
@@ -580,6 +590,7 @@ def build_plan(req: PlanRequest) -> Plan:
     """Make the plan; raises BadInputError / CatalogError / PlanError with what to fix."""
     _check_inputs(req)
     policy = req.policy
+    idrac_packages: dict[str, list[SoftwareComponent]] = {}
     fleet_comp = fleet_compliance(
         fleet=req.fleet,
         inventories=req.inventories,
@@ -676,6 +687,7 @@ def build_plan(req: PlanRequest) -> Plan:
                 partner=partner,
                 state=state,
                 in_pair=not standalone,
+                idrac_packages=idrac_packages,
             )
         work_steps = [s for ss in node_steps.values() for s in ss]
         if not work_steps:

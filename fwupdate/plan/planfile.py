@@ -207,7 +207,45 @@ def to_dict(plan: Plan) -> dict[str, Any]:
 
 
 def dumps(plan: Plan) -> str:
-    return json.dumps(to_dict(plan), indent=2, ensure_ascii=False) + "\n"
+    return render(to_dict(plan))
+
+
+_INDENTED_LEVELS = 4  # document, groups, group, steps: one step per line below that
+_compact = json.JSONEncoder(ensure_ascii=False).encode  # the C encoder (no indent)
+
+
+def render(doc: Mapping[str, Any]) -> str:
+    """The plan file's text for a document made by `to_dict` (serialise a plan once).
+
+    Indented two spaces for the outer levels and one line per step (and per other object at
+    that depth): as readable and diffable as a fully indented file, and written by the C
+    encoder, which a fully indented file cannot use (4 s of a 1,000-pair plan)."""
+    out: list[str] = []
+    _render(doc, 0, out)
+    out.append("\n")
+    return "".join(out)
+
+
+def _render(value: Any, depth: int, out: list[str]) -> None:
+    if depth >= _INDENTED_LEVELS or not isinstance(value, dict | list) or not value:
+        out.append(_compact(value))
+        return
+    pad = "  " * (depth + 1)
+    last = len(value) - 1
+    if isinstance(value, dict):
+        out.append("{")
+        for i, (key, item) in enumerate(value.items()):
+            out.append(f"\n{pad}{_compact(key)}: ")
+            _render(item, depth + 1, out)
+            out.append("," if i < last else "")
+        out.append(f"\n{'  ' * depth}}}")
+        return
+    out.append("[")
+    for i, item in enumerate(value):
+        out.append(f"\n{pad}")
+        _render(item, depth + 1, out)
+        out.append("," if i < last else "")
+    out.append(f"\n{'  ' * depth}]")
 
 
 def plan_sha256(plan: Plan) -> str:

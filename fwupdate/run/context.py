@@ -23,6 +23,7 @@ from fwupdate.run.observing import RunObserver
 from fwupdate.run.packages import PackageStore
 
 T = TypeVar("T")
+SIM_MIN_REAL_POLL = 0.005  # the polling floor against the simulator (real seconds)
 ProgressFn = Callable[[str, str], None]  # (group, message)
 
 
@@ -41,7 +42,7 @@ class RunSettings:
     timeout_factor: float = 3.0  # per-step timeout = factor x estimate ...
     timeout_floor: float = 900.0  # ... but at least this (device seconds)
     poll_interval: float = 10.0  # device seconds between polls of our own waits
-    min_real_poll: float = 0.05  # never poll a device faster than this (real seconds)
+    min_real_poll: float = 0.05  # never poll a real device faster than this (real seconds)
     insecure: bool = False
     lm_min_interval: float = 0.25  # real seconds between LoadMaster API calls per unit
     lm_rollback: bool = True  # safety net: restore the previous LoadMaster image of a unit
@@ -50,6 +51,24 @@ class RunSettings:
 
     def real(self, device_seconds: float) -> float:
         return max(0.0, device_seconds) / self.time_scale
+
+    @property
+    def simulated(self) -> bool:
+        """A time-scale other than 1 exists only against the simulator (rehearsal, demo,
+        bench): real devices always run at 1 and keep the safe real-second pacing."""
+        return self.time_scale != 1.0
+
+    @property
+    def lm_interval(self) -> float:
+        """Real seconds between LoadMaster API calls per unit: the safe pacing for real units,
+        divided by the time-scale against simulated ones (their API limit is time-scaled)."""
+        return self.real(self.lm_min_interval) if self.simulated else self.lm_min_interval
+
+    @property
+    def poll_floor(self) -> float:
+        """The fastest the executor polls a device (real seconds): `min_real_poll` for real
+        devices, SIM_MIN_REAL_POLL against the simulator."""
+        return SIM_MIN_REAL_POLL if self.simulated else self.min_real_poll
 
     def step_timeout(self, step: Step) -> float:
         """Device seconds a step may take before it is a failure."""
@@ -85,7 +104,7 @@ class RunContext:
 
     def lm_kwargs(self) -> dict[str, Any]:
         return {"retry_backoff": max(0.05, self.settings.real(2.0)),
-                "min_interval": self.settings.lm_min_interval}
+                "min_interval": self.settings.lm_interval}
 
     def pair_client(self, pair: Pair) -> PairClient:
         return PairClient.from_fleet(pair, **self.lm_kwargs())
@@ -97,7 +116,7 @@ class RunContext:
 
     def pause(self) -> None:
         real = self.settings.real(self.settings.poll_interval)
-        time.sleep(max(self.settings.min_real_poll, real))
+        time.sleep(max(self.settings.poll_floor, real))
 
     def wait_for(
         self,

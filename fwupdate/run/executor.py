@@ -239,6 +239,7 @@ class Executor:
                     steps_idrac.resume_power(rt, step)
                 out = HANDLERS[step.kind](rt, step, resume)
             except FwupdateError as exc:
+                rt.after_step(step, ok=False)
                 j.outcome(step.step_id, ok=False, error=str(exc), message_id=exc.message_id,
                           data={"seconds": round(time.monotonic() - t0, 3)})
                 self.ctx.observer.step_finished(step, ok=False)
@@ -246,6 +247,7 @@ class Executor:
                     self._failures += 1
                 return self._record_group(GroupResult(
                     group.name, G_FAILED, step.step_id, str(exc), exc.message_id))
+            rt.after_step(step, ok=True)
             out["seconds"] = round(time.monotonic() - t0, 3)
             j.outcome(step.step_id, ok=True, data=out)
             self.ctx.observer.step_finished(step, ok=True)
@@ -265,7 +267,7 @@ class Executor:
         """Before any step of the group (pair steps too): the service tag behind each iDRAC URL
         of its unfinished nodes must be the planned one, so that a swapped URL in the fleet file
         never reaches another pair's host (plan/identity.py)."""
-        states = {r.step_id: r.state for r in self.ctx.journal.steps()}
+        states = {r.step_id: r.state for r in self.ctx.journal.steps(group=group.name)}
         todo = {s.node for s in group.steps if s.node and states[s.step_id] not in (DONE, SKIPPED)}
         found = (self._identity(rt, n, step, None) for n in group.order if n in todo)
         return tuple(r for r in found if r)
@@ -303,6 +305,7 @@ class Executor:
                 rt.say(step, f"inventory unreadable before the node ({exc})")
                 live = None
             if live is not None and live.ok:
+                rt.remember_inventory(node, live)
                 break
             # a member that vanished mid-read (an Available entry consumed by a finishing job),
             # an iDRAC mid-reset on resume: read again, then let the step look for itself

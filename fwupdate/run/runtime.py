@@ -5,12 +5,22 @@ from __future__ import annotations
 from fwupdate.errors import ConfigError
 from fwupdate.fleet.models import Node, Pair
 from fwupdate.idrac.facade import IdracFacade
+from fwupdate.idrac.models import NodeInventory
 from fwupdate.loadmaster.client import LoadMasterClient
 from fwupdate.loadmaster.ha import PairClient
-from fwupdate.plan.models import PairPlan, Step
+from fwupdate.plan.match import component_key, installed_components
+from fwupdate.plan.models import PairPlan, Step, StepKind
 from fwupdate.run.context import RunContext
 
 POWER_NOTE = "power-reset"  # journal note: a Redfish ResetType about to be sent to a host
+# steps after which a node's installed firmware is what it was before the step: staging a job,
+# clearing the job queue and LoadMaster staging install nothing on the host's components
+KEEPS_INSTALLED = frozenset({StepKind.PRECHECK, StepKind.FIRMWARE_STAGE, StepKind.LM_STAGE})
+
+
+def versions_of(inv: NodeInventory) -> dict[str, str]:
+    """Installed component versions by component key."""
+    return {component_key(c): c.version for c in installed_components(inv)}
 
 
 class GroupRuntime:
@@ -25,6 +35,10 @@ class GroupRuntime:
         self._idracs: dict[str, IdracFacade] = {}
         self._pair_client: PairClient | None = None
         self._lm: dict[str, LoadMasterClient] = {}
+        # installed versions per node as the drift check read them, kept only while the steps
+        # since then installed nothing (KEEPS_INSTALLED): the iDRAC7 inventory walk is the
+        # costliest read of a night
+        self._versions: dict[str, dict[str, str]] = {}
         self.current: Step | None = None  # the step running now (set by the executor)
 
     def node(self, name: str) -> Node:
@@ -45,6 +59,29 @@ class GroupRuntime:
         finishes a cut power cycle instead of leaving the host off."""
         step = self.current.step_id if self.current is not None else None
         self.ctx.journal.record(node, step, POWER_NOTE, {"reset": kind})
+
+    def remember_inventory(self, node: str, inv: NodeInventory) -> None:
+        """The node's inventory just read from the device (its drift check)."""
+        self._versions[node] = versions_of(inv)
+
+    def remember_versions(self, node: str, versions: dict[str, str]) -> None:
+        """Installed versions just read from the device (a firmware step's final check)."""
+        self._versions[node] = dict(versions)
+
+    def after_step(self, step: Step, *, ok: bool) -> None:
+        """Forget what a step may have changed: versions stay known only across steps that
+        install nothing, and across a firmware_apply_now that ended on its own fresh read."""
+        keeps = step.kind in KEEPS_INSTALLED or (ok and step.kind is StepKind.FIRMWARE_APPLY_NOW)
+        if step.node is not None and not keeps:
+            self._versions.pop(step.node, None)
+
+    def installed_versions(self, node: str) -> dict[str, str]:
+        """Installed versions: the drift check's read while nothing was installed since, else
+        read from the device now (device truth either way)."""
+        known = self._versions.get(node)
+        if known is not None:
+            return dict(known)
+        return versions_of(self.idrac(node).inventory())
 
     def fresh_idrac(self, name: str) -> IdracFacade:
         """Drop the cached facade (after an iDRAC reset the sessions are gone)."""

@@ -21,11 +21,10 @@ from fwupdate.idrac.facade import IdracFacade, JobHandle, Operation
 from fwupdate.idrac.job_models import JobStatus
 from fwupdate.idrac.models import Transport
 from fwupdate.loadmaster.versions import version_matches
-from fwupdate.plan.match import component_key, installed_components
 from fwupdate.plan.models import Expectation, Step, StepKind
 from fwupdate.run.journal import DONE
 from fwupdate.run.keys import lookup
-from fwupdate.run.runtime import POWER_NOTE, GroupRuntime
+from fwupdate.run.runtime import POWER_NOTE, GroupRuntime, versions_of
 from fwupdate.run.steps_lm import take_down, wait_lm_back
 
 Outcome = dict[str, Any]
@@ -185,8 +184,10 @@ def force_same(step: Step) -> bool:
         step.from_version or "", step.to_version or "") == 0
 
 
-def component_versions(idrac: IdracFacade) -> dict[str, str]:
-    return {component_key(c): c.version for c in installed_components(idrac.inventory())}
+def component_versions(idrac: IdracFacade, *, reuse_members: bool = False) -> dict[str, str]:
+    """Installed versions read from the device now (`reuse_members`: the inventory collection
+    and only its members not read before, IdracFacade.inventory)."""
+    return versions_of(idrac.inventory(reuse_members=reuse_members))
 
 
 def _satisfied(versions: dict[str, str], expect: tuple[Expectation, ...]) -> bool:
@@ -206,7 +207,7 @@ def firmware_step(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
     stage = step.kind.value == "firmware_stage"
     cid = step.component.component_id if step.component else None
     forced = force_same(step)
-    at_target = _satisfied(component_versions(idrac), step.expect)
+    at_target = _satisfied(rt.installed_versions(node), step.expect)
     if at_target and (not forced or rt.ctx.settings.dry_run):
         return {"already": step.to_version}  # run or resume: the device says it is done
     job: JobHandle | None = None
@@ -236,10 +237,11 @@ def firmware_step(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
     final = idrac.wait_job(job, timeout=timeout, step=f"{step.step_id}: job")
     versions = rt.ctx.wait_for(
         "new version in the inventory",
-        lambda: v if _satisfied(v := component_versions(idrac), step.expect) else None,
+        lambda: v if _satisfied(v := component_versions(idrac, reuse_members=True),
+                                step.expect) else None,
         timeout=timeout, host=node, step=step.step_id,
     )
-    del versions
+    rt.remember_versions(node, versions)  # device truth after the job, for the next steps
     return {"jid": job.jid, "state": final.state if final else None,
             "transport": job.transport.value, "to": step.to_version}
 

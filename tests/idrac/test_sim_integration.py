@@ -161,6 +161,25 @@ def test_push_install_reboot_complete(
 
 
 @pytest.mark.parametrize("sim_fleet", [ONE_R320], indirect=True)
+def test_inventory_reusing_members_reads_only_new_ones_with_the_same_result(
+    sim_fleet: tuple[SimulatedFleet, Fleet], tmp_path: Path
+) -> None:
+    sim, fleet = sim_fleet
+    node = fleet.node("n0")
+    with RedfishClient.for_endpoint(node.idrac, name="n0", timing=TIMING) as c:
+        first = c.inventory()
+        before = sim.device("n0-idrac").request_count
+        again = c.inventory(reuse_members=True)
+        assert again.components == first.components
+        assert sim.device("n0-idrac").request_count - before == 1  # the collection alone
+        job = c.install(c.push_image(_bios_dup(tmp_path)))
+        c.follow_job(job, stop_on={"Scheduled"})
+        c.restart_host()
+        assert c.follow_job(job).succeeded
+        assert c.inventory(reuse_members=True).components == c.inventory().components
+
+
+@pytest.mark.parametrize("sim_fleet", [ONE_R320], indirect=True)
 def test_idrac_self_update_with_outage_and_relogin(
     sim_fleet: tuple[SimulatedFleet, Fleet], tmp_path: Path
 ) -> None:

@@ -8,7 +8,14 @@ from typing import Any
 
 import pytest
 import requests
-from lm_support import START_VERSION, TARGET_VERSION, LmSim, node_spec, pair_spec
+from lm_support import (
+    START_VERSION,
+    TARGET_VERSION,
+    TIME_SCALE,
+    LmSim,
+    node_spec,
+    pair_spec,
+)
 
 from fwupdate.errors import DeviceUnreachableError
 from fwupdate.sim.loadmaster import Power, apply_fault, build_patch, corrupt
@@ -67,10 +74,10 @@ def test_shapes_auth_and_errors(make_sim: Callable[..., LmSim]) -> None:
 
 def test_rate_limit_drops_the_31st_call_in_3_seconds(make_sim: Callable[..., LmSim]) -> None:
     # Kemp's numbers are the defaults; the test widens the window so a slow machine still
-    # makes 31 calls within it.
+    # makes 31 calls within it (60 real seconds: the window is in device seconds).
     limit = ApiRateLimit()
     assert (limit.limit, limit.window) == (30, 3.0)
-    sim = make_sim(pair_spec(a={"rate_limit": 30, "rate_window": 60.0}))
+    sim = make_sim(pair_spec(a={"rate_limit": 30, "rate_window": 60.0 * TIME_SCALE}))
     with requests.Session() as s:
         s.auth = AUTH
         url = f"{sim.unit('p1a').url}/access/get"
@@ -84,7 +91,7 @@ def test_rate_limit_drops_the_31st_call_in_3_seconds(make_sim: Callable[..., LmS
 
 def test_client_backs_off_and_retries_reads_never_writes(make_sim: Callable[..., LmSim]) -> None:
     sim = make_sim()
-    apply_fault(sim.fleet, "p1a", "rate-limit", "4/0.4")
+    apply_fault(sim.fleet, "p1a", "rate-limit", f"4/{0.4 * TIME_SCALE:g}")  # 0.4 real s
     client = sim.client("p1a", retry_backoff=0.25, get_retries=3)
     assert [client.serial() for _ in range(8)] == [sim.unit("p1a").serial] * 8
     assert sim.fleet.events.records(device="p1a-lm", event="lm.ratelimit_drop")

@@ -173,3 +173,14 @@ def test_plan_bad_window(cli, site) -> None:
     r = cli("plan", *_common(site), "--bundle", str(site["bundle"]), "--allow-standalone",
             "--window", "9pm-5am")
     assert r.code == 2 and "HH:MM" in r.err
+
+
+def test_plan_json_with_out_prints_nothing_and_writes_what_json_prints(cli, site) -> None:
+    out = site["tmp"] / "plan.json"
+    args = ("plan", *_common(site), "--bundle", str(site["bundle"]), "--format", "json",
+            "--allow-standalone", "--created-at", "2025-01-01T00:00:00+00:00")
+    printed = cli(*args)
+    written = cli(*args, "--out", str(out))
+    assert written.code == 0, written
+    assert written.out == ""
+    assert json.loads(out.read_text()) == json.loads(printed.out)

@@ -4,7 +4,7 @@ Importing this package registers the device kind "loadmaster" and the pair facto
 fwupdate.sim.fleet.  DeviceSpec options of a unit: version (default from the profile
 "lm-<version>", else 7.2.48.3), previous_version, serial, hostname, boot_seconds (simulated,
 default 120), shutdown_seconds (3), api_enabled (True), rate_limit (30 calls; 0 disables),
-rate_window (3.0 real s), commsecret, vs_count (2), quirks (True: some values carry newlines),
+rate_window (3.0 device s), commsecret, vs_count (2), quirks (True: some values carry newlines),
 faults (list of fault names, see faults.py), known_patches ({sha256: version}: real Kemp patches
 a rehearsal vouches for).  PairSpec options: preferred (0/1/2), hatimeout
 (1-5, x3 s), active (node name or 1/2), vs_count, secret_boundary (True), commsecret (both units),

@@ -11,7 +11,7 @@ NAME is a LoadMaster unit's device name, its node's name, or a pair's name.  Uni
   vs-down-after-patch[=INDEX]   VS INDEX is Down once this unit boots a patched image, until it
                          boots another one (restorepatch)
   api-disabled           the API answers 404 (as when "Enable API Interface" is off)
-  rate-limit=N[/SECONDS] change the API rate limit (0 disables; default 30/3)
+  rate-limit=N[/SECONDS] change the API rate limit (0 disables; default 30/3 device s)
 
 Pair faults (NAME = pair, or a node/unit of it): split (both units Active now),
 vs-down[=INDEX] (VS INDEX is Down now).

@@ -88,7 +88,7 @@ class LoadMasterUnit(SimDevice):
         self.boot_seconds = float(boot_seconds)
         self.shutdown_seconds = float(shutdown_seconds)
         self.api_enabled = api_enabled
-        self.rate_limit = ApiRateLimit(rate_limit, rate_window)
+        self.rate_limit = ApiRateLimit(rate_limit, rate_window, now=ctx.clock.now)
         self.commsecret = commsecret
         self.quirks = quirks
         self.known_patches = dict(known_patches or {})
