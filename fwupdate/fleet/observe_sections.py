@@ -31,9 +31,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fwupdate.errors import ConfigError
+from fwupdate.fleet.observe_models import HOOK_POINTS as POINTS
+from fwupdate.fleet.observe_models import HOOK_TIMEOUT as DEFAULT_TIMEOUT
+from fwupdate.fleet.observe_models import NOTIFY_EVENTS as EVENTS
+from fwupdate.fleet.observe_models import HookCommand, Hooks, WebhookTarget
 from fwupdate.fleet.secrets import ENV_NAME
-from fwupdate.observe.hooks import DEFAULT_TIMEOUT, POINTS, HookCommand, Hooks
-from fwupdate.observe.notify import EVENTS, WebhookTarget
 
 KEYS = ("notify", "hooks")
 _NOTIFY_KEYS = frozenset({"webhooks"})

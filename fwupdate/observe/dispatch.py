@@ -11,10 +11,11 @@ import logging
 import threading
 from collections import Counter
 
+from fwupdate.fleet.observe_models import Hooks
 from fwupdate.logsafe import redact
 from fwupdate.observe import context, jsonlog
 from fwupdate.observe.events import Event, Sink
-from fwupdate.observe.hooks import Hooks, run_point
+from fwupdate.observe.hooks import run_point
 
 log = logging.getLogger("fwupdate.observe")
 

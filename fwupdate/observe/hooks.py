@@ -15,39 +15,17 @@ import logging
 import os
 import signal
 import subprocess
-from dataclasses import dataclass
 
 from fwupdate.errors import HookError
+from fwupdate.fleet.observe_models import HOOK_POINTS, HOOK_TIMEOUT, HookCommand, Hooks
 from fwupdate.logsafe import redact
 
 log = logging.getLogger("fwupdate.hooks")
 
-POINTS = ("pre_pair", "post_pair", "pre_node", "post_node")
+POINTS = HOOK_POINTS
 PASSED_ON = ("PATH", "HOME", "LANG", "LC_ALL", "TZ")
-DEFAULT_TIMEOUT = 60.0
+DEFAULT_TIMEOUT = HOOK_TIMEOUT
 MAX_OUTPUT = 400  # characters of a failing hook's output quoted in its error
-
-
-@dataclass(frozen=True)
-class HookCommand:
-    argv: tuple[str, ...]
-    timeout: float = DEFAULT_TIMEOUT
-
-
-@dataclass(frozen=True)
-class Hooks:
-    pre_pair: HookCommand | None = None
-    post_pair: HookCommand | None = None
-    pre_node: HookCommand | None = None
-    post_node: HookCommand | None = None
-
-    def command(self, point: str) -> HookCommand | None:
-        cmd: HookCommand | None = getattr(self, point)
-        return cmd
-
-    @property
-    def any(self) -> bool:
-        return any(self.command(p) for p in POINTS)
 
 
 def hook_environment(point: str, *, run: str | None, pair: str | None, node: str | None,

@@ -14,39 +14,18 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from fwupdate.logsafe import redact, redact_url, register_secret
+from fwupdate.fleet.observe_models import NOTIFY_EVENTS, WebhookTarget
+from fwupdate.logsafe import redact, register_secret
 from fwupdate.observe.events import Event
 
 log = logging.getLogger("fwupdate.notify")
 
-EVENTS = ("run_started", "pair_failed", "pair_done", "window_reached", "run_finished")
-DEFAULT_TIMEOUT = 10.0
-DEFAULT_ATTEMPTS = 3
-DEFAULT_BACKOFF = 1.0
+EVENTS = NOTIFY_EVENTS
 DRAIN_SECONDS = 60.0  # at most this long at the end of the run for the last notifications
-
-
-@dataclass(frozen=True)
-class WebhookTarget:
-    url: str
-    events: frozenset[str] = frozenset(EVENTS)
-    header: str | None = None  # e.g. "Authorization" or "X-Fwupdate-Token"
-    secret_env: str | None = None
-    secret_file: Path | None = None
-    timeout: float = DEFAULT_TIMEOUT
-    attempts: int = DEFAULT_ATTEMPTS
-    backoff: float = DEFAULT_BACKOFF  # seconds before the 2nd attempt, doubled each time
-
-    @property
-    def shown(self) -> str:
-        """The URL as logged: no query, no user info (logsafe's one URL sanitiser)."""
-        return redact_url(self.url)
 
 
 def body(event: Event) -> dict[str, Any]:

@@ -1,8 +1,9 @@
-"""Imports flow one way (docs/architecture.md): cli -> run -> plan -> catalog, idrac, loadmaster;
-demo and rehearse sit beside cli (they start the simulator).
+"""Imports flow one way, as the allowed-imports table in docs/architecture.md says.
 
-The simulator is a separate world: it imports nothing of fwupdate outside fwupdate.sim, and no
-client imports it.  A reversed import fails here, naming the file.
+The table is read from the page itself (between the `layering-table` markers), so the picture
+and the code cannot drift: an import the table does not allow fails here naming the file, and so
+does a package or top-level module of fwupdate that the table does not list.  The simulator is a
+separate world (its row allows nothing), and nothing imports the chaos campaign.
 """
 
 from __future__ import annotations
@@ -10,39 +11,41 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 import fwupdate
 
 ROOT = Path(fwupdate.__file__).parent
-
-# package -> packages it must never import
-FORBIDDEN: dict[str, set[str]] = {
-    "catalog": {"cli", "run", "plan", "report", "demo", "rehearse", "sim", "idrac", "loadmaster"},
-    "dup": {"cli", "run", "plan", "report", "demo", "rehearse", "sim", "idrac", "loadmaster"},
-    "fleet": {"cli", "run", "plan", "report", "demo", "rehearse", "sim", "idrac", "loadmaster"},
-    # trust sits beside errors: it needs nothing of fwupdate but errors and atomicfile
-    "trust": {
-        "cli", "run", "plan", "report", "demo", "rehearse", "sim", "idrac", "loadmaster",
-        "catalog", "dup", "fleet", "fileserver", "repo", "delivery",
-    },
-    "fileserver": {"cli", "run", "plan", "report", "demo", "rehearse", "sim"},
-    "idrac": {"cli", "run", "plan", "report", "demo", "rehearse", "sim", "loadmaster"},
-    "loadmaster": {"cli", "run", "plan", "report", "demo", "rehearse", "sim", "idrac"},
-    "plan": {"cli", "run", "report", "demo", "rehearse", "sim"},
-    "run": {"cli", "demo", "rehearse", "sim"},
-    "report": {"cli", "demo", "rehearse", "sim"},
-    # observability sinks: fed plain data by run/observing.py, never reaching for devices
-    "observe": {"cli", "run", "plan", "report", "demo", "rehearse", "sim", "idrac", "loadmaster"},
-    # the rehearsal starts the simulator like the demo, beside the CLI, never under it
-    "rehearse": {"cli", "demo"},
-    # the independent judge: shares no logic with the executor, reads the sim's evidence as data
-    "check": {"cli", "run", "demo", "rehearse", "sim", "idrac", "loadmaster", "delivery", "repo",
-              "fileserver", "chaos"},
-}
+ARCHITECTURE = ROOT.parent / "docs" / "architecture.md"
 
 
-def _imports(package: str) -> list[tuple[str, str]]:
+def allowed_imports() -> dict[str, set[str]]:
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    body = text.split("<!-- layering-table", 1)[1].split("<!-- /layering-table -->", 1)[0]
+    table: dict[str, set[str]] = {}
+    for line in body.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 2 or cells[0] in ("package", "---"):
+            continue
+        name = cells[0].replace("\\_", "_")
+        table[name] = {c.strip() for c in cells[1].split(",") if c.strip()}
+    return table
+
+
+def units() -> dict[str, list[Path]]:
+    """Every package (folder) and top-level module of fwupdate with its files."""
+    out: dict[str, list[Path]] = {}
+    for p in sorted(ROOT.iterdir()):
+        if p.is_dir() and (p / "__init__.py").is_file():
+            out[p.name] = sorted(p.rglob("*.py"))
+        elif p.suffix == ".py" and p.name != "__init__.py":
+            out[p.stem] = [p]
+    return out
+
+
+def imports_of(files: list[Path], unit: str) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
-    for f in sorted((ROOT / package).rglob("*.py")):
+    for f in files:
         for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
             names: list[str] = []
             if isinstance(node, ast.Import):
@@ -51,29 +54,36 @@ def _imports(package: str) -> list[tuple[str, str]]:
                 names = [node.module]
             for name in names:
                 parts = name.split(".")
-                if parts[0] == "fwupdate" and len(parts) > 1:
+                if parts[0] == "fwupdate" and len(parts) > 1 and parts[1] != unit:
                     found.append((str(f.relative_to(ROOT)), parts[1]))
     return found
 
 
+def test_every_package_and_module_has_a_row() -> None:
+    table = allowed_imports()
+    assert sorted(set(units()) - set(table)) == []
+    assert sorted(set(table) - set(units())) == [], "rows for packages that no longer exist"
+
+
+def test_imports_flow_as_the_table_allows() -> None:
+    table = allowed_imports()
+    bad = [(f, d) for unit, files in units().items() for f, d in imports_of(files, unit)
+           if d not in table.get(unit, set())]
+    assert bad == []
+
+
 def test_sim_imports_nothing_of_fwupdate_but_itself() -> None:
-    bad = [(f, d) for f, d in _imports("sim") if d != "sim"]
-    assert bad == []
-
-
-def test_imports_flow_one_way() -> None:
-    bad = [
-        (f, d)
-        for package, forbidden in FORBIDDEN.items()
-        for f, d in _imports(package)
-        if d in forbidden
-    ]
-    assert bad == []
+    assert allowed_imports()["sim"] == set()
+    assert imports_of(units()["sim"], "sim") == []
 
 
 def test_nothing_imports_the_chaos_campaign() -> None:
-    """fwupdate/chaos sits on top (it starts the simulator and the CLI); nothing imports it."""
-    packages = sorted(p.name for p in ROOT.iterdir() if p.is_dir() and p.name != "chaos"
-                      and (p / "__init__.py").is_file())
-    bad = [(f, d) for package in packages for f, d in _imports(package) if d == "chaos"]
-    assert bad == []
+    table = allowed_imports()
+    assert [u for u, allowed in table.items() if "chaos" in allowed] == []
+
+
+@pytest.mark.parametrize("unit,target", [("delivery", "cli"), ("repo", "run"),
+                                         ("catalog", "idrac"), ("check", "run")])
+def test_the_table_forbids_the_known_holes(unit: str, target: str) -> None:
+    """The old deny-list let delivery -> cli and repo -> run through; the allow-list does not."""
+    assert target not in allowed_imports()[unit]

@@ -13,11 +13,12 @@ from receiver import receiver
 from runsim import night
 
 from fwupdate.errors import ConfigError
+from fwupdate.fleet.observe_models import WebhookTarget
 from fwupdate.fleet.observe_sections import parse_sections
 from fwupdate.logsafe import RedactingFilter, register_secret
 from fwupdate.observe import jsonlog
 from fwupdate.observe.events import Event
-from fwupdate.observe.notify import WebhookSink, WebhookTarget
+from fwupdate.observe.notify import WebhookSink
 
 SECRET = "tok-9f8e7d6c5b4a"
 
