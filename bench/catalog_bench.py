@@ -12,13 +12,22 @@ memory when the catalog doubles, cached re-open < 100 ms.
 from __future__ import annotations
 
 import os
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bench import BenchContext, Measurement
-from bench.catalog_gen import GENERATOR_VERSION, TARGET_SYSTEM, ensure_catalog
+from bench.catalog_gen import (
+    GENERATOR_VERSION,
+    TARGET_SYSTEM,
+    ensure_catalog,
+    ensure_dense_catalog,
+)
 
 MODULE = "bench.catalog_bench"
 
@@ -33,7 +42,39 @@ def child(task: str, args: list[str]) -> dict[str, Any]:
         return _load(Path(args[0]), args[1] or None, args[2], use_cache=args[3] == "cache")
     if task == "cli":
         return _cli(args[0], args[1], args[2])
+    if task == "lxml":
+        return _bare_lxml(Path(args[0]), args[1])
+    if task == "omsdk":
+        return _omsdk(Path(args[0]), args[1])
     raise SystemExit(f"unknown task {task}")
+
+
+def _bare_lxml(path: Path, system_id: str) -> dict[str, Any]:
+    """The floor: a bare lxml iterparse loop over the same bytes that keeps the components
+    naming the system (their paths), clearing as it goes."""
+    from lxml import etree
+
+    started = time.perf_counter()
+    found: list[str | None] = []
+    for _, el in etree.iterparse(str(path), events=("end",), tag="{*}SoftwareComponent"):
+        for model in el.iter("{*}Model"):
+            if model.get("systemID") == system_id:
+                found.append(el.get("path"))
+                break
+        el.clear()
+        parent = el.getparent()
+        while parent is not None and el.getprevious() is not None:
+            del parent[0]
+    return {"seconds": time.perf_counter() - started, "components": len(found)}
+
+
+def _omsdk(path: Path, system_id: str) -> dict[str, Any]:
+    """Dell's omsdk: `DellPDKCatalog(path).filter_by_model(id)` (every package type)."""
+    from omsdk.catalog.pdkcatalog import DellPDKCatalog
+
+    started = time.perf_counter()
+    count = DellPDKCatalog(str(path)).filter_by_model(system_id, ostype=None)
+    return {"seconds": time.perf_counter() - started, "components": int(count)}
 
 
 def _baseline(path: Path, system_id: str) -> dict[str, Any]:
@@ -90,6 +131,11 @@ def _show(ctx: BenchContext, label: str, m: Measurement) -> None:
 
 
 def run(ctx: BenchContext) -> None:
+    run_sparse(ctx)
+    run_dense(ctx)
+
+
+def run_sparse(ctx: BenchContext) -> None:
     size = 10 if ctx.quick else 100
     sid = TARGET_SYSTEM
     t = time.perf_counter()
@@ -143,3 +189,120 @@ def run(ctx: BenchContext) -> None:
     ctx.target("peak memory < 1/20 of baseline", memory > 20, f"1/{memory:.0f}")
     ctx.target("memory flat when the catalog doubles", growth < 1.25, f"{growth:.2f}x")
     ctx.target("cached re-open < 100 ms", cached.seconds < 0.1, f"{cached.seconds * 1000:.0f} ms")
+
+
+# --- dense catalogs (issue 12) ------------------------------------------------------------------
+
+DENSE_REPEATS = (10, 30, 60)
+ROUNDS = 3  # interleaved rounds; figures are medians
+
+
+def _median(ms: list[Measurement], key: Callable[[Measurement], float]) -> float:
+    return statistics.median(key(m) for m in ms)
+
+
+def _interleaved(ctx: BenchContext, tasks: dict[str, list[str]], rounds: int) -> dict[
+    str, list[Measurement]
+]:
+    out: dict[str, list[Measurement]] = {name: [] for name in tasks}
+    for _ in range(rounds):
+        for name, args in tasks.items():
+            task = name.split(":")[0]
+            out[name].append(ctx.measure(MODULE, task, args))
+    return out
+
+
+def _omsdk_available() -> str | None:
+    """None when omsdk imports in this interpreter, else why not."""
+    probe = subprocess.run(
+        [sys.executable, "-c", "import omsdk.catalog.pdkcatalog"],
+        capture_output=True, text=True, check=False,
+    )
+    if probe.returncode == 0:
+        return None
+    lines = (probe.stderr.strip() or "import failed").splitlines()
+    return lines[-1]
+
+
+def _cli_seconds(path: Path, cache: str, runs: int) -> list[float]:
+    """Wall time of `fwupdate catalog show --system-id --format json` as a user runs it
+    (bytecode cached: PYTHONDONTWRITEBYTECODE removed), output discarded."""
+    exe = Path(sys.executable).with_name("fwupdate")
+    cmd = [str(exe), "catalog", "show", str(path), "--system-id", TARGET_SYSTEM,
+           "--format", "json", "--cache-dir", cache, "--signatures", "off"]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    out = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, env=env, check=True)
+        out.append(time.perf_counter() - started)
+    return out
+
+
+def _dense_inputs(ctx: BenchContext) -> dict[int, Path]:
+    repeats = (1, 2, 4) if ctx.quick else DENSE_REPEATS
+    return {
+        n: ensure_dense_catalog(ctx.out_dir / f"catalog-dense-{n}x-v{GENERATOR_VERSION}.xml", n)
+        for n in repeats
+    }
+
+
+def _dense_one(ctx: BenchContext, n: int, path: Path, omsdk: bool, cache: str) -> dict[str, float]:
+    sid = TARGET_SYSTEM
+    tasks = {
+        "lxml": [str(path), sid],
+        "load": [str(path), sid, cache, "nocache"],
+        "baseline": [str(path), sid],
+    }
+    if omsdk:
+        tasks["omsdk"] = [str(path), sid]
+    runs = _interleaved(ctx, tasks, 1 if ctx.quick else ROUNDS)
+    med = {name: _median(ms, lambda m: m.seconds) for name, ms in runs.items()}
+    rss = {name: _median(ms, lambda m: m.peak_rss_mb) for name, ms in runs.items()}
+    counts = {name: ms[0].result["components"] for name, ms in runs.items()}
+    if counts["load"] != counts["lxml"] or counts["load"] != counts["baseline"]:
+        raise RuntimeError(f"dense {n}x: results differ: {counts}")
+    label = f"dense {n}x ({_mb(path)}, {counts['load']} matches)"
+    for name in runs:
+        ctx.figure(f"{label}: {name}", f"{med[name]:7.3f} s   peak RSS {rss[name]:7.1f} MB")
+    ratio = med["load"] / med["lxml"]
+    ctx.figure(f"{label}: fwupdate / bare lxml iterparse", f"{ratio:.2f}x")
+    ctx.figure(f"{label}: ElementTree / fwupdate", f"{med['baseline'] / med['load']:.1f}x")
+    if omsdk:
+        ctx.figure(f"{label}: omsdk / fwupdate (time, memory)",
+                   f"{med['omsdk'] / med['load']:.1f}x, {rss['omsdk'] / rss['load']:.1f}x")
+    return {"ratio": ratio, "rss": rss["load"],
+            "omsdk_speed": med["omsdk"] / med["load"] if omsdk else 0.0,
+            "omsdk_memory": rss["omsdk"] / rss["load"] if omsdk else 0.0}
+
+
+def run_dense(ctx: BenchContext) -> None:
+    inputs = _dense_inputs(ctx)
+    why = _omsdk_available()
+    if why is not None:
+        print(f"  omsdk baseline skipped: {why}")
+    results: dict[int, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="fwupdate-bench-") as tmp:
+        for n, path in inputs.items():
+            results[n] = _dense_one(ctx, n, path, why is None, os.path.join(tmp, "c"))
+        mid = list(inputs)[1]
+        cache = os.path.join(tmp, "cli")
+        cold = _cli_seconds(inputs[mid], cache, 1)[0]
+        warm = statistics.median(_cli_seconds(inputs[mid], cache, 5))
+    ctx.figure(f"CLI catalog show --format json, dense {mid}x, cold", f"{cold:7.3f} s")
+    ctx.figure(f"CLI catalog show --format json, dense {mid}x, warm cache", f"{warm:7.3f} s")
+    small, big = list(inputs)[1:]
+    growth = results[big]["rss"] / results[small]["rss"]
+    ctx.figure(f"dense memory, {big}x / {small}x", f"{growth:.2f}x")
+    if ctx.quick:
+        return
+    worst = max(r["ratio"] for r in results.values())
+    ctx.target("dense: within 1.3x of a bare lxml iterparse loop", worst <= 1.3, f"{worst:.2f}x")
+    ctx.target("dense: warm cache from the command line < 0.3 s at 30x", warm < 0.3,
+               f"{warm:.3f} s")
+    ctx.target("dense: memory flat when the catalog doubles", growth < 1.25, f"{growth:.2f}x")
+    if why is None:
+        speed = min(r["omsdk_speed"] for r in results.values())
+        memory = min(r["omsdk_memory"] for r in results.values())
+        ctx.target("dense: >= 10x faster than omsdk", speed >= 10, f"{speed:.1f}x")
+        ctx.target("dense: <= 1/20 of omsdk's peak memory", memory >= 20, f"1/{memory:.1f}")

@@ -6,7 +6,12 @@ catalog), every one listing many `Brand/Model` entries, CDATA display texts, dev
 and a few percent of components naming the R320 (`04F7`).  Output is written as a stream, so
 generating a 200 MB file needs no more memory than a 1 MB one.
 
-Run directly: `python -m bench.catalog_gen OUT.xml --size-mb 100 [--utf16] [--gzip]`.
+The *dense* variant follows the issue's real 2017 SUU catalog instead: 392 components, 201 of
+them for the R320, each with a ~60-entry `SupportedSystems` list, the whole set repeated N times
+(10x / 30x / 60x), so most components match and the per-component work dominates.
+
+Run directly: `python -m bench.catalog_gen OUT.xml --size-mb 100 [--utf16] [--gzip]` or
+`python -m bench.catalog_gen OUT.xml --dense 30`.
 """
 
 from __future__ import annotations
@@ -59,7 +64,9 @@ def _model(system_id: str, display: str) -> str:
     )
 
 
-def _component(rng: random.Random, index: int, with_target: bool) -> str:
+def _component(
+    rng: random.Random, index: int, with_target: bool, systems_range: tuple[int, int] = (44, 56)
+) -> str:
     words, ctype, category, lucat = rng.choice(_KINDS)
     ptype, os_token, ext = rng.choice(_PACKAGE_TYPES)
     rid = _release_id(rng)
@@ -67,7 +74,7 @@ def _component(rng: random.Random, index: int, with_target: bool) -> str:
     dell = f"A{rng.randint(0, 12):02d}"
     folder = f"FOLDER{rng.randint(10**7, 10**8 - 1)}M/{rng.randint(1, 3)}"
     path = f"{folder}/{words}_{rid}_{os_token}_{version}_{dell}.{ext}"
-    systems = rng.sample(_OTHER_SYSTEMS, rng.randint(44, 56))
+    systems = rng.sample(_OTHER_SYSTEMS, rng.randint(*systems_range))
     if with_target:
         systems[rng.randrange(len(systems))] = (TARGET_SYSTEM, "R320")
     models = "".join(_model(sid, disp) for sid, disp in systems)
@@ -145,6 +152,23 @@ def _bundle(rng: random.Random, system_id: str, display: str, paths: list[str]) 
 def iter_catalog(size_bytes: int, seed: int = 320) -> Iterator[str]:
     """Yield the catalog text in pieces until about `size_bytes` UTF-8 bytes were produced."""
     rng = random.Random(seed)
+    yield from _head(rng)
+    produced = 0
+    index = 0
+    while produced < size_bytes:
+        text = _component(rng, index, rng.random() < TARGET_SHARE)
+        produced += len(text)
+        index += 1
+        yield text
+    yield "</Manifest>\n"
+
+
+DENSE_COMPONENTS = 392  # the issue's real SUU catalog
+DENSE_TARGET = 201  # of them for the R320
+DENSE_SYSTEMS = (56, 64)  # ~60 SupportedSystems entries per component
+
+
+def _head(rng: random.Random) -> Iterator[str]:
     yield '<?xml version="1.0" encoding="utf-8"?>\n'
     yield (
         '<Manifest baseLocation="downloads.dell.com" baseLocationAccessProtocols="HTTPS" '
@@ -158,14 +182,39 @@ def iter_catalog(size_bytes: int, seed: int = 320) -> Iterator[str]:
     )
     for sid, disp in (*_SYSTEMS[:11], (TARGET_SYSTEM, "R320")):
         yield _bundle(rng, sid, disp, [f"FOLDER0{n}M/1/Pkg_{n}.EXE" for n in range(40)])
-    produced = 0
-    index = 0
-    while produced < size_bytes:
-        text = _component(rng, index, rng.random() < TARGET_SHARE)
-        produced += len(text)
-        index += 1
-        yield text
+
+
+def iter_dense_catalog(repeat: int, seed: int = 320) -> Iterator[str]:
+    """The dense shape: DENSE_COMPONENTS components (DENSE_TARGET of them for the R320, spread
+    through the set), ~60 systems each, the same set repeated `repeat` times."""
+    rng = random.Random(seed)
+    yield from _head(rng)
+    targets = set(rng.sample(range(DENSE_COMPONENTS), DENSE_TARGET))
+    base = [
+        _component(rng, i, i in targets, DENSE_SYSTEMS) for i in range(DENSE_COMPONENTS)
+    ]
+    for _ in range(repeat):
+        yield from base
     yield "</Manifest>\n"
+
+
+def write_dense_catalog(path: Path, repeat: int, *, seed: int = 320) -> Path:
+    """Write the dense catalog (UTF-8 with BOM) repeated `repeat` times, atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(codecs.BOM_UTF8)
+        for piece in iter_dense_catalog(repeat, seed):
+            fh.write(piece.encode("utf-8"))
+    os.replace(tmp, path)
+    return path
+
+
+def ensure_dense_catalog(path: Path, repeat: int) -> Path:
+    """Generate the dense catalog only if it is missing."""
+    if not path.exists():
+        write_dense_catalog(path, repeat)
+    return path
 
 
 def write_catalog(
@@ -209,8 +258,13 @@ def main() -> None:
     parser.add_argument("--utf16", action="store_true")
     parser.add_argument("--gzip", action="store_true")
     parser.add_argument("--seed", type=int, default=320)
+    parser.add_argument("--dense", type=int, metavar="N", help="the dense shape, repeated N times")
     args = parser.parse_args()
-    write_catalog(args.out, args.size_mb, utf16=args.utf16, compress=args.gzip, seed=args.seed)
+    if args.dense:
+        write_dense_catalog(args.out, args.dense, seed=args.seed)
+    else:
+        write_catalog(args.out, args.size_mb, utf16=args.utf16, compress=args.gzip,
+                      seed=args.seed)
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB)")
 
 

@@ -53,3 +53,18 @@ def test_generated_utf16_and_gzip(tmp_path: Path) -> None:
     b = load_catalog(str(wide), system_id="04F7", use_cache=False)
     assert b.extra["compression"] == "gzip" and b.extra["encoding"] == "utf-16-le"
     assert [c.path for c in a.components] == [c.path for c in b.components]
+
+
+def test_dense_catalog_has_the_issues_shape(tmp_path: Path) -> None:
+    gen = _generator()
+    path = gen.ensure_dense_catalog(tmp_path / "dense.xml", 2)
+    root = ET.parse(path).getroot()  # noqa: S314 - our own generated file
+    comps = root.findall("SoftwareComponent")
+    assert len(comps) == 2 * 392
+    match = "SupportedSystems/Brand/Model[@systemID='04F7']"
+    expected = [c.get("path") for c in comps if c.find(match) is not None]
+    assert len(expected) == 2 * 201
+    systems = [len(c.findall("SupportedSystems/Brand/Model")) for c in comps]
+    assert 55 < sum(systems) / len(systems) < 65  # ~60 systems per component
+    cat = load_catalog(str(path), system_id="04F7", cache_dir=tmp_path / "cache")
+    assert [c.path for c in cat.components] == expected
