@@ -69,8 +69,31 @@ def check_size(value: str | None, label: str) -> int | None:
     return size
 
 
+_WITHIN_LIMITS: dict[int, etree.XPath] = {}
+
+
+def _within_limits(base_depth: int) -> etree.XPath:
+    """An XPath (evaluated in libxml2, no Python per element) that is true only when no limit
+    of `check_tree` can be hit: at most MAX_CHILDREN nodes below the element in all (so no
+    element has more children), all its text together (`string(.)`: every text node below it,
+    not its own tail) at most MAX_TEXT_CHARS characters, no attribute longer, and no element
+    deeper than MAX_DEPTH.  False proves nothing: the exact walk then decides."""
+    xp = _WITHIN_LIMITS.get(base_depth)
+    if xp is None:
+        too_deep = "/".join(["*"] * (MAX_DEPTH - base_depth + 1))
+        xp = _WITHIN_LIMITS[base_depth] = etree.XPath(
+            f"count(descendant::node()) <= {MAX_CHILDREN}"
+            f" and string-length(string(.)) <= {MAX_TEXT_CHARS}"
+            f" and not(descendant-or-self::*/@*[string-length(.) > {MAX_TEXT_CHARS}])"
+            f" and not({too_deep})"
+        )
+    return xp
+
+
 def check_tree(el: etree._Element, label: str, base_depth: int = 1) -> None:
     """Depth, fan-out and text sizes of a component's subtree (cheap: a few KB per component)."""
+    if 0 < base_depth <= MAX_DEPTH and _within_limits(base_depth)(el) is True:
+        return
     stack: list[tuple[etree._Element, int]] = [(el, base_depth)]
     while stack:
         node, depth = stack.pop()
