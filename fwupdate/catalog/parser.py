@@ -27,7 +27,8 @@ from fwupdate.catalog.build import (
     build_component,
     build_manifest,
     local,
-    system_ids_quick,
+    may_name_system,
+    system_digits,
 )
 from fwupdate.catalog.models import Catalog, Manifest, SoftwareBundle, SoftwareComponent
 from fwupdate.catalog.prolog import MAX_PROLOG_BYTES, NeedMoreData, Prolog, read_prolog
@@ -183,6 +184,7 @@ class _Collector:
 
     def __init__(self, system_id: str | None) -> None:
         self.system_id = system_id
+        self.digits = system_digits(system_id) if system_id else ""
         self.table = SystemTable()
         self.manifest: Manifest | None = None
         self.root: etree._Element | None = None
@@ -204,7 +206,7 @@ class _Collector:
                 self.seen_components += 1
                 if sid is None:
                     self.components.append(build_component(el, self.table))
-                elif sid in system_ids_quick(el):
+                elif may_name_system(el, self.digits):
                     comp = build_component(el, self.table)
                     if sid in comp.system_ids:
                         self.components.append(comp)
