@@ -98,23 +98,15 @@ def systems_of(container: Element, table: SystemTable) -> tuple[SupportedSystem,
     return tuple(out)
 
 
-_NAMES_DIGITS = etree.XPath(
-    "boolean(.//*[local-name()='Model']/@systemID"
-    "[contains(translate(., 'abcdef', 'ABCDEF'), $digits)])"
-)
-
-
-def system_digits(system_id: str) -> str:
-    """The significant digits of a normalised id ('04F7' -> '4F7'), for `may_name_system`."""
-    return system_id.lstrip("0") or "0"
-
-
-def may_name_system(el: Element, digits: str) -> bool:
-    """A cheap superset test, evaluated in libxml2: does any `Model@systemID` below `el` contain
-    `digits` (see system_digits; ASCII letters in any case)?  Every value that
-    `catalog_system_id` normalises to the id does ('4f7', '04F7', ' 0x04f7 '): the same rule
-    as the raw pre-filter (splitter.py).  The built model's `system_ids` decide."""
-    return _NAMES_DIGITS(el, digits=digits) is True
+def names_system(el: Element, system_id: str) -> bool:
+    """Does any `Model@systemID` anywhere below `el` normalise to `system_id`?  A cheap
+    superset check before building the model (stops at the first match); the built model's
+    `system_ids` decide."""
+    for model in el.iter("{*}Model"):
+        value = model.get("systemID")
+        if value and catalog_system_id(value) == system_id:
+            return True
+    return False
 
 
 def _devices(container: Element) -> tuple[SupportedDevice, ...]:

@@ -27,8 +27,7 @@ from fwupdate.catalog.build import (
     build_component,
     build_manifest,
     local,
-    may_name_system,
-    system_digits,
+    names_system,
 )
 from fwupdate.catalog.models import Catalog, Manifest, SoftwareBundle, SoftwareComponent
 from fwupdate.catalog.prolog import MAX_PROLOG_BYTES, NeedMoreData, Prolog, read_prolog
@@ -184,7 +183,6 @@ class _Collector:
 
     def __init__(self, system_id: str | None) -> None:
         self.system_id = system_id
-        self.digits = system_digits(system_id) if system_id else ""
         self.table = SystemTable()
         self.manifest: Manifest | None = None
         self.root: etree._Element | None = None
@@ -206,7 +204,7 @@ class _Collector:
                 self.seen_components += 1
                 if sid is None:
                     self.components.append(build_component(el, self.table))
-                elif may_name_system(el, self.digits):
+                elif names_system(el, sid):
                     comp = build_component(el, self.table)
                     if sid in comp.system_ids:
                         self.components.append(comp)
