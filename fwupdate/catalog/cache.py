@@ -10,7 +10,9 @@ Entries are JSON (never pickle: a cache file must not be able to run code), writ
 and renamed into place.  A missing, truncated, foreign or corrupt entry is ignored (and rewritten
 by the next parse); failures to write are logged and otherwise ignored: the cache only ever saves
 time.  Repeated `SupportedSystem` values (a component lists dozens of systems, and they repeat
-across components) are stored once in a table and referenced by index.
+across components) are stored once in a table and referenced by index, and so are repeated
+lists of them (components of one family share their ~60-entry list), so a warm read builds each
+list once.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from fwupdate.catalog.parser import PARSER_VERSION
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2  # 2: system lists stored once and referenced by index
 
 
 def default_cache_dir() -> Path:
@@ -86,6 +88,16 @@ class _Encoder:
     def __init__(self) -> None:
         self.systems: list[list[Any]] = []
         self._index: dict[SupportedSystem, int] = {}
+        self.lists: list[list[int]] = []
+        self._lists: dict[tuple[SupportedSystem, ...], int] = {}
+
+    def system_list(self, systems: tuple[SupportedSystem, ...]) -> int:
+        """Index of this list of systems in `lists` (each distinct list stored once)."""
+        i = self._lists.get(systems)
+        if i is None:
+            i = self._lists[systems] = len(self.lists)
+            self.lists.append(self.system_refs(systems))
+        return i
 
     def system_refs(self, systems: tuple[SupportedSystem, ...]) -> list[int]:
         refs = []
@@ -104,12 +116,12 @@ class _Encoder:
              [[p.vendor_id, p.device_id, p.sub_vendor_id, p.sub_device_id] for p in dev.pci]]
             for dev in c.devices
         ]
-        d["systems"] = self.system_refs(c.systems)
+        d["systems"] = self.system_list(c.systems)
         return d
 
     def bundle(self, b: SoftwareBundle) -> dict[str, Any]:
         d = _flat(b, ("systems",))
-        d["systems"] = self.system_refs(b.systems)
+        d["systems"] = self.system_list(b.systems)
         return d
 
 
@@ -127,6 +139,7 @@ def encode_catalog(catalog: Catalog) -> dict[str, Any]:
         "extra": dict(catalog.extra),
         "manifest": _flat(catalog.manifest, ()),
         "systems": enc.systems,
+        "system_lists": enc.lists,
         "components": components,
         "bundles": bundles,
     }
@@ -137,6 +150,7 @@ def decode_catalog(doc: dict[str, Any]) -> Catalog:
     if doc.get("format") != FORMAT or doc.get("fingerprint") != _FINGERPRINT:
         raise ValueError("cache entry from another version")
     systems = [SupportedSystem(p, str(sid), d) for p, sid, d in doc["systems"]]
+    lists = [tuple(systems[i] for i in refs) for refs in doc["system_lists"]]
 
     def devices(raw: list[Any]) -> tuple[SupportedDevice, ...]:
         return tuple(
@@ -150,12 +164,12 @@ def decode_catalog(doc: dict[str, Any]) -> Catalog:
         d["package_type"] = PackageType(d["package_type"])
         d["criticality"] = Criticality(d["criticality"])
         d["devices"] = devices(d["devices"])
-        d["systems"] = tuple(systems[i] for i in d["systems"])
+        d["systems"] = lists[d["systems"]]
         components.append(SoftwareComponent(**d))
     bundles = []
     for d in doc["bundles"]:
         d = dict(d)
-        d["systems"] = tuple(systems[i] for i in d["systems"])
+        d["systems"] = lists[d["systems"]]
         d["package_paths"] = tuple(d["package_paths"])
         bundles.append(SoftwareBundle(**d))
     m = dict(doc["manifest"])
