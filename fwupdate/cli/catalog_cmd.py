@@ -167,6 +167,7 @@ def show(
         rows=rows,
         columns=_TABLE_COLUMNS if fmt is OutputFormat.table else COMPONENT_KEYS,
         title=f"{catalog.source}: {len(rows)} of {catalog.components_total} components",
+        one_item_per_line=True,
     )
     if verdict is not None and fmt is OutputFormat.table:
         typer.echo(f"signature: {verdict.line()}")

@@ -57,10 +57,18 @@ def emit(
     columns: Sequence[str],
     title: str | None = None,
     stream: TextIO | None = None,
+    one_item_per_line: bool = False,
 ) -> None:
-    """Print `document` as JSON, or `rows` (restricted to `columns`) as a table or CSV."""
+    """Print `document` as JSON, or `rows` (restricted to `columns`) as a table or CSV.
+
+    `one_item_per_line`: a large document (a catalog's thousands of components) is written
+    with the C encoder, its top-level keys and each list item on one line (`dumps_json_lines`);
+    fully indented JSON needs the pure-Python encoder, several times slower."""
     out = stream or sys.stdout
     if fmt is OutputFormat.json:
+        if one_item_per_line:
+            out.write(dumps_json_lines(document))
+            return
         json.dump(document, out, indent=2, sort_keys=False, default=str)
         out.write("\n")
         return
@@ -90,3 +98,19 @@ def is_tty(stream: TextIO | None = None) -> bool:
 
 def dumps_json(document: Any) -> str:
     return json.dumps(document, indent=2, default=str) + "\n"
+
+
+def dumps_json_lines(document: Any) -> str:
+    """JSON with the top-level keys of a dict on their own lines and each item of a top-level
+    list on one line, every value encoded by the C encoder (same content as `dumps_json`)."""
+    if not isinstance(document, dict) or not document:
+        return json.dumps(document, default=str) + "\n"
+    parts = []
+    for key, value in document.items():
+        head = f"  {json.dumps(str(key))}: "
+        if isinstance(value, list) and value:
+            items = ",\n".join("    " + json.dumps(item, default=str) for item in value)
+            parts.append(f"{head}[\n{items}\n  ]")
+        else:
+            parts.append(head + json.dumps(value, default=str))
+    return "{\n" + ",\n".join(parts) + "\n}\n"
