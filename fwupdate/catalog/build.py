@@ -66,11 +66,27 @@ def _bool(value: str | None) -> bool | None:
     return None
 
 
+MAX_SHARED_LISTS = 4096  # distinct system lists kept for sharing (Dell: a few hundred)
+
+
 class SystemTable:
-    """Interns SupportedSystem values: a big catalog repeats the same few hundred systems."""
+    """Interns SupportedSystem values: a big catalog repeats the same few hundred systems, and
+    components of one family repeat the same ~60-entry list of them (kept components share one
+    tuple, so the result grows by a reference per component, not by the list)."""
 
     def __init__(self) -> None:
         self._cache: dict[tuple[str | None, str, str | None], SupportedSystem] = {}
+        self._lists: dict[tuple[SupportedSystem, ...], tuple[SupportedSystem, ...]] = {}
+
+    def shared(self, systems: tuple[SupportedSystem, ...]) -> tuple[SupportedSystem, ...]:
+        """The one tuple equal to `systems` seen so far (bounded: past MAX_SHARED_LISTS
+        distinct lists, new ones are not remembered)."""
+        found = self._lists.get(systems)
+        if found is not None:
+            return found
+        if len(self._lists) < MAX_SHARED_LISTS:
+            self._lists[systems] = systems
+        return systems
 
     def get(self, prefix: str | None, system_id: str, display: str | None) -> SupportedSystem:
         key = (prefix, system_id, display)
@@ -95,7 +111,7 @@ def systems_of(container: Element, table: SystemTable) -> tuple[SupportedSystem,
                     display = (d.text or "").strip() or None
                     break
                 out.append(table.get(prefix, catalog_system_id(sid), display))
-    return tuple(out)
+    return table.shared(tuple(out))
 
 
 def names_system(el: Element, system_id: str) -> bool:
