@@ -122,10 +122,14 @@ def _install(rt: GroupRuntime, step: Step, idrac: IdracFacade, component_id: str
     # before the device sees it: a resume of a force-same step then knows the install may
     # have run although its JID never reached the journal
     rt.ctx.journal.record(step.node, step.step_id, "install", {"image": image.name})
+    # the plan's transfer (docs/delivery.md, "iDRAC9 push transfers"); older plans: http-push
+    transfer = step.param("transfer")
+    now = step.kind in (StepKind.FIRMWARE_APPLY_NOW, StepKind.IDRAC_UPDATE)
     if component_id:
-        job = idrac.install_image(image, fileserver=rt.ctx.files, component_id=component_id)
+        job = idrac.install_image(image, fileserver=rt.ctx.files, component_id=component_id,
+                                  transfer=transfer, now=now)
     else:
-        job = idrac.install_image(image, fileserver=rt.ctx.files)
+        job = idrac.install_image(image, fileserver=rt.ctx.files, transfer=transfer, now=now)
     # journaled before anything waits: a resume finds this job instead of installing again
     rt.ctx.journal.record(step.node, step.step_id, "job", {
         "jid": job.jid, "transport": job.transport.value, "task_uri": job.task_uri,
