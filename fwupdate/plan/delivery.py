@@ -45,7 +45,7 @@ class Transfer(StrEnum):
     """How a push step hands one package to a Redfish iDRAC (docs/delivery.md)."""
 
     AUTO = "auto"
-    HTTP_PUSH = "http-push"  # HttpPushUri + SimpleUpdate of the Available entry (idrac-redfish §4.1)
+    HTTP_PUSH = "http-push"  # HttpPushUri + SimpleUpdate of the Available entry (§4.1)
     MULTIPART = "multipart"  # MultipartHttpPushUri, one request (§4.3, iDRAC9 >= 4.40)
     PULL = "pull"  # SimpleUpdate ImageURI = fwupdate's file server, per-run token (§4.2)
     DELL_INSTALL = "dell-install"  # HttpPushUri + DellUpdateService.Install (§4.2)
