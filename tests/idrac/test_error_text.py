@@ -79,3 +79,24 @@ def test_a_connection_error_is_one_clean_line() -> None:
     assert cause_in_words(requests.exceptions.ConnectionError(
         "HTTPSConnectionPool(host='x', port=1): Max retries exceeded (Caused by "
         "NameResolutionError(\"Failed to resolve 'x'\"))")) == "host name not found"
+
+
+def test_a_loadmaster_that_does_not_come_back_is_named_once() -> None:
+    from typing import Any
+
+    from fwupdate.loadmaster.procedure import wait_rebooted
+
+    class Unit:
+        name = "lb1b"
+
+        def probe(self) -> tuple[bool, str | None]:
+            return False, None
+
+    def wait(what: str, check: Any, *, timeout: float, host: str, step: str) -> Any:
+        assert check() is None
+        raise WaitTimeoutError(f"{what}: not reached within {timeout:g} s", host=host, step=step)
+
+    with pytest.raises(WaitTimeoutError) as ei:
+        wait_rebooted(Unit(), "t0", wait, timeout=1800, step="pair-1/005-cpld_apply")  # type: ignore[arg-type]
+    assert str(ei.value) == ("lb1b: pair-1/005-cpld_apply: LoadMaster back: not reached "
+                             "within 1800 s")
