@@ -187,31 +187,37 @@ def _transfer(value: Any, where: str) -> Transfer:
 _PULL_PROTOCOLS = ("HTTP", "HTTPS")
 
 
-def offered_transfers(caps: Capabilities) -> tuple[Transfer, ...]:
-    """The transfers a Redfish iDRAC offers, from its UpdateService (inventory capabilities)."""
+def offered_transfers(caps: Capabilities, generation: str | None = None) -> tuple[Transfer, ...]:
+    """The transfers a Redfish iDRAC offers, from its UpdateService (inventory capabilities).
+    iDRAC10 lists HttpPushUri but installs nothing pushed there (idrac-redfish.md §4.3)."""
     offered: list[Transfer] = []
+    push_ok = bool(caps.http_push_uri) and generation != "iDRAC10"
     if caps.multipart_push_uri:
         offered.append(Transfer.MULTIPART)
-    if caps.http_push_uri and caps.simple_update_uri:
+    if push_ok and caps.simple_update_uri:
         offered.append(Transfer.HTTP_PUSH)
     if caps.simple_update_uri and any(p in _PULL_PROTOCOLS for p in caps.simple_update_protocols):
         offered.append(Transfer.PULL)
-    if caps.http_push_uri and caps.dell_install_uri:
+    if push_ok and caps.dell_install_uri:
         offered.append(Transfer.DELL_INSTALL)
     return tuple(offered)
 
 
-def choose_transfer(wanted: Transfer, caps: Capabilities | None) -> tuple[Transfer, str]:
+def choose_transfer(
+    wanted: Transfer, caps: Capabilities | None, generation: str | None = None
+) -> tuple[Transfer, str]:
     """The planner's rule (docs/delivery.md): the wanted transfer when the iDRAC offers it;
     `auto` (or a wanted one it does not offer) takes multipart where offered (one request,
-    Dell's recommendation from iDRAC9 4.40), else HTTP push, which every Redfish iDRAC has.
+    Dell's recommendation from iDRAC9 4.40), else HTTP push, which every Redfish iDRAC up to
+    iDRAC9 has, else (iDRAC10 without multipart) pull.
     Pull and Dell's Install are never picked by `auto`: pull needs the iDRAC to reach the
     orchestrator's file server, Install adds nothing over SimpleUpdate for one package.
     Returns (transfer, why)."""
-    offered = offered_transfers(caps) if caps is not None else ()
+    offered = offered_transfers(caps, generation) if caps is not None else ()
     if wanted is not Transfer.AUTO and wanted in offered:
         return wanted, f"transfer {wanted.value} (policy)"
-    pick = Transfer.MULTIPART if Transfer.MULTIPART in offered else Transfer.HTTP_PUSH
+    fallback = (Transfer.MULTIPART, Transfer.HTTP_PUSH, Transfer.PULL)
+    pick = next((t for t in fallback if t in offered), Transfer.HTTP_PUSH)
     if wanted is Transfer.AUTO:
         return pick, f"transfer {pick.value} (auto)"
     return pick, f"transfer {pick.value} ({wanted.value} not offered by this iDRAC)"

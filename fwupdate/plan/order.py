@@ -186,7 +186,7 @@ def _transfer_for(req: PlanRequest, node: Node, gen: str | None, nc: NodeComplia
         node=node.name, pair=node.pair, generation=gen, system_id=nc.system_id
     )
     inv = req.inventories.get(node.name)
-    chosen, why = choose_transfer(wanted, inv.capabilities if inv is not None else None)
+    chosen, why = choose_transfer(wanted, inv.capabilities if inv is not None else None, gen)
     return (("transfer", chosen.value), ("transfer_why", why))
 
 

@@ -49,6 +49,12 @@ def test_the_planner_rule() -> None:
     chosen, why = choose_transfer(Transfer.PULL, older)
     assert chosen is Transfer.HTTP_PUSH and "pull not offered" in why
     assert choose_transfer(Transfer.MULTIPART, None)[0] is Transfer.HTTP_PUSH
+    # iDRAC10 installs nothing pushed to HttpPushUri (idrac-redfish.md §4.3)
+    assert choose_transfer(Transfer.HTTP_PUSH, IDRAC9, "iDRAC10")[0] is Transfer.MULTIPART
+    assert choose_transfer(Transfer.DELL_INSTALL, IDRAC9, "iDRAC10")[0] is Transfer.MULTIPART
+    no_mp = Capabilities(redfish=True, redfish_update=True, http_push_uri="/push",
+                         simple_update_uri="/su", simple_update_protocols=("HTTPS",))
+    assert choose_transfer(Transfer.AUTO, no_mp, "iDRAC10")[0] is Transfer.PULL
 
 
 def test_transfer_is_validated_in_the_bundle() -> None:
