@@ -16,6 +16,7 @@ from fwupdate.plan.delivery import Transfer, choose_transfer, delivery_from_mapp
 from fwupdate.sim.fleet import DeviceSpec, FleetSpec, NodeSpec, SimulatedFleet
 
 BUNDLE = """schema_version = 1
+signatures = "off"
 [bundle]
 name = "r640-transfers"
 [prechecks]

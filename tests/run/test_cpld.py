@@ -19,6 +19,7 @@ from fwupdate.sim.fleet import DeviceSpec, FleetSpec, NodeSpec, PairSpec, Simula
 
 R320 = "04F7"
 BUNDLE = """schema_version = 1
+signatures = "off"
 [bundle]
 name = "r320-cpld"
 [opt_in]
