@@ -107,3 +107,42 @@ def test_plan_and_run_with_each_transfer(cli, tmp_path: Path, transfer: str,
         assert len(reboots) <= 1, reboots  # the one host reboot of the plan, not one per job
         for url in re.findall(r"https?://127\.0\.0\.1:\d+/\S*", r.err + r.out):
             assert "/…/" in url, url  # the file server's per-run tokens never shown
+
+
+def test_https_pull_from_the_file_server_on_idrac9_5(tmp_path: Path) -> None:
+    """iDRAC9 5.x lists HTTPS for SimpleUpdate: a file server with a certificate is pulled
+    from over HTTPS (TransferProtocol HTTPS)."""
+    import os
+
+    from fwupdate.fileserver import FileServer
+    from fwupdate.fleet.loader import load_fleet
+    from fwupdate.idrac.facade import IdracFacade
+    from fwupdate.idrac.timing import Timing
+
+    repo = build_repo(tmp_path / "repo", r640_components(bios="2.13.0"))
+    exe = next(p for p in (tmp_path / "repo").rglob("*.EXE") if "X159" in p.name)
+    del repo
+    spec = FleetSpec(standalone=(
+        NodeSpec("node-1", DeviceSpec("idrac-1", "idrac", "r640-idrac9-5.10", {})),))
+    with SimulatedFleet(spec, workdir=tmp_path / "sim", time_scale=TIME_SCALE) as sim:
+        issued = sim.ctx.ca.issue("127.0.0.1")
+        cert, key = tmp_path / "c.pem", tmp_path / "k.pem"
+        cert.write_bytes(issued.cert_pem)
+        fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(issued.key_pem)
+        node = next(iter(load_fleet(sim.write_fleet_file(tmp_path / "f.toml")).nodes()))
+        files = FileServer("127.0.0.1", certfile=cert, keyfile=key)
+        files.start()
+        try:
+            with IdracFacade.for_endpoint(node.idrac, name="node-1",
+                                          timing=Timing(scale=TIME_SCALE)) as idrac:
+                job = idrac.install_image(exe, fileserver=files, transfer="pull")
+                # Scheduled: the simulated iDRAC downloaded and checked the package
+                final = idrac.wait_job(job, stop_on=("Scheduled",), timeout=600)
+                assert final is not None and final.state == "Scheduled"
+        finally:
+            files.stop()
+        created = [e for e in sim.events.records(device="idrac-1") if e["event"] == "job_created"]
+        assert [e.get("source") for e in created] == ["redfish-pull"]
+        assert str(created[0].get("uri", "")).startswith("https://127.0.0.1:")
