@@ -48,6 +48,17 @@ class FwupdateError(Exception):
         return text
 
 
+def cause_text(exc: BaseException, *, host: str | None = None) -> str:
+    """`exc` as the cause inside another error's message: without the host prefix the outer
+    error already carries (never "h: h: ..."); its step and message id are kept."""
+    if not isinstance(exc, FwupdateError):
+        return str(exc)
+    if host is not None and exc.host not in (None, host):
+        return str(exc)  # another device's error: its host is news
+    text = f"{exc.step}: {exc.message}" if exc.step else exc.message
+    return f"{text} [{exc.message_id}]" if exc.message_id else text
+
+
 # --- bad input (exit 2) -------------------------------------------------------------------------
 
 

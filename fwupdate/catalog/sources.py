@@ -29,6 +29,7 @@ from fwupdate.errors import (
     TLSVerificationError,
 )
 from fwupdate.logsafe import redact_url, redact_urls
+from fwupdate.netcause import cause_in_words
 
 if TYPE_CHECKING:
     import requests
@@ -300,6 +301,9 @@ def fetch_url(
             "give the server's CA with --ca-bundle"
         ) from None
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+        cached = _offline_copy(body, meta, shown, cause_in_words(exc))
+        if cached is not None:
+            return cached
         raise DeviceUnreachableError(
             f"catalog download from {shown} failed: {_reason(exc)}"
         ) from None
@@ -313,6 +317,9 @@ def fetch_url(
         if response.status_code != 200:
             message = f"catalog download from {shown} failed: HTTP {response.status_code}"
             if response.status_code >= 500:
+                cached = _offline_copy(body, meta, shown, f"HTTP {response.status_code}")
+                if cached is not None:
+                    return cached
                 raise FwupdateError(message)
             raise CatalogError(message)
         previous = meta.get("sha256")
@@ -347,6 +354,26 @@ class _RawBody:
 
     def read(self, n: int = -1, /) -> bytes:
         return bytes(next(self._chunks, b""))
+
+
+def _offline_copy(body: Path, meta: dict[str, str], shown: str, why: str) -> Path | None:
+    """The server is down (no connection, timeout, 5xx): the cached copy of an earlier download,
+    when there is one and it is intact (its bytes still have the digest recorded when it was
+    fetched), with one warning line saying so.  TLS failures and 4xx answers never fall back:
+    they say the URL or the trust is wrong, not that the server is away."""
+    want = meta.get("sha256")
+    if not want or not body.is_file():
+        return None
+    digest = hashlib.sha256()
+    with open(body, "rb") as fh:
+        for block in iter(lambda: fh.read(_COPY_BLOCK), b""):
+            digest.update(block)
+    if digest.hexdigest() != want:
+        return None
+    when = meta.get("fetched_at") or "an earlier run"
+    log.warning("catalog server %s unreachable (%s); using the cached copy fetched %s",
+                shown, why, when)
+    return body
 
 
 def _reason(exc: BaseException) -> str:

@@ -189,9 +189,11 @@ def verify_cmd(
         str | None,
         typer.Option(
             "--catalog",
-            "--against",
             help="Also check MD5/size against this catalog (file, folder or ISO).",
         ),
+    ] = None,
+    against: Annotated[
+        str | None, typer.Option("--against", hidden=True, help="Old name of --catalog.")
     ] = None,
     signer_org: Annotated[
         str, typer.Option("--signer-org", help="Organisation an Authenticode signer must have.")
@@ -206,6 +208,9 @@ def verify_cmd(
 ) -> None:
     """Check the signature (Authenticode in an .EXE, FILE.sign beside anything else) against
     the trust store, and the catalog entry with --catalog; exit 2 unless everything verifies."""
+    if catalog is not None and against is not None:
+        raise BadInputError("dup verify: give the catalog once, with --catalog SOURCE")
+    catalog = catalog or against  # --against: the old name, kept hidden
     v = _verify(file, catalog) if catalog else None
     verdict = verify_file(file, organisation=signer_org)
     doc: dict[str, Any] = v.as_dict() if v else {"file": str(file)}

@@ -239,7 +239,12 @@ def run_virtual_media_update(
     network_iso = idrac.uses_network_iso()
     osd_job: str | None = None
     if network_iso:  # 12G/13G: WS-Man BootToNetworkISO (NFS/CIFS), the host reboots at once
-        osd_job = idrac.boot_network_iso(iso_url)
+        try:
+            osd_job = idrac.boot_network_iso(iso_url)
+        except FwupdateError as exc:  # never the file server's tokens in an error
+            exc.message = exc.message.replace(iso_url, shown)
+            exc.args = (exc.message,)
+            raise
         idrac.progress(f"BootToNetworkISO {iso_url.rsplit('/', 1)[-1]} (job {osd_job})")
     else:
         idrac.insert_virtual_media(iso_url)

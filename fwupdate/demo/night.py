@@ -127,7 +127,8 @@ def _night(out: Path, inputs: DemoInputs, *, time_scale: float, pairs: tuple[str
         paths["plan"] = plan_path
         compliance_path = out / "compliance.html"  # the evening view: what is out of date
         rc = _quiet(["compliance", str(fleet), "--catalog", str(inputs.catalog), "--bundle",
-                     str(inputs.bundle), "--inventory", str(inv_path), "--format", "html",
+                     str(inputs.bundle), "--lm-image", str(inputs.lm_image),
+                     "--inventory", str(inv_path), "--format", "html",
                      "--out", str(compliance_path)])
         if rc not in (0, 3):
             raise RuntimeError(f"compliance failed (exit {rc})")

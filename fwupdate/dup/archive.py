@@ -224,6 +224,34 @@ class _CappedReader(io.RawIOBase):
         return len(data)
 
 
+class _GzipMember(io.RawIOBase):
+    """The first gzip member of a stream, decompressed; whatever follows it (an older packer's
+    trailer, padding) is ignored instead of being read as a damaged second member."""
+
+    def __init__(self, raw: _Readable, name: str) -> None:
+        super().__init__()
+        self._raw = raw
+        self._z = zlib.decompressobj(wbits=31)
+        self._buf = b""
+        self._name = name
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        while not self._buf:
+            if self._z.eof:
+                return 0  # the member ended: bytes after it are never read as gzip
+            data = self._z.unconsumed_tail or self._raw.read(1 << 16)
+            if not data:
+                raise EOFError(f"{self._name}: the gzip stream ends before its end marker")
+            self._buf = self._z.decompress(data, 1 << 20)
+        n = min(len(b), len(self._buf))
+        b[:n] = self._buf[:n]
+        self._buf = self._buf[n:]
+        return n
+
+
 class DupArchive:
     """The archive inside an `.EXE` or `.BIN`; use as a context manager."""
 
@@ -269,7 +297,7 @@ class DupArchive:
     def _tar_stream(self) -> Iterator[tuple[tarfile.TarFile, tarfile.TarInfo]]:
         offset, length = self._archive_span()
         window = FileWindow(self._file, offset, length)
-        gz = gzip.GzipFile(fileobj=io.BufferedReader(window), mode="rb")
+        gz = _GzipMember(io.BufferedReader(window), self.name)
         # Tar adds headers and padding; allow some slack over the member caps.
         cap = self.limits.max_total_bytes + self.limits.max_members * 1024 + (1 << 20)
         capped = io.BufferedReader(_CappedReader(gz, cap, self.name))
@@ -340,11 +368,27 @@ class DupArchive:
         layout = self.detected.bin_layout
         if layout is None:
             return None
+        if layout.package_offset is None or layout.package_end is None:
+            return self._tar_root_file("package.xml", cap)  # an older .BIN: only in the archive
         length = layout.package_end - layout.package_offset
         if length > cap:
             raise DupError(f"{self.name}: package XML is larger than {cap} bytes")
         self._file.seek(layout.package_offset)
         return self._file.read(length)
+
+    def _tar_root_file(self, name: str, cap: int) -> bytes | None:
+        """Bytes of a root-level tar member matched case-insensitively (`./` prefix allowed)."""
+        try:
+            for tf, ti in self._tar_stream():
+                if normalize_name(ti.name).casefold() != name.casefold() or not ti.isfile():
+                    continue
+                if ti.size > cap:
+                    raise DupError(f"{self.name}: {ti.name} is larger than {cap} bytes")
+                f = tf.extractfile(ti)
+                return f.read(cap + 1) if f is not None else None
+        except DAMAGE_ERRORS as exc:
+            raise DupError(f"{self.name}: damaged or truncated archive: {exc}") from None
+        return None
 
     def each_member_stream(
         self, wanted: set[str], sink: Callable[[Member, IO[bytes]], None], listing: Listing

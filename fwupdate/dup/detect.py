@@ -2,7 +2,9 @@
 
 - Windows `.EXE`: PE stub (`MZ`) with a ZIP appended (zipfile tolerates the leading bytes).
 - Linux `.BIN`: shell script (`#!`) with a `#####Startofpackage#####` line (package XML follows,
-  up to the archive marker) and a `#####Startofarchive#####` line (gzip tar follows the newline).
+  up to the archive marker) and a `#####Startofarchive#####` line (gzip tar follows the newline);
+  older ones: `#####EndOfScriptFileMarker#` as the archive marker, no package section (the
+  package.xml is in the archive), blanks after a marker, bytes after the gzip stream.
 - Bare iDRAC image: `firmimg.d6/.d7/.d9`, `firmimgFIT.d9` (by name, when the content is neither
   of the above) or any file with fwupdate's synthetic image header.
 
@@ -25,6 +27,8 @@ from fwupdate.errors import BadInputError, DupError
 
 PACKAGE_MARKER = b"#####Startofpackage#####"
 ARCHIVE_MARKER = b"#####Startofarchive#####"
+OLD_ARCHIVE_MARKER = b"#####EndOfScriptFileMarker#"  # older packers (firmware-tools' dupMarkers)
+ARCHIVE_MARKERS = (ARCHIVE_MARKER, OLD_ARCHIVE_MARKER)
 GZIP_MAGIC = b"\x1f\x8b"
 HEAD_BYTES = 4096
 
@@ -37,11 +41,12 @@ class DupFormat(StrEnum):
 
 @dataclass(frozen=True)
 class BinLayout:
-    """Offsets inside a `.BIN`: package XML is `[package_offset, package_end)`, the gzip tar
-    starts at `archive_offset`."""
+    """Offsets inside a `.BIN`: package XML is `[package_offset, package_end)` (None: an older
+    `.BIN` whose package.xml is only inside the archive), the gzip tar starts at
+    `archive_offset`."""
 
-    package_offset: int
-    package_end: int
+    package_offset: int | None
+    package_end: int | None
     archive_offset: int
 
 
@@ -64,27 +69,42 @@ def locate_bin_layout(
 ) -> BinLayout:
     """Find the package and archive markers of a Linux DUP by scanning `stream` in chunks.
 
-    The archive marker is the first line equal to `#####Startofarchive#####` after the package
-    marker that is followed by gzip data, so the marker text inside the package XML (or inside
-    the shell code) is not mistaken for the real one.
+    The archive marker is the first line equal to one of ARCHIVE_MARKERS (`#####Startofarchive
+    #####`, or the older `#####EndOfScriptFileMarker#` firmware-tools also accepts) after the
+    package marker that is followed by gzip data, so the marker text inside the package XML (or
+    inside the shell code) is not mistaken for the real one.  An older `.BIN` without the
+    package marker keeps its package.xml only inside the archive (`package_offset` None).
     """
     pkg = find_marker_line(stream, PACKAGE_MARKER, chunk_size=chunk_size)
-    if pkg is None:
-        raise DupError(f"{name}: not a DUP: shell script without a {PACKAGE_MARKER.decode()} line")
+    start = pkg[1] if pkg is not None else 0
+    hits: list[tuple[int, int]] = []
     saw_marker = False
-    for marker_off, data_off in iter_marker_lines(
-        stream, ARCHIVE_MARKER, pkg[1], chunk_size=chunk_size
-    ):
-        saw_marker = True
-        if marker_off - pkg[1] > limits.max_package_xml_bytes:
+    for marker in ARCHIVE_MARKERS:
+        for marker_off, data_off in iter_marker_lines(stream, marker, start,
+                                                      chunk_size=chunk_size):
+            saw_marker = True
+            if pkg is not None and marker_off - start > limits.max_package_xml_bytes:
+                break
+            stream.seek(data_off)
+            if stream.read(2) == GZIP_MAGIC:
+                hits.append((marker_off, data_off))
+                break
+        if hits:  # the current marker found: no need to scan the file for the older one
             break
-        stream.seek(data_off)
-        if stream.read(2) == GZIP_MAGIC:
-            return BinLayout(pkg[1], marker_off, data_off)
+    if hits:
+        marker_off, data_off = min(hits)
+        if pkg is None:
+            return BinLayout(None, None, data_off)
+        return BinLayout(pkg[1], marker_off, data_off)
     if saw_marker:
         raise DupError(
             f"{name}: damaged Linux DUP: no gzip archive follows {ARCHIVE_MARKER.decode()} "
             f"within {limits.max_package_xml_bytes} bytes of the package XML (truncated?)"
+        )
+    if pkg is None:
+        raise DupError(
+            f"{name}: not a DUP: shell script without a {PACKAGE_MARKER.decode()} or "
+            f"{ARCHIVE_MARKER.decode()} line"
         )
     raise DupError(
         f"{name}: not a DUP (or truncated): shell script without a {ARCHIVE_MARKER.decode()} line"

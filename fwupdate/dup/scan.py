@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 DEFAULT_CHUNK = 1 << 20
+MAX_TRAILING_BLANKS = 16  # spaces/tabs allowed between a marker and its line end
 
 
 def iter_marker_lines(
@@ -24,7 +25,8 @@ def iter_marker_lines(
     """Yield `(marker_offset, data_offset)` for every line that is exactly `marker`.
 
     A match must start a line (at `start` or right after `\\n`) and be followed by `\\n` or
-    `\\r\\n`; `data_offset` is the first byte after that newline.  Mentions of the marker inside
+    `\\r\\n`, after at most MAX_TRAILING_BLANKS spaces or tabs; `data_offset` is the first
+    byte after that newline.  Mentions of the marker inside
     a line (a shell script's own `awk '/^#####Startofarchive#####/'`) are ignored.  The stream
     must be seekable; it is read in `chunk_size` pieces, never whole.
     """
@@ -52,14 +54,18 @@ def iter_marker_lines(
             if i < 0:
                 break
             end = i + len(needle)
-            tail = buf[end : end + 2]
+            # older packers leave blanks after the marker ("#####Startofarchive##### ")
+            blank = end
+            while blank < len(buf) and blank - end < MAX_TRAILING_BLANKS and buf[blank] in b" \t":
+                blank += 1
+            tail = buf[blank : blank + 2]
             if len(tail) < 2 and not eof:
                 pending = i  # need more bytes to see the line ending
                 break
             if tail[:1] == b"\n":
-                yield buf_start + i + 1, buf_start + end + 1
+                yield buf_start + i + 1, buf_start + blank + 1
             elif tail == b"\r\n":
-                yield buf_start + i + 1, buf_start + end + 2
+                yield buf_start + i + 1, buf_start + blank + 2
             search_from = i + 1
         if eof:
             return

@@ -395,6 +395,16 @@ class FileServer:
             self._files.update(entries)
         return self._url(prefix)
 
+    def display_url(self, url: str) -> str:
+        """`url` for logs, errors and reports: this server's per-run tokens masked
+        (`http://HOST:PORT/…/NAME`, as in the access log); other URLs unchanged."""
+        if self._httpd is None and self.port == 0:
+            return url
+        base = self.base_url
+        if not url.startswith(base + "/"):
+            return url
+        return f"{base}/…/{url.rsplit('/', 1)[-1]}"
+
     def register(self, path: Path | str, *, name: str | None = None) -> str:
         """Serve one file under its own fresh token; returns its full URL."""
         p = Path(path)

@@ -259,6 +259,10 @@ class RedfishClient:
     def push_image(self, image: Path) -> str:
         return update.push_image(self.transport, self.capabilities, image)
 
+    def multipart_push(self, image: Path, *, apply_time: str = "OnReset") -> JobRef:
+        return update.multipart_push(self.transport, self.capabilities, image,
+                                     apply_time=apply_time)
+
     def install(
         self,
         image_uri: str,

@@ -131,6 +131,10 @@ def choose_transport(
     )
 
 
+# Redfish push transfers (fwupdate.plan.delivery.Transfer spells the same values)
+TRANSFERS = ("http-push", "multipart", "pull", "dell-install")
+
+
 @dataclass(frozen=True)
 class LcReadiness:
     ready: bool
@@ -467,16 +471,19 @@ class IdracFacade:
         *,
         fileserver: FileServer | None = None,
         component_id: str = IDRAC_COMPONENT_ID,
+        transfer: str | None = None,
+        now: bool = False,
     ) -> JobHandle:
         """Start installing `image` (a local file, or a URL the iDRAC can fetch).
 
-        Redfish (push) when the iDRAC offers it and `image` is a file; otherwise WS-Man
+        Redfish when the iDRAC offers it and `image` is a file, by `transfer` (TRANSFERS;
+        None = http-push; `now`: the component applies at once, else at the next host
+        reboot — docs/delivery.md, "iDRAC9 push transfers"); otherwise WS-Man
         InstallFromURI with the file served by `fileserver`, targeting the installed
         SoftwareIdentity of `component_id` (the iDRAC by default)."""
         transport = self.transport_for(Operation.INSTALL)
         if transport is Transport.REDFISH and isinstance(image, Path):
-            uri = self.redfish.push_image(image)
-            ref = self.redfish.install(uri)
+            ref = self._redfish_install(image, transfer, fileserver, now=now)
             return JobHandle(ref.jid, Transport.REDFISH, ref.task_uri)
         if transport is Transport.REDFISH:
             if self.forced == "redfish":
@@ -503,6 +510,42 @@ class IdracFacade:
         self.progress(f"InstallFromURI {url.rsplit('/', 1)[-1]} -> {target}")
         jid = self.wsman.install_from_uri(url, target)
         return JobHandle(jid, Transport.WSMAN)
+
+    def _redfish_install(
+        self, image: Path, transfer: str | None, fileserver: FileServer | None, *, now: bool
+    ) -> JobRef:
+        kind = transfer or "http-push"
+        if kind not in TRANSFERS:
+            raise BadInputError(f"transfer {kind!r}: use one of {', '.join(TRANSFERS)}")
+        if kind == "multipart":
+            self.progress(f"MultipartUpload {image.name}")
+            return self.redfish.multipart_push(image, apply_time="OnReset")
+        if kind == "pull":
+            return self._redfish_pull(image, fileserver)
+        uri = self.redfish.push_image(image)
+        if kind == "dell-install":
+            self.progress(f"DellUpdateService.Install {uri.rsplit('/', 1)[-1]}")
+            return self.redfish.install(
+                uri, method="dell", install_upon="Now" if now else "NextReboot"
+            )
+        return self.redfish.install(uri)
+
+    def _redfish_pull(self, image: Path, fileserver: FileServer | None) -> JobRef:
+        """SimpleUpdate with ImageURI = fwupdate's file server (per-run token, masked in
+        every message), TransferProtocol = the server's scheme."""
+        if fileserver is None:
+            raise BadInputError(
+                "a pull install needs the file server to serve the image from (--serve-address)"
+            )
+        url = fileserver.register(image)
+        shown = fileserver.display_url(url)
+        self.progress(f"SimpleUpdate pull {shown}")
+        try:
+            return self.redfish.install(url, transfer_protocol=fileserver.scheme.upper())
+        except FwupdateError as exc:  # the device may echo the ImageURI: never its token
+            exc.message = exc.message.replace(url, shown)
+            exc.args = (exc.message,)
+            raise
 
     def _wsman_target(self, component_id: str) -> str:
         if component_id == IDRAC_COMPONENT_ID:

@@ -11,7 +11,12 @@ from __future__ import annotations
 
 import logging
 
-from fwupdate.errors import FwupdateError, JobFailedError, UnsupportedOperationError
+from fwupdate.errors import (
+    FwupdateError,
+    JobFailedError,
+    UnsupportedOperationError,
+    cause_text,
+)
 from fwupdate.errors import WaitTimeoutError as _Timeout
 from fwupdate.idrac.models import Capabilities
 from fwupdate.idrac.timing import Timing
@@ -114,7 +119,8 @@ def wait_for_restart(
             left = tm.remaining(deadline)
             if left <= 0:
                 raise _Timeout(
-                    f"the iDRAC answers but its Manager could not be read: {exc}",
+                    f"the iDRAC answers but its Manager could not be read: "
+                    f"{cause_text(exc, host=t.host)}",
                     host=t.host,
                     step=step,
                 ) from None

@@ -22,6 +22,7 @@ from fwupdate.errors import (
     JobFailedError,
     UnsupportedOperationError,
     WaitTimeoutError,
+    cause_text,
 )
 from fwupdate.idrac import redfish_errors as rerr
 from fwupdate.idrac.job_models import JobRef, JobStatus, find_jid
@@ -215,7 +216,7 @@ def follow_job(
         left = tm.remaining(deadline)
         if left <= 0:
             where = f"; last state {last.describe()}" if last else ""
-            why = f"; last error: {last_error}" if last_error else ""
+            why = f"; last error: {cause_text(last_error, host=t.host)}" if last_error else ""
             raise WaitTimeoutError(
                 f"job {ref.jid} did not finish in time{where}{why}", host=t.host, step=step
             )

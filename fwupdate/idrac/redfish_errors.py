@@ -21,6 +21,7 @@ from fwupdate.errors import (
 )
 from fwupdate.fleet.models import TlsSettings
 from fwupdate.logsafe import redact
+from fwupdate.netcause import cause_in_words
 from fwupdate.tls import tls_error
 
 # Busy signals: session cap, a job operation already running, pending configuration / LC busy,
@@ -145,9 +146,6 @@ def transport_error(
         return tls_error(exc, host=host, step=step, tls=tls)
     if isinstance(exc, requests.exceptions.Timeout):
         return DeviceUnreachableError(f"no answer within {timeout:g} s", host=host, step=step)
-    text = " ".join(redact(str(exc)).split())
-    if "Max retries exceeded" in text and "(Caused by" in text:
-        text = text.split("(Caused by", 1)[1].rstrip(")").strip()
-    if len(text) > 200:
-        text = text[:197] + "..."
-    return DeviceUnreachableError(f"cannot talk to the iDRAC: {text}", host=host, step=step)
+    return DeviceUnreachableError(
+        f"cannot talk to the iDRAC: {cause_in_words(exc)}", host=host, step=step
+    )

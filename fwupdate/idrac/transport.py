@@ -28,7 +28,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -574,8 +574,10 @@ class RedfishTransport:
         part_type: str = "multipart/form-data",
         headers: Mapping[str, str] | None = None,
         read_timeout: float | None = None,
+        before: Sequence[tuple[str, tuple[None, str, str]]] = (),
     ) -> RedfishResponse:
-        """POST `file` as one multipart part, streamed from disk (never read whole)."""
+        """POST `file` as one multipart part, streamed from disk (never read whole); `before`
+        are small parts sent ahead of it (MultipartUpload's `UpdateParameters`)."""
         self._ensure_open()
         session = self._plain_session()
 
@@ -586,7 +588,9 @@ class RedfishTransport:
             started = time.perf_counter()
             try:
                 with open(file, "rb") as fh:
-                    encoder = MultipartEncoder(fields={field_name: (file.name, fh, part_type)})
+                    encoder = MultipartEncoder(
+                        fields=[*before, (field_name, (file.name, fh, part_type))]
+                    )
                     hdrs["Content-Type"] = encoder.content_type
                     with self._lock:
                         self.request_count += 1

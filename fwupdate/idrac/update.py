@@ -6,6 +6,10 @@ FirmwareInventory collection on iDRAC7/8) for its ETag, then POST one multipart 
 unquoted) -> 201 and the `Available-...` URI.  A 412 (the collection changed in between) is
 retried once with a fresh ETag; nothing else is re-sent.
 
+MultipartUpload (iDRAC9 >= 4.40, idrac-redfish.md §4.3): one POST to `MultipartHttpPushUri` with
+the parts `UpdateParameters` (JSON: Targets [], `@Redfish.OperationApplyTime`) and `UpdateFile`
+(streamed) -> 202 and the Task/JID; no ETag, no second request.
+
 Install: DMTF `SimpleUpdate {ImageURI}` (the job waits for a host reboot when the component
 needs one) or Dell `DellUpdateService.Install {SoftwareIdentityURIs, InstallUpon}` -> JID.
 Action POSTs never carry If-Match (iDRAC10 answers 412 to it).
@@ -13,6 +17,7 @@ Action POSTs never carry If-Match (iDRAC10 answers 412 to it).
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Literal
@@ -85,6 +90,44 @@ def push_image(t: RedfishTransport, caps: Capabilities, image: Path) -> str:
         )
     log.info("%s: pushed %s -> %s", t.name, image.name, uri)
     return uri
+
+
+APPLY_TIMES = ("Immediate", "OnReset")
+
+
+def multipart_push(
+    t: RedfishTransport, caps: Capabilities, image: Path, *, apply_time: str = "OnReset"
+) -> JobRef:
+    """Upload and install `image` in one MultipartUpload request; returns its job."""
+    step = f"multipart push {image.name}"
+    _check_image(image)
+    target = caps.multipart_push_uri
+    if not target:
+        raise UnsupportedOperationError(
+            "this iDRAC offers no MultipartHttpPushUri (iDRAC9 >= 4.40); use HTTP push",
+            host=t.host,
+            step=step,
+        )
+    if apply_time not in APPLY_TIMES:
+        raise BadInputError(f"OperationApplyTime {apply_time!r}: use Immediate or OnReset")
+    params = json.dumps({"Targets": [], "@Redfish.OperationApplyTime": apply_time, "Oem": {}})
+    size_mb = image.stat().st_size / 1e6
+    resp = t.upload(
+        target,
+        image,
+        step=step,
+        field_name="UpdateFile",
+        part_type="application/octet-stream",
+        read_timeout=max(t.timeout, UPLOAD_BASE_TIMEOUT + 2.0 * size_mb),
+        before=(("UpdateParameters", (None, params, "application/json")),),
+    )
+    if not resp.ok:
+        raise rerr.http_error(
+            resp.status, resp.body, host=t.host, step=step, method="POST", path=target
+        )
+    ref = job_ref_from(resp, host=t.host, step=step)
+    log.info("%s: multipart push %s -> %s", t.name, image.name, ref.jid)
+    return ref
 
 
 def normalize_install_upon(value: str) -> str:

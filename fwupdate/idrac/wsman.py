@@ -40,6 +40,7 @@ from fwupdate.errors import (
 from fwupdate.fleet.models import TlsSettings
 from fwupdate.idrac import wsman_xml as wx
 from fwupdate.idrac.transport import host_lock
+from fwupdate.netcause import cause_in_words
 from fwupdate.tls import configure_session, tls_error
 
 log = logging.getLogger(__name__)
@@ -118,7 +119,9 @@ class WsmanClient:
             ) from None
         except requests.exceptions.ConnectionError as exc:
             raise DeviceUnreachableError(
-                f"cannot connect to {self.endpoint}: {_short(exc)}", host=self.host, step=step
+                f"cannot talk to the iDRAC over WS-Man: {cause_in_words(exc)}",
+                host=self.host,
+                step=step,
             ) from None
         if resp.status_code in (401, 403):
             raise AuthenticationError(
@@ -331,13 +334,3 @@ class WsmanClient:
             step=step,
             message_id=out.message_id,
         )
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc)
-    # urllib3 nests reasons; keep the innermost, readable part.
-    for marker in ("Errno", "Connection refused", "timed out", "reset"):
-        idx = text.find(marker)
-        if idx >= 0:
-            return text[max(0, idx - 1) : idx + 80].strip(" ([")
-    return text[:160]

@@ -10,7 +10,7 @@ failed, OSD28 hash mismatch, OSD21 cannot boot to ISO, OSD35 LC not enabled.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 from fwupdate.errors import BadInputError
 from fwupdate.idrac import wsman_xml as wx
@@ -43,14 +43,21 @@ class OsdJob:
         return self.status.lower() in ("success", "completed")
 
 
+def _masked(p: SplitResult) -> str:
+    """A refused URL as shown: scheme, host and file name only (the path of fwupdate's own
+    file server holds its per-run tokens)."""
+    name = p.path.rstrip("/").rsplit("/", 1)[-1]
+    return f"{p.scheme}://{p.hostname or ''}{f':{p.port}' if p.port else ''}/…/{name}"
+
+
 def share_parts(url: str) -> dict[str, str]:
     """nfs://host/export/dir/image.iso -> IPAddress, ShareName, ImageName, ShareType."""
     p = urlsplit(url)
     scheme = p.scheme.lower()
     if scheme not in SHARE_TYPES or not p.hostname:
         raise BadInputError(
-            f"{url!r}: BootToNetworkISO (12G/13G virtual media) takes nfs:// or cifs:// ISO "
-            "shares only"
+            f"{_masked(p)}: BootToNetworkISO (12G/13G virtual media) takes nfs:// or cifs:// "
+            "ISO shares only"
         )
     if p.username or p.password:
         raise BadInputError("put no credentials in the ISO URL (they would be logged)")

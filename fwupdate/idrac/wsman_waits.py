@@ -20,6 +20,7 @@ from fwupdate.errors import (
     JobFailedError,
     TLSVerificationError,
     WaitTimeoutError,
+    cause_text,
 )
 from fwupdate.idrac.job_models import JobStatus
 from fwupdate.idrac.timing import Timing
@@ -83,7 +84,7 @@ def wait_lc_ready(
         left = timing.remaining(deadline)
         if left <= 0:
             said = f"; last answer {last.describe()}" if last else ""
-            why = f"; last error: {last_error}" if last_error else ""
+            why = f"; last error: {cause_text(last_error, host=idrac.host)}" if last_error else ""
             raise WaitTimeoutError(
                 f"Lifecycle Controller not ready after {waits.lc_ready_timeout:g} s{said}{why}",
                 host=idrac.host,
@@ -151,7 +152,7 @@ def wait_job(
         left = timing.remaining(deadline)
         if left <= 0:
             where = f"; last state {last.describe()}" if last else ""
-            why = f"; last error: {last_error}" if last_error else ""
+            why = f"; last error: {cause_text(last_error, host=idrac.host)}" if last_error else ""
             raise WaitTimeoutError(
                 f"job {job_id} did not finish in time{where}{why}", host=idrac.host, step=step
             )
@@ -192,16 +193,36 @@ def wait_version(
                 return version
         left = timing.remaining(deadline)
         if left <= 0:
-            want = expected or f"anything but {previous}"
-            now = f"; it reports {seen}" if seen else ""
-            why = f"; last error: {last_error}" if last_error else ""
             raise WaitTimeoutError(
-                f"the iDRAC did not come back with firmware {want} within "
-                f"{timing.idrac_up_timeout:g} s{now}{why}",
+                _version_timeout_text(seen, expected, previous, good, timing, last_error, host),
                 host=host,
                 step=step,
             )
         timing.pause(min(timing.idrac_probe_interval, left))
+
+
+def _version_timeout_text(
+    seen: str | None,
+    expected: str | None,
+    previous: str,
+    good: int,
+    timing: Timing,
+    last_error: FwupdateError | None,
+    host: str,
+) -> str:
+    """Why `wait_version` gave up, without contradicting itself: a version that was reached
+    but not read `required_successes` times in a row is said so."""
+    want = expected or f"anything but {previous}"
+    within = f"within {timing.idrac_up_timeout:g} s"
+    why = f"; last error: {cause_text(last_error, host=host)}" if last_error else ""
+    reached = seen is not None and (seen == expected if expected else seen != previous)
+    if reached:
+        return (
+            f"the iDRAC reported firmware {seen} but did not answer steadily {within} "
+            f"({good} of {timing.required_successes} reads in a row){why}"
+        )
+    now = f"; it reports {seen}" if seen else ""
+    return f"the iDRAC did not come back with firmware {want} {within}{now}{why}"
 
 
 def clear_queue(

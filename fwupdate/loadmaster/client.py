@@ -41,6 +41,7 @@ from fwupdate.loadmaster.answer import Answer, children, clean, flat, parse_answ
 from fwupdate.loadmaster.models import HaRole, LoadMasterStatus, VirtualServiceHealth
 from fwupdate.loadmaster.pacing import DEFAULT_MIN_INTERVAL, Pacer
 from fwupdate.logsafe import register_secret
+from fwupdate.netcause import cause_in_words
 from fwupdate.tls import configure_session, tls_error
 
 log = logging.getLogger(__name__)
@@ -71,18 +72,7 @@ def parse_role(value: str | None, ha_mode: str | None = None) -> HaRole:
 
 def _reason(exc: BaseException) -> str:
     """A short reason for a transport failure, without the URL (it may carry an API key)."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return "connect timed out"
-    if isinstance(exc, requests.exceptions.Timeout):
-        return "timed out"
-    s = str(exc).lower()
-    if "refused" in s:
-        return "connection refused"
-    if "reset" in s or "aborted" in s or "remotedisconnected" in s or "closed" in s:
-        return "connection dropped"
-    if "name or service" in s or "resolve" in s:
-        return "host name not found"
-    return "connection failed"
+    return cause_in_words(exc)
 
 
 def api_error(answer: Answer, *, command: str, host: str, step: str) -> FwupdateError:

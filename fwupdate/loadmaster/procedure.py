@@ -171,7 +171,7 @@ def wait_rebooted(unit: LoadMasterClient, before_boot: str | None, wait: Waiter,
             return None
         return boot
 
-    return wait(f"{unit.name} LoadMaster back", back, timeout=timeout, host=unit.name, step=step)
+    return wait("LoadMaster back", back, timeout=timeout, host=unit.name, step=step)
 
 
 def check_back(pc: PairClient, name: str, target: str | None, baseline: Sequence[str] | None,

@@ -17,6 +17,10 @@ Chosen per node in the bundle:
     source = "repo/"             # repository: folder, Catalog.xml, SUU .iso or a share URL;
                                  # virtual-media: an .iso file (served) or an https URL
 
+Push delivery has a transfer method (`transfer`, on `[delivery]` or a rule; docs/delivery.md,
+"iDRAC9 push transfers"): `auto` (default), `http-push`, `multipart`, `pull`, `dell-install`.
+`choose_transfer` decides per node from the capabilities its inventory shows.
+
 The first matching rule wins.  A node whose generation cannot take the mode (`supported`) is
 planned with push steps (the delivery step's absence is the record; docs/delivery.md).  The
 delivery step takes the node down like `host_reboot`: same impact (host-reboot, +
@@ -32,8 +36,19 @@ from enum import StrEnum
 from typing import Any
 
 from fwupdate.errors import ConfigError
+from fwupdate.idrac.models import Capabilities
 
 DELIVERY_GENERATIONS = frozenset({"iDRAC9", "iDRAC10"})
+
+
+class Transfer(StrEnum):
+    """How a push step hands one package to a Redfish iDRAC (docs/delivery.md)."""
+
+    AUTO = "auto"
+    HTTP_PUSH = "http-push"  # HttpPushUri + SimpleUpdate of the Available entry (§4.1)
+    MULTIPART = "multipart"  # MultipartHttpPushUri, one request (§4.3, iDRAC9 >= 4.40)
+    PULL = "pull"  # SimpleUpdate ImageURI = fwupdate's file server, per-run token (§4.2)
+    DELL_INSTALL = "dell-install"  # HttpPushUri + DellUpdateService.Install (§4.2)
 
 
 class DeliveryMode(StrEnum):
@@ -47,6 +62,7 @@ class DeliveryRule:
     select: str
     mode: DeliveryMode
     source: str | None = None
+    transfer: Transfer | None = None
 
     def matches(
         self, *, node: str, pair: str | None, generation: str | None, system_id: str | None
@@ -72,6 +88,7 @@ class DeliveryPolicy:
     default: DeliveryMode = DeliveryMode.PUSH
     default_source: str | None = None
     rules: tuple[DeliveryRule, ...] = ()
+    transfer: Transfer = Transfer.AUTO
 
     def for_node(
         self, *, node: str, pair: str | None, generation: str | None, system_id: str | None
@@ -81,8 +98,19 @@ class DeliveryPolicy:
                 return r.mode, r.source
         return self.default, self.default_source
 
+    def transfer_for(
+        self, *, node: str, pair: str | None, generation: str | None, system_id: str | None
+    ) -> Transfer:
+        """The first matching rule's transfer, else the [delivery] one (`auto` by default)."""
+        for r in self.rules:
+            if r.matches(node=node, pair=pair, generation=generation, system_id=system_id):
+                return r.transfer or self.transfer
+        return self.transfer
+
     def summary(self) -> str:
         parts = [f"default={self.default.value}"]
+        if self.transfer is not Transfer.AUTO:
+            parts.append(f"transfer={self.transfer.value}")
         parts += [f"{r.select}={r.mode.value}" for r in self.rules]
         return ",".join(parts)
 
@@ -111,11 +139,13 @@ def _source(table: Mapping[str, Any], mode: DeliveryMode, where: str) -> str | N
 
 def delivery_from_mapping(data: Mapping[str, Any], *, where: str) -> DeliveryPolicy:
     """Parse the bundle's [delivery] table (empty: push everywhere)."""
-    unknown = sorted(set(data) - {"default", "source", "nodes"})
+    unknown = sorted(set(data) - {"default", "source", "nodes", "transfer"})
     if unknown:
         raise ConfigError(
-            f"{where}: unknown key(s) {', '.join(unknown)}; allowed: default, nodes, source"
+            f"{where}: unknown key(s) {', '.join(unknown)}; "
+            "allowed: default, nodes, source, transfer"
         )
+    transfer = _transfer(data.get("transfer", "auto"), where)
     default = _mode(data.get("default", "push"), where)
     default_source = _source(data, default, where)
     rules: list[DeliveryRule] = []
@@ -126,10 +156,10 @@ def delivery_from_mapping(data: Mapping[str, Any], *, where: str) -> DeliveryPol
         w = f"{where} nodes[{i}]"
         if not isinstance(t, Mapping):
             raise ConfigError(f"{w}: must be a table")
-        bad = sorted(set(t) - {"select", "mode", "source"})
+        bad = sorted(set(t) - {"select", "mode", "source", "transfer"})
         if bad:
             raise ConfigError(
-                f"{w}: unknown key(s) {', '.join(bad)}; allowed: mode, select, source"
+                f"{w}: unknown key(s) {', '.join(bad)}; allowed: mode, select, source, transfer"
             )
         select = t.get("select")
         if not isinstance(select, str) or not select.strip():
@@ -140,9 +170,57 @@ def delivery_from_mapping(data: Mapping[str, Any], *, where: str) -> DeliveryPol
                 f"{w}: select {select!r}: use node:GLOB, pair:GLOB, generation:NAME, "
                 "system:ID or *"
             )
-        mode = _mode(t.get("mode"), w)
-        rules.append(DeliveryRule(select.strip(), mode, _source(t, mode, w)))
-    return DeliveryPolicy(default, default_source, tuple(rules))
+        mode = _mode(t.get("mode", "push" if "transfer" in t else None), w)
+        rule_transfer = _transfer(t["transfer"], w) if "transfer" in t else None
+        rules.append(DeliveryRule(select.strip(), mode, _source(t, mode, w), rule_transfer))
+    return DeliveryPolicy(default, default_source, tuple(rules), transfer)
+
+
+def _transfer(value: Any, where: str) -> Transfer:
+    try:
+        return Transfer(str(value))
+    except ValueError:
+        allowed = ", ".join(t.value for t in Transfer)
+        raise ConfigError(f"{where}: transfer = {value!r}; allowed: {allowed}") from None
+
+
+_PULL_PROTOCOLS = ("HTTP", "HTTPS")
+
+
+def offered_transfers(caps: Capabilities, generation: str | None = None) -> tuple[Transfer, ...]:
+    """The transfers a Redfish iDRAC offers, from its UpdateService (inventory capabilities).
+    iDRAC10 lists HttpPushUri but installs nothing pushed there (idrac-redfish.md §4.3)."""
+    offered: list[Transfer] = []
+    push_ok = bool(caps.http_push_uri) and generation != "iDRAC10"
+    if caps.multipart_push_uri:
+        offered.append(Transfer.MULTIPART)
+    if push_ok and caps.simple_update_uri:
+        offered.append(Transfer.HTTP_PUSH)
+    if caps.simple_update_uri and any(p in _PULL_PROTOCOLS for p in caps.simple_update_protocols):
+        offered.append(Transfer.PULL)
+    if push_ok and caps.dell_install_uri:
+        offered.append(Transfer.DELL_INSTALL)
+    return tuple(offered)
+
+
+def choose_transfer(
+    wanted: Transfer, caps: Capabilities | None, generation: str | None = None
+) -> tuple[Transfer, str]:
+    """The planner's rule (docs/delivery.md): the wanted transfer when the iDRAC offers it;
+    `auto` (or a wanted one it does not offer) takes multipart where offered (one request,
+    Dell's recommendation from iDRAC9 4.40), else HTTP push, which every Redfish iDRAC up to
+    iDRAC9 has, else (iDRAC10 without multipart) pull.
+    Pull and Dell's Install are never picked by `auto`: pull needs the iDRAC to reach the
+    orchestrator's file server, Install adds nothing over SimpleUpdate for one package.
+    Returns (transfer, why)."""
+    offered = offered_transfers(caps, generation) if caps is not None else ()
+    if wanted is not Transfer.AUTO and wanted in offered:
+        return wanted, f"transfer {wanted.value} (policy)"
+    fallback = (Transfer.MULTIPART, Transfer.HTTP_PUSH, Transfer.PULL)
+    pick = next((t for t in fallback if t in offered), Transfer.HTTP_PUSH)
+    if wanted is Transfer.AUTO:
+        return pick, f"transfer {pick.value} (auto)"
+    return pick, f"transfer {pick.value} ({wanted.value} not offered by this iDRAC)"
 
 
 def supported(mode: DeliveryMode, generation: str | None, source: str | None = None) -> bool:

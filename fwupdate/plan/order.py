@@ -29,7 +29,7 @@ from fwupdate.plan.compliance import (
     fleet_compliance,
     usable_for,
 )
-from fwupdate.plan.delivery import DeliveryMode
+from fwupdate.plan.delivery import DeliveryMode, choose_transfer
 from fwupdate.plan.delivery import supported as delivery_supported
 from fwupdate.plan.delivery_steps import add_delivery_step
 from fwupdate.plan.drift import (
@@ -178,6 +178,24 @@ class _Work:
         return not (self.idrac or self.apply_now or self.staged or self.cpld or self.loadmaster)
 
 
+def _transfer_for(req: PlanRequest, node: Node, gen: str | None, nc: NodeCompliance
+                  ) -> tuple[tuple[str, str], ...]:
+    """The push transfer for the node's Redfish installs (`choose_transfer`, decided from the
+    capabilities of the planning inventory): (("transfer", value), ("transfer_why", why))."""
+    wanted = req.policy.delivery.transfer_for(
+        node=node.name, pair=node.pair, generation=gen, system_id=nc.system_id
+    )
+    inv = req.inventories.get(node.name)
+    chosen, why = choose_transfer(wanted, inv.capabilities if inv is not None else None, gen)
+    return (("transfer", chosen.value), ("transfer_why", why))
+
+
+def _transfer_params(transport: str, xfer: tuple[tuple[str, str], ...]
+                     ) -> tuple[tuple[str, str], ...]:
+    """Only a Redfish install has a transfer; WS-Man InstallFromURI always pulls."""
+    return xfer if transport == TRANSPORT_REDFISH else ()
+
+
 def _work_for(nc: NodeCompliance) -> _Work:
     idrac: ComplianceRow | None = None
     lm: ComplianceRow | None = None
@@ -305,6 +323,7 @@ def _node_steps(
     )
     idrac_version = nc.idrac_version
     restart_needed = False
+    xfer = _transfer_for(req, node, gen, nc)
     row = work.idrac
     if row is not None and row.package is not None:
         available = _idrac_packages(req, nc.system_id or "", idrac_packages)
@@ -331,7 +350,8 @@ def _node_steps(
                 payload=hop.payload,
                 transport=hop.transport,
                 expect=_expect((row,), hop.to_version),
-                params=(("stone", "true" if hop.stone else "false"),),
+                params=(("stone", "true" if hop.stone else "false"),
+                        *_transfer_params(hop.transport, xfer)),
             )
         if gen == "iDRAC7" and compare_versions(row.current, "1.30.30") < 0:
             restart_needed = True
@@ -360,6 +380,7 @@ def _node_steps(
             package=pkg,
             transport=transport,
             expect=_expect(rows, pkg.vendor_version),
+            params=_transfer_params(transport, xfer),
         )
     staged: list[Step] = []
     staged_kinds: list[ComponentKind] = []
@@ -377,6 +398,7 @@ def _node_steps(
                 package=pkg,
                 transport=transport,
                 expect=_expect(rows, pkg.vendor_version),
+                params=_transfer_params(transport, xfer),
             )
         )
         staged_kinds.append(rows[0].kind)

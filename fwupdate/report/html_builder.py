@@ -123,7 +123,8 @@ h2 { font-size: 17px; margin: 24px 0 8px; border-bottom: 1px solid #d0d7de; padd
 h3 { font-size: 15px; margin: 16px 0 6px; }
 .meta { color: #57606a; margin: 0 0 12px; }
 table { border-collapse: collapse; margin: 4px 0 12px; width: 100%; }
-th, td { border: 1px solid #d0d7de; padding: 3px 6px; text-align: left; vertical-align: top; }
+th, td { border: 1px solid #d0d7de; padding: 3px 6px; text-align: left; vertical-align: top;
+         overflow-wrap: anywhere; }
 th { background: #f6f8fa; }
 code { font: 12px ui-monospace, Menlo, Consolas, monospace; }
 .cards { display: flex; gap: 10px; flex-wrap: wrap; margin: 8px 0; }

@@ -293,6 +293,9 @@ def render_run_html(doc: Mapping[str, Any], *, title: str | None = None) -> str:
     pairs = _pair_of(doc, steps)
     node_docs = {str(n.get("node") or n.get("name")): n for n in _list(doc, "nodes")}
     run_status = str(doc.get("status") or _state_of(steps))
+    raw_scale = doc.get("time_scale")
+    scale = float(raw_scale) if isinstance(raw_scale, int | float) and raw_scale > 0 else 1.0
+    scaled = scale != 1.0
     started = ts(doc.get("started_at"))
     finished = ts(doc.get("finished_at"))
     tl = timeline_from_report(doc)
@@ -311,6 +314,9 @@ def render_run_html(doc: Mapping[str, Any], *, title: str | None = None) -> str:
             f" · duration {duration(finished - started)}" if finished and started else "",
             f" · {signature_line(dict(doc))}",
         ),
+        el("p", {"class": "meta time-scale"},
+           f"Time-scaled run (time-scale {scale:g}): durations and the timeline are real time, "
+           "estimates are device time.") if scaled else None,
         el("p", {"class": "meta resume-hint"}, "resume with: ", el("code", None, hint))
         if (hint := _str(doc.get("resume_hint"))) else None,
     )
@@ -445,7 +451,9 @@ def render_run_html(doc: Mapping[str, Any], *, title: str | None = None) -> str:
             {"class": "node-steps", "data-node": group},
             el("h3", None, group),
             table(
-                ("#", "step", "kind", "change", "state", "started", "duration", "estimate",
+                ("#", "step", "kind", "change", "state", "started",
+                 "duration (real)" if scaled else "duration",
+                 "estimate (device)" if scaled else "estimate",
                  "attempts", "message id", "error"),
                 [_step_cells(s) for s in group_steps],
                 row_classes=["row-failed" if s.get("state") == "failed" else None

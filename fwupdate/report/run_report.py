@@ -11,6 +11,7 @@ for the next night)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from fwupdate.report import run_sessions
@@ -112,6 +113,9 @@ def build_run_report(
         "resumes": run_sessions.resumes(runs),
         "started_at": started_at,
         "finished_at": float(fin) if fin else None,
+        # device seconds per real second (a rehearsal against the simulator); durations are
+        # real seconds, estimates device seconds (docs/reports.md)
+        "time_scale": _time_scale(journal.options),
         "generated_at": now if now is not None else time.time(),
         "totals": {
             "steps": len(steps),
@@ -153,3 +157,9 @@ def signature_line(doc: dict[str, Any]) -> str:
     if sig.get("allow_unsigned"):
         return "signatures: UNSIGNED PACKAGES ALLOWED (--allow-unsigned)"
     return f"signatures: {sig.get('policy', 'unknown')}"
+
+
+def _time_scale(options: Mapping[str, Any]) -> float:
+    settings = options.get("settings")
+    scale = settings.get("time_scale") if isinstance(settings, Mapping) else None
+    return float(scale) if isinstance(scale, int | float) and scale > 0 else 1.0

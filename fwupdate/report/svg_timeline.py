@@ -174,9 +174,13 @@ def render_timeline(tl: Timeline, *, width: int = 1100) -> Markup:
                  "stroke": "#d0d7de", "stroke-width": 1},
             )
         )
+        label = _clock(t, step)
+        # a label centred on a tick near the right edge would be cut off: end it at the edge
+        half = len(label) * CHAR_W / 2 + 2
+        anchor, tx = ("end", width - 2) if xt + half > width else ("middle", xt)
         ticks.append(
-            el("text", {"x": xt, "y": AXIS_H - 10, "text-anchor": "middle", "class": "tick"},
-               _clock(t, step))
+            el("text", {"x": tx, "y": AXIS_H - 10, "text-anchor": anchor, "class": "tick"},
+               label)
         )
         t += step
     parts.append(el("g", {"class": "axis"}, ticks))

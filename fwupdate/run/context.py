@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from fwupdate.errors import FwupdateError, WaitTimeoutError
+from fwupdate.errors import FwupdateError, WaitTimeoutError, cause_text
 from fwupdate.fileserver import FileServer
 from fwupdate.fleet.models import Fleet, Node, Pair
 from fwupdate.idrac.facade import IdracFacade
@@ -138,7 +138,7 @@ class RunContext:
                 if got is not None:
                     return got
             except tolerate as exc:
-                last = f"; last error: {exc}"
+                last = f"; last error: {cause_text(exc, host=host)}"
             if self.clock() >= deadline:
                 raise WaitTimeoutError(
                     f"{what}: not reached within {timeout:g} s{last}", host=host, step=step

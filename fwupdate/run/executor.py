@@ -40,6 +40,7 @@ HANDLERS: dict[StepKind, Handler] = {
     StepKind.HOST_REBOOT: steps_idrac.host_reboot,
     StepKind.REPO_UPDATE: delivery_steps.repo_update,  # docs/delivery.md
     StepKind.VMEDIA_UPDATE: delivery_steps.vmedia_update,
+    StepKind.CPLD_APPLY: steps_idrac.cpld_apply,  # docs/running.md, "CPLD"
     StepKind.LM_REBOOT: steps_lm.lm_reboot,
     StepKind.VERIFY: steps_idrac.verify,
     StepKind.PAIR_POSTCHECK: steps_lm.pair_postcheck,

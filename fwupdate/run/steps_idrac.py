@@ -8,6 +8,7 @@ trace of the previous one."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fwupdate.catalog.versions import compare_versions
@@ -122,10 +123,14 @@ def _install(rt: GroupRuntime, step: Step, idrac: IdracFacade, component_id: str
     # before the device sees it: a resume of a force-same step then knows the install may
     # have run although its JID never reached the journal
     rt.ctx.journal.record(step.node, step.step_id, "install", {"image": image.name})
+    # the plan's transfer (docs/delivery.md, "iDRAC9 push transfers"); older plans: http-push
+    transfer = step.param("transfer")
+    now = step.kind in (StepKind.FIRMWARE_APPLY_NOW, StepKind.IDRAC_UPDATE)
     if component_id:
-        job = idrac.install_image(image, fileserver=rt.ctx.files, component_id=component_id)
+        job = idrac.install_image(image, fileserver=rt.ctx.files, component_id=component_id,
+                                  transfer=transfer, now=now)
     else:
-        job = idrac.install_image(image, fileserver=rt.ctx.files)
+        job = idrac.install_image(image, fileserver=rt.ctx.files, transfer=transfer, now=now)
     # journaled before anything waits: a resume finds this job instead of installing again
     rt.ctx.journal.record(step.node, step.step_id, "job", {
         "jid": job.jid, "transport": job.transport.value, "task_uri": job.task_uri,
@@ -327,6 +332,29 @@ def host_reboot(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
     if unit is not None:
         out.update(wait_lm_back(rt, step, boot_before, lm_target, timeout))
     return out
+
+
+def cpld_apply(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
+    """CPLD alone (rule N7, after the node's other staged components and their reboot): stage
+    the package like `firmware_stage`, then its own host reboot like `host_reboot` (partner
+    check, orderly LoadMaster handover, the job followed), through the virtual AC cycle that
+    ends a CPLD update (idrac-redfish.md §4.5: the host loses power, the iDRAC restarts and
+    does not answer, then the host boots again); then the new version in the inventory."""
+    node = step.node or ""
+    requested = rt.ctx.journal.last_note(step.step_id, "reboot-requested")
+    staged = firmware_step(rt, replace(step, kind=StepKind.FIRMWARE_STAGE), resume)
+    if "already" in staged and requested is None:
+        return {"already": step.to_version}
+    rebooted = host_reboot(rt, replace(step, covers=(step.step_id,)), resume)
+    timeout = rt.ctx.settings.step_timeout(step)
+    rt.say(step, "waiting through the virtual AC cycle for the new CPLD version")
+    rt.ctx.wait_for(
+        "the new CPLD version after the virtual AC cycle",
+        lambda: v if _satisfied(v := component_versions(rt.fresh_idrac(node)), step.expect)
+        else None,
+        timeout=timeout, host=node, step=step.step_id,
+    )
+    return {**rebooted, "jid": staged.get("jid"), "to": step.to_version}
 
 
 def resume_power(rt: GroupRuntime, step: Step) -> None:

@@ -4,6 +4,7 @@ boots it once, fetches and reads it, applies the packages; an unreachable ISO; 1
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from delivery_support import (
@@ -78,6 +79,20 @@ def test_idrac7_needs_an_nfs_or_cifs_share(cli, sim_nodes: SimNodes) -> None:
             "--iso-url", "https://127.0.0.1:9/x.iso", "--expect", "159=2.9.0")
     assert r.code == 2, r
     assert "node-2" in r.err and "nfs://" in r.err and "BootToNetworkISO" in r.err
+
+
+def test_idrac7_refusing_a_served_iso_masks_the_file_servers_tokens(
+    cli, sim_nodes: SimNodes, tmp_path: Path
+) -> None:
+    iso = _r320_iso(tmp_path)
+    r = cli("idrac", "vmedia-update", *sim_nodes.cli_common("node-2"), "--iso", str(iso),
+            "--expect", "159=2.9.0")
+    assert r.code == 2, r
+    (line,) = [ln for ln in r.err.splitlines() if "error" in ln]
+    assert "BootToNetworkISO" in line and "/…/r320-update.iso" in line, line
+    urls = re.findall(r"https?://\S+", line)
+    assert urls and all(re.fullmatch(r"https?://127\.0\.0\.1:\d+/…/r320-update\.iso:?", u)
+                        for u in urls), urls
 
 
 def _r320_iso(tmp_path: Path) -> Path:

@@ -4,6 +4,7 @@ built, fleet simulated, planned, run, reported, availability checked, simulator 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,9 @@ def test_demo_one_pair(cli, tmp_path: Path) -> None:
     assert (out / "plan.json").is_file() and (out / "fleet.toml").is_file()
     assert list((out / "runs").glob("*.db"))
     assert (out / "repository" / "Catalog.xml").is_file()
+    # the evening compliance view has the LoadMaster's upgrade like every other component
+    page = (out / "compliance.html").read_text()
+    assert re.search(r"<td>loadmaster</td>.*?7\.2\.48\.3.*?7\.2\.48\.4", page, re.S), page
     if missing_tools():  # the demo says why it runs unsigned
         assert 'signatures = "off"' in r.out
         return

@@ -146,3 +146,35 @@ def test_run_page_prints(chromium: Callable[..., str], run_doc: dict[str, Any],
     assert data.startswith(b"%PDF-")
     counts = [int(n) for n in re.findall(rb"/Count (\d+)", data)]
     assert counts and 1 <= max(counts) <= 6, counts  # a few A4/Letter pages, not one per row
+
+
+_MEASURE = (
+    "<script>var d=document.documentElement;"
+    "var t=[...document.querySelectorAll('svg g.axis text.tick')];var b=t[t.length-1].getBBox();"
+    "var w=document.querySelector('svg').viewBox.baseVal.width;"
+    "document.title='SW='+d.scrollWidth+' CW='+d.clientWidth+' TR='+Math.ceil(b.x+b.width)"
+    "+' W='+w;</script></body>"
+)
+
+
+def test_run_page_fits_900_px_and_keeps_its_last_tick_label(
+    chromium: Callable[..., str], run_doc: dict[str, Any], tmp_path: Path
+) -> None:
+    """At 900 px the page does not scroll sideways (a long unbroken error, step ids, paths),
+    and the timeline's last tick label (the run ending on a tick) stays inside the picture."""
+    doc = dict(run_doc)
+    steps = [dict(s) for s in doc["steps"]]
+    steps[0]["state"], steps[0]["message_id"] = "failed", "RED007"
+    steps[0]["error"] = "lb1b: job JID_123456789012 Failed: " + "/tmp/" + "x" * 40 + (
+        "/runs/20261206T060257Z-d035e9-lm-backups/pair-1-lb1b-20261206T060257Z.lmbackup")
+    doc["steps"] = steps
+    starts = [float(s["started_at"]) for s in steps if s.get("started_at")]
+    doc["finished_at"] = (int(max(starts)) // 600 + 2) * 600  # the axis ends on a tick
+    page = tmp_path / "run.html"
+    page.write_text(run_html(doc).replace("</body>", _MEASURE), encoding="utf-8")
+    title = re.search(r"<title>(SW=[^<]*)</title>",
+                      chromium(page, "--dump-dom", "--window-size=900,1200"))
+    assert title is not None
+    got = dict(kv.split("=") for kv in title.group(1).split())
+    assert int(got["SW"]) <= int(got["CW"]), got
+    assert int(got["TR"]) < float(got["W"]), got  # not touching the edge (glyphs cut)

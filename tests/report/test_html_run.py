@@ -152,3 +152,43 @@ def test_iso_timestamps_and_nested_steps_are_read() -> None:
     assert tl.end - tl.start == 20 * 60
     dom = parse(run_html(doc))
     assert len(dom.find("g", "bar")) == 2
+
+
+def test_the_last_tick_label_of_a_short_run_stays_inside_the_picture() -> None:
+    """A run ending on a tick (HH:MM:SS labels): the last label ends at the right edge instead
+    of being centred on it and cut off."""
+    import re as _re
+
+    from fwupdate.report.svg_timeline import Bar, Row, Timeline, render_timeline
+
+    start = 1_800_000_000.0
+    tl = Timeline(start, start + 120, (Row("n1", "n1", None,
+                                           (Bar("s1", "verify", start, start + 120, "done"),)),))
+    svg = str(render_timeline(tl, width=1100))
+    axis = svg.split('class="axis"', 1)[1].split("</g>", 1)[0]
+    labels = _re.findall(r'<text x="([\d.]+)"[^>]*text-anchor="(\w+)"[^>]*>([\d:]+)<', axis)
+    assert labels, axis
+    x, anchor, text = labels[-1]
+    right = float(x) if anchor == "end" else float(x) + len(text) * 6.2 / 2
+    assert right <= 1100, labels[-1]
+
+
+def test_a_time_scaled_run_says_which_times_are_real_and_which_device(
+    run_doc: dict[str, Any],
+) -> None:
+    plain = run_html({**run_doc, "time_scale": 1.0})
+    assert "duration (real)" not in plain and "Time-scaled run" not in plain
+    page = run_html({**run_doc, "time_scale": 500.0})
+    assert '<th scope="col">duration (real)</th>' in page
+    assert '<th scope="col">estimate (device)</th>' in page
+    assert "Time-scaled run (time-scale 500)" in page
+
+
+def test_the_report_document_carries_the_runs_time_scale(journal_path: Any) -> None:
+    from fwupdate.report.run_report import build_run_report
+    from fwupdate.run.journal import Journal
+
+    with Journal.open(journal_path) as j:
+        assert build_run_report(j)["time_scale"] == 1.0
+        j.set_options({**j.options, "settings": {"time_scale": 250.0}})
+        assert build_run_report(j)["time_scale"] == 250.0

@@ -883,7 +883,27 @@ class IdracState:
                 lambda: self._idrac_reset("firmware-update", new_version=new),
             )
             return
+        if key == "cpld":
+            self._virtual_ac_cycle(job, new)
+            return
         self._apply_version(key, new)
+
+    def _virtual_ac_cycle(self, job: Job, new: str) -> None:
+        """A CPLD update ends with a virtual AC cycle (idrac-redfish.md §4.5): the host loses
+        power, the iDRAC restarts (unreachable, sessions gone), then the host powers on and
+        boots; the new CPLD version shows only after the cycle."""
+        self.emit("virtual_ac_cycle", job=job.id, to_version=new)
+        self._power_off(reason="virtual AC cycle")  # the boot in progress never completes
+        self._idrac_reset("virtual-ac-cycle")
+        outage = self._down_until - self.now()
+        if not math.isfinite(outage):
+            return
+
+        def power_back() -> None:
+            self._apply_version("cpld", new)
+            self._host_restart("on", reason=f"{job.id} virtual AC cycle")
+
+        self._later(outage + self.timings.job_step_seconds, power_back)
 
     def _apply_version(self, key: str, new: str) -> None:
         st = self.components[key]
