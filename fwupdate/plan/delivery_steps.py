@@ -2,8 +2,10 @@
 
 One step replaces a node's push steps (firmware_apply_now, firmware_stage, host_reboot): it
 names every planned package (`params.packages`, catalog paths, comma-separated: the executor
-serves a catalog filtered to exactly these) and expects all their versions.  It takes the node
-down like a host reboot and so carries the same impact and `requires_partner_healthy`.
+serves a catalog filtered to exactly these; `packages` keeps their catalog size, MD5 and
+signature verdict, checked again right before they are served) and expects all their
+versions.  It takes the node down like a host reboot and so carries the same impact and
+`requires_partner_healthy`.
 """
 
 from __future__ import annotations
@@ -79,4 +81,5 @@ def add_delivery_step(
             ("packages", ",".join(pkg.path for pkg, _rows in work)),
             ("reboot", "true"),
         ),
+        packages=tuple(pkg for pkg, _rows in work),
     )

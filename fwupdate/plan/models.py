@@ -165,6 +165,7 @@ class Step:
     covers: tuple[str, ...] = ()  # step ids whose staged work this step applies / checks
     expect: tuple[Expectation, ...] = ()  # verify: versions that must be installed
     params: tuple[tuple[str, str], ...] = ()  # kind-specific settings (docs/planning.md)
+    packages: tuple[PackageRef, ...] = ()  # repo_update / vmedia_update: every package served
 
     @property
     def takes_node_down(self) -> bool:

@@ -82,6 +82,13 @@ def _component(c: ComponentRef | None) -> dict[str, Any] | None:
 
 
 def step_to_dict(s: Step) -> dict[str, Any]:
+    out = _step_fields(s)
+    if s.packages:  # delivery steps only: other plans keep their bytes (and hashes)
+        out["packages"] = [_package(p) for p in s.packages]
+    return out
+
+
+def _step_fields(s: Step) -> dict[str, Any]:
     return {
         "id": s.step_id,
         "seq": s.seq,
@@ -428,7 +435,12 @@ def _read_step(r: _Reader) -> Step:
             Expectation(e.text("key"), e.text("name"), e.text("version")) for e in r.items("expect")
         ),
         params=r.text_map("params"),
+        packages=tuple(p for p in map(_read_package, _opt_items(r, "packages")) if p),
     )
+
+
+def _opt_items(r: _Reader, key: str) -> list[_Reader]:
+    return r.items(key) if key in r.data else []
 
 
 def _read_node(r: _Reader) -> NodePlan:

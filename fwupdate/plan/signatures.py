@@ -20,8 +20,9 @@ def plan_packages(plan: Plan) -> list[PackageRef]:
     """Each package the plan sends, once, in plan order."""
     seen: dict[str, PackageRef] = {}
     for s in plan.steps():
-        if s.package is not None and s.package.path not in seen:
-            seen[s.package.path] = s.package
+        for pkg in (s.package, *s.packages):
+            if pkg is not None and pkg.path not in seen:
+                seen[pkg.path] = pkg
     return list(seen.values())
 
 
@@ -50,11 +51,17 @@ def _problems(plan: Plan, verdicts: Mapping[str, SignatureRecord]) -> tuple[list
     return problems, notes
 
 
+def _recorded(pkg: PackageRef, verdicts: Mapping[str, SignatureRecord]) -> PackageRef:
+    rec = verdicts.get(pkg.path)
+    return pkg if rec is None else dataclasses.replace(pkg, signature=rec)
+
+
 def _with_records(step: Step, verdicts: Mapping[str, SignatureRecord]) -> Step:
-    if step.package is None or step.package.path not in verdicts:
-        return step
-    pkg = dataclasses.replace(step.package, signature=verdicts[step.package.path])
-    return dataclasses.replace(step, package=pkg)
+    return dataclasses.replace(
+        step,
+        package=None if step.package is None else _recorded(step.package, verdicts),
+        packages=tuple(_recorded(p, verdicts) for p in step.packages),
+    )
 
 
 def record_signatures(

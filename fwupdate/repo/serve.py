@@ -11,7 +11,7 @@ from __future__ import annotations
 import gzip
 import io
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,11 +93,15 @@ def serve_repository(
     *,
     rewrite: bool = True,
     only: Collection[str] | None = None,
+    verify: Callable[[RepositoryContent, Collection[str]], None] | None = None,
 ) -> ServedRepository:
     """Register a repository's catalog and packages with a started file server; `only` limits
-    the served catalog to those package paths (the plan's)."""
+    the served catalog to those package paths (the plan's).  `verify(content, served paths)`
+    runs before anything is registered and refuses (raises) to serve nothing."""
     content = open_repository(source)
     files, served, missing, rewrites = prepare(content, rewrite=rewrite, only=only)
+    if verify is not None:
+        verify(content, served)
     if not served:
         raise BadInputError(
             f"{content.origin}: the catalog names no package present in the repository"

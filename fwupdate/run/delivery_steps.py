@@ -14,6 +14,7 @@ expected version already installed -> nothing is sent again.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from fwupdate.catalog.versions import compare_versions
 from fwupdate.delivery import run_repository_update, run_virtual_media_update
 from fwupdate.errors import BadInputError, FwupdateError
 from fwupdate.plan.models import Step
-from fwupdate.repo import serve_repository, share_from_url
+from fwupdate.repo import RepositoryContent, open_repository, serve_repository, share_from_url
 from fwupdate.repo.share import ShareParameters
 from fwupdate.run.keys import lookup
 from fwupdate.run.runtime import GroupRuntime
@@ -53,6 +54,30 @@ def _local(rt: GroupRuntime, source: str) -> Path:
             if cand.exists():
                 return cand
     raise BadInputError(f"delivery source {source!r} not found (cwd or beside --repo)")
+
+
+def _verifier(rt: GroupRuntime, step: Step) -> Callable[[RepositoryContent, Collection[str]], None]:
+    """Checks each planned package in a repository or ISO (size, MD5, signature per the plan's
+    policy, like a pushed file) right before it is served; the first that fails refuses the
+    step with one line and nothing is served."""
+
+    def verify(content: RepositoryContent, _served: Collection[str]) -> None:
+        if not step.packages and step.param("packages"):
+            raise BadInputError(
+                f"{step.step_id}: the plan records no size, MD5 or signature for the packages "
+                "it serves (made by an older fwupdate); plan again"
+            )
+        for pkg in step.packages:
+            src = content.find(pkg.path)
+            if src is None:
+                raise BadInputError(f"{content.origin}: {pkg.path} is missing; nothing served")
+            sign = content.find(pkg.path + ".sign")
+            try:
+                rt.ctx.store.check_served(src, pkg, sign)
+            except FwupdateError as exc:
+                raise type(exc)(f"{content.origin}: {exc.message}; nothing served") from None
+
+    return verify
 
 
 def _expected(step: Step) -> dict[str, str]:
@@ -106,7 +131,9 @@ def repo_update(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
     else:
         if rt.ctx.files is None:
             raise BadInputError("repository delivery needs the run's file server")
-        served = serve_repository(rt.ctx.files, _local(rt, source), only=packages)
+        served = serve_repository(
+            rt.ctx.files, _local(rt, source), only=packages, verify=_verifier(rt, step)
+        )
         share = served.share
         served_from = f"{served.kind} {source} ({len(served.packages)} package(s))"
         for change in served.rewrites:
@@ -143,6 +170,8 @@ def vmedia_update(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
         if rt.ctx.files is None:
             raise BadInputError("virtual-media delivery needs the run's file server")
         local = _local(rt, source)
+        if step.packages or step.param("packages"):
+            _verifier(rt, step)(open_repository(local), ())
         url = rt.ctx.files.register(local)
         shown = f"{rt.ctx.files.base_url}/…/{local.name}"
     if resume:  # a previous attempt may have left the image attached

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from fwupdate.dup.extract import extract_dup
 from fwupdate.errors import BadInputError, HashMismatchError, SignatureError
+from fwupdate.fileserver.sources import FileSource
 from fwupdate.pathsafe import resolve_inside
 from fwupdate.plan.models import PackageRef, Plan, SignatureRecord, Step
 from fwupdate.trust import TrustStore, verify_file
@@ -55,6 +56,12 @@ def _sha256(path: Path) -> str:
         while block := f.read(1 << 20):
             h.update(block)
     return h.hexdigest()
+
+
+def _copy_out(src: Path | FileSource, dest: Path) -> Path:
+    with src.open("rb") if isinstance(src, Path) else src.open() as fin, dest.open("wb") as fout:
+        shutil.copyfileobj(fin, fout, 1 << 20)
+    return dest
 
 
 class SignatureCheck:
@@ -156,6 +163,14 @@ class PackageStore:
         with self._lock:
             if path in self._verified and not recheck:
                 return path
+        self.check_file(path, pkg)
+        with self._lock:
+            self._verified[path] = path
+        return path
+
+    def check_file(self, path: Path, pkg: PackageRef) -> None:
+        """`path` against the plan's size and MD5 (HashMismatchError) and its signature policy
+        (SignatureError)."""
         md5, size = _md5(path)
         if pkg.size is not None and size != pkg.size:
             raise HashMismatchError(
@@ -169,9 +184,20 @@ class PackageStore:
             )
         if self.signatures is not None:
             self.signatures.check(path, pkg)
-        with self._lock:
-            self._verified[path] = path
-        return path
+
+    def check_served(
+        self, src: Path | FileSource, pkg: PackageRef, sign: Path | FileSource | None = None
+    ) -> None:
+        """A file about to be served from a repository or ISO, checked like a pushed one; an
+        ISO member is copied out first (with its `.sign` member `sign`, if any)."""
+        if isinstance(src, Path):
+            self.check_file(src, pkg)
+            return
+        with tempfile.TemporaryDirectory(prefix="fwupdate-served-") as tmp:
+            path = _copy_out(src, Path(tmp) / Path(pkg.file_name).name)
+            if sign is not None:
+                _copy_out(sign, path.with_name(path.name + ".sign"))
+            self.check_file(path, pkg)
 
     def image_for(self, step: Step) -> Path:
         """What is actually sent for `step`: the package, or its `payload` member extracted."""

@@ -121,3 +121,40 @@ def test_an_ha_pair_with_a_repository_node_and_a_virtual_media_node(
         assert r.code == 0, r
         page = html.read_text()
         assert "repo_update" in page and "vmedia_update" in page
+
+
+def test_a_package_changed_since_the_plan_is_not_served(cli, tmp_path: Path) -> None:
+    """Repository and ISO: each planned package is checked (size, MD5, signature policy) right
+    before it is served; a tampered one refuses the step with one line and nothing is served."""
+    from delivery_support import corrupt_package
+
+    repo = build_repo(tmp_path / "repo", r640_components(bios="2.13.0"))
+    iso = build_iso(tmp_path / "repo", tmp_path / "update.iso")
+    bundle = tmp_path / "bundle.toml"
+    bundle.write_text(BUNDLE.format(repo=tmp_path / "repo", iso=iso))
+    spec = FleetSpec(standalone=(
+        NodeSpec("node-1", DeviceSpec("idrac-1", "idrac", "r640-idrac9-4.40", {})),
+        NodeSpec("node-2", DeviceSpec("idrac-2", "idrac", "r640-idrac9-4.40", {})),
+    ))
+    with SimulatedFleet(spec, workdir=tmp_path / "sim", time_scale=TIME_SCALE) as sim:
+        fleet = sim.write_fleet_file(tmp_path / "fleet.toml")
+        plan_path = tmp_path / "plan.json"
+        r = cli("plan", str(fleet), "--catalog", repo.catalog, "--bundle", str(bundle),
+                "--allow-standalone", "--format", "json", "--out", str(plan_path))
+        assert r.code == 0, r
+        original = (tmp_path / "repo" / repo.paths[0]).read_bytes()
+        corrupt_package(repo)  # after the plan: the bytes change before the night ...
+        image = bytearray(iso.read_bytes())
+        start = image.find(original)
+        assert start >= 0
+        image[start + len(original) // 2] ^= 0x01  # ... in the folder and in the ISO
+        iso.write_bytes(bytes(image))
+        r = cli("run", str(plan_path), str(fleet), "--repo", str(tmp_path / "repo"),
+                "--runs-dir", str(tmp_path / "runs"), "--time-scale", str(TIME_SCALE), "--yes")
+        assert r.code != 0, r
+        assert "the plan expects" in r.err and "nothing served" in r.err, r.err
+        ev = sim.events
+        assert not [e for e in ev.records(device="idrac-1") if e["event"] == "repository_catalog"]
+        assert not [e for e in ev.records(device="idrac-2") if e["event"] == "vmedia_boot"]
+        for dev in ("idrac-1", "idrac-2"):
+            assert sim.device(dev).state.component_version("bios") != "2.13.0"  # type: ignore[attr-defined]
