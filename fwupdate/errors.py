@@ -135,6 +135,10 @@ class HASafetyError(DeviceError):
     """An HA pair is not in a state where a node may be taken down."""
 
 
+class DownloadError(FwupdateError):
+    """A download broke off (network, TLS, timeout); what arrived is kept to resume."""
+
+
 class PlanError(FwupdateError):
     """The plan cannot be made or no longer matches the fleet."""
 

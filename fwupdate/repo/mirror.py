@@ -18,12 +18,11 @@ import dataclasses
 import gzip
 import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urljoin
 
 from fwupdate.catalog.cache import default_cache_dir
@@ -32,23 +31,27 @@ from fwupdate.catalog.models import Catalog, SoftwareComponent
 from fwupdate.catalog.signature import catalog_signature
 from fwupdate.catalog.sources import fetch_url
 from fwupdate.dup.build import atomic_output
-from fwupdate.dup.verify import verify_against_component
-from fwupdate.errors import BadInputError, FwupdateError, SignatureError
+from fwupdate.dup.verify import file_digests, verify_against_component
+from fwupdate.errors import BadInputError, DownloadError, FwupdateError, SignatureError
 from fwupdate.logsafe import redact_url
 from fwupdate.pathsafe import normalize_name, unsafe_name_reason
+from fwupdate.plan.policy import Policy
+from fwupdate.repo.mirror_state import MirrorState, Validators
 from fwupdate.repo.rewrite import rewrite_catalog
+from fwupdate.repo.select import select_components
 from fwupdate.trust import TrustStore, Verdict, signature_path, verify_file
 
 CHUNK = 1 << 20
 SIGN_CAP = 1 << 20
 DEFAULT_MAX_BYTES = 2 << 30
+MAX_CONCURRENCY = 32
 TIMEOUT = (10.0, 60.0)
 
 
 @dataclass(frozen=True)
 class MirrorItem:
     path: str
-    status: str  # fetched | unchanged | skipped
+    status: str  # fetched | unchanged | skipped (failed a check) | left out (by the filters)
     reason: str = ""
     size: int | None = None
     signature: str = ""  # verdict line
@@ -66,6 +69,7 @@ class MirrorResult:
     items: tuple[MirrorItem, ...]
     warnings: tuple[str, ...]
     iso: str | None = None
+    other_systems: int = 0  # catalog components for none of the wanted system ids
 
 
 @dataclass(frozen=True)
@@ -76,49 +80,90 @@ class MirrorOptions:
     max_bytes: int = DEFAULT_MAX_BYTES
     cache_dir: Path | None = None
     ca_bundle: str | None = None
+    policy: Policy | None = None  # the bundle: newest + pins + stepping stones only
 
 
-Fetch = Callable[[str, Path, int, int], None]  # (source, partial file, cap, offset)
+class Progress(Protocol):
+    """What the CLI shows while packages download (a rich bar on a terminal only)."""
+
+    def begin(self, total_bytes: int, packages: int) -> None: ...
+
+    def advance(self, nbytes: int) -> None: ...
 
 
-def _copy_local(src: str, part: Path, cap: int, offset: int) -> None:
+class _NoProgress:
+    def begin(self, total_bytes: int, packages: int) -> None:
+        return None
+
+    def advance(self, nbytes: int) -> None:
+        return None
+
+
+Fetch = Callable[[str, Path, int, int, Validators, Validators], "Validators | None"]
+# (source, partial file, cap, offset, If-Range validators, conditional validators) ->
+# the answer's validators, or None when the server said 304 Not Modified
+
+
+def _copy_local(
+    src: str, part: Path, cap: int, offset: int, _resume: Validators, _since: Validators,
+    on_bytes: Callable[[int], None] = lambda n: None,
+) -> Validators:
     try:
         with open(src, "rb") as fin, part.open("ab" if offset else "wb") as fout:
             fin.seek(offset)
-            _copy_capped(iter(lambda: fin.read(CHUNK), b""), fout, cap - offset, src)
+            _copy_capped(iter(lambda: fin.read(CHUNK), b""), fout, cap - offset, src, on_bytes)
     except FileNotFoundError:
         raise BadInputError(f"{src}: missing in the source repository") from None
+    return Validators()
 
 
-def _copy_capped(chunks: Any, fout: Any, left: int, name: str) -> None:
+def _copy_capped(
+    chunks: Any, fout: Any, left: int, name: str, on_bytes: Callable[[int], None]
+) -> None:
     for block in chunks:
         left -= len(block)
         if left < 0:
             raise BadInputError(f"{name}: larger than the catalog says (or the size cap)")
         fout.write(block)
+        on_bytes(len(block))
 
 
-def _http_fetcher(ca_bundle: str | None) -> Fetch:
+def _request_headers(offset: int, resume: Validators, since: Validators) -> dict[str, str]:
+    headers = since.conditional()
+    if offset:
+        headers["Range"] = f"bytes={offset}-"
+        if resume.if_range():
+            headers["If-Range"] = resume.if_range() or ""
+    return headers
+
+
+def _http_fetcher(ca_bundle: str | None, on_bytes: Callable[[int], None]) -> Fetch:
     import requests
 
     session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=MAX_CONCURRENCY)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
 
-    def fetch(url: str, part: Path, cap: int, offset: int) -> None:
-        headers = {"Range": f"bytes={offset}-"} if offset else {}
+    def fetch(url: str, part: Path, cap: int, offset: int, resume: Validators,
+              since: Validators) -> Validators | None:  # fmt: skip
+        shown = redact_url(url)
         try:
-            with session.get(url, stream=True, timeout=TIMEOUT, headers=headers,
-                             verify=ca_bundle or True) as r:  # fmt: skip
+            with session.get(url, stream=True, timeout=TIMEOUT, verify=ca_bundle or True,
+                             headers=_request_headers(offset, resume, since)) as r:  # fmt: skip
+                if r.status_code == 304:
+                    return None
                 if r.status_code == 404:
-                    raise BadInputError(f"{redact_url(url)}: not found (404)")
+                    raise BadInputError(f"{shown}: not found (404)")
                 if r.status_code not in (200, 206):
-                    raise FwupdateError(f"{redact_url(url)}: HTTP {r.status_code}")
-                resume = r.status_code == 206 and offset > 0
-                with part.open("ab" if resume else "wb") as fout:
-                    left = cap - (offset if resume else 0)
-                    _copy_capped(r.iter_content(CHUNK), fout, left, redact_url(url))
+                    raise FwupdateError(f"{shown}: HTTP {r.status_code}")
+                resumed = r.status_code == 206 and offset > 0
+                with part.open("ab" if resumed else "wb") as fout:
+                    left = cap - (offset if resumed else 0)
+                    _copy_capped(r.iter_content(CHUNK), fout, left, shown, on_bytes)
+                return Validators.from_headers(r.headers)
         except requests.RequestException as exc:
-            shown = redact_url(url)
-            raise FwupdateError(f"{shown}: download failed: {type(exc).__name__}") from None
+            raise DownloadError(f"{shown}: download failed: {type(exc).__name__}") from None
 
     return fetch
 
@@ -135,19 +180,34 @@ def _where(catalog_source: str, cat: Catalog, path: str) -> str:
 
 
 class Mirror:
-    def __init__(self, to: Path, opts: MirrorOptions, trust: TrustStore | None = None) -> None:
+    def __init__(
+        self,
+        to: Path,
+        opts: MirrorOptions,
+        trust: TrustStore | None = None,
+        progress: Progress | None = None,
+    ) -> None:
         self.to = to
         self.opts = opts
         self.trust = trust or TrustStore()
-        self.fetch_http = _http_fetcher(opts.ca_bundle)
+        self.progress: Progress = progress or _NoProgress()
+        self.fetch_http = _http_fetcher(opts.ca_bundle, self.progress.advance)
+        self.state = MirrorState(to)
         self.warnings: list[str] = []
 
-    def _fetch(self, src: str, part: Path, cap: int) -> None:
+    def _fetch(self, src: str, rel: str, part: Path, cap: int,
+               since: Validators) -> Validators | None:  # fmt: skip
+        """Download (or copy) into `part`, resuming what a previous run left there."""
         offset = part.stat().st_size if part.is_file() else 0
         if offset > cap:
             part.unlink()
             offset = 0
-        (self.fetch_http if "://" in src else _copy_local)(src, part, cap, offset)
+        self.progress.advance(offset)
+        if "://" not in src:
+            return _copy_local(src, part, cap, offset, Validators(), since, self.progress.advance)
+        got = self.fetch_http(src, part, cap, offset, self.state.partial_validators(rel), since)
+        self.state.started(rel, got)
+        return got
 
     def _verdict(self, path: Path) -> Verdict | None:
         return None if self.opts.signatures == "off" else verify_file(path, self.trust)
@@ -163,41 +223,57 @@ class Mirror:
         verdict = self._verdict(dest)
         return verdict if verdict is None or verdict.ok else False
 
-    def package(self, src: str, comp: SoftwareComponent, staging: Path) -> MirrorItem:
+    def _since(self, rel: str, dest: Path) -> Validators:
+        """The validators to ask the server with, when DIR still holds what they describe."""
+        validators, md5, size = self.state.kept(rel)
+        if md5 is None or size != dest.stat().st_size or file_digests(dest).md5 != md5:
+            return Validators()
+        return validators
+
+    def package(self, src: str, comp: SoftwareComponent) -> MirrorItem:
         rel = normalize_name(comp.path.replace("\\", "/"))
         dest = self.to / rel
         same = self._matches(dest, comp)
-        if same is not False:
-            return MirrorItem(
-                comp.path,
-                "unchanged",
-                size=comp.size,
-                signature=same.line() if isinstance(same, Verdict) else "",
-            )
-        part = staging / rel
+        if same is not False and (comp.hash_md5 or "://" not in src):
+            self.progress.advance(comp.size or 0)  # the signed catalog's MD5 is the validator
+            return _unchanged(comp, same)
+        since = self._since(rel, dest) if same is not False else Validators()
+        part = self.state.partial / rel
         part.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._fetch(src, part, comp.size or self.opts.max_bytes)
-            verify_against_component(part, comp)
-            verdict = self._with_sign(src, part)
+            got = self._fetch(src, rel, part, comp.size or self.opts.max_bytes, since)
+            if got is None:  # 304: the server still has the file DIR holds
+                return _unchanged(comp, same, "not modified (304)")
+            check = verify_against_component(part, comp)
+            verdict = self._with_sign(src, rel, part)
+        except DownloadError as exc:
+            return MirrorItem(comp.path, "skipped", f"{exc} (resumed by the next run)")
         except (FwupdateError, OSError) as exc:
+            self._discard(rel, part)
             return MirrorItem(comp.path, "skipped", str(exc))
         if verdict is not None and not verdict.ok:
             if self.opts.signatures == "require":
+                self._discard(rel, part)
                 return MirrorItem(comp.path, "skipped", verdict.line())
             self.warnings.append(f"UNVERIFIED: {verdict.line()}")
+        self._place(part, dest)
+        self.state.placed(rel, got, check.md5, check.size)
+        return MirrorItem(comp.path, "fetched", size=check.size,
+                          signature=verdict.line() if verdict else "")  # fmt: skip
+
+    def _discard(self, rel: str, part: Path) -> None:
+        part.unlink(missing_ok=True)
+        signature_path(part).unlink(missing_ok=True)
+        self.state.forget(rel)
+
+    def _place(self, part: Path, dest: Path) -> None:
+        """Move a verified package (and its .sign) into DIR: whole files only."""
         dest.parent.mkdir(parents=True, exist_ok=True)
         if signature_path(part).is_file():
             os.replace(signature_path(part), signature_path(dest))
         os.replace(part, dest)
-        return MirrorItem(
-            comp.path,
-            "fetched",
-            size=dest.stat().st_size,
-            signature=verdict.line() if verdict else "",
-        )
 
-    def _with_sign(self, src: str, part: Path) -> Verdict | None:
+    def _with_sign(self, src: str, rel: str, part: Path) -> Verdict | None:
         if self.opts.signatures == "off":
             return None
         with part.open("rb") as f:
@@ -206,10 +282,15 @@ class Mirror:
             sign = signature_path(part)
             sign.unlink(missing_ok=True)
             try:
-                self._fetch(src + ".sign", sign, SIGN_CAP)
+                self._fetch(src + ".sign", rel + ".sign", sign, SIGN_CAP, Validators())
             except BadInputError:
                 sign.unlink(missing_ok=True)  # missing: the verdict says so
         return verify_file(part, self.trust)
+
+
+def _unchanged(comp: SoftwareComponent, same: Verdict | bool | None, why: str = "") -> MirrorItem:
+    return MirrorItem(comp.path, "unchanged", why, size=comp.size,
+                      signature=same.line() if isinstance(same, Verdict) else "")  # fmt: skip
 
 
 def _catalog_bytes(cat: Catalog, source: str, opts: MirrorOptions) -> bytes:
@@ -228,11 +309,12 @@ def mirror(
     *,
     iso: Path | None = None,
     trust: TrustStore | None = None,
+    progress: Progress | None = None,
 ) -> MirrorResult:
     """Build (or refresh) the verified repository `to` from the catalog at `source`."""
     opts = dataclasses.replace(opts, cache_dir=opts.cache_dir or default_cache_dir())
     cat = load_catalog(source, cache_dir=opts.cache_dir, ca_bundle=opts.ca_bundle)
-    m = Mirror(to, opts, trust)
+    m = Mirror(to, opts, trust, progress)
     cat_line = "not checked (signatures = off)"
     if opts.signatures != "off":
         verdict = catalog_signature(
@@ -243,7 +325,9 @@ def mirror(
         if not verdict.ok:
             m.warnings.append(f"UNVERIFIED: {verdict.line()}")
         cat_line = verdict.line()
-    wanted = [c for c in cat.components if any(c.supports_system(s) for s in opts.system_ids)]
+    sel = select_components(cat.components, sorted(opts.system_ids), opts.policy)
+    wanted = list(sel.kept)
+    m.warnings.extend(sel.notes)
     if not wanted:
         raise BadInputError(
             f"{cat.source}: no component for system id(s) {', '.join(sorted(opts.system_ids))}"
@@ -253,15 +337,14 @@ def mirror(
         if reason:
             raise BadInputError(f"{cat.source}: component path {c.path!r}: {reason}")
     to.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".fwupdate-mirror-", dir=to))
+    m.progress.begin(sum(c.size or 0 for c in wanted), len(wanted))
     try:
         with ThreadPoolExecutor(max_workers=max(1, opts.concurrency)) as pool:
-            items = list(
-                pool.map(lambda c: m.package(_where(source, cat, c.path), c, staging), wanted)
-            )
+            items = list(pool.map(lambda c: m.package(_where(source, cat, c.path), c), wanted))
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        m.state.save()
     kept = [i.path for i in items if i.status != "skipped"]
+    items += [MirrorItem(path, "left out", why) for path, why in sel.left_out]
     raw = _catalog_bytes(cat, source, opts)
     rewritten = rewrite_catalog(raw, base_location="", keep_paths=kept)
     catalog = to / "Catalog.xml"
@@ -275,7 +358,10 @@ def mirror(
         from fwupdate.repo.iso_build import build_update_iso
 
         iso_out = str(build_update_iso(to, iso))
-    return MirrorResult(str(to), str(catalog), cat_line, tuple(items), tuple(m.warnings), iso_out)
+    return MirrorResult(
+        str(to), str(catalog), cat_line, tuple(items), tuple(m.warnings), iso_out,
+        sel.other_systems,
+    )
 
 
 def _write_bytes_atomic(path: Path, data: bytes) -> None:
