@@ -16,7 +16,8 @@ from bench import BenchContext, child_main, default_out_dir
 
 BENCHMARKS: tuple[str, ...] = (
     "bench.startup_bench", "bench.catalog_bench", "bench.inventory_bench", "bench.run_bench",
-    "bench.trust_bench", "bench.demo_bench", "bench.plan_bench")
+    "bench.trust_bench", "bench.demo_bench", "bench.plan_bench", "bench.mirror_bench",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

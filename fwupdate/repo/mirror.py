@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import hashlib
 import os
 import shutil
 from collections.abc import Callable
@@ -31,7 +32,7 @@ from fwupdate.catalog.models import Catalog, SoftwareComponent
 from fwupdate.catalog.signature import catalog_signature
 from fwupdate.catalog.sources import fetch_url
 from fwupdate.dup.build import atomic_output
-from fwupdate.dup.verify import file_digests, verify_against_component
+from fwupdate.dup.verify import Digests, file_digests, verify_against_component
 from fwupdate.errors import BadInputError, DownloadError, FwupdateError, SignatureError
 from fwupdate.logsafe import redact_url
 from fwupdate.pathsafe import normalize_name, unsafe_name_reason
@@ -99,17 +100,21 @@ class _NoProgress:
         return None
 
 
-Fetch = Callable[[str, Path, int, int, Validators, Validators], "Validators | None"]
-# (source, partial file, cap, offset, If-Range validators, conditional validators) ->
+OnBytes = Callable[[bytes], None]
+Fetch = Callable[[str, Path, int, int, Validators, Validators, OnBytes], "Validators | None"]
+# (source, partial file, cap, offset, If-Range validators, conditional validators, on each
+# block written) ->
 # the answer's validators, or None when the server said 304 Not Modified
 
 
 def _copy_local(
     src: str, part: Path, cap: int, offset: int, _resume: Validators, _since: Validators,
-    on_bytes: Callable[[int], None] = lambda n: None,
+    on_bytes: Callable[[bytes], None] = lambda b: None,
 ) -> Validators:
     try:
         with open(src, "rb") as fin, part.open("ab" if offset else "wb") as fout:
+            if offset:
+                _replay(part, on_bytes)
             fin.seek(offset)
             _copy_capped(iter(lambda: fin.read(CHUNK), b""), fout, cap - offset, src, on_bytes)
     except FileNotFoundError:
@@ -118,14 +123,38 @@ def _copy_local(
 
 
 def _copy_capped(
-    chunks: Any, fout: Any, left: int, name: str, on_bytes: Callable[[int], None]
+    chunks: Any, fout: Any, left: int, name: str, on_bytes: Callable[[bytes], None]
 ) -> None:
     for block in chunks:
         left -= len(block)
         if left < 0:
             raise BadInputError(f"{name}: larger than the catalog says (or the size cap)")
         fout.write(block)
-        on_bytes(len(block))
+        on_bytes(block)
+
+
+def _replay(part: Path, on_bytes: Callable[[bytes], None]) -> None:
+    """Feed what a resumed download already holds, so the digests cover the whole file."""
+    with part.open("rb") as f:
+        while block := f.read(CHUNK):
+            on_bytes(block)
+
+
+class _Hashing:
+    """MD5 and SHA-256 of a download as it is written (no second read of the file)."""
+
+    def __init__(self) -> None:
+        self.md5 = hashlib.md5(usedforsecurity=False)
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def update(self, block: bytes) -> None:
+        self.md5.update(block)
+        self.sha256.update(block)
+        self.size += len(block)
+
+    def digests(self) -> Digests:
+        return Digests(self.size, self.md5.hexdigest(), self.sha256.hexdigest())
 
 
 def _request_headers(offset: int, resume: Validators, since: Validators) -> dict[str, str]:
@@ -137,7 +166,7 @@ def _request_headers(offset: int, resume: Validators, since: Validators) -> dict
     return headers
 
 
-def _http_fetcher(ca_bundle: str | None, on_bytes: Callable[[int], None]) -> Fetch:
+def _http_fetcher(ca_bundle: str | None) -> Fetch:
     import requests
 
     session = requests.Session()
@@ -146,7 +175,7 @@ def _http_fetcher(ca_bundle: str | None, on_bytes: Callable[[int], None]) -> Fet
     session.mount("http://", adapter)
 
     def fetch(url: str, part: Path, cap: int, offset: int, resume: Validators,
-              since: Validators) -> Validators | None:  # fmt: skip
+              since: Validators, on_bytes: OnBytes) -> Validators | None:  # fmt: skip
         shown = redact_url(url)
         try:
             with session.get(url, stream=True, timeout=TIMEOUT, verify=ca_bundle or True,
@@ -158,6 +187,8 @@ def _http_fetcher(ca_bundle: str | None, on_bytes: Callable[[int], None]) -> Fet
                 if r.status_code not in (200, 206):
                     raise FwupdateError(f"{shown}: HTTP {r.status_code}")
                 resumed = r.status_code == 206 and offset > 0
+                if resumed:
+                    _replay(part, on_bytes)
                 with part.open("ab" if resumed else "wb") as fout:
                     left = cap - (offset if resumed else 0)
                     _copy_capped(r.iter_content(CHUNK), fout, left, shown, on_bytes)
@@ -191,23 +222,33 @@ class Mirror:
         self.opts = opts
         self.trust = trust or TrustStore()
         self.progress: Progress = progress or _NoProgress()
-        self.fetch_http = _http_fetcher(opts.ca_bundle, self.progress.advance)
+        self.fetch_http = _http_fetcher(opts.ca_bundle)
         self.state = MirrorState(to)
         self.warnings: list[str] = []
 
     def _fetch(self, src: str, rel: str, part: Path, cap: int,
-               since: Validators) -> Validators | None:  # fmt: skip
-        """Download (or copy) into `part`, resuming what a previous run left there."""
+               since: Validators) -> tuple[Validators | None, Digests]:  # fmt: skip
+        """Download (or copy) into `part`, resuming what a previous run left there; the
+        answer's validators (None: 304) and the digests of the whole file as written."""
         offset = part.stat().st_size if part.is_file() else 0
         if offset > cap:
             part.unlink()
             offset = 0
-        self.progress.advance(offset)
+        hashing = _Hashing()
+
+        def on_bytes(block: bytes) -> None:
+            hashing.update(block)
+            self.progress.advance(len(block))
+
         if "://" not in src:
-            return _copy_local(src, part, cap, offset, Validators(), since, self.progress.advance)
-        got = self.fetch_http(src, part, cap, offset, self.state.partial_validators(rel), since)
-        self.state.started(rel, got)
-        return got
+            got: Validators | None = _copy_local(
+                src, part, cap, offset, Validators(), since, on_bytes
+            )
+        else:
+            resume = self.state.partial_validators(rel)
+            got = self.fetch_http(src, part, cap, offset, resume, since, on_bytes)
+            self.state.started(rel, got)
+        return got, hashing.digests()
 
     def _verdict(self, path: Path) -> Verdict | None:
         return None if self.opts.signatures == "off" else verify_file(path, self.trust)
@@ -241,10 +282,10 @@ class Mirror:
         part = self.state.partial / rel
         part.parent.mkdir(parents=True, exist_ok=True)
         try:
-            got = self._fetch(src, rel, part, comp.size or self.opts.max_bytes, since)
+            got, digests = self._fetch(src, rel, part, comp.size or self.opts.max_bytes, since)
             if got is None:  # 304: the server still has the file DIR holds
                 return _unchanged(comp, same, "not modified (304)")
-            check = verify_against_component(part, comp)
+            check = verify_against_component(part, comp, digests=digests)
             verdict = self._with_sign(src, rel, part)
         except DownloadError as exc:
             return MirrorItem(comp.path, "skipped", f"{exc} (resumed by the next run)")
@@ -293,13 +334,18 @@ def _unchanged(comp: SoftwareComponent, same: Verdict | bool | None, why: str = 
                       signature=same.line() if isinstance(same, Verdict) else "")  # fmt: skip
 
 
-def _catalog_bytes(cat: Catalog, source: str, opts: MirrorOptions) -> bytes:
+def _load(source: str, opts: MirrorOptions) -> tuple[Catalog, bytes]:
+    """The catalog and its plain bytes, downloaded once (conditionally) for a URL."""
+    path = Path(source)
     if "://" in source:
         path = fetch_url(source, opts.cache_dir or default_cache_dir(), ca_bundle=opts.ca_bundle)
+        cat = load_catalog(str(path), cache_dir=opts.cache_dir)
+        cat = dataclasses.replace(cat, source=redact_url(source))
     else:
+        cat = load_catalog(source, cache_dir=opts.cache_dir)
         path = Path(cat.source)
     data = path.read_bytes()
-    return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+    return cat, gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
 
 
 def mirror(
@@ -313,7 +359,7 @@ def mirror(
 ) -> MirrorResult:
     """Build (or refresh) the verified repository `to` from the catalog at `source`."""
     opts = dataclasses.replace(opts, cache_dir=opts.cache_dir or default_cache_dir())
-    cat = load_catalog(source, cache_dir=opts.cache_dir, ca_bundle=opts.ca_bundle)
+    cat, raw = _load(source, opts)
     m = Mirror(to, opts, trust, progress)
     cat_line = "not checked (signatures = off)"
     if opts.signatures != "off":
@@ -345,7 +391,6 @@ def mirror(
         m.state.save()
     kept = [i.path for i in items if i.status != "skipped"]
     items += [MirrorItem(path, "left out", why) for path, why in sel.left_out]
-    raw = _catalog_bytes(cat, source, opts)
     rewritten = rewrite_catalog(raw, base_location="", keep_paths=kept)
     catalog = to / "Catalog.xml"
     _write_bytes_atomic(to / "Catalog.original.xml", raw)
