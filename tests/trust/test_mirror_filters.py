@@ -214,3 +214,48 @@ def test_a_broken_download_leaves_nothing_half_written(  # type: ignore[no-untyp
     assert not (to / broken).exists()
     assert broken not in (to / "Catalog.xml").read_text(encoding="utf-8-sig")
     assert (to / "BIOS_04F7_WN64_2.9.0.EXE").is_file()
+
+
+def test_fleet_read_live(cli, source: Path, store: TrustStore, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from fwupdate.sim.fleet import DeviceSpec, FleetSpec, NodeSpec, SimulatedFleet
+
+    spec = FleetSpec(standalone=(
+        NodeSpec("r320-a", DeviceSpec("idrac-a", "idrac", "r320-idrac7-2.65", {})),
+    ))  # fmt: skip
+    with SimulatedFleet(spec, workdir=tmp_path / "sim", time_scale=0.01) as sim:
+        fleet = sim.write_fleet_file(tmp_path / "fleet.toml")
+        r = cli("repo", "mirror", "--catalog", str(source / "Catalog.xml"), "--fleet", str(fleet),
+                "--to", str(tmp_path / "m"), "--format", "json")  # fmt: skip
+    assert r.code == 0, r
+    doc = json.loads(r.out)
+    assert doc["system_ids"] == ["04F7"] and len(doc["packages"]) == 3
+
+
+def test_progress_follows_the_bytes_and_shows_on_a_terminal_only(  # type: ignore[no-untyped-def]
+    source: Path, store: TrustStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fwupdate.cli import repo_cmd
+    from fwupdate.repo.mirror import MirrorOptions, mirror
+
+    seen: dict[str, int] = {"total": 0, "done": 0}
+
+    class Record:
+        def begin(self, total_bytes: int, packages: int) -> None:
+            seen["total"] = total_bytes
+
+        def advance(self, nbytes: int) -> None:
+            seen["done"] += nbytes
+
+    opts = MirrorOptions(frozenset({"04F7"}))
+    mirror(str(source / "Catalog.xml"), tmp_path / "m", opts, progress=Record())
+    assert seen["total"] == seen["done"] == sum(
+        (source / c.path).stat().st_size for c in COMPONENTS[:3]
+    )  # fmt: skip
+    monkeypatch.setattr(repo_cmd, "is_tty", lambda stream=None: False)
+    with repo_cmd._progress() as bar:
+        assert bar is None
+    monkeypatch.setattr(repo_cmd, "is_tty", lambda stream=None: True)
+    with repo_cmd._progress() as bar:
+        assert bar is not None
+        bar.begin(10, 1)
+        bar.advance(10)
