@@ -326,6 +326,8 @@ class Mirror:
                 self._fetch(src + ".sign", rel + ".sign", sign, SIGN_CAP, Validators())
             except BadInputError:
                 sign.unlink(missing_ok=True)  # missing: the verdict says so
+            finally:
+                self.state.forget(rel + ".sign")  # small: never resumed
         return verify_file(part, self.trust)
 
 

@@ -102,7 +102,8 @@ def test_tampered_and_unsigned_are_skipped(  # type: ignore[no-untyped-def]
 def test_mirror_over_https(cli, source: Path, store: TrustStore, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     base = "https://mirror.example.invalid/repo/"
     for f in source.iterdir():
-        responses.add(responses.GET, base + f.name, body=f.read_bytes(), status=200)
+        responses.add(responses.GET, base + f.name, body=f.read_bytes(), status=200,
+                      headers={"ETag": f'"{f.name}"'})  # fmt: skip
     responses.add(responses.GET, base + "missing.sign", status=404)
     to = tmp_path / "mirror"
     r = cli("repo", "mirror", "--catalog", base + "Catalog.xml", "--model", "R320",
@@ -111,3 +112,5 @@ def test_mirror_over_https(cli, source: Path, store: TrustStore, tmp_path: Path)
     doc = json.loads(r.out)
     assert {p["status"] for p in doc["packages"]} == {"fetched"}
     assert "gpg signature valid" in doc["catalog_signature"]
+    state = json.loads((to / ".fwupdate-mirror" / "state.json").read_text())
+    assert state["partial"] == {} and len(state["packages"]) == 2  # the .sign kept no partial
