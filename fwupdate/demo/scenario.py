@@ -13,6 +13,7 @@ the sample repository built from `catalogs/`, and an old -> new LoadMaster patch
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from fwupdate.catalog.loader import load_catalog
 from fwupdate.catalog.models import PackageType, SoftwareComponent, SupportedDevice, SupportedSystem
 from fwupdate.dup.repo import build_repository, default_payload
 from fwupdate.repo.iso_build import build_update_iso
+from fwupdate.repo.rewrite import rewrite_catalog
 from fwupdate.sim.fleet import DeviceSpec, FleetSpec, NodeSpec, PairSpec
 from fwupdate.sim.loadmaster import write_patch
 
@@ -170,14 +172,26 @@ def build_inputs(
         sign(image)
     if not delivery:
         return DemoInputs(repo, Path(result.catalog), image, _plain_bundle(out, signatures))
-    # The update ISO holds its own small repository: the R640 packages and their catalog.
-    iso_src = build_repository(
-        out / "r640-iso-repository",
-        list(R640_COMPONENTS),
-        payload_factory=lambda c: default_payload(c, size=payload_size),
-        bundle_system_ids=(R640,),
-        sign=sign,
-    )
-    iso = build_update_iso(Path(iso_src.folder), out / "r640-update.iso")
+    # The update ISO holds its own small repository: the same R640 packages (the run checks
+    # each against the plan before serving the ISO) and their catalog.
+    iso_src = _r640_iso_folder(repo, Path(result.catalog), out / "r640-iso-repository", sign)
+    iso = build_update_iso(iso_src, out / "r640-update.iso")
     bundle = _delivery_bundle(out, repo, iso, signatures)
     return DemoInputs(repo, Path(result.catalog), image, bundle, iso)
+
+
+def _r640_iso_folder(
+    repo: Path, catalog: Path, folder: Path, sign: Callable[[Path], None] | None
+) -> Path:
+    """A copy of the repository's R640 packages (with their `.sign`) and a catalog of them."""
+    paths = [c.path for c in R640_COMPONENTS]
+    for rel in paths:
+        for name in (rel, rel + ".sign"):
+            if (repo / name).is_file():
+                (folder / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(repo / name, folder / name)
+    data = rewrite_catalog(catalog.read_bytes(), base_location="", keep_paths=paths).data
+    (folder / "Catalog.xml").write_bytes(data)
+    if sign is not None:
+        sign(folder / "Catalog.xml")
+    return folder
