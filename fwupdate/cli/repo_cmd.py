@@ -20,6 +20,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,6 +30,7 @@ from fwupdate.catalog.systems import normalize_system_id, system_id_for_model
 from fwupdate.cli import plan_inputs
 from fwupdate.cli.output import OutputFormat, emit, is_tty
 from fwupdate.errors import BadInputError, ExitCode
+from fwupdate.plan.mirror_select import select_components
 from fwupdate.plan.policy import SignaturePolicy
 from fwupdate.repo.mirror import DEFAULT_MAX_BYTES, MirrorOptions, mirror
 
@@ -90,11 +92,13 @@ def mirror_cmd(
         )
     mode = signatures or (policy.signatures if policy is not None else SignaturePolicy.REQUIRE)
     opts = MirrorOptions(
-        frozenset(ids), mode.value, concurrency, ca_bundle=ca_bundle, policy=policy,
-        max_bytes=max_bytes,
+        frozenset(ids), mode.value, concurrency, ca_bundle=ca_bundle, max_bytes=max_bytes
     )
+    choose = None
+    if policy is not None:
+        choose = partial(select_components, system_ids=sorted(ids), policy=policy)
     with _progress() as progress:
-        result = mirror(catalog, to, opts, iso=iso, progress=progress)
+        result = mirror(catalog, to, opts, iso=iso, progress=progress, choose=choose)
     rows = [i.as_dict() for i in result.items]
     doc = {
         "folder": result.folder,

@@ -19,7 +19,7 @@ import gzip
 import hashlib
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,10 +36,8 @@ from fwupdate.dup.verify import Digests, file_digests, verify_against_component
 from fwupdate.errors import BadInputError, DownloadError, FwupdateError, SignatureError
 from fwupdate.logsafe import redact_url
 from fwupdate.pathsafe import normalize_name, unsafe_name_reason
-from fwupdate.plan.policy import Policy
 from fwupdate.repo.mirror_state import MirrorState, Validators
 from fwupdate.repo.rewrite import rewrite_catalog
-from fwupdate.repo.select import select_components
 from fwupdate.trust import TrustStore, Verdict, signature_path, verify_file
 
 CHUNK = 1 << 20
@@ -81,7 +79,40 @@ class MirrorOptions:
     max_bytes: int = DEFAULT_MAX_BYTES
     cache_dir: Path | None = None
     ca_bundle: str | None = None
-    policy: Policy | None = None  # the bundle: newest + pins + stepping stones only
+
+
+class Choice(Protocol):
+    """Which components to mirror (fwupdate.plan.mirror_select.Selection under a bundle)."""
+
+    @property
+    def kept(self) -> tuple[SoftwareComponent, ...]: ...
+
+    @property
+    def left_out(self) -> tuple[tuple[str, str], ...]: ...  # (catalog path, why)
+
+    @property
+    def other_systems(self) -> int: ...  # components for none of the wanted system ids
+
+    @property
+    def notes(self) -> tuple[str, ...]: ...
+
+
+Choose = Callable[[Sequence[SoftwareComponent]], Choice]
+
+
+@dataclass(frozen=True)
+class BySystem:
+    """Without a bundle: every component that lists one of the wanted system ids."""
+
+    kept: tuple[SoftwareComponent, ...]
+    other_systems: int
+    left_out: tuple[tuple[str, str], ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, components: Sequence[SoftwareComponent], ids: frozenset[str]) -> BySystem:
+        kept = tuple(c for c in components if any(c.supports_system(s) for s in ids))
+        return cls(kept, len(components) - len(kept))
 
 
 class Progress(Protocol):
@@ -358,8 +389,10 @@ def mirror(
     iso: Path | None = None,
     trust: TrustStore | None = None,
     progress: Progress | None = None,
+    choose: Choose | None = None,
 ) -> MirrorResult:
-    """Build (or refresh) the verified repository `to` from the catalog at `source`."""
+    """Build (or refresh) the verified repository `to` from the catalog at `source`; `choose`
+    picks the components (default: those for `opts.system_ids`)."""
     opts = dataclasses.replace(opts, cache_dir=opts.cache_dir or default_cache_dir())
     cat, raw = _load(source, opts)
     m = Mirror(to, opts, trust, progress)
@@ -373,7 +406,8 @@ def mirror(
         if not verdict.ok:
             m.warnings.append(f"UNVERIFIED: {verdict.line()}")
         cat_line = verdict.line()
-    sel = select_components(cat.components, sorted(opts.system_ids), opts.policy)
+    comps = tuple(cat.components)
+    sel = choose(comps) if choose is not None else BySystem.of(comps, opts.system_ids)
     wanted = list(sel.kept)
     m.warnings.extend(sel.notes)
     if not wanted:

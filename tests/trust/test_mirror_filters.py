@@ -18,8 +18,8 @@ from fwupdate.demo.signing import signer
 from fwupdate.dup.repo import build_repository
 from fwupdate.idrac.inventory_io import dump_inventory
 from fwupdate.idrac.models import Generation, IdracIdentity, NodeInventory, SystemIdentity
+from fwupdate.plan.mirror_select import select_components
 from fwupdate.plan.policy import IdracPolicy, Policy, SteppingStone
-from fwupdate.repo.select import select_components
 from fwupdate.trust import TrustStore
 from fwupdate.trust.kit import SigningKit
 

@@ -1,5 +1,6 @@
-"""Which catalog components `repo mirror` keeps (pure; docs/signatures.md "Verified offline
-repository").
+"""Which catalog components `repo mirror` keeps under a bundle (pure; docs/signatures.md
+"Verified offline repository"); the CLI hands `select_components` to fwupdate.repo.mirror,
+which may not import the planner.
 
 Without a bundle: every component that lists one of the wanted system ids.  With a bundle, per
 component (family + Dell component id, else name) and system: the newest version, the version a
