@@ -159,7 +159,10 @@ def _spc(sd: cms.SignedData) -> tuple[_SpcIndirectData, bytes]:
 
 
 def _x509(cert: cms.CertificateChoices) -> x509.Certificate:
-    return x509.load_der_x509_certificate(cert.chosen.dump())
+    try:
+        return x509.load_der_x509_certificate(cert.chosen.dump())
+    except x509.InvalidVersion as exc:  # a damaged version field: bad input like any other
+        raise ValueError(f"certificate with an invalid version: {exc}") from exc
 
 
 def _signer_cert(sd: cms.SignedData, si: cms.SignerInfo) -> x509.Certificate:
