@@ -18,7 +18,6 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
-from fwupdate.catalog.versions import compare_versions
 from fwupdate.delivery import run_repository_update, run_virtual_media_update
 from fwupdate.errors import BadInputError, FwupdateError
 from fwupdate.plan.models import Step
@@ -26,19 +25,21 @@ from fwupdate.repo import RepositoryContent, open_repository, serve_repository, 
 from fwupdate.repo.share import ShareParameters
 from fwupdate.run.keys import lookup
 from fwupdate.run.runtime import GroupRuntime
-from fwupdate.run.steps_idrac import component_versions
+from fwupdate.run.steps_idrac import component_versions, reached
 from fwupdate.run.steps_lm import take_down, wait_lm_back
 
 Outcome = dict[str, Any]
 _URL_SCHEMES = ("http://", "https://", "nfs://", "cifs://", "ftp://")
 
 
-def _satisfied(versions: dict[str, str], step: Step) -> bool:
+def _satisfied(rt: GroupRuntime, versions: dict[str, str], step: Step) -> bool:
+    """Every expected version installed or passed (a component the plan saw newer than its
+    target is a planned downgrade: only its exact version counts)."""
+    seen = {e.key: e.version for e in rt.ctx.plan.node(step.node or "").inventory}
     for x in step.expect:
         if x.key == "loadmaster":
             continue
-        have = lookup(versions, x.key)
-        if have is None or compare_versions(have, x.version) != 0:
+        if not reached(lookup(versions, x.key), x.version, lookup(seen, x.key)):
             return False
     return True
 
@@ -118,7 +119,7 @@ def _after(rt: GroupRuntime, step: Step, boot_before: str | None, lm_target: str
 def repo_update(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
     node = step.node or ""
     idrac = rt.idrac(node)
-    if (resume or rt.ctx.settings.dry_run) and _satisfied(component_versions(idrac), step):
+    if _satisfied(rt, component_versions(idrac), step):  # run or resume: ask the device
         return {"already": True}
     source = step.param("source") or ""
     packages = [p for p in (step.param("packages") or "").split(",") if p]
@@ -159,7 +160,7 @@ def repo_update(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
 def vmedia_update(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
     node = step.node or ""
     idrac = rt.idrac(node)
-    if (resume or rt.ctx.settings.dry_run) and _satisfied(component_versions(idrac), step):
+    if _satisfied(rt, component_versions(idrac), step):  # run or resume: ask the device
         return {"already": True}
     source = step.param("source") or ""
     if rt.ctx.settings.dry_run:

@@ -147,6 +147,21 @@ def _read_version(rt: GroupRuntime, step: Step) -> str:
     )
 
 
+def planned_downgrade(planned_from: str | None, target: str) -> bool:
+    """The plan itself takes this component down (from > to, `--allow-downgrade`)."""
+    return bool(planned_from) and compare_versions(planned_from or "", target) > 0
+
+
+def reached(have: str | None, target: str, planned_from: str | None) -> bool:
+    """The device is at the target, or past it and the plan did not plan a downgrade: a
+    device already at or past a step's target is never flashed back to that older target
+    (a fresh run of a partly applied plan, an iDRAC updated by hand)."""
+    if have is None:
+        return False
+    c = compare_versions(have, target)
+    return c == 0 or (c > 0 and not planned_downgrade(planned_from, target))
+
+
 def idrac_update(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
     node = step.node or ""
     target = step.to_version or ""
@@ -154,6 +169,10 @@ def idrac_update(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
     forced = force_same(step)
     if compare_versions(before, target) == 0 and not forced:
         return {"already": before}
+    if compare_versions(before, target) > 0 and reached(before, target, step.from_version):
+        # past this stone (at or past the plan's final iDRAC target: every remaining stone
+        # is skipped this way): never flashed back down unless the plan planned a downgrade
+        return {"already": before, "past": target}
     idrac = rt.idrac(node)
     job: JobHandle | None = None
     note = rt.ctx.journal.last_note(step.step_id, "job")
@@ -195,14 +214,22 @@ def component_versions(idrac: IdracFacade, *, reuse_members: bool = False) -> di
     return versions_of(idrac.inventory(reuse_members=reuse_members))
 
 
-def _satisfied(versions: dict[str, str], expect: tuple[Expectation, ...]) -> bool:
+def _satisfied(versions: dict[str, str], expect: tuple[Expectation, ...],
+               planned_from: str | None = None) -> bool:
+    """Every expected version installed, or passed (unless the plan planned a downgrade)."""
     for x in expect:
         if x.key == "loadmaster":
             continue
-        have = lookup(versions, x.key)
-        if have is None or compare_versions(have, x.version) != 0:
+        if not reached(lookup(versions, x.key), x.version, planned_from):
             return False
     return True
+
+
+def _past(versions: dict[str, str], step: Step) -> bool:
+    """A force-same component the device has strictly past the plan's version: not flashed
+    back down."""
+    return any(x.key != "loadmaster" and (have := lookup(versions, x.key)) is not None
+               and compare_versions(have, x.version) > 0 for x in step.expect)
 
 
 def firmware_step(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
@@ -212,8 +239,9 @@ def firmware_step(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
     stage = step.kind.value == "firmware_stage"
     cid = step.component.component_id if step.component else None
     forced = force_same(step)
-    at_target = _satisfied(rt.installed_versions(node), step.expect)
-    if at_target and (not forced or rt.ctx.settings.dry_run):
+    installed = rt.installed_versions(node)
+    at_target = _satisfied(installed, step.expect, step.from_version)
+    if at_target and (not forced or rt.ctx.settings.dry_run or _past(installed, step)):
         return {"already": step.to_version}  # run or resume: the device says it is done
     job: JobHandle | None = None
     note = rt.ctx.journal.last_note(step.step_id, "job")
@@ -228,7 +256,8 @@ def firmware_step(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
             job = _handle(note)
     if job is None and resume:
         job = _adopt(rt, step, idrac)
-        if job is None and not forced and _satisfied(component_versions(idrac), step.expect):
+        if job is None and not forced and _satisfied(component_versions(idrac), step.expect,
+                                                     step.from_version):
             # the interrupted job finished between the version read and the job list
             return {"already": step.to_version}
     if job is None:
@@ -243,7 +272,7 @@ def firmware_step(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
     versions = rt.ctx.wait_for(
         "new version in the inventory",
         lambda: v if _satisfied(v := component_versions(idrac, reuse_members=True),
-                                step.expect) else None,
+                                step.expect, step.from_version) else None,
         timeout=timeout, host=node, step=step.step_id,
     )
     rt.remember_versions(node, versions)  # device truth after the job, for the next steps
