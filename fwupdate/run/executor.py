@@ -104,8 +104,7 @@ class Executor:
                          if states[s.step_id].state not in (DONE, SKIPPED)))
 
     def _fits(self, device_seconds: float) -> bool:
-        end = self.ctx.settings.window_end
-        return end is None or time.time() + self.ctx.settings.real(device_seconds) <= end
+        return window.fits(self.ctx.settings, device_seconds)
 
     def _window_over(self) -> bool:
         end = self.ctx.settings.window_end
@@ -238,6 +237,7 @@ class Executor:
             try:
                 if resume:
                     steps_idrac.resume_power(rt, step)
+                    steps_lm.resume_rollback(rt, step)
                 out = HANDLERS[step.kind](rt, step, resume)
             except FwupdateError as exc:
                 rt.after_step(step, ok=False)

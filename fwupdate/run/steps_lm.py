@@ -17,6 +17,7 @@ from fwupdate.loadmaster.ha import vs_baseline as ha_baseline
 from fwupdate.loadmaster.models import HaRole
 from fwupdate.loadmaster.versions import version_matches
 from fwupdate.plan.models import Step, StepKind
+from fwupdate.run import window
 from fwupdate.run.journal import PENDING
 from fwupdate.run.runtime import GroupRuntime
 
@@ -255,7 +256,28 @@ def _safety_net(rt: GroupRuntime, step: Step, target: str | None,
     if not rt.ctx.settings.lm_rollback:
         return HASafetyError(f"{exc.message}; left on {current} (rollback off); {stop}",
                              host=node, step=step.step_id)  # fmt: skip
+    return _restore(rt, step, current, exc.message, stop)
+
+
+ROLLBACK_PENDING = "lm-rollback-pending"  # the safety net's restore is owed (window ended)
+
+
+def _restore(rt: GroupRuntime, step: Step, current: str | None, reason: str,
+             stop: str) -> FwupdateError:  # fmt: skip
+    """The safety net's restore (`restorepatch`, reboot, verify) of `step.node` -- only when it
+    fits the window (it takes the unit down, as the step would); else journaled as owed, the
+    pair stops, and `resume` with a new window restores it first.  The error stops the pair."""
+    node = step.node or ""
+    pc = rt.pair_client
+    assert pc is not None
     j = rt.ctx.journal
+    if not window.fits(rt.ctx.settings, step.estimated_seconds):
+        j.record(node, step.step_id, ROLLBACK_PENDING, {"from": current, "reason": reason})
+        return HASafetyError(
+            f"{reason}; {node} on the new image {current} failed its checks; restore not done: "
+            f"the window ended; {stop}; to restore it, "
+            + window.resume_hint(j.run_id, rt.ctx.settings.window_spec),
+            host=node, step=step.step_id)  # fmt: skip
     try:
         previous = proc.restore_previous(pc, node, vs_baseline(rt), rt.ctx.wait_for,
                                          timeout=rt.ctx.settings.step_timeout(step),
@@ -263,15 +285,28 @@ def _safety_net(rt: GroupRuntime, step: Step, target: str | None,
                                          say=lambda m: rt.say(step, m))  # fmt: skip
     except FwupdateError as rexc:
         j.record(node, step.step_id, "lm-rollback", {"ok": False, "from": current,
-                                                      "reason": exc.message,
+                                                      "reason": reason,
                                                       "error": rexc.message})  # fmt: skip
-        return HASafetyError(f"{exc.message}; safety net failed: {rexc.message}; {stop}",
+        return HASafetyError(f"{reason}; safety net failed: {rexc.message}; {stop}",
                              host=node, step=step.step_id)  # fmt: skip
     j.record(node, step.step_id, "lm-rollback", {"ok": True, "from": current, "to": previous,
-                                                  "reason": exc.message})  # fmt: skip
-    return HASafetyError(f"{exc.message}; safety net: restored {node} to {previous} "
+                                                  "reason": reason})  # fmt: skip
+    return HASafetyError(f"{reason}; safety net: restored {node} to {previous} "
                          f"(restorepatch), healthy as Standby; {stop}",
                          host=node, step=step.step_id)  # fmt: skip
+
+
+def resume_rollback(rt: GroupRuntime, step: Step) -> None:
+    """Resume of a step whose safety-net restore the window did not allow: restore first
+    (window-checked again) and stop the pair as the safety net does; nothing else is retried."""
+    notes = [e for e in rt.ctx.journal.events(step_id=step.step_id)
+             if e.kind in (ROLLBACK_PENDING, "lm-rollback")]
+    if not notes or notes[-1].kind != ROLLBACK_PENDING or rt.pair_client is None:
+        return
+    node = step.node or ""
+    rt.say(step, f"resuming: {node} still owes the safety net's restore; restoring it first")
+    raise _restore(rt, step, notes[-1].data.get("from"), str(notes[-1].data.get("reason")),
+                   f"pair stopped before {rt.partner(node)} was touched")
 
 
 def lm_reboot(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:

@@ -3,7 +3,9 @@ step that takes a node down, and the hint to continue on a later night."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from fwupdate.errors import BadInputError
 from fwupdate.plan.models import Impact, Step
@@ -45,6 +47,19 @@ def stop_at(text: str, now: datetime | None = None) -> float:
 
 
 # --- the window during the run (issue 11 defect 8) -----------------------------------------------
+
+class _Window(Protocol):
+    @property
+    def window_end(self) -> float | None: ...
+
+    def real(self, device_seconds: float) -> float: ...
+
+
+def fits(settings: _Window, device_seconds: float) -> bool:
+    """Does work of `device_seconds` (time-scaled) still end before the window end?"""
+    end = settings.window_end
+    return end is None or time.time() + settings.real(device_seconds) <= end
+
 
 _NOTES_ONLY = frozenset({"intent", "outcome", "drift-check"})
 

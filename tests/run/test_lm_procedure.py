@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import json
 import stat
+import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from runsim import Night, night
+from runsim import LM_PACE, Night, night
 
 from fwupdate.plan.models import StepKind
-from fwupdate.run import executor, steps_idrac
+from fwupdate.run import executor, session, steps_idrac, steps_lm
+from fwupdate.run.context import RunSettings
 from fwupdate.run.journal import Journal
 from fwupdate.sim.loadmaster import apply_fault, outages
 
@@ -101,6 +104,47 @@ def test_safety_net_restores_a_standby_whose_new_image_breaks_a_vs(
         (rollback,) = _events(n, "net", "lm-rollback")
         assert rollback["ok"] is True and (rollback["from"], rollback["to"]) == (NEW, OLD)
         assert "VS web" in rollback["reason"]
+
+
+def test_safety_net_restore_waits_for_a_window_and_the_resume_does_it_first(
+        demo_inputs: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Campaign seed 12 night 19 (I4): the safety net rebooted the standby after the window
+    end.  Now a restore that does not fit the window leaves the unit up on the new image, the
+    pair stops saying so and how to finish, and the resume restores it before anything else."""
+    real = steps_lm._safety_net
+
+    def late(rt: Any, step: Any, target: Any, exc: Any) -> Any:
+        rt.ctx.settings = replace(rt.ctx.settings, window_end=time.time() + 0.3)
+        return real(rt, step, target, exc)
+
+    monkeypatch.setattr(steps_lm, "_safety_net", late)
+    settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        assert apply_fault(n.sim, "lb3b-lm", "vs-down-after-patch", "1")
+        path, result = session.start(n.plan_path, n.fleet, runs_dir=tmp_path / "runs",
+                                     settings=settings, repo=n.inputs.repo,
+                                     lm_image=n.inputs.lm_image, run_id="netw")
+        g = result.groups[0]
+        assert g.status == "failed", g
+        assert "failed its checks" in (g.error or "") and "VS web" in (g.error or "")
+        assert "restore not done: the window ended" in (g.error or "")
+        assert "fwupdate resume netw" in (g.error or "")
+        assert n.records("lm.restorepatch") == []
+        assert n.sim.device("lb3b-lm").version == NEW  # type: ignore[attr-defined]
+        _untouched(n, "lb3a")
+        resets = len([r for r in n.records("host_reset_requested")
+                      if r["device"] == "lb3b-idrac"])
+        monkeypatch.setattr(steps_lm, "_safety_net", real)
+        result = session.resume(path, settings=settings)
+        g = result.groups[0]
+        assert g.status == "failed" and "safety net: restored lb3b to 7.2.48.3" in (g.error or "")
+        assert [x["staged"] for x in n.records("lm.restorepatch")] == [OLD]
+        assert len([r for r in n.records("host_reset_requested")
+                    if r["device"] == "lb3b-idrac"]) == resets
+        lb3b = n.sim.device("lb3b-lm")
+        assert (lb3b.version, lb3b.hastatus()) == (OLD, "Standby")  # type: ignore[attr-defined]
+        _untouched(n, "lb3a")
+        assert outages(n.sim.events, "pair-3") == ()
 
 
 def test_safety_net_can_be_turned_off(cli: Any, demo_inputs: Any, tmp_path: Path) -> None:
