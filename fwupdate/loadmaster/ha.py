@@ -13,7 +13,6 @@ from the Active unit, so it cannot show the Standby) [doc HA-PARAMS, KR §3.24.1
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -21,7 +20,18 @@ from typing import Any
 from fwupdate.errors import ConfigError, FwupdateError, WaitTimeoutError
 from fwupdate.fleet.models import Pair
 from fwupdate.loadmaster.client import LoadMasterClient
-from fwupdate.loadmaster.models import HaRole, LoadMasterStatus, PairStatus, VirtualServiceHealth
+from fwupdate.loadmaster.models import (
+    HaRole,
+    LoadMasterStatus,
+    PairStatus,
+    VirtualServiceHealth,
+)
+from fwupdate.loadmaster.models import (
+    vs_baseline as vs_baseline,  # re-exported: the baseline's rules live in models (pure)
+)
+from fwupdate.loadmaster.models import (
+    vs_keys as vs_keys,
+)
 
 PASSIVE_HINT = (
     "not ready to take over (pacified after more than 3 reboots in 5 minutes, or its partner "
@@ -34,31 +44,6 @@ def vs_label(vs: VirtualServiceHealth) -> str:
     if vs.is_sub:
         return f"SubVS {name}(#{vs.index} of VS #{vs.parent})"
     return f"VS {name}({vs.address}:{vs.port})"
-
-
-def vs_keys(services: Iterable[VirtualServiceHealth]) -> dict[str, VirtualServiceHealth]:
-    """Each Virtual Service by its name (the baseline's key): the nickname, with the address
-    and port when two share one or there is none; a SubVS (no address of its own) under its
-    parent's key."""
-    vss = tuple(services)
-    names = Counter(v.name for v in vss if not v.is_sub)
-    top: dict[str, str] = {}
-    for v in vss:
-        if not v.is_sub:
-            unique = v.name and names[v.name] == 1
-            top[v.index] = v.name if unique else f"{v.name}@{v.address}:{v.port}"
-    out: dict[str, VirtualServiceHealth] = {}
-    for v in vss:
-        if v.is_sub:
-            out[f"{top.get(v.parent, '#' + v.parent)}/{v.name or '#' + v.index}"] = v
-        else:
-            out[top[v.index]] = v
-    return out
-
-
-def vs_baseline(services: Iterable[VirtualServiceHealth]) -> tuple[str, ...]:
-    """The baseline a run keeps: the names (vs_keys) of the Virtual Services that are Up."""
-    return tuple(sorted(k for k, v in vs_keys(services).items() if v.status.lower() == "up"))
 
 
 Baseline = PairStatus | Sequence[str] | None  # a snapshot, or the names Up (vs_baseline)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -34,6 +36,31 @@ def top_level(services: tuple[VirtualServiceHealth, ...]) -> tuple[VirtualServic
     """The Virtual Services proper: `listvs` also lists every SubVS as its own entry (without
     an address); those are counted in their parent, not again (loadmaster-api.md §5)."""
     return tuple(v for v in services if not v.is_sub)
+
+
+def vs_keys(services: Iterable[VirtualServiceHealth]) -> dict[str, VirtualServiceHealth]:
+    """Each Virtual Service by its name (the baseline's key): the nickname, with the address
+    and port when two share one or there is none; a SubVS (no address of its own) under its
+    parent's key."""
+    vss = tuple(services)
+    names = Counter(v.name for v in vss if not v.is_sub)
+    top: dict[str, str] = {}
+    for v in vss:
+        if not v.is_sub:
+            unique = v.name and names[v.name] == 1
+            top[v.index] = v.name if unique else f"{v.name}@{v.address}:{v.port}"
+    out: dict[str, VirtualServiceHealth] = {}
+    for v in vss:
+        if v.is_sub:
+            out[f"{top.get(v.parent, '#' + v.parent)}/{v.name or '#' + v.index}"] = v
+        else:
+            out[top[v.index]] = v
+    return out
+
+
+def vs_baseline(services: Iterable[VirtualServiceHealth]) -> tuple[str, ...]:
+    """The baseline a run keeps: the names (vs_keys) of the Virtual Services that are Up."""
+    return tuple(sorted(k for k, v in vs_keys(services).items() if v.status.lower() == "up"))
 
 
 def count_up(services: tuple[VirtualServiceHealth, ...]) -> int:

@@ -222,6 +222,10 @@ class PairPlan:
     nodes: tuple[NodePlan, ...]
     steps: tuple[Step, ...]
     totals: Totals
+    # The Virtual Services Up (by name, loadmaster.models.vs_keys) on the pair's Active unit at
+    # planning time: pair_precheck refuses the pair when one of them is not Up at the night.
+    # None: not recorded (no LoadMasters, or a plan file made before it was).
+    vs_baseline: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ with the request.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from fwupdate.catalog.models import Catalog, SoftwareComponent
@@ -20,7 +20,7 @@ from fwupdate.catalog.versions import compare_versions
 from fwupdate.errors import BadInputError, CatalogError, PlanError
 from fwupdate.fleet.models import Fleet, Node
 from fwupdate.idrac.models import NodeInventory
-from fwupdate.loadmaster.models import HaRole, LoadMasterStatus
+from fwupdate.loadmaster.models import HaRole, LoadMasterStatus, vs_baseline
 from fwupdate.loadmaster.versions import crosses_secret_boundary
 from fwupdate.plan.compliance import (
     ComplianceRow,
@@ -146,6 +146,15 @@ def _pair_order(
             host=pair_name,
         )
     return (standby[0], active[0]), roles, True
+
+
+def _vs_baseline(nodes: Sequence[Node], lms: Mapping[str, LoadMasterStatus]
+                 ) -> tuple[str, ...] | None:
+    """The Virtual Services Up on the pair's Active unit now (the run holds the pair to them);
+    None without LoadMaster data for it."""
+    active = [lms[n.name] for n in nodes if n.name in lms
+              and lms[n.name].reachable and lms[n.name].ha_role is HaRole.ACTIVE]
+    return vs_baseline(active[0].virtual_services) if active else None
 
 
 def _firmware_transport(policy: Policy, generation: str | None, idrac_version: str | None) -> str:
@@ -776,6 +785,7 @@ def build_plan(req: PlanRequest) -> Plan:
                 nodes=tuple(node_plans),
                 steps=steps,
                 totals=totals_of(steps),
+                vs_baseline=None if standalone else _vs_baseline(nodes, req.loadmasters),
             )
         )
     allow = req.allow_standalone or policy.standalone is StandalonePolicy.ALLOW

@@ -186,21 +186,25 @@ def _body(plan: Plan) -> dict[str, Any]:
         "policy": dict(plan.policy_summary),
         "totals": _totals(plan.totals),
         "schedule": _schedule(plan.schedule),
-        "groups": [
-            {
-                "name": g.name,
-                "standalone": g.standalone,
-                "order": list(g.order),
-                "totals": _totals(g.totals),
-                "nodes": [_node(n) for n in g.nodes],
-                "steps": [step_to_dict(s) for s in g.steps],
-            }
-            for g in plan.groups
-        ],
+        "groups": [_group(g) for g in plan.groups],
         "skipped": [{"node": s.node, "group": s.group, "reason": s.reason} for s in plan.skipped],
         "warnings": list(plan.warnings),
         "rules": dict(plan.rules),
     }
+
+
+def _group(g: PairPlan) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "name": g.name,
+        "standalone": g.standalone,
+        "order": list(g.order),
+        "totals": _totals(g.totals),
+        "nodes": [_node(n) for n in g.nodes],
+        "steps": [step_to_dict(s) for s in g.steps],
+    }
+    if g.vs_baseline is not None:  # additive: absent in older plan files (and kept so)
+        doc["vs_baseline"] = list(g.vs_baseline)
+    return doc
 
 
 def _canonical(doc: Mapping[str, Any]) -> bytes:
@@ -319,6 +323,9 @@ class _Reader:
         if not all(isinstance(x, str) for x in items):
             raise PlanError(f"plan file: {self.where}.{key} must be a list of strings")
         return tuple(items)
+
+    def opt_texts(self, key: str) -> tuple[str, ...] | None:
+        return None if self.data.get(key) is None else self.texts(key)
 
     def obj(self, key: str) -> _Reader:
         return _Reader(self._get(key), f"{self.where}.{key}")
@@ -523,6 +530,7 @@ def from_dict(doc: Any) -> Plan:
                 nodes=tuple(_read_node(n) for n in g.items("nodes")),
                 steps=tuple(_read_step(s) for s in g.items("steps")),
                 totals=_read_totals(g.obj("totals")),
+                vs_baseline=g.opt_texts("vs_baseline"),
             )
         )
     return Plan(

@@ -14,7 +14,7 @@ from fwupdate.loadmaster import procedure as proc
 from fwupdate.loadmaster.client import LoadMasterClient
 from fwupdate.loadmaster.ha import PairClient
 from fwupdate.loadmaster.ha import vs_baseline as ha_baseline
-from fwupdate.loadmaster.models import HaRole
+from fwupdate.loadmaster.models import HaRole, PairStatus
 from fwupdate.loadmaster.versions import version_matches
 from fwupdate.plan.models import Step, StepKind
 from fwupdate.run import window
@@ -63,14 +63,42 @@ def _backups(rt: GroupRuntime, step: Step, pc: PairClient) -> list[str]:
     return paths
 
 
+PLAN_VS_WAIT = 300.0  # device seconds a VS Up in the plan may take to be Up again
+
+
+def _snapshot(rt: GroupRuntime, step: Step, pc: PairClient) -> PairStatus:
+    """The pair healthy now; with a VS baseline in the plan, every VS Up at planning time Up
+    again (a bounded wait), else the pair is refused before anything changes."""
+    planned = rt.group.vs_baseline
+    if planned is None:
+        st = pc.snapshot()
+        if not st.healthy:
+            raise HASafetyError("pair not healthy: " + "; ".join(st.problems),
+                                host=rt.group.name, step=step.step_id)  # fmt: skip
+        return st
+    problems: list[str] = []
+
+    def healthy() -> PairStatus | None:
+        now = pc.snapshot(baseline=planned)
+        problems[:] = now.problems
+        return now if now.healthy else None
+
+    try:
+        return rt.ctx.wait_for("the plan's Virtual Services Up", healthy,
+                               timeout=_timeout(rt, step, PLAN_VS_WAIT), host=rt.group.name,
+                               step=step.step_id)  # fmt: skip
+    except WaitTimeoutError:
+        raise HASafetyError(
+            f"not as planned, refusing the pair before any change: {'; '.join(problems)} "
+            f"(the plan's baseline: {len(planned)} VS Up when it was made)",
+            host=rt.group.name, step=step.step_id) from None  # fmt: skip
+
+
 def pair_precheck(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
     pc = rt.pair_client
     if pc is None:
         return {"note": "no LoadMaster pair"}
-    st = pc.snapshot()
-    if not st.healthy:
-        raise HASafetyError("pair not healthy: " + "; ".join(st.problems), host=rt.group.name,
-                            step=step.step_id)
+    st = _snapshot(rt, step, pc)
     want = step.param("expect_active")
     if want and st.active != want and not resume:
         raise HASafetyError(f"{st.active} is Active, the plan expected {want}",

@@ -138,3 +138,22 @@ def test_plan_records_node_fingerprints(plan) -> None:
     node = plan.node("p1-a")
     assert node.inventory_sha256 == node_fingerprint(pf.r320_inventory("p1-a"))
     assert any(s.kind is StepKind.VERIFY and s.expect for s in plan.node_steps("p1-a"))
+
+
+def test_vs_baseline_is_recorded_per_pair_and_optional(plan) -> None:
+    """The Virtual Services Up at planning time are in the pair's plan (additive: a plan file
+    made before has no such key and still loads, without a baseline)."""
+    pair = next(g for g in plan.groups if not g.standalone)
+    solo = next(g for g in plan.groups if g.standalone)
+    assert pair.vs_baseline == () and solo.vs_baseline is None
+    with_vs = dataclasses.replace(plan, groups=tuple(
+        dataclasses.replace(g, vs_baseline=("api", "web")) if g is pair else g
+        for g in plan.groups))
+    doc = json.loads(planfile.dumps(with_vs))
+    assert doc["groups"][0]["vs_baseline"] == ["api", "web"]
+    assert planfile.loads(planfile.dumps(with_vs)) == with_vs
+    old = dataclasses.replace(plan, groups=tuple(
+        dataclasses.replace(g, vs_baseline=None) for g in plan.groups))
+    text = planfile.dumps(old)
+    assert "vs_baseline" not in text
+    assert all(g.vs_baseline is None for g in planfile.loads(text).groups)

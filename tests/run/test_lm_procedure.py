@@ -88,6 +88,22 @@ def test_vs_down_while_the_standby_reboots_stops_the_pair(
         assert _report(cli, n, "vs2")["groups"][0]["status"] == "failed"
 
 
+def test_vs_up_in_the_plan_but_down_at_the_night_refuses_the_pair(
+        cli: Any, demo_inputs: Any, tmp_path: Path) -> None:
+    """Campaign seed 12 night 3 (I2): a VS went Down after planning (mid-night) and a fresh run
+    took the Down state as its baseline, then reported the pair done with the VS still Down.
+    The plan records the VS Up at planning time; the night refuses the pair before any change."""
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        assert n.plan.groups[0].vs_baseline == ("api", "web")
+        assert apply_fault(n.sim, "pair-3", "vs-down", "1")
+        r = cli(*n.run_args("--yes", "--run-id", "pv", scale=SCALE))
+        assert r.code == 1, r
+        assert "refusing the pair before any change" in r.out and "VS web" in r.out, r.out
+        assert n.records("lm.installpatch") == [] and n.records("job_created") == []
+        assert n.records("host_power") == [] and n.records("lm.backup") == []
+        assert _report(cli, n, "pv")["groups"][0]["status"] == "failed"
+
+
 def test_safety_net_restores_a_standby_whose_new_image_breaks_a_vs(
         cli: Any, demo_inputs: Any, tmp_path: Path) -> None:
     with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
