@@ -91,6 +91,8 @@ def report(
             typer.echo(f"{g['group']}: {g.get('status')}  failovers {g['failovers']}"
                        f"/{g['planned_failovers']} planned"
                        + (f"  {g['error']}" if g.get("error") else ""))
+        for lb in doc.get("left_behind") or []:
+            typer.echo(f"left behind: {lb['node']}: {lb['detail']}")
         left = doc["remaining"]
         typer.echo(f"left for the next night: {len(left)} step(s)" if left else
                    "nothing left")

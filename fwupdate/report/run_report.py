@@ -6,7 +6,8 @@ started_by, sessions, interruptions, resumes (report/run_sessions.py), started_a
 generated_at, totals, groups (the executor's verdict per pair), nodes (status per node), steps
 (journal state, attempts, times, duration, message id, error, outcome), failovers (orderly
 handovers of the Active role), failures and remaining (pending or in-flight steps: what is left
-for the next night)."""
+for the next night), left_behind (nodes a stopped pair left with the host powered off or a staged
+job armed, run/leftover.py)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,39 @@ def _node_status(states: list[str], *, running: bool = True) -> str:
     if any(s == DONE for s in states):
         return "partial"
     return "pending"
+
+
+def _left_detail(data: dict[str, Any]) -> str:
+    parts = []
+    power = str(data.get("power"))
+    if power == "Off":
+        parts.append("host powered off")
+    elif power != "On":
+        parts.append(f"host power {power}" + (f" ({data['error']})" if data.get("error") else ""))
+    for a in data.get("armed") or []:
+        parts.append(f"staged job {a.get('jid')} ({a.get('name') or 'firmware'}, "
+                     f"{a.get('state')}) armed: it applies at the host's next reboot")
+    return "; ".join(parts)
+
+
+def _left_behind(journal: Journal, steps: list[Any], node_status: dict[str, str]
+                 ) -> list[dict[str, Any]]:
+    """Per node the last `left-behind` note (run/leftover.py) not overtaken since: a node now
+    done, or with a step finished after the note, is not reported as left behind."""
+    last: dict[str, Any] = {}
+    for e in journal.events(kind="left-behind"):
+        last[e.node or ""] = e
+    out = []
+    for node, e in last.items():
+        later = any(s.node == node and s.finished_at and s.finished_at > e.at for s in steps)
+        if later or node_status.get(node) == "done":
+            continue
+        pair = next((s.pair for s in steps if s.node == node), None)
+        out.append({"node": node, "pair": pair, "at": e.at, "power": e.data.get("power"),
+                    "powered_off": e.data.get("power") == "Off",
+                    "armed_jobs": list(e.data.get("armed") or []),
+                    "detail": _left_detail(e.data)})
+    return out
 
 
 def build_run_report(
@@ -137,6 +171,7 @@ def build_run_report(
         "failures": failures,
         "remaining": remaining,
         "signatures": _signatures(journal.options, plan),
+        "left_behind": _left_behind(journal, steps, {n["node"]: n["status"] for n in nodes}),
     }
 
 

@@ -22,7 +22,7 @@ from fwupdate.idrac.models import NodeInventory
 from fwupdate.plan.drift import check_node
 from fwupdate.plan.identity import check_identity, service_tag_of
 from fwupdate.plan.models import PairPlan, Plan, Step, StepKind
-from fwupdate.run import delivery_steps, steps_idrac, steps_lm, window
+from fwupdate.run import delivery_steps, leftover, steps_idrac, steps_lm, window
 from fwupdate.run.context import RunContext
 from fwupdate.run.journal import DONE, FAILED, SKIPPED, STARTED, StepRecord
 from fwupdate.run.keys import align_inventory
@@ -188,7 +188,10 @@ class Executor:
         self.ctx.observer.group_starting(group.name)  # a failing pre-hook raises: nothing changed
         rt = GroupRuntime(self.ctx, group)
         try:
-            return self._steps(rt, group)
+            res = self._steps(rt, group)
+            if res.status != G_DONE:  # a host left off, a job left armed: the report says so
+                leftover.record_left_behind(rt, group)
+            return res
         finally:
             rt.close()
 
