@@ -20,17 +20,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from fwupdate.check import check_night, evidence, read_journal
 from fwupdate.errors import BadInputError
 from fwupdate.idrac.inventory_io import load_inventory
 from fwupdate.plan.drift import inventory_digest
 from fwupdate.plan.models import Plan, StepKind
+from fwupdate.report.run_report import build_run_report
 from fwupdate.run import session
 from fwupdate.run.context import RunSettings
 from fwupdate.run.executor import G_DONE, RunResult
+from fwupdate.run.journal import Journal
 from fwupdate.run.packages import PackageStore
 from fwupdate.sim.fleet import SimulatedFleet
 from fwupdate.sim.from_inventory import InventoryCopyError, copy_fleet
-from fwupdate.sim.loadmaster import outages
 
 Say = Callable[[str], None]
 
@@ -38,7 +40,7 @@ Say = Callable[[str], None]
 @dataclass(frozen=True)
 class Verdict:
     pair: str
-    check: str  # "outcome" (the executor's) or "availability" (the simulator's record)
+    check: str  # "outcome" (the executor's) or an invariant of the checker ("I1" ... "I8")
     ok: bool
     detail: str
 
@@ -56,13 +58,10 @@ class RehearsalResult:
 def rehearsal_verdicts(
     plan: Plan, result: RunResult, sim: SimulatedFleet, journal: Path
 ) -> tuple[Verdict, ...]:
-    """THE call site for the night's verdicts.  For now: the executor's per-pair outcome and,
-    per pair, the simulator's availability record (no interval without an Active unit).
-
-    The lead swaps in fwupdate.check (`check_night(...)`, the independent checker, invariants
-    I1-I8) here after the merge: it gets the same plan, journal, event log (`sim.events`) and
-    final device state (`sim.devices`)."""
-    del journal  # the checker reads it; the interim verdicts do not
+    """The night's verdicts: the executor's outcome per pair, then the independent checker's
+    (fwupdate.check, invariants I1-I8) from the rehearsal's evidence -- the journal, the
+    simulator's event log and final state, and the run report -- one verdict per invariant that
+    holds and one per violation."""
     outcome = {g.name: g for g in result.groups}
     out: list[Verdict] = []
     for group in plan.groups:
@@ -71,12 +70,17 @@ def rehearsal_verdicts(
         detail = status + (f" at {g.step}" if g and g.step and status != G_DONE else "")
         detail += f": {g.error}" if g and g.error else ""
         out.append(Verdict(group.name, "outcome", status == G_DONE, detail))
-        if group.standalone:
-            continue
-        gaps = outages(sim.events, group.name)
-        secs = sum((i.duration or 0.0) for i in gaps)
-        out.append(Verdict(group.name, "availability", not gaps,
-                           f"{len(gaps)} outage interval(s), {secs:.0f} simulated s"))
+    with Journal.open(journal) as j:
+        report = build_run_report(j, alive=False)
+    checks = check_night(evidence(read_journal(journal), sim_events=sim.events.records(),
+                                  sim_state=sim.state_dump(), report=report,
+                                  label="rehearsal"))  # fmt: skip
+    for v in checks:
+        if v.ok:
+            out.append(Verdict("night", v.invariant, True, f"{v.title} (checked {v.checked})"))
+        out += [Verdict(x.subject, v.invariant, False,
+                        x.message + (f" [{'; '.join(x.evidence)}]" if x.evidence else ""))
+                for x in v.violations]
     return tuple(out)
 
 

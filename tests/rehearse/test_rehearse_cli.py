@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,13 +43,35 @@ def test_rehearse_one_pair_passes(cli, tmp_path: Path, demo_inputs: DemoInputs) 
     assert r.code == 0, r
     assert "pair-3: done" in r.out
     assert "pair-3: outcome: OK: done" in r.out
-    assert "pair-3: availability: OK: 0 outage interval(s)" in r.out
+    for inv in ("I1", "I2", "I3", "I4", "I5", "I6", "I7", "I8"):  # the independent checker
+        assert f"night: {inv}: OK: " in r.out, r.out
     assert "rehearsal passed" in r.out and r.err == ""
     assert wall < 30
     events = [json.loads(line) for line in (tmp_path / "reh" / "events.jsonl").open()]
     flashed = {(e["device"], e["component"]) for e in events if e["event"] == "flashed"}
     assert ("lb3a-idrac", "bios") in flashed and ("lb3b-idrac", "bios") in flashed
     assert list((tmp_path / "reh" / "runs").glob("*.db"))
+
+
+def test_rehearse_exits_1_on_a_checker_violation(
+        cli, tmp_path: Path, demo_inputs: DemoInputs, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The verdicts are the checker's (fwupdate.check), judged from the rehearsal's own evidence:
+    a final device state with lb3a's host off (the report silent about it) is an I7 violation,
+    and the rehearsal fails although every pair is done."""
+    inv, plan = _saved_site(cli, tmp_path, demo_inputs)
+    real = SimulatedFleet.state_dump
+
+    def dump(self: SimulatedFleet) -> dict[str, Any]:
+        doc = real(self)
+        doc["devices"]["lb3a-idrac"]["power"] = "Off"
+        return doc
+
+    monkeypatch.setattr(SimulatedFleet, "state_dump", dump)
+    r = _rehearse(cli, plan, inv, demo_inputs, tmp_path / "reh")
+    assert r.code == 1, r
+    assert "pair-3: outcome: OK: done" in r.out
+    assert "lb3a: I7: VIOLATION: host left powered off" in r.out, r.out
+    assert "night: I1: OK" in r.out and "rehearsal FAILED" in r.out
 
 
 def test_rehearse_fails_when_the_inventory_is_not_the_plans(
