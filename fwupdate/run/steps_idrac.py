@@ -13,10 +13,12 @@ from typing import Any
 
 from fwupdate.catalog.versions import compare_versions
 from fwupdate.errors import (
+    DeviceBusyError,
     DeviceError,
     FwupdateError,
     JobFailedError,
     UnsupportedOperationError,
+    WaitTimeoutError,
 )
 from fwupdate.idrac.facade import IdracFacade, JobHandle, Operation
 from fwupdate.idrac.job_models import JobStatus
@@ -30,6 +32,7 @@ from fwupdate.run.steps_lm import take_down, wait_lm_back
 
 Outcome = dict[str, Any]
 _WAITING = ("Scheduled", "Downloaded")
+LC_BUSY_WAIT = 600.0  # device seconds an install refused as busy (LC068, RAC0679) is retried
 
 
 def _lc_ready(idrac: IdracFacade, step: str) -> str | None:
@@ -126,11 +129,27 @@ def _install(rt: GroupRuntime, step: Step, idrac: IdracFacade, component_id: str
     # the plan's transfer (docs/delivery.md, "iDRAC9 push transfers"); older plans: http-push
     transfer = step.param("transfer")
     now = step.kind in (StepKind.FIRMWARE_APPLY_NOW, StepKind.IDRAC_UPDATE)
-    if component_id:
-        job = idrac.install_image(image, fileserver=rt.ctx.files, component_id=component_id,
-                                  transfer=transfer, now=now)
-    else:
-        job = idrac.install_image(image, fileserver=rt.ctx.files, transfer=transfer, now=now)
+    refused: list[DeviceBusyError] = []
+
+    def send() -> JobHandle:
+        if refused:  # LC068 / RAC0679: refused before any job exists; LC ready, then again
+            _lc_ready(idrac, f"{step.step_id}: LC ready before install")
+        try:
+            if component_id:
+                return idrac.install_image(image, fileserver=rt.ctx.files,
+                                           component_id=component_id, transfer=transfer, now=now)
+            return idrac.install_image(image, fileserver=rt.ctx.files, transfer=transfer,
+                                       now=now)
+        except DeviceBusyError as exc:
+            refused.append(exc)
+            raise
+
+    try:
+        job = rt.ctx.wait_for("the iDRAC accepting the install", send, timeout=LC_BUSY_WAIT,
+                              host=step.node or "", step=step.step_id,
+                              tolerate=(DeviceBusyError,))  # fmt: skip
+    except WaitTimeoutError:
+        raise refused[-1] from None
     # journaled before anything waits: a resume finds this job instead of installing again
     rt.ctx.journal.record(step.node, step.step_id, "job", {
         "jid": job.jid, "transport": job.transport.value, "task_uri": job.task_uri,

@@ -44,6 +44,22 @@ def test_transient_idrac_faults_are_ridden_out(cli, demo_inputs, tmp_path: Path)
         assert n.availability("pair-3") == (0, 1)
 
 
+@pytest.mark.parametrize("pair", ["pair-3", "pair-2"])  # Redfish push, WS-Man InstallFromURI
+def test_lc_busy_install_is_sent_again_once_lc_is_ready(cli, demo_inputs, tmp_path: Path,
+                                                       pair: str) -> None:
+    """Campaign seed 21 night 21: one install answered 400 LC068 ("pending configuration job")
+    failed the pair.  LC068/RAC0679 refuse before any job exists: the install is sent again
+    once LC is ready (bounded), the pair completes, nothing is flashed twice."""
+    node = pair.replace("pair-", "lb") + "b"
+    with night(tmp_path, demo_inputs, (pair,), SCALE) as n:
+        n.sim.device(f"{node}-idrac").set_fault("lc-busy", "LC068,1")
+        r = cli(*n.run_args("--yes", "--run-id", "lc", scale=SCALE))
+        assert r.code == 0, r
+        assert [x for x in n.records("lc_busy_answer") if x["device"] == f"{node}-idrac"]
+        assert at_target(n) == []
+        assert flashed_twice(n) == [] and duplicate_jobs(n) == []
+
+
 def test_slow_idrac_return_still_completes(cli, demo_inputs, tmp_path: Path) -> None:
     with night(tmp_path, demo_inputs, ("pair-2",), SCALE) as n:
         n.sim.device("lb2b-idrac").set_fault("slow-return", 400)
