@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     first, nights = (args.night, 1) if args.night is not None else (0, args.nights)
     figures = run_campaign(seed, nights, args.out, first=first, scale=args.time_scale,
                            keep=args.keep, say=lambda s: print(s, flush=True))  # fmt: skip
-    return 0 if not figures.violations and not figures.broken_nights else 1
+    return 0 if not (figures.violations or figures.broken_nights or figures.outcome_misses) else 1
 
 
 if __name__ == "__main__":

@@ -35,6 +35,9 @@ class Figures:
     broken_nights: list[int] = field(default_factory=list)  # the night itself could not run
     hung: int = 0
     seconds: float = 0.0
+    outcomes_judged: int = 0  # pairs judged against the fault outcome table
+    outcome_misses: int = 0  # ... that did not end as documented
+    outcome_nights: list[int] = field(default_factory=list)
 
     def add(self, r: NightResult) -> None:
         self.nights += 1
@@ -49,6 +52,10 @@ class Figures:
             if v.violations:
                 self.violations[v.invariant] += len(v.violations)
                 self.nights_with[v.invariant] += 1
+        self.outcomes_judged += r.judged
+        self.outcome_misses += len(r.outcomes)
+        if r.outcomes:
+            self.outcome_nights.append(r.plan.night)
         if r.violations:
             self.failing_nights.append(r.plan.night)
         if r.error:
@@ -67,6 +74,9 @@ class Figures:
         for inv in INVARIANTS:
             out.append(f"    {inv}: {self.violations[inv]} violation(s) in "
                        f"{self.nights_with[inv]} night(s)")
+        out.append(f"  fault outcomes: {self.outcomes_judged} pair(s) judged, "
+                   f"{self.outcome_misses} not as documented in {len(self.outcome_nights)} "
+                   f"night(s)")
         if self.failing_nights:
             out.append(f"  failing nights (replay: --seed {self.seed} --night N): "
                        + " ".join(map(str, self.failing_nights)))
@@ -91,6 +101,7 @@ def night_lines(r: NightResult) -> list[str]:
         out.append(f"[{p.label}]   night could not run: {r.error}")
     for v in r.verdicts:
         out += [f"[{p.label}]   VIOLATION {x.line()}" for x in v.violations]
+    out += [f"[{p.label}]   OUTCOME {line}" for line in r.outcomes]
     return out
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from fwupdate.chaos.inputs import KINDS, CampaignInputs, fleet_spec
+from fwupdate.chaos.outcomes import FaultSeen, judge, pair_of
 from fwupdate.check import Verdict, check_night, evidence, read_journal
 from fwupdate.cli.main import main as cli_main
 from fwupdate.errors import BadInputError
@@ -128,10 +129,12 @@ class NightResult:
     hung: bool = False
     error: str | None = None
     seconds: float = 0.0
+    outcomes: list[str] = field(default_factory=list)  # pairs not ended as their faults document
+    judged: int = 0  # pairs whose end was judged against the outcome table
 
     @property
     def violations(self) -> int:
-        return sum(len(v.violations) for v in self.verdicts)
+        return sum(len(v.violations) for v in self.verdicts) + len(self.outcomes)
 
 
 # --- drawing a night ----------------------------------------------------------------------------
@@ -229,6 +232,9 @@ class _Night:
         self.night_start: float | None = None  # just before the operator's first command
         self._timers: list[threading.Timer] = []
         self._wall_fired = 0
+        self._fired: list[FaultPlan] = []  # start and wall faults set (hooks: EventHooks.fired)
+        self._hooked: dict[int, FaultPlan] = {}  # id(hook) -> its fault
+        self._hooks: EventHooks | None = None
 
     # processes
 
@@ -288,17 +294,21 @@ class _Night:
         for f in self.plan.faults:
             if f.when == "start":
                 inject(sim, f.target, f.kind, f.arg)
+                self._fired.append(f)
             elif f.when == "wall":
                 t = threading.Timer(f.delay, self._inject_later, (sim, f))
                 t.daemon = True
                 self._timers.append(t)
             else:
-                hooks.inject_when(f.when, f.on_device, f.target, f.kind, f.arg, **dict(f.match))
+                hook = hooks.inject_when(f.when, f.on_device, f.target, f.kind, f.arg,
+                                         **dict(f.match))  # fmt: skip
+                self._hooked[id(hook)] = f
 
     def _inject_later(self, sim: SimulatedFleet, f: FaultPlan) -> None:
         with contextlib.suppress(ValueError):
             inject(sim, f.target, f.kind, f.arg)
             self._wall_fired += 1
+            self._fired.append(f)
 
     def _fleet_file(self, sim: SimulatedFleet) -> tuple[Path, Path]:
         """(the fleet the plan is made from, the fleet the operator runs with)."""
@@ -400,13 +410,29 @@ class _Night:
                       sim_state=sim.state_dump(), report=report, window_end=self.stop_at,
                       label=self.plan.label, night_start=self.night_start)  # fmt: skip
         self.result.verdicts = check_night(ev)
+        self._outcomes(sim, report)
+
+    def _outcomes(self, sim: SimulatedFleet, report: dict[str, Any]) -> None:
+        """Every fault must end in its documented outcome (fwupdate/chaos/outcomes.py)."""
+        excluded: set[str] = set()
+        if self.plan.window_s is not None or self.result.hung:
+            excluded = set(self.plan.pairs)
+        if self.plan.swap:
+            excluded |= {pair_of(n) for n in self.plan.swap}
+        hooked = self._hooks.fired if self._hooks is not None else []
+        fired = self._fired + [self._hooked[id(h)] for h, _seq in hooked
+                               if id(h) in self._hooked]  # fmt: skip
+        seen = [FaultSeen(f.target, f.kind, f.arg) for f in fired]
+        self.result.judged = len(set(self.plan.pairs) - excluded)
+        self.result.outcomes = judge(seen, self.plan.pairs, excluded, sim.events.records(),
+                                     sim.state_dump(), report)  # fmt: skip
 
     def run(self) -> NightResult:
         t0 = time.monotonic()
         spec = fleet_spec(self.plan.pairs, active_b=self.plan.active_b)
         with SimulatedFleet(spec, workdir=self.out / "sim", time_scale=self.scale,
                             event_log=self.out / "events.jsonl") as sim:  # fmt: skip
-            hooks = EventHooks(sim)
+            hooks = self._hooks = EventHooks(sim)
             try:
                 good, used = self._fleet_file(sim)
                 plan = self._make_plan(good)

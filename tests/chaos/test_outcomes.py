@@ -1,0 +1,61 @@
+"""The campaign's expected-outcome table (fwupdate/chaos/outcomes.py): a pair whose end differs
+from what its faults document is reported -- `done` although a stopping fault acted, `failed`
+where the fault is documented to be recovered from, or `failed` with no fault at all."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fwupdate.chaos.night import IDRAC_FAULTS, LM_UNIT_FAULTS, PAIR_FAULTS
+from fwupdate.chaos.outcomes import OUTCOMES, FaultSeen, judge, pair_of
+
+WALL = "2026-12-06T01:00:00+00:00"
+
+
+def _rec(device: str, event: str, **kw: Any) -> dict[str, Any]:
+    return {"seq": 1, "t": 1.0, "wall": WALL, "device": device, "event": event, **kw}
+
+
+def _report(**status: str) -> dict[str, Any]:
+    return {"groups": [{"group": g.replace("_", "-"), "status": s, "at": 1.9e9,
+                        "error": "boom" if s != "done" else None} for g, s in status.items()]}
+
+
+def test_every_fault_the_campaign_draws_has_a_documented_outcome() -> None:
+    drawn = {k for k, _ in IDRAC_FAULTS + LM_UNIT_FAULTS + PAIR_FAULTS}
+    assert drawn <= set(OUTCOMES)
+    assert pair_of("lb3b-idrac") == pair_of("lb3a-lm") == pair_of("pair-3") == "pair-3"
+
+
+def test_recovered_fault_must_end_done() -> None:
+    busy = [FaultSeen("lb3b-idrac", "busy", "3")]
+    assert judge(busy, ["pair-3"], set(), [], {}, _report(pair_3="done")) == []
+    (line,) = judge(busy, ["pair-3"], set(), [], {}, _report(pair_3="failed"))
+    assert "pair-3: failed with lb3b-idrac:busy=3" in line and "completes" in line
+    assert judge(busy, ["pair-3"], {"pair-3"}, [], {}, _report(pair_3="failed")) == []
+
+
+def test_stopping_fault_that_acted_must_not_end_done() -> None:
+    refused = [FaultSeen("lb3b-lm", "patch-refused", None)]
+    acted = [_rec("lb3b-lm", "lm.patch_refused", reason="fault")]
+    assert judge(refused, ["pair-3"], set(), acted, {}, _report(pair_3="failed")) == []
+    (line,) = judge(refused, ["pair-3"], set(), acted, {}, _report(pair_3="done"))
+    assert "done although lb3b-lm:patch-refused acted" in line
+    # it found nothing to act on (the patch was already staged): done is its outcome
+    assert judge(refused, ["pair-3"], set(), [], {}, _report(pair_3="done")) == []
+
+
+def test_vs_down_and_job_fail_read_from_the_event_log() -> None:
+    down = [_rec("pair-3-shared", "lm.vs_status", pair="pair-3", up=["api"], down=["web"])]
+    vs = [FaultSeen("pair-3", "vs-down", "1")]
+    assert judge(vs, ["pair-3"], set(), down, {}, _report(pair_3="done"))
+    job = [FaultSeen("lb5a-idrac", "job-fail", "RED007,1")]
+    failed = [_rec("lb5a-idrac", "job_failed", message_id="RED007")]
+    assert judge(job, ["pair-5"], set(), failed, {}, _report(pair_5="done"))
+    assert judge(job, ["pair-5"], set(), [], {}, _report(pair_5="done")) == []
+
+
+def test_a_pair_without_faults_must_end_done() -> None:
+    (line,) = judge([], ["pair-2", "pair-3"], set(), [], {},
+                    _report(pair_2="done", pair_3="failed"))
+    assert line.startswith("pair-3: failed with no fault") and "boom" in line
