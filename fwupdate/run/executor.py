@@ -189,7 +189,9 @@ class Executor:
         rt = GroupRuntime(self.ctx, group)
         try:
             res = self._steps(rt, group)
-            if res.status != G_DONE:  # a host left off, a job left armed: the report says so
+            # a host left off, a job left armed: the report says so (an interrupted group is
+            # resumed from where it stopped instead)
+            if res.status in (G_FAILED, G_STOPPED):
                 leftover.record_left_behind(rt, group)
             return res
         finally:

@@ -1,6 +1,6 @@
 """What a pair that did not finish leaves behind on its nodes: a host powered off, a staged
 firmware job still armed for the next reboot.  Read from the devices when the group stops
-(failed, stopped, interrupted) and journaled as a `left-behind` note per node, so that the run
+(failed or stopped) and journaled as a `left-behind` note per node, so that the run
 report says so (docs/guarantees.md, I7) instead of leaving it to be found in the morning."""
 
 from __future__ import annotations
