@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fwupdate.catalog.versions import compare_versions
 from fwupdate.errors import FwupdateError, HASafetyError, WaitTimeoutError
 from fwupdate.loadmaster import procedure as proc
 from fwupdate.loadmaster.client import LoadMasterClient
@@ -16,9 +17,11 @@ from fwupdate.loadmaster.ha import PairClient
 from fwupdate.loadmaster.ha import vs_baseline as ha_baseline
 from fwupdate.loadmaster.models import HaRole, PairStatus
 from fwupdate.loadmaster.versions import version_matches
+from fwupdate.plan.match import component_key, installed_components
 from fwupdate.plan.models import Step, StepKind
 from fwupdate.run import window
 from fwupdate.run.journal import PENDING
+from fwupdate.run.keys import lookup
 from fwupdate.run.runtime import GroupRuntime
 
 Outcome = dict[str, Any]
@@ -94,13 +97,58 @@ def _snapshot(rt: GroupRuntime, step: Step, pc: PairClient) -> PairStatus:
             host=rt.group.name, step=step.step_id) from None  # fmt: skip
 
 
+def _at_targets(rt: GroupRuntime, node: str) -> bool:
+    """The device says `node` is at every version its `verify` step expects (LoadMaster
+    included)."""
+    verify = next((s for s in rt.group.steps if s.node == node and s.kind is StepKind.VERIFY),
+                  None)  # fmt: skip
+    unit = rt.lm(node)
+    if verify is None or not verify.expect:
+        return False
+    installed = {component_key(c): c.version
+                 for c in installed_components(rt.idrac(node).inventory())}
+    for x in verify.expect:
+        if x.key == "loadmaster":
+            if unit is None or not version_matches(unit.version(), x.version):
+                return False
+        elif (have := lookup(installed, x.key)) is None or compare_versions(have, x.version):
+            return False
+    return True
+
+
+def _plans_failover(rt: GroupRuntime, step: Step, active: str | None) -> bool:
+    """A fresh run of a plan an earlier run already carried past its handover: the unit now
+    Active is the plan's first node (the standby), already at its targets -- the plan's own
+    failover, not a change behind its back.  The device decides, not a journal."""
+    first = rt.group.order[0] if rt.group.order else None
+    if active is None or active != first:
+        return False
+    try:
+        done = _at_targets(rt, active)
+    except FwupdateError:
+        return False
+    if done:
+        rt.say(step, f"{active} is Active and already at its targets: an earlier run of this "
+                     "plan handed over; going on from the devices' truth")
+    return done
+
+
+def failed_over_before_run(rt: GroupRuntime, node: str) -> bool:
+    """This run found `node`, the plan's first node, Active at `pair_precheck` (an earlier run
+    of the plan had handed over): its `verify` accepts it Active instead of Standby."""
+    sid = _precheck_id(rt)
+    out = rt.ctx.journal.step(sid).outcome if sid else None
+    return bool(rt.group.order) and node == rt.group.order[0] and \
+        bool(out) and (out or {}).get("active") == node  # fmt: skip
+
+
 def pair_precheck(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
     pc = rt.pair_client
     if pc is None:
         return {"note": "no LoadMaster pair"}
     st = _snapshot(rt, step, pc)
     want = step.param("expect_active")
-    if want and st.active != want and not resume:
+    if want and st.active != want and not resume and not _plans_failover(rt, step, st.active):
         raise HASafetyError(f"{st.active} is Active, the plan expected {want}",
                             host=rt.group.name, step=step.step_id)
     baseline = vs_baseline(rt)

@@ -160,3 +160,43 @@ def test_fresh_run_reboots_no_loadmaster_already_at_target(demo_inputs, tmp_path
         assert flashed_twice(n) == [] and duplicate_jobs(n) == []
         assert at_target(n) == []
         assert n.availability("pair-3") == (0, 1)
+
+
+def test_fresh_run_of_a_finished_plan_finds_the_failover_done(demo_inputs, tmp_path: Path) -> None:
+    """Campaign seed 31 night 9: the plan ran to the end (lb3b Active after the planned
+    failover), the journal was lost, and a fresh run of the same plan refused the pair at
+    pair_precheck ("lb3b is Active, the plan expected lb3a") although every node was at its
+    targets.  The unit now Active is the plan's first node, already at its targets: the plan's
+    own failover; the run goes on from the devices' truth and touches nothing."""
+    settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        runs = tmp_path / "runs"
+        _p, first = session.start(n.plan_path, n.fleet, runs_dir=runs, settings=settings,
+                                  repo=n.inputs.repo, lm_image=n.inputs.lm_image, run_id="first")
+        assert first.groups[0].status == G_DONE, first
+        assert n.sim.device("lb3b-lm").hastatus() == "Active"  # type: ignore[attr-defined]
+        seen = {e: len(n.records(e)) for e in ("host_power", "lm.shutdown", "job_created")}
+        _p, again = session.start(n.plan_path, n.fleet, runs_dir=runs, settings=settings,
+                                  repo=n.inputs.repo, lm_image=n.inputs.lm_image, run_id="again")
+        assert again.groups[0].status == G_DONE, again
+        assert {e: len(n.records(e)) for e in seen} == seen
+        assert at_target(n) == [] and flashed_twice(n) == []
+        assert n.availability("pair-3") == (0, 1)
+
+
+def test_fresh_run_still_refuses_an_unplanned_role_change(demo_inputs, tmp_path: Path) -> None:
+    """The Active role moved behind the plan's back (lb3b Active, not updated): refused."""
+    settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        a, b = n.sim.device("lb3a-lm"), n.sim.device("lb3b-lm")
+        pair = a.pair  # type: ignore[attr-defined]
+        with pair.lock:  # an operator failed the pair over by hand since the plan was made
+            a.role, b.role = b.role, a.role  # type: ignore[attr-defined]
+            b.active_since, a.active_since = a.active_since, None  # type: ignore[attr-defined]
+            pair.record("manual failover")
+        _p, res = session.start(n.plan_path, n.fleet, runs_dir=tmp_path / "runs",
+                                settings=settings, repo=n.inputs.repo,
+                                lm_image=n.inputs.lm_image, run_id="moved")
+        assert res.groups[0].status == "failed", res
+        assert "lb3b is Active, the plan expected lb3a" in (res.groups[0].error or "")
+        assert n.records("job_created") == []
