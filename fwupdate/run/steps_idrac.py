@@ -28,7 +28,7 @@ from fwupdate.plan.models import Expectation, Step, StepKind
 from fwupdate.run.journal import DONE
 from fwupdate.run.keys import lookup
 from fwupdate.run.runtime import POWER_NOTE, GroupRuntime, versions_of
-from fwupdate.run.steps_lm import failed_over_before_run, take_down, wait_lm_back
+from fwupdate.run.steps_lm import planned_failover_done, take_down, wait_lm_back
 
 Outcome = dict[str, Any]
 _WAITING = ("Scheduled", "Downloaded")
@@ -494,7 +494,7 @@ def verify(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
     if unit is not None and role:
         got = unit.ha_role()
         if got.value != role and not (got.value == "active"
-                                      and failed_over_before_run(rt, node)):
+                                      and planned_failover_done(rt, step)):
             raise DeviceError(f"HA role {got.value}, expected {role}", host=node,
                               step=step.step_id)
         out["role"] = got.value

@@ -142,6 +142,33 @@ def failed_over_before_run(rt: GroupRuntime, node: str) -> bool:
         bool(out) and (out or {}).get("active") == node  # fmt: skip
 
 
+def planned_failover_done(rt: GroupRuntime, step: Step) -> bool:
+    """`verify` of the plan's first node finds it Active, not Standby: the plan's own failover
+    (its partner's handover) already happened -- before this run (`failed_over_before_run`),
+    journaled in this run, or, the journal having lost it (a damaged WAL), shown by the devices:
+    the partner at its targets.  Then the handover is journaled again so the report counts it."""
+    node = step.node or ""
+    partner = rt.partner(node)
+    if partner is None or not rt.group.order or node != rt.group.order[0]:
+        return False
+    if failed_over_before_run(rt, node):
+        return True
+    partner_steps = [s for s in rt.group.steps if s.node == partner and s.takes_node_down]
+    if any(_handover_note(rt, s) for s in (*partner_steps, step)):
+        return True
+    try:
+        if not partner_steps or not _at_targets(rt, partner):
+            return False
+    except FwupdateError:
+        return False
+    # noted on this step (not the partner's, whose resume would take it for its own shutdown)
+    rt.ctx.journal.record(partner, step.step_id, "handover",
+                          {"to": node, "found": "on the devices (the journal had lost it)"})
+    rt.say(step, f"{node} is Active: {partner} already handed over and is at its targets "
+                 "(found on the devices; the journal had lost it)")
+    return True
+
+
 def pair_precheck(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
     pc = rt.pair_client
     if pc is None:

@@ -18,9 +18,11 @@ from runsim import LM_PACE, at_target, duplicate_jobs, flashed_twice, night
 
 from fwupdate.cli.main import main as cli_main
 from fwupdate.idrac.facade import IdracFacade
+from fwupdate.report.run_report import build_run_report
 from fwupdate.run import session, steps_idrac
 from fwupdate.run.context import RunSettings
 from fwupdate.run.executor import G_DONE, G_STOPPED, Executor
+from fwupdate.run.journal import Journal
 
 pytestmark = pytest.mark.integration
 
@@ -200,3 +202,27 @@ def test_fresh_run_still_refuses_an_unplanned_role_change(demo_inputs, tmp_path:
         assert res.groups[0].status == "failed", res
         assert "lb3b is Active, the plan expected lb3a" in (res.groups[0].error or "")
         assert n.records("job_created") == []
+
+
+def test_resume_after_a_lost_wal_finds_the_failover_on_the_devices(demo_inputs,
+                                                                   tmp_path: Path) -> None:
+    """Campaign seed 31 night 18: the pair ran to the end, then the journal lost both nodes'
+    writes (WAL removed); the resume re-ran lb3b's verify, found it Active (lb3a had handed
+    over) and failed "HA role active, expected standby", and the report counted no failover.
+    The devices show the plan's own failover (lb3a at its targets): verify accepts it, the
+    handover is journaled again, and the report counts the one failover that happened."""
+    settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        path, first = session.start(n.plan_path, n.fleet, runs_dir=tmp_path / "runs",
+                                    settings=settings, repo=n.inputs.repo,
+                                    lm_image=n.inputs.lm_image, run_id="wal")
+        assert first.groups[0].status == G_DONE, first
+        _forget(path, "lb3b")
+        _forget(path, "lb3a")
+        seen = {e: len(n.records(e)) for e in ("host_power", "lm.shutdown", "job_created")}
+        result = session.resume(path, settings=settings)
+        assert result.groups[0].status == G_DONE, result
+        assert {e: len(n.records(e)) for e in seen} == seen
+        with Journal.open(path) as j:
+            doc = build_run_report(j)
+        assert doc["groups"][0]["failovers"] == 1 == n.availability("pair-3")[1]
