@@ -66,19 +66,15 @@ def _backups(rt: GroupRuntime, step: Step, pc: PairClient) -> list[str]:
     return paths
 
 
-PLAN_VS_WAIT = 300.0  # device seconds a VS Up in the plan may take to be Up again
+PRECHECK_WAIT = 600.0  # device seconds for a pair still settling (a unit booting after a
+# killed run) and a VS Up in the plan to be Up again, before the pair is refused
 
 
 def _snapshot(rt: GroupRuntime, step: Step, pc: PairClient) -> PairStatus:
-    """The pair healthy now; with a VS baseline in the plan, every VS Up at planning time Up
-    again (a bounded wait), else the pair is refused before anything changes."""
+    """The pair healthy (a bounded wait for one still settling); with a VS baseline in the
+    plan, every VS Up at planning time Up again, else the pair is refused before anything
+    changes."""
     planned = rt.group.vs_baseline
-    if planned is None:
-        st = pc.snapshot()
-        if not st.healthy:
-            raise HASafetyError("pair not healthy: " + "; ".join(st.problems),
-                                host=rt.group.name, step=step.step_id)  # fmt: skip
-        return st
     problems: list[str] = []
 
     def healthy() -> PairStatus | None:
@@ -87,10 +83,13 @@ def _snapshot(rt: GroupRuntime, step: Step, pc: PairClient) -> PairStatus:
         return now if now.healthy else None
 
     try:
-        return rt.ctx.wait_for("the plan's Virtual Services Up", healthy,
-                               timeout=_timeout(rt, step, PLAN_VS_WAIT), host=rt.group.name,
+        return rt.ctx.wait_for("the pair healthy as planned", healthy,
+                               timeout=_timeout(rt, step, PRECHECK_WAIT), host=rt.group.name,
                                step=step.step_id)  # fmt: skip
     except WaitTimeoutError:
+        if planned is None:
+            raise HASafetyError("pair not healthy: " + "; ".join(problems),
+                                host=rt.group.name, step=step.step_id) from None  # fmt: skip
         raise HASafetyError(
             f"not as planned, refusing the pair before any change: {'; '.join(problems)} "
             f"(the plan's baseline: {len(planned)} VS Up when it was made)",

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from runsim import LM_PACE, Night, night
 
+from fwupdate.loadmaster.ha import PairClient
 from fwupdate.plan.models import StepKind
 from fwupdate.run import executor, session, steps_idrac, steps_lm
 from fwupdate.run.context import RunSettings
@@ -102,6 +103,30 @@ def test_vs_up_in_the_plan_but_down_at_the_night_refuses_the_pair(
         assert n.records("lm.installpatch") == [] and n.records("job_created") == []
         assert n.records("host_power") == [] and n.records("lm.backup") == []
         assert _report(cli, n, "pv")["groups"][0]["status"] == "failed"
+
+
+def test_pair_precheck_waits_for_a_unit_still_booting(
+        cli: Any, demo_inputs: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Campaign seed 31 night 22: a fresh run right after a killed one found a standby's
+    LoadMaster still booting and refused the pair at once ("unreachable").  pair_precheck waits
+    (bounded) for a pair still settling; a unit that comes back lets the night go on."""
+    real = PairClient.snapshot
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        unit: Any = n.sim.device("lb3b-lm")
+        with unit.lock:
+            unit._stop(orderly=False, then_boot=False, boot_seconds=None)  # down, not booting
+
+        def snapshot(self: PairClient, **kw: Any) -> Any:
+            st = real(self, **kw)
+            with unit.lock:
+                if not unit.booting and unit.power.name == "DOWN":  # seen down: boot it now
+                    unit._begin_boot(200.0)
+            return st
+
+        monkeypatch.setattr(PairClient, "snapshot", snapshot)
+        r = cli(*n.run_args("--yes", "--run-id", "boot", scale=SCALE))
+        assert r.code == 0, r
+        assert n.availability("pair-3") == (0, 1)
 
 
 def test_safety_net_restores_a_standby_whose_new_image_breaks_a_vs(
