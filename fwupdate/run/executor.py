@@ -177,12 +177,12 @@ class Executor:
         if self.ctx.stop.is_set():
             return self._record_group(GroupResult(group.name, G_INTERRUPTED))
         if self._budget_exceeded():
-            return self._record_group(GroupResult(
+            return self._not_started(group, GroupResult(
                 group.name, G_DEFERRED,
                 error="not started: failure budget (--max-failures) used up"))
         started = any(states[s.step_id].state != "pending" for s in group.steps)
         if not started and not self._fits(self._remaining_estimate(group.steps, states)):
-            return self._record_group(GroupResult(
+            return self._not_started(group, GroupResult(
                 group.name, G_DEFERRED, error="not started: its estimate does not fit the window",
                 window=True))
         self.ctx.observer.group_starting(group.name)  # a failing pre-hook raises: nothing changed
@@ -196,6 +196,19 @@ class Executor:
             return res
         finally:
             rt.close()
+
+    def _not_started(self, group: PairPlan, res: GroupResult) -> GroupResult:
+        """A deferred group changes nothing, but its nodes may carry what an earlier run (a
+        lost journal) left: read them, so the report names a host off or a job armed."""
+        try:
+            rt = GroupRuntime(self.ctx, group)
+            try:
+                leftover.record_left_behind(rt, group)
+            finally:
+                rt.close()
+        except FwupdateError as exc:  # the deferral stands; the survey is best effort
+            self.ctx.progress(group.name, f"could not read its nodes: {exc}")
+        return self._record_group(res)
 
     def _steps(self, rt: GroupRuntime, group: PairPlan) -> GroupResult:
         j = self.ctx.journal
