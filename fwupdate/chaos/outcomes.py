@@ -120,8 +120,19 @@ class FaultSeen:
     arg: str | None
 
 
+LOST_JOURNAL = ("the journal lost (WAL and all) after a kill that had shut a host down: the "
+                "fresh run cannot know why it is off and refuses the pair (unit unreachable); "
+                "the report's left_behind names the host powered off")
+
+
+def _lost_host(report: dict[str, Any], pair: str) -> bool:
+    return any(e.get("pair") == pair and e.get("powered_off")
+               for e in report.get("left_behind") or [])
+
+
 def judge(faults: Iterable[FaultSeen], pairs: Iterable[str], excluded: set[str],
-          records: list[Rec], state: dict[str, Any], report: dict[str, Any]) -> list[str]:
+          records: list[Rec], state: dict[str, Any], report: dict[str, Any], *,
+          lost_journal: bool = False) -> list[str]:
     """One line per pair whose end differs from what its faults (or none) document."""
     groups = {str(g.get("group")): g for g in report.get("groups") or []}
     by_pair: dict[str, list[FaultSeen]] = {}
@@ -139,7 +150,7 @@ def judge(faults: Iterable[FaultSeen], pairs: Iterable[str], excluded: set[str],
         if acting and status == "done":
             out.append(f"{pair}: done although {', '.join(_name(f) for f in acting)} acted "
                        f"(documented: {OUTCOMES[acting[0].kind].text})")
-        elif not acting and status != "done":
+        elif not acting and status != "done" and not (lost_journal and _lost_host(report, pair)):
             what = (", ".join(_name(f) for f in by_pair.get(pair, [])) or "no fault")
             doc = OUTCOMES[by_pair[pair][0].kind].text if by_pair.get(pair) else \
                 "the pair completes (kills and re-runs are resumed from the devices' truth)"

@@ -59,3 +59,13 @@ def test_a_pair_without_faults_must_end_done() -> None:
     (line,) = judge([], ["pair-2", "pair-3"], set(), [], {},
                     _report(pair_2="done", pair_3="failed"))
     assert line.startswith("pair-3: failed with no fault") and "boom" in line
+
+
+def test_a_lost_journal_may_leave_a_host_off_when_the_report_says_so() -> None:
+    """Documented (docs/running.md): after a kill that shut a host down and a journal lost
+    with its WAL, the fresh run refuses the pair; the report names the host powered off."""
+    rep = _report(pair_2="failed")
+    assert judge([], ["pair-2"], set(), [], {}, rep, lost_journal=True)
+    rep["left_behind"] = [{"node": "lb2b", "pair": "pair-2", "powered_off": True}]
+    assert judge([], ["pair-2"], set(), [], {}, rep, lost_journal=True) == []
+    assert judge([], ["pair-2"], set(), [], {}, rep, lost_journal=False)
