@@ -271,6 +271,17 @@ def _status(value: str) -> Markup:
     return el("span", {"class": f"st-{value}"}, value)
 
 
+def left_behind_table(doc: Mapping[str, Any]) -> Any:
+    """Nodes a stopped pair left with the host powered off or a staged job armed (None: none)."""
+    rows = _list(doc, "left_behind")
+    if not rows:
+        return None
+    return table(("node", "pair", "at", "what"),
+                 [(r.get("node") or "", r.get("pair") or "", clock(r.get("at")),
+                   r.get("detail") or "") for r in rows],
+                 class_="left-behind", row_classes=["row-failed"] * len(rows))
+
+
 def failures_of(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     failures = _list(doc, "failures")
     if failures or "failures" in doc:
@@ -469,6 +480,7 @@ def render_run_html(doc: Mapping[str, Any], *, title: str | None = None) -> str:
         timeline,
         el("h2", None, "Failures"),
         failure_table,
+        *((el("h2", None, "Left behind"), left) if (left := left_behind_table(doc)) else ()),
         el("h2", None, "Failovers"),
         failover_table,
         *((el("h2", None, "Runs, interruptions and resumes"), runs_block)

@@ -192,3 +192,12 @@ def test_the_report_document_carries_the_runs_time_scale(journal_path: Any) -> N
         assert build_run_report(j)["time_scale"] == 1.0
         j.set_options({**j.options, "settings": {"time_scale": 250.0}})
         assert build_run_report(j)["time_scale"] == 250.0
+
+
+def test_left_behind_nodes_get_their_own_table(run_doc: dict[str, Any]) -> None:
+    """The report's left_behind (a host powered off, a staged job armed) is on the page too."""
+    assert parse(run_html(run_doc)).find("table", "left-behind") == []
+    doc = {**run_doc, "left_behind": [{"node": "lb3b", "pair": "pair-3", "at": 1.9e9,
+                                       "detail": "host powered off; staged job JID_1 armed"}]}
+    (table,) = parse(run_html(doc)).find("table", "left-behind")
+    assert "lb3b" in table.text and "host powered off" in table.text and "JID_1" in table.text
