@@ -424,9 +424,9 @@ class _Night:
                                if id(h) in self._hooked]  # fmt: skip
         seen = [FaultSeen(f.target, f.kind, f.arg) for f in fired]
         self.result.judged = len(set(self.plan.pairs) - excluded)
-        lost = any(m.startswith("lost journal") for m in self.result.mistakes)
+        rerun = any(m.startswith(("lost journal", "fresh run")) for m in self.result.mistakes)
         self.result.outcomes = judge(seen, self.plan.pairs, excluded, sim.events.records(),
-                                     sim.state_dump(), report, lost_journal=lost)  # fmt: skip
+                                     sim.state_dump(), report, rerun=rerun)  # fmt: skip
 
     def run(self) -> NightResult:
         t0 = time.monotonic()

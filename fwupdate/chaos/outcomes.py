@@ -120,19 +120,23 @@ class FaultSeen:
     arg: str | None
 
 
-LOST_JOURNAL = ("the journal lost (WAL and all) after a kill that had shut a host down: the "
-                "fresh run cannot know why it is off and refuses the pair (unit unreachable); "
-                "the report's left_behind names the host powered off")
+RERUN = ("a new run of the plan (the journal lost, or `run` again instead of `resume`) after a "
+         "kill that had taken a node down cannot know why its unit is down: the pair is refused "
+         "at pair_precheck naming the unreachable unit; the report's left_behind names a host "
+         "powered off; `fwupdate resume` of the killed run finishes it")
 
 
-def _lost_host(report: dict[str, Any], pair: str) -> bool:
-    return any(e.get("pair") == pair and e.get("powered_off")
-               for e in report.get("left_behind") or [])
+def _rerun_refusal(report: dict[str, Any], group: dict[str, Any], pair: str) -> bool:
+    """The documented end of a pair a re-run found with a node down (RERUN)."""
+    error = str(group.get("error") or "")
+    refused = "pair_precheck" in error and "unreachable" in error
+    return refused or any(e.get("pair") == pair and e.get("powered_off")
+                          for e in report.get("left_behind") or [])
 
 
 def judge(faults: Iterable[FaultSeen], pairs: Iterable[str], excluded: set[str],
           records: list[Rec], state: dict[str, Any], report: dict[str, Any], *,
-          lost_journal: bool = False) -> list[str]:
+          rerun: bool = False) -> list[str]:
     """One line per pair whose end differs from what its faults (or none) document."""
     groups = {str(g.get("group")): g for g in report.get("groups") or []}
     by_pair: dict[str, list[FaultSeen]] = {}
@@ -150,7 +154,7 @@ def judge(faults: Iterable[FaultSeen], pairs: Iterable[str], excluded: set[str],
         if acting and status == "done":
             out.append(f"{pair}: done although {', '.join(_name(f) for f in acting)} acted "
                        f"(documented: {OUTCOMES[acting[0].kind].text})")
-        elif not acting and status != "done" and not (lost_journal and _lost_host(report, pair)):
+        elif not acting and status != "done" and not (rerun and _rerun_refusal(report, g, pair)):
             what = (", ".join(_name(f) for f in by_pair.get(pair, [])) or "no fault")
             doc = OUTCOMES[by_pair[pair][0].kind].text if by_pair.get(pair) else \
                 "the pair completes (kills and re-runs are resumed from the devices' truth)"

@@ -61,11 +61,15 @@ def test_a_pair_without_faults_must_end_done() -> None:
     assert line.startswith("pair-3: failed with no fault") and "boom" in line
 
 
-def test_a_lost_journal_may_leave_a_host_off_when_the_report_says_so() -> None:
-    """Documented (docs/running.md): after a kill that shut a host down and a journal lost
-    with its WAL, the fresh run refuses the pair; the report names the host powered off."""
+def test_a_rerun_may_find_a_node_down_when_it_says_so() -> None:
+    """Documented (docs/running.md): after a kill that took a node down, a new run of the plan
+    (journal lost, or `run` instead of `resume`) refuses the pair naming the unreachable unit,
+    and the report names a host left powered off."""
     rep = _report(pair_2="failed")
-    assert judge([], ["pair-2"], set(), [], {}, rep, lost_journal=True)
+    assert judge([], ["pair-2"], set(), [], {}, rep, rerun=True)
     rep["left_behind"] = [{"node": "lb2b", "pair": "pair-2", "powered_off": True}]
-    assert judge([], ["pair-2"], set(), [], {}, rep, lost_journal=True) == []
-    assert judge([], ["pair-2"], set(), [], {}, rep, lost_journal=False)
+    assert judge([], ["pair-2"], set(), [], {}, rep, rerun=True) == []
+    assert judge([], ["pair-2"], set(), [], {}, rep, rerun=False)
+    rep = _report(pair_4="failed")
+    rep["groups"][0]["error"] = "pair-4/001-pair_precheck: ... lb4a: unreachable (no answer)"
+    assert judge([], ["pair-4"], set(), [], {}, rep, rerun=True) == []
