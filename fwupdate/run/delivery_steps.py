@@ -90,9 +90,11 @@ def _expected(step: Step) -> dict[str, str]:
     return out
 
 
-def _before(rt: GroupRuntime, step: Step) -> tuple[str | None, str | None, bool]:
-    """Partner check and orderly handover; (boot time before, LoadMaster target, handed)."""
-    handed, boot_before = take_down(rt, step, False)
+def _before(rt: GroupRuntime, step: Step, resume: bool) -> tuple[str | None, str | None, bool]:
+    """Partner check and orderly handover; (boot time before, LoadMaster target, handed).  On
+    resume the LoadMaster's real role decides (take_down): a handover our killed run had sent
+    is finished, not refused because the pair is still settling from it."""
+    handed, boot_before = take_down(rt, step, resume)
     lm_target = next((x.version for x in step.expect if x.key == "loadmaster"), None)
     for sid in step.covers:
         if sid.endswith("-lm_stage"):
@@ -139,7 +141,7 @@ def repo_update(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
         served_from = f"{served.kind} {source} ({len(served.packages)} package(s))"
         for change in served.rewrites:
             rt.say(step, f"catalog rewritten: {change}")
-    boot_before, lm_target, handed = _before(rt, step)
+    boot_before, lm_target, handed = _before(rt, step, resume)
     rt.ctx.journal.record(node, step.step_id, "repo-requested",
                           {"boot_time": boot_before, "share": share.display})
     rt.say(step, f"repository update from {served_from}")
@@ -180,7 +182,7 @@ def vmedia_update(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
             idrac.eject_virtual_media()
         except FwupdateError as exc:
             rt.say(step, f"could not check the virtual CD: {exc.message}")
-    boot_before, lm_target, handed = _before(rt, step)
+    boot_before, lm_target, handed = _before(rt, step, resume)
     rt.ctx.journal.record(node, step.step_id, "vmedia-requested",
                           {"boot_time": boot_before, "image": url.rsplit("/", 1)[-1]})
     rt.say(step, f"booting {url.rsplit('/', 1)[-1]} once by virtual media")

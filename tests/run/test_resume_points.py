@@ -5,18 +5,24 @@ flash or an outage."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 from pathlib import Path
 from typing import Any
 
 import pytest
 from runsim import LM_PACE, at_target, duplicate_jobs, flashed_twice, night
 
+from fwupdate.chaos.inputs import build_inputs, fleet_spec
+from fwupdate.cli.main import main as cli_main
 from fwupdate.idrac import power
 from fwupdate.idrac.facade import IdracFacade
 from fwupdate.loadmaster.client import LoadMasterClient
-from fwupdate.run import session, steps_idrac
+from fwupdate.report.run_report import build_run_report
+from fwupdate.run import session, steps_idrac, steps_lm
 from fwupdate.run.context import RunSettings
 from fwupdate.run.journal import Journal
+from fwupdate.sim.fleet import SimulatedFleet
 from fwupdate.sim.loadmaster import outages
 
 pytestmark = pytest.mark.integration
@@ -172,3 +178,40 @@ def test_crash_between_job_creation_and_journal_adopts_the_job(
         assert component != "159" or adopted == crashed
         assert at_target(n) == []
         assert flashed_twice(n) == [] and duplicate_jobs(n) == []
+
+
+def test_resume_of_a_delivery_step_killed_after_its_handover(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
+    """Campaign seed 51 night 17: a kill after the Active unit's orderly shutdown in a
+    repository/virtual-media step; the resume refused ("partner not ready": the pair was
+    still settling from our own shutdown), so the pair failed and the report counted no
+    failover although the Active unit had changed.  The resume finishes the handover."""
+    real = steps_lm.proc.handover
+
+    def handover(*a: Any, **kw: Any) -> Any:
+        if real(*a, **kw):
+            raise Crash  # the shutdown went out, the partner took over; nothing journaled after
+        return False
+
+    inputs = build_inputs(tmp_path / "inputs")
+    settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
+    with SimulatedFleet(fleet_spec(("pair-4",)), workdir=tmp_path / "sim",
+                        time_scale=SCALE) as sim:  # fmt: skip
+        fleet = sim.write_fleet_file(tmp_path / "fleet.toml")
+        plan = tmp_path / "plan.json"
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert cli_main(["plan", str(fleet), "--catalog", str(inputs.catalog), "--bundle",
+                             str(inputs.bundle), "--lm-image", str(inputs.lm_image), "--format",
+                             "json", "--out", str(plan)]) == 0
+        assert "repo_update" in plan.read_text() or "vmedia_update" in plan.read_text()
+        monkeypatch.setattr(steps_lm.proc, "handover", handover)
+        with pytest.raises(Crash):
+            session.start(plan, fleet, runs_dir=tmp_path / "runs", settings=settings,
+                          repo=inputs.repo, lm_image=inputs.lm_image, run_id="dl")
+        monkeypatch.setattr(steps_lm.proc, "handover", real)
+        result = session.resume(tmp_path / "runs" / "dl.db", settings=settings)
+        assert result.groups[0].status == "done", result
+        with Journal.open(tmp_path / "runs" / "dl.db") as j:
+            assert build_run_report(j)["groups"][0]["failovers"] == 1
+        assert outages(sim.events, "pair-4") == ()
