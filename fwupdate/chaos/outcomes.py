@@ -139,6 +139,7 @@ def judge(faults: Iterable[FaultSeen], pairs: Iterable[str], excluded: set[str],
           rerun: bool = False) -> list[str]:
     """One line per pair whose end differs from what its faults (or none) document."""
     groups = {str(g.get("group")): g for g in report.get("groups") or []}
+    since = _number(report.get("started_at"))
     by_pair: dict[str, list[FaultSeen]] = {}
     for f in faults:
         by_pair.setdefault(pair_of(f.target), []).append(f)
@@ -150,7 +151,12 @@ def judge(faults: Iterable[FaultSeen], pairs: Iterable[str], excluded: set[str],
         status = str(g.get("status"))
         until = float(g.get("at") or 0.0) or None
         before = [r for r in records if until is None or _epoch(r) <= until + 1.0]
-        acting = [f for f in by_pair.get(pair, []) if _acted(f, before, state)]
+        # a fault that acted in an earlier run of the night (before a new run of the plan) may
+        # be over when the final run completes the pair; it still explains a pair not done
+        this_run = [r for r in before if _epoch(r) >= since - 1.0]
+        acting = [f for f in by_pair.get(pair, []) if _acted(f, this_run, state)]
+        if not acting and status != "done":
+            acting = [f for f in by_pair.get(pair, []) if _acted(f, before, state)]
         if acting and status == "done":
             out.append(f"{pair}: done although {', '.join(_name(f) for f in acting)} acted "
                        f"(documented: {OUTCOMES[acting[0].kind].text})")
@@ -161,6 +167,16 @@ def judge(faults: Iterable[FaultSeen], pairs: Iterable[str], excluded: set[str],
             out.append(f"{pair}: {status} with {what} (documented: {doc}): "
                        f"{g.get('error') or ''}".rstrip(": "))
     return out
+
+
+def _number(value: Any) -> float:
+    """The report's run start (epoch seconds; an ISO text is read too); 0 when unknown."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    try:
+        return datetime.fromisoformat(str(value)).timestamp()
+    except ValueError:
+        return 0.0
 
 
 def _name(f: FaultSeen) -> str:

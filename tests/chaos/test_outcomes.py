@@ -73,3 +73,19 @@ def test_a_rerun_may_find_a_node_down_when_it_says_so() -> None:
     rep = _report(pair_4="failed")
     rep["groups"][0]["error"] = "pair-4/001-pair_precheck: ... lb4a: unreachable (no answer)"
     assert judge([], ["pair-4"], set(), [], {}, rep, rerun=True) == []
+
+
+def test_a_fault_over_before_the_final_run_does_not_contradict_done() -> None:
+    """Seed 21 night 22: a split acted in an earlier run; the journal was lost and the final
+    run of the plan completed the pair once it was over: done is right.  A failure is still
+    explained by it."""
+    split = [FaultSeen("lb1b-lm", "split-after-reboot", None)]
+    early = [_rec("lb1b-lm", "lm.split", partner="lb1a-lm")]  # 01:00
+    rep = _report(pair_1="done")
+    rep["started_at"] = 1.8e9  # the final run started after the split
+    assert judge(split, ["pair-1"], set(), early, {}, rep) == []
+    rep["started_at"] = 1.0
+    assert judge(split, ["pair-1"], set(), early, {}, rep)
+    failed = _report(pair_1="failed")
+    failed["started_at"] = 1.8e9
+    assert judge(split, ["pair-1"], set(), early, {}, failed) == []
