@@ -90,18 +90,43 @@ def _expected(step: Step) -> dict[str, str]:
     return out
 
 
-def _before(rt: GroupRuntime, step: Step, resume: bool) -> tuple[str | None, str | None, bool]:
-    """Partner check and orderly handover; (boot time before, LoadMaster target, handed).  On
-    resume the LoadMaster's real role decides (take_down): a handover our killed run had sent
-    is finished, not refused because the pair is still settling from it."""
-    handed, boot_before = take_down(rt, step, resume)
+def _lm_target(rt: GroupRuntime, step: Step) -> str | None:
     lm_target = next((x.version for x in step.expect if x.key == "loadmaster"), None)
     for sid in step.covers:
         if sid.endswith("-lm_stage"):
             note = rt.ctx.journal.last_note(sid, "lm-staged")
             if note is not None:
                 lm_target = str(note.get("version") or lm_target or "") or None
-    return boot_before, lm_target, handed
+    return lm_target
+
+
+def _requested(rt: GroupRuntime, step: Step, kind: str, resume: bool) -> dict[str, Any] | None:
+    """On resume: the note of our earlier attempt's request (its boot time is the one from
+    before the node went down, whatever the device did since)."""
+    return rt.ctx.journal.last_note(step.step_id, kind) if resume else None
+
+
+def _before(rt: GroupRuntime, step: Step, resume: bool,
+            requested: dict[str, Any] | None) -> tuple[str | None, str | None, bool]:
+    """Partner check and orderly handover; (boot time before, LoadMaster target, handed).  On
+    resume the LoadMaster's real role decides (take_down): a handover our killed run had sent
+    is finished, not refused because the pair is still settling from it; and the boot time is
+    the one noted before the first attempt (that attempt may have rebooted the node already,
+    and this one then has nothing left to reboot)."""
+    handed, boot_before = take_down(rt, step, resume)
+    if requested is not None:
+        boot_before = requested.get("boot_time")
+    return boot_before, _lm_target(rt, step), handed
+
+
+def _already(rt: GroupRuntime, step: Step, requested: dict[str, Any] | None) -> Outcome:
+    """The device is at the step's versions.  After our own interrupted attempt the node may
+    still be coming back: wait for it as the attempt would have."""
+    if requested is None:
+        return {"already": True}
+    rt.say(step, "resuming: the update was applied; waiting for the node to be back")
+    return _after(rt, step, requested.get("boot_time"), _lm_target(rt, step),
+                  {"already": True, "resumed": True})
 
 
 def _after(rt: GroupRuntime, step: Step, boot_before: str | None, lm_target: str | None,
@@ -121,8 +146,9 @@ def _after(rt: GroupRuntime, step: Step, boot_before: str | None, lm_target: str
 def repo_update(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
     node = step.node or ""
     idrac = rt.idrac(node)
+    requested = _requested(rt, step, "repo-requested", resume)
     if _satisfied(rt, component_versions(idrac), step):  # run or resume: ask the device
-        return {"already": True}
+        return _already(rt, step, requested)
     source = step.param("source") or ""
     packages = [p for p in (step.param("packages") or "").split(",") if p]
     if rt.ctx.settings.dry_run:
@@ -141,7 +167,7 @@ def repo_update(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
         served_from = f"{served.kind} {source} ({len(served.packages)} package(s))"
         for change in served.rewrites:
             rt.say(step, f"catalog rewritten: {change}")
-    boot_before, lm_target, handed = _before(rt, step, resume)
+    boot_before, lm_target, handed = _before(rt, step, resume, requested)
     rt.ctx.journal.record(node, step.step_id, "repo-requested",
                           {"boot_time": boot_before, "share": share.display})
     rt.say(step, f"repository update from {served_from}")
@@ -162,8 +188,9 @@ def repo_update(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
 def vmedia_update(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
     node = step.node or ""
     idrac = rt.idrac(node)
+    requested = _requested(rt, step, "vmedia-requested", resume)
     if _satisfied(rt, component_versions(idrac), step):  # run or resume: ask the device
-        return {"already": True}
+        return _already(rt, step, requested)
     source = step.param("source") or ""
     if rt.ctx.settings.dry_run:
         return {"dry_run": True, "source": source}
@@ -182,7 +209,7 @@ def vmedia_update(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
             idrac.eject_virtual_media()
         except FwupdateError as exc:
             rt.say(step, f"could not check the virtual CD: {exc.message}")
-    boot_before, lm_target, handed = _before(rt, step, resume)
+    boot_before, lm_target, handed = _before(rt, step, resume, requested)
     rt.ctx.journal.record(node, step.step_id, "vmedia-requested",
                           {"boot_time": boot_before, "image": url.rsplit("/", 1)[-1]})
     rt.say(step, f"booting {url.rsplit('/', 1)[-1]} once by virtual media")
