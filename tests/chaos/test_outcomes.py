@@ -89,3 +89,16 @@ def test_a_fault_over_before_the_final_run_does_not_contradict_done() -> None:
     failed = _report(pair_1="failed")
     failed["started_at"] = 1.8e9
     assert judge(split, ["pair-1"], set(), early, {}, failed) == []
+
+
+def test_vs_down_when_active_acts_once_the_unit_is_active() -> None:
+    """Seed 42 night 24: the simulator logs no VS change for this fault; the unit being Active
+    with the fault set (when it is set, or later) is the effect."""
+    f = [FaultSeen("lb1b-lm", "vs-down-when-active", "1")]
+    armed = [_rec("lb1b-lm", "lm.fault", fault="vs-down-when-active", arg="1")]
+    active = [_rec("pair-1-shared", "lm.availability", pair="pair-1", active=["lb1b-lm"])]
+    assert judge(f, ["pair-1"], set(), armed + active, {}, _report(pair_1="failed")) == []
+    assert judge(f, ["pair-1"], set(), armed, {}, _report(pair_1="failed"))
+    assert judge(f, ["pair-1"], set(), active + armed, {}, _report(pair_1="failed")) == []
+    standby = [_rec("pair-1-shared", "lm.availability", pair="pair-1", active=["lb1a-lm"])]
+    assert judge(f, ["pair-1"], set(), standby + armed, {}, _report(pair_1="failed"))
