@@ -17,12 +17,11 @@ from fwupdate.loadmaster.ha import PairClient
 from fwupdate.loadmaster.ha import vs_baseline as ha_baseline
 from fwupdate.loadmaster.models import HaRole, PairStatus
 from fwupdate.loadmaster.versions import version_matches
-from fwupdate.plan.match import component_key, installed_components
 from fwupdate.plan.models import Step, StepKind
 from fwupdate.run import window
 from fwupdate.run.journal import PENDING
 from fwupdate.run.keys import lookup
-from fwupdate.run.runtime import GroupRuntime
+from fwupdate.run.runtime import GroupRuntime, versions_of
 
 Outcome = dict[str, Any]
 HANDOVER_TIMEOUT = 600.0  # device seconds for the partner to report Active after `shutdown`
@@ -104,8 +103,7 @@ def _at_targets(rt: GroupRuntime, node: str) -> bool:
     unit = rt.lm(node)
     if verify is None or not verify.expect:
         return False
-    installed = {component_key(c): c.version
-                 for c in installed_components(rt.idrac(node).inventory())}
+    installed = versions_of(rt.idrac(node).inventory())
     for x in verify.expect:
         if x.key == "loadmaster":
             if unit is None or not version_matches(unit.version(), x.version):
