@@ -243,6 +243,7 @@ class Executor:
                 reasons = self._identities(rt, group, step)
                 if reasons:
                     return self._refuse(group, step, reasons)
+                steps_lm.reconcile_failover(rt, step)  # the journal may have lost a handover
             if step.node is not None and step.node not in checked:
                 # the drift check is part of starting the node (and timed with its first step)
                 checked.add(step.node)

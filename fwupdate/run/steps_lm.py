@@ -151,7 +151,7 @@ def planned_failover_done(rt: GroupRuntime, step: Step) -> bool:
     if failed_over_before_run(rt, node):
         return True
     partner_steps = [s for s in rt.group.steps if s.node == partner and s.takes_node_down]
-    if any(_handover_note(rt, s) for s in (*partner_steps, step)):
+    if any(_handover_note(rt, s) for s in partner_steps) or _handed_to(rt) == node:
         return True
     try:
         if not partner_steps or not _at_targets(rt, partner):
@@ -164,6 +164,49 @@ def planned_failover_done(rt: GroupRuntime, step: Step) -> bool:
     rt.say(step, f"{node} is Active: {partner} already handed over and is at its targets "
                  "(found on the devices; the journal had lost it)")
     return True
+
+
+def _handed_to(rt: GroupRuntime) -> str | None:
+    """The unit the journal last saw take the Active role in this group: its last handover
+    note, else the Active unit at pair_precheck (None: not known)."""
+    ids = {s.step_id for s in rt.group.steps}
+    notes = [e for e in rt.ctx.journal.events(kind="handover") if e.step_id in ids]
+    if notes:
+        return str(notes[-1].data.get("to") or "") or None
+    sid = _precheck_id(rt)
+    out = rt.ctx.journal.step(sid).outcome if sid else None
+    return str((out or {}).get("active") or "") or None
+
+
+def _handover_in_flight(rt: GroupRuntime) -> bool:
+    """A step noted its handover request but not its confirmation: that step finishes (and
+    journals) the handover itself when it resumes."""
+    j = rt.ctx.journal
+    return any(j.last_note(s.step_id, "handover-requested") is not None
+               and j.last_note(s.step_id, "handover") is None for s in rt.group.steps)
+
+
+def reconcile_failover(rt: GroupRuntime, step: Step) -> None:
+    """A group continued from an earlier process (resume, a journal that lost its last writes):
+    if the Active unit is not the one the journal last saw take the role, a handover happened
+    that the journal lost (a damaged WAL) -- journal it, found on the devices, so the report
+    counts every failover of the night."""
+    pc = rt.pair_client
+    if pc is None or all(r.state == PENDING for r in rt.ctx.journal.steps(group=rt.group.name)):
+        return
+    known = _handed_to(rt)
+    if known is None or _handover_in_flight(rt):
+        return
+    try:
+        active = pc.snapshot().active
+    except FwupdateError:
+        return
+    if active is None or active == known or active not in rt.group.order:
+        return
+    sid = _precheck_id(rt) or step.step_id
+    rt.ctx.journal.record(known, sid, "handover",
+                          {"to": active, "found": "on the devices (the journal had lost it)"})
+    rt.say(step, f"{active} is Active, not {known}: a handover the journal had lost; counted")
 
 
 def pair_precheck(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:

@@ -226,3 +226,24 @@ def test_resume_after_a_lost_wal_finds_the_failover_on_the_devices(demo_inputs,
         with Journal.open(path) as j:
             doc = build_run_report(j)
         assert doc["groups"][0]["failovers"] == 1 == n.availability("pair-3")[1]
+
+
+def test_resume_counts_a_handover_the_journal_lost(demo_inputs, tmp_path: Path) -> None:
+    """Campaign seed 71 night 5 / seed 61 night 16 (I8): the journal lost the second node's
+    writes, its handover among them (WAL removed); the report counted no failover although
+    the Active unit had changed.  The resume finds the Active unit on the devices, journals
+    the lost handover, and the report counts the one failover of the night."""
+    settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        path, first = session.start(n.plan_path, n.fleet, runs_dir=tmp_path / "runs",
+                                    settings=settings, repo=n.inputs.repo,
+                                    lm_image=n.inputs.lm_image, run_id="lost")
+        assert first.groups[0].status == G_DONE, first
+        _forget(path, "lb3a")  # lb3a handed over to lb3b; that note is gone
+        with Journal.open(path) as j:
+            assert build_run_report(j)["groups"][0]["failovers"] == 0
+        result = session.resume(path, settings=settings)
+        assert result.groups[0].status == G_DONE, result
+        with Journal.open(path) as j:
+            assert build_run_report(j)["groups"][0]["failovers"] == 1
+        assert n.availability("pair-3") == (0, 1)
