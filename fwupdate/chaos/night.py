@@ -424,7 +424,8 @@ class _Night:
                                if id(h) in self._hooked]  # fmt: skip
         seen = [FaultSeen(f.target, f.kind, f.arg) for f in fired]
         self.result.judged = len(set(self.plan.pairs) - excluded)
-        rerun = any(m.startswith(("lost journal", "fresh run")) for m in self.result.mistakes)
+        rerun = any(m.startswith(("lost journal", "fresh run", "journal WAL removed"))
+                    for m in self.result.mistakes)
         self.result.outcomes = judge(seen, self.plan.pairs, excluded, sim.events.records(),
                                      sim.state_dump(), report, rerun=rerun)  # fmt: skip
 

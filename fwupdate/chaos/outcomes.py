@@ -161,16 +161,16 @@ class FaultSeen:
     arg: str | None
 
 
-RERUN = ("a new run of the plan (the journal lost, or `run` again instead of `resume`) after a "
-         "kill that had taken a node down cannot know why its unit is down: the pair is refused "
-         "at pair_precheck naming the unreachable unit; the report's left_behind names a host "
-         "powered off; `fwupdate resume` of the killed run finishes it")
+RERUN = ("a run that lost what the killed one did (the journal or its last writes lost, or "
+         "`run` again instead of `resume`) after a kill that had taken a node down cannot know "
+         "why its unit is down: the pair fails naming the unreachable unit; the report's "
+         "left_behind names a host powered off")
 
 
 def _rerun_refusal(report: dict[str, Any], group: dict[str, Any], pair: str) -> bool:
     """The documented end of a pair a re-run found with a node down (RERUN)."""
     error = str(group.get("error") or "")
-    refused = "pair_precheck" in error and "unreachable" in error
+    refused = "unreachable" in error or "no answer" in error
     return refused or any(e.get("pair") == pair and e.get("powered_off")
                           for e in report.get("left_behind") or [])
 
