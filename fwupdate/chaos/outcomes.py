@@ -180,7 +180,10 @@ def judge(faults: Iterable[FaultSeen], pairs: Iterable[str], excluded: set[str],
           rerun: bool = False) -> list[str]:
     """One line per pair whose end differs from what its faults (or none) document."""
     groups = {str(g.get("group")): g for g in report.get("groups") or []}
-    since = _number(report.get("started_at"))
+    # the last process of the run (a start or a resume): an effect before it may have been
+    # undone since (the work re-done from the devices' truth); the checker's I2/I5 judge that
+    sessions = report.get("sessions") or []
+    since = _number(sessions[-1].get("at") if sessions else report.get("started_at"))
     by_pair: dict[str, list[FaultSeen]] = {}
     for f in faults:
         by_pair.setdefault(pair_of(f.target), []).append(f)
@@ -192,8 +195,9 @@ def judge(faults: Iterable[FaultSeen], pairs: Iterable[str], excluded: set[str],
         status = str(g.get("status"))
         until = float(g.get("at") or 0.0) or None
         before = [r for r in records if until is None or _epoch(r) <= until + 1.0]
-        # a fault that acted in an earlier run of the night (before a new run of the plan) may
-        # be over when the final run completes the pair; it still explains a pair not done
+        # a fault that acted before the last process (an earlier run, or a process killed
+        # before it saw the effect) may be over when that process completes the pair; it
+        # still explains a pair not done
         this_run = [r for r in before if _epoch(r) >= since - 1.0]
         acting = [f for f in by_pair.get(pair, []) if _acted(f, this_run, state)]
         if not acting and status != "done":

@@ -102,3 +102,16 @@ def test_vs_down_when_active_acts_once_the_unit_is_active() -> None:
     assert judge(f, ["pair-1"], set(), active + armed, {}, _report(pair_1="failed")) == []
     standby = [_rec("pair-1-shared", "lm.availability", pair="pair-1", active=["lb1a-lm"])]
     assert judge(f, ["pair-1"], set(), standby + armed, {}, _report(pair_1="failed"))
+
+
+def test_an_effect_before_the_last_process_may_have_been_redone() -> None:
+    """Seed 81 night 16: the patch was not applied while the process that would have seen it
+    was being killed; the resume (its journal had lost the step) staged it again and the pair
+    completed at its targets: done, judged by I2/I5, not contradicted by the fault."""
+    f = [FaultSeen("lb3b-lm", "old-version", None)]
+    acted = [_rec("lb3b-lm", "lm.patch_not_applied", staged="7.2.48.4")]  # 01:00
+    rep = _report(pair_3="done")
+    rep["sessions"] = [{"at": 1.7e9}, {"at": 1.8e9}]  # the last resume started after it
+    assert judge(f, ["pair-3"], set(), acted, {}, rep) == []
+    rep["sessions"] = [{"at": 1.7e9}]
+    assert judge(f, ["pair-3"], set(), acted, {}, rep)
