@@ -9,6 +9,7 @@ consistent, `fwupdate resume RUN` continues).  docs/running.md has the details.
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 import threading
@@ -20,12 +21,16 @@ import typer
 
 from fwupdate import userconfig
 from fwupdate.cli.output import OutputFormat, emit
+from fwupdate.cli.plan_cmd import summary_lines
 from fwupdate.errors import BadInputError, ExitCode
 from fwupdate.observe import jsonlog
+from fwupdate.plan import planfile
+from fwupdate.plan.models import Plan
 from fwupdate.run import session
 from fwupdate.run.context import RunSettings
 from fwupdate.run.dryrun import dry_run
 from fwupdate.run.executor import G_DONE, G_FAILED, RunResult
+from fwupdate.run.journal import Journal
 from fwupdate.run.packages import SignatureCheck
 from fwupdate.run.window import resume_hint, stop_at, window_end
 
@@ -133,13 +138,34 @@ def _with_signals(fn: Any) -> tuple[Any, threading.Event]:
             signal.signal(s, h)
 
 
-def _confirm(yes: bool, what: str) -> None:
+def _confirm(yes: bool, what: str, summary: list[str] | None = None) -> None:
+    """Ask before anything changes; the question comes with what the night will do."""
     if yes:
         return
     if not sys.stdin.isatty():
         raise BadInputError(f"{what}: no terminal to confirm on; add --yes to run unattended")
+    for line in summary or []:
+        typer.echo(line, err=True)
     if not typer.confirm(f"{what}: this updates firmware and reboots hosts. Continue?"):
+        # declining is a choice, not an error: said in one line, exit 2 as documented
+        jsonlog.line(f"fwupdate: {what}: not started (declined at the confirmation)",
+                     level="info", event="declined")
         raise typer.Exit(int(ExitCode.BAD_INPUT))
+
+
+def _night_summary(plan: Plan, end: float | None) -> list[str]:
+    """What the confirmation shows: pairs, reboots, failovers, durations, the window."""
+    lines = summary_lines(plan)
+    if end is not None:
+        lines.append("window ends " + time.strftime("%Y-%m-%d %H:%M", time.localtime(end)))
+    return lines
+
+
+def _header(path: Path, end: float | None) -> None:
+    """The first line of a night: which run, where its journal is, when the window ends."""
+    until = time.strftime("%H:%M", time.localtime(end)) if end is not None else "none"
+    jsonlog.line(f"run {path.stem}: journal {path}; window ends {until}", level="info",
+                 event="run_header", run=path.stem)
 
 
 def run(
@@ -209,14 +235,19 @@ def run(
         raise typer.Exit(0 if all(r["ok"] for r in rows) else int(ExitCode.PARTIAL))
     # on the confirmation here; the run's first progress line repeats it (session.start)
     notice = SignatureCheck.for_plan(plan).notice()
-    _confirm(yes, f"run {plan_file}" + (f" ({notice})" if notice else ""))
+    _confirm(yes, f"run {plan_file}" + (f" ({notice})" if notice else ""),
+             _night_summary(plan, settings.window_end))
     log = _Log(len(plan.groups))
     holder: dict[str, Path] = {}
+
+    def journal_made(p: Path) -> None:
+        holder.update(path=p)
+        _header(p, settings.window_end)
 
     def go(stop: threading.Event) -> tuple[Path, RunResult]:
         return session.start(plan_file, fleet_file, runs_dir=runs_dir, settings=settings,
                              repo=repo, lm_image=lm_image, run_id=run_id, progress=log,
-                             stop=stop, on_journal=lambda p: holder.update(path=p))
+                             stop=stop, on_journal=journal_made)
 
     (path, result), _ = _with_signals(go)
     _summary(path.stem, result)
@@ -229,8 +260,14 @@ def _resume(ref: str, runs_dir: Path, fleet: Path | None, yes: bool,
             new_window: tuple[float | None, str | None] | None = None,
             metrics_file: Path | None = None) -> None:
     path = session.resolve_run(ref, runs_dir)
-    _confirm(yes, f"resume {path.stem}")
-    log = _Log()
+    with Journal.open(path) as journal:  # what the resumed night is about, for the prompt
+        plan = planfile.loads(json.dumps(journal.plan))
+        end = journal.options.get("settings", {}).get("window_end")
+    if new_window is not None:
+        end = new_window[0]
+    _confirm(yes, f"resume {path.stem}", _night_summary(plan, end))
+    _header(path, end)
+    log = _Log(len(plan.groups))  # the "(n/N pairs, min)" prefix on a terminal, as in run
     overrides: dict[str, Any] = {"time_scale": time_scale} if time_scale else {}
     if new_window is not None:
         overrides.update(window_end=new_window[0], window_spec=new_window[1])
