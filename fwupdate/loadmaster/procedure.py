@@ -38,6 +38,7 @@ from fwupdate.loadmaster.client import LoadMasterClient
 from fwupdate.loadmaster.ha import PASSIVE_HINT, PairClient
 from fwupdate.loadmaster.models import HaRole, PairStatus
 from fwupdate.loadmaster.versions import version_key, version_matches
+from fwupdate.waits import poll_until
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -59,19 +60,8 @@ class PollWaiter:
 
     def __call__(self, what: str, check: Callable[[], T | None], *, timeout: float, host: str,
                  step: str) -> T:  # fmt: skip
-        deadline = self._clock() + timeout
-        last = ""
-        while True:
-            try:
-                got = check()
-                if got is not None:
-                    return got
-            except FwupdateError as exc:
-                last = f"; last error: {exc.message}"
-            if self._clock() >= deadline:
-                raise WaitTimeoutError(f"{what}: not reached within {timeout:g} s{last}",
-                                       host=host, step=step)  # fmt: skip
-            self._sleep(min(self.interval, max(0.0, deadline - self._clock())))
+        return poll_until(what, check, timeout=timeout, host=host, step=step, clock=self._clock,
+                          pause=lambda left: self._sleep(min(self.interval, left)))
 
 
 def role(unit: LoadMasterClient) -> HaRole | None:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from fwupdate.errors import FwupdateError, WaitTimeoutError, cause_text
+from fwupdate.errors import FwupdateError
 from fwupdate.fileserver import FileServer
 from fwupdate.fleet.models import Fleet, Node, Pair
 from fwupdate.idrac.facade import IdracFacade
@@ -21,6 +21,7 @@ from fwupdate.plan.models import Plan, Step
 from fwupdate.run.journal import Journal
 from fwupdate.run.observing import RunObserver
 from fwupdate.run.packages import PackageStore
+from fwupdate.waits import poll_until
 
 T = TypeVar("T")
 SIM_MIN_REAL_POLL = 0.005  # the polling floor against the simulator (real seconds)
@@ -129,18 +130,7 @@ class RunContext:
         tolerate: tuple[type[BaseException], ...] = (FwupdateError,),
     ) -> T:
         """Poll `check` (device errors tolerated) until it returns a value; bounded by `timeout`
-        device seconds."""
-        deadline = self.clock() + self.settings.real(timeout)
-        last = ""
-        while True:
-            try:
-                got = check()
-                if got is not None:
-                    return got
-            except tolerate as exc:
-                last = f"; last error: {cause_text(exc, host=host)}"
-            if self.clock() >= deadline:
-                raise WaitTimeoutError(
-                    f"{what}: not reached within {timeout:g} s{last}", host=host, step=step
-                )
-            self.pause()
+        device seconds (fwupdate/waits.py, the one bounded wait)."""
+        return poll_until(what, check, timeout=self.settings.real(timeout), host=host, step=step,
+                          clock=self.clock, pause=lambda _left: self.pause(), label=timeout,
+                          tolerate=tolerate)
