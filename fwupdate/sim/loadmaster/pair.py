@@ -170,14 +170,18 @@ class HaPair:
 
     def unit_down(self, unit: LoadMasterUnit, *, was_active: bool, orderly: bool) -> None:
         other = self.partner(unit)
+        takeover = False
         if was_active and other.power is Power.UP and other.role is Role.STANDBY:
             if orderly:
                 other.role = Role.ACTIVE  # handover at the instant the unit releases the address
                 other.active_since = self.ctx.clock.now()
             else:
-                self._takeover_pending = True
-                self.ctx.clock.call_later(self.takeover_seconds(), lambda: self._takeover(other))
+                self._takeover_pending = takeover = True
+        # the gap is recorded before the takeover is scheduled: the takeover comes exactly
+        # hatimeout after the recorded loss, however slowly this thread runs
         self.record("unit down")
+        if takeover:
+            self.ctx.clock.call_later(self.takeover_seconds(), lambda: self._takeover(other))
 
     def _takeover(self, unit: LoadMasterUnit) -> None:
         with self.lock:
