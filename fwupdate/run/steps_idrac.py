@@ -86,14 +86,19 @@ def _names_step(job: JobStatus, step: Step) -> bool:
     return bool(name) and any(name in w or w in name for w in wanted)
 
 
-def _adopt(rt: GroupRuntime, step: Step, idrac: IdracFacade) -> JobHandle | None:
+def _adopt(rt: GroupRuntime, step: Step, idrac: IdracFacade, *, resume: bool = True
+           ) -> JobHandle | None:
     """Resume of a step whose install may have reached the iDRAC before its JID was journaled
     (a crash in between): the device's unfinished update job for this component — one no
     other step journaled — is journaled now and followed, instead of a second upload that
     the iDRAC refuses (RED014) while the first job stays armed.  Steps run one at a time per
     node and precheck emptied the queue, so an unknown update job is this step's.  For a
     force-same step whose install was sent (`install` note), a job of the component that
-    already completed counts too: the version cannot tell that it ran."""
+    already completed counts too: the version cannot tell that it ran.
+
+    Outside a resume (a fresh run, or a journal that lost its last writes with the WAL) only a
+    job named for this step's component is adopted: the device's truth comes first there too,
+    but an unnamed job may be someone else's."""
     node = step.node or ""
     known = _known_jids(rt, node)
     finished = force_same(step) and rt.ctx.journal.last_note(step.step_id, "install") is not None
@@ -101,7 +106,7 @@ def _adopt(rt: GroupRuntime, step: Step, idrac: IdracFacade) -> JobHandle | None
                if j.jid.startswith("JID_") and j.jid not in known
                and (not j.terminal or (finished and j.succeeded))]
     named = [j for j in unknown if _names_step(j, step)]
-    found = named[-1] if named else (unknown[0] if len(unknown) == 1 else None)
+    found = named[-1] if named else (unknown[0] if resume and len(unknown) == 1 else None)
     if found is None:
         return None
     transport = idrac.transport_for(Operation.INSTALL)
@@ -205,8 +210,8 @@ def idrac_update(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
             # with the iDRAC's restart): follow it through the restart, never install again
             rt.say(step, f"resuming: job {jid} is {found.state if found else 'gone'}")
             job = _handle(note)
-    if job is None and resume:
-        job = _adopt(rt, step, idrac)
+    if job is None:
+        job = _adopt(rt, step, idrac, resume=resume)
     if job is None:
         job = _install(rt, step, idrac, None)
     idrac.wait_job(job, idrac_update=True, timeout=rt.ctx.settings.step_timeout(step),
@@ -273,10 +278,10 @@ def firmware_step(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
             if stage and (found.scheduled or found.state in _WAITING or found.succeeded):
                 return {"jid": found.jid, "state": found.state, "resumed": True}
             job = _handle(note)
-    if job is None and resume:
-        job = _adopt(rt, step, idrac)
-        if job is None and not forced and _satisfied(component_versions(idrac), step.expect,
-                                                     step.from_version):
+    if job is None:
+        job = _adopt(rt, step, idrac, resume=resume)
+        if job is None and resume and not forced and _satisfied(
+                component_versions(idrac), step.expect, step.from_version):
             # the interrupted job finished between the version read and the job list
             return {"already": step.to_version}
     if job is None:

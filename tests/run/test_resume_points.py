@@ -180,6 +180,46 @@ def test_crash_between_job_creation_and_journal_adopts_the_job(
         assert flashed_twice(n) == [] and duplicate_jobs(n) == []
 
 
+def test_a_job_whose_journal_was_lost_is_adopted_not_uploaded_again(
+        demo_inputs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Campaign seed 101 night 33: the iDRAC created the BIOS job, the process died, and the
+    journal lost the step with its WAL (the step reads as never started).  The next attempt
+    is not a resume of that step, yet it must ask the device first: it adopts the pending job
+    named for the component instead of uploading again (RED014, pair failed)."""
+    import sqlite3
+
+    real_install = IdracFacade.install_image
+    crashed: list[str] = []
+
+    def install(self: IdracFacade, image: Any, **kw: Any) -> Any:
+        job = real_install(self, image, **kw)
+        if kw.get("component_id") == "159" and not crashed:
+            crashed.append(job.jid)
+            raise Crash
+        return job
+
+    monkeypatch.setattr(IdracFacade, "install_image", install)
+    settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        runs = tmp_path / "runs"
+        with pytest.raises(Crash):
+            session.start(n.plan_path, n.fleet, runs_dir=runs, settings=settings,
+                          repo=n.inputs.repo, lm_image=n.inputs.lm_image, run_id="w")
+        with contextlib.closing(sqlite3.connect(runs / "w.db")) as c:  # the WAL's writes lost
+            lost = [r[0] for r in c.execute("SELECT step_id FROM steps WHERE state != 'done'")]
+            c.execute("UPDATE steps SET state='pending', outcome=NULL, attempts=0, "
+                      "started_at=NULL, finished_at=NULL WHERE state != 'done'")
+            c.executemany("DELETE FROM events WHERE step_id = ?", [(s,) for s in lost])
+            c.commit()
+        result = session.resume(runs / "w.db", settings=settings)
+        assert [g.status for g in result.groups] == ["done"], result
+        with Journal.open(runs / "w.db") as j:
+            adopted = [e.data["jid"] for e in j.events(kind="job") if e.data.get("adopted")]
+        assert adopted == crashed
+        assert at_target(n) == []
+        assert flashed_twice(n) == [] and duplicate_jobs(n) == []
+
+
 def test_resume_of_a_delivery_step_killed_after_its_handover(tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch
                                                               ) -> None:
