@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
 import stat
 from collections.abc import Iterator
@@ -80,3 +81,12 @@ def read_regular(
     if len(data) > max_bytes:
         raise error(f"{path}: grew past {max_bytes} bytes while read; refused as {what}")
     return data
+
+
+def file_sha256(path: Path, *, block: int = 1 << 20) -> str:
+    """SHA-256 of a file, streamed (constant memory): the one place files are hashed whole."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(block):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -8,22 +8,14 @@ The verdict is tied to the bytes that were parsed: the signed file's SHA-256 mus
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from fwupdate.catalog.models import Catalog
 from fwupdate.catalog.sources import fetch_url
 from fwupdate.errors import FwupdateError
+from fwupdate.inputfile import file_sha256
 from fwupdate.logsafe import redact_url
 from fwupdate.trust import SigKind, SigStatus, TrustStore, Verdict, signature_path, verify_file
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _unchecked(catalog: Catalog, reason: str) -> Verdict:
@@ -61,7 +53,7 @@ def catalog_signature(
     else:
         body = Path(catalog.source)
     verdict = verify_file(body, trust or TrustStore(), signature=signature_path(body))
-    if verdict.ok and catalog.sha256 and _sha256(body) != catalog.sha256:
+    if verdict.ok and catalog.sha256 and file_sha256(body) != catalog.sha256:
         return Verdict(
             catalog.source,
             SigKind.GPG,

@@ -14,7 +14,6 @@ it (tests/misc/test_layering.py).
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from pathlib import Path
 from fwupdate.check import check_night, evidence, read_journal
 from fwupdate.errors import BadInputError
 from fwupdate.idrac.inventory_io import load_inventory
+from fwupdate.inputfile import file_sha256
 from fwupdate.plan.drift import inventory_digest
 from fwupdate.plan.models import Plan, StepKind
 from fwupdate.report.run_report import build_run_report
@@ -93,19 +93,11 @@ def stand_ins(plan: Plan, store: PackageStore) -> tuple[dict[str, str], dict[str
         if step.kind is StepKind.IDRAC_UPDATE and step.package and step.to_version:
             sent = store.image_for(step)
             if sent.suffix.lower() in (".d7", ".d9"):
-                images[_sha256(sent)] = step.to_version
+                images[file_sha256(sent)] = step.to_version
     patches: dict[str, str] = {}
     if plan.inputs.lm_image_sha256 and plan.inputs.lm_image_version:
         patches[plan.inputs.lm_image_sha256.lower()] = plan.inputs.lm_image_version
     return images, patches
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1024 * 1024), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _input_notes(plan: Plan, inventory: Path) -> list[str]:

@@ -20,6 +20,7 @@ from pathlib import Path
 from fwupdate.dup.extract import extract_dup
 from fwupdate.errors import BadInputError, HashMismatchError, SignatureError
 from fwupdate.fileserver.sources import FileSource
+from fwupdate.inputfile import file_sha256
 from fwupdate.pathsafe import resolve_inside
 from fwupdate.plan.models import PackageRef, Plan, SignatureRecord, Step
 from fwupdate.trust import TrustStore, verify_file
@@ -45,17 +46,9 @@ def signature_record(path: Path, trust: TrustStore) -> SignatureRecord:
         status=str(verdict.status),
         signer=verdict.signer,
         reason=verdict.reason,
-        sha256=_sha256(path),
+        sha256=file_sha256(path),
         file=path.name,
     )
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _copy_out(src: Path | FileSource, dest: Path) -> Path:
