@@ -147,12 +147,9 @@ def test_crash_inside_the_host_power_cycle_powers_the_host_on(
         assert n.availability("pair-3") == (0, 1)
 
 
-@pytest.mark.parametrize("component", ["159", "25806"])  # BIOS (staged), Diagnostics (now)
-def test_crash_between_job_creation_and_journal_adopts_the_job(
-        demo_inputs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, component: str) -> None:
-    """Issue 11 defect 5: the iDRAC created the job, the process died before the JID was
-    journaled.  Resume adopts the device's job for that component instead of uploading again
-    (which the iDRAC refuses with RED014, leaving the staged job armed)."""
+def _crash_once_the_job_exists(monkeypatch: pytest.MonkeyPatch, component: str) -> list[str]:
+    """The first install of `component` reaches the iDRAC (its job exists), then the process
+    "dies" before the JID is journaled; returns the list the job id is put in."""
     real_install = IdracFacade.install_image
     crashed: list[str] = []
 
@@ -164,6 +161,16 @@ def test_crash_between_job_creation_and_journal_adopts_the_job(
         return job
 
     monkeypatch.setattr(IdracFacade, "install_image", install)
+    return crashed
+
+
+@pytest.mark.parametrize("component", ["159", "25806"])  # BIOS (staged), Diagnostics (now)
+def test_crash_between_job_creation_and_journal_adopts_the_job(
+        demo_inputs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, component: str) -> None:
+    """Issue 11 defect 5: the iDRAC created the job, the process died before the JID was
+    journaled.  Resume adopts the device's job for that component instead of uploading again
+    (which the iDRAC refuses with RED014, leaving the staged job armed)."""
+    crashed = _crash_once_the_job_exists(monkeypatch, component)
     settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
     with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
         runs = tmp_path / "runs"
@@ -188,17 +195,7 @@ def test_a_job_whose_journal_was_lost_is_adopted_not_uploaded_again(
     named for the component instead of uploading again (RED014, pair failed)."""
     import sqlite3
 
-    real_install = IdracFacade.install_image
-    crashed: list[str] = []
-
-    def install(self: IdracFacade, image: Any, **kw: Any) -> Any:
-        job = real_install(self, image, **kw)
-        if kw.get("component_id") == "159" and not crashed:
-            crashed.append(job.jid)
-            raise Crash
-        return job
-
-    monkeypatch.setattr(IdracFacade, "install_image", install)
+    crashed = _crash_once_the_job_exists(monkeypatch, "159")
     settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
     with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
         runs = tmp_path / "runs"
