@@ -20,6 +20,8 @@ from typing import Annotated, Any
 import typer
 
 from fwupdate import userconfig
+from fwupdate.cli import live_view
+from fwupdate.cli.live_view import ProgressMode
 from fwupdate.cli.output import OutputFormat, emit
 from fwupdate.cli.plan_cmd import summary_lines
 from fwupdate.errors import BadInputError, ExitCode
@@ -48,9 +50,13 @@ TimeScale = Annotated[float, typer.Option(
     "--time-scale", min=0.001,
     help="Divide every estimate, timeout and poll interval by this: only for rehearsals "
          "against `fwupdate sim serve --time-scale X`.")]
+Progress = Annotated[ProgressMode, typer.Option(
+    "--progress", envvar="FWUPDATE_PROGRESS", case_sensitive=False,
+    help="auto: a live view per pair when stderr is a terminal (text log, TERM not dumb), "
+         "plain lines otherwise; plain: always lines; live: always the view.")]
 
 
-_FINAL = ("done", "failed", "stopped", "deferred", "interrupted")
+_FINAL = live_view.FINAL_STATUSES
 
 
 class _Log:
@@ -205,6 +211,7 @@ def run(
         help="Leave a LoadMaster that came back on the new image but failed its checks as it "
              "is (default: restore its previous image, then stop the pair).")] = False,
     metrics_file: MetricsFile = None,
+    progress: Progress = ProgressMode.auto,
 ) -> None:
     """Run a plan overnight: every pair updated one node at a time, journaled, resumable."""
     if stop_time and window and userconfig.from_defaults("window"):
@@ -212,7 +219,7 @@ def run(
     end, spec = _window(window, stop_time)
     if resume_run:
         _resume(resume_run, runs_dir, None, yes, time_scale if time_scale != 1.0 else None,
-                (end, spec) if spec else None, metrics_file)
+                (end, spec) if spec else None, metrics_file, progress)
         return
     plan, _doc = session.load_plan(plan_file)
     settings = RunSettings(
@@ -237,19 +244,22 @@ def run(
     notice = SignatureCheck.for_plan(plan).notice()
     _confirm(yes, f"run {plan_file}" + (f" ({notice})" if notice else ""),
              _night_summary(plan, settings.window_end))
-    log = _Log(len(plan.groups))
+    log = live_view.for_night(progress, _Log(len(plan.groups)), plan, run=run_id,
+                              time_scale=settings.time_scale, window_end=settings.window_end)
     holder: dict[str, Path] = {}
 
     def journal_made(p: Path) -> None:
         holder.update(path=p)
         _header(p, settings.window_end)
+        live_view.named(log, p.stem)
 
     def go(stop: threading.Event) -> tuple[Path, RunResult]:
         return session.start(plan_file, fleet_file, runs_dir=runs_dir, settings=settings,
                              repo=repo, lm_image=lm_image, run_id=run_id, progress=log,
                              stop=stop, on_journal=journal_made)
 
-    (path, result), _ = _with_signals(go)
+    with live_view.drawn(log):
+        (path, result), _ = _with_signals(go)
     _summary(path.stem, result)
     typer.echo(f"journal: {path}")
     raise typer.Exit(exit_code(result))
@@ -258,23 +268,29 @@ def run(
 def _resume(ref: str, runs_dir: Path, fleet: Path | None, yes: bool,
             time_scale: float | None,
             new_window: tuple[float | None, str | None] | None = None,
-            metrics_file: Path | None = None) -> None:
+            metrics_file: Path | None = None,
+            progress: ProgressMode = ProgressMode.auto) -> None:
     path = session.resolve_run(ref, runs_dir)
     with Journal.open(path) as journal:  # what the resumed night is about, for the prompt
         plan = planfile.loads(json.dumps(journal.plan))
         end = journal.options.get("settings", {}).get("window_end")
+        scale = time_scale or journal.options.get("settings", {}).get("time_scale") or 1.0
+        done = live_view.done_pairs(plan, journal)
     if new_window is not None:
         end = new_window[0]
     _confirm(yes, f"resume {path.stem}", _night_summary(plan, end))
     _header(path, end)
-    log = _Log(len(plan.groups))  # the "(n/N pairs, min)" prefix on a terminal, as in run
+    log = live_view.for_night(  # plain: the "(n/N pairs, min)" prefix on a terminal, as in run
+        progress, _Log(len(plan.groups)), plan, time_scale=float(scale), window_end=end,
+        run=path.stem, done=done)
     overrides: dict[str, Any] = {"time_scale": time_scale} if time_scale else {}
     if new_window is not None:
         overrides.update(window_end=new_window[0], window_spec=new_window[1])
     if metrics_file:
         overrides["metrics_file"] = str(metrics_file.resolve())
-    result, _ = _with_signals(lambda stop: session.resume(
-        path, fleet_path=fleet, progress=log, stop=stop, overrides=overrides))
+    with live_view.drawn(log):
+        result, _ = _with_signals(lambda stop: session.resume(
+            path, fleet_path=fleet, progress=log, stop=stop, overrides=overrides))
     _summary(path.stem, result)
     typer.echo(f"journal: {path}")
     raise typer.Exit(exit_code(result))
@@ -291,12 +307,13 @@ def resume(
     stop_time: StopAt = None,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
     metrics_file: MetricsFile = None,
+    progress: Progress = ProgressMode.auto,
 ) -> None:
     """Continue a run: in-flight steps first ask the device what happened; nothing done twice.
     A run the window stopped continues on a later night with a new --window / --stop-at."""
     end, spec = _window(window, stop_time)
     _resume(run_ref, runs_dir, fleet_file, yes, time_scale, (end, spec) if spec else None,
-            metrics_file)
+            metrics_file, progress)
 
 
 def register(app: typer.Typer) -> None:
