@@ -39,7 +39,8 @@ ProgressFn = Callable[[str, str], None]
 
 # a pair's last progress message starts with one of these (the executor's `_record_group`)
 FINAL_STATUSES = ("done", "failed", "stopped", "deferred", "interrupted")
-REFRESH_SECONDS = 0.25  # at most ~4 redraws a second
+REFRESH_SECONDS = 0.25  # at most ~4 redraws a second, when an event changed something
+IDLE_REFRESH_SECONDS = 1.0  # else once a second (elapsed times); a 50-pair frame costs ~70 ms
 RECENT_EVENTS = 5
 _STEP_KINDS = frozenset(k.value for k in StepKind)
 _STYLES = {"running": "bold cyan", "waiting": "dim", "done": "green", "failed": "bold red",
@@ -123,6 +124,7 @@ class NightState:
         self.t0 = clock()
         self.recent: deque[str] = deque(maxlen=RECENT_EVENTS)
         self.lock = threading.Lock()
+        self.changes = 0  # events seen: the view redraws sooner when this moved
 
     def named(self, run: str) -> None:
         with self.lock:
@@ -132,6 +134,7 @@ class NightState:
         """One progress event: the pair's row and the recent events follow it."""
         now = self.clock()
         with self.lock:
+            self.changes += 1
             self.recent.append(f"{time.strftime('%H:%M:%S')} [{group}] {message}")
             row = self.rows.get(group)
             if row is not None:
@@ -286,8 +289,14 @@ class LiveProgress:
         return render(self.state, self.console.size.height)
 
     def _tick(self) -> None:
-        """Redraw every REFRESH_SECONDS (elapsed times move between events too)."""
+        """Redraw after events at most every REFRESH_SECONDS, else every IDLE_REFRESH_SECONDS
+        (elapsed times move between events too)."""
+        seen, drawn_at = -1, 0.0
         while not self._done.wait(REFRESH_SECONDS):
+            now, changes = time.monotonic(), self.state.changes
+            if changes == seen and now - drawn_at < IDLE_REFRESH_SECONDS:
+                continue
+            seen, drawn_at = changes, now
             try:
                 with self._switch:
                     if self._live is not None:
