@@ -7,6 +7,7 @@ concurrency = 4                # run --concurrency      env FWUPDATE_CONCURRENCY
 window = "21:00-05:30"         # run --window           env FWUPDATE_WINDOW
 runs_dir = "/var/lib/fwupdate/runs"   # run/resume/report --runs-dir   env FWUPDATE_RUNS_DIR
 ca_bundle = "/etc/fwupdate/ca.pem"    # inventory --ca-bundle (ad hoc) env FWUPDATE_CA_BUNDLE
+progress = "plain"             # run/resume --progress (auto|plain|live) env FWUPDATE_PROGRESS
 ```
 
 Precedence: flag > environment > this file > built-in default.  The values become click's
@@ -25,12 +26,19 @@ from typing import Any
 from fwupdate.errors import ConfigError
 
 LOG_FORMATS = ("text", "json")
+PROGRESS_MODES = ("auto", "plain", "live")
 
 
 def _fmt(v: Any) -> Any:
     if v not in LOG_FORMATS:
         raise ValueError("use text or json")
     return v
+
+
+def _progress(v: Any) -> Any:
+    if not isinstance(v, str) or v.lower() not in PROGRESS_MODES:
+        raise ValueError("auto, plain or live")
+    return v.lower()
 
 
 def _conc(v: Any) -> Any:
@@ -54,6 +62,7 @@ KEYS: dict[str, tuple[str, Callable[[Any], Any], tuple[tuple[str, str], ...]]] =
     "runs_dir": ("FWUPDATE_RUNS_DIR", _text,
                  (("run", "runs_dir"), ("resume", "runs_dir"), ("report", "runs_dir"))),
     "ca_bundle": ("FWUPDATE_CA_BUNDLE", _text, (("inventory", "ca_bundle"),)),
+    "progress": ("FWUPDATE_PROGRESS", _progress, (("run", "progress"), ("resume", "progress"))),
 }
 
 

@@ -142,6 +142,7 @@ def test_config_precedence_flag_env_config_default(cli, tmp_path, monkeypatch) -
     ("concurrency = 0", "concurrency: 0: expected an integer from 1 to 256"),
     ("colour = 1", "colour: unknown key"),
     ("log_format = [", "invalid TOML"),
+    ('progress = "fancy"', "progress: 'fancy': expected auto, plain or live"),
 ])
 def test_a_bad_config_file_is_one_line_exit_2(cli, tmp_path, monkeypatch, text, message) -> None:
     path = tmp_path / "c.toml"
@@ -164,6 +165,15 @@ def test_inventory_format_prometheus(cli, demo_inputs, tmp_path: Path) -> None:
                for s in info.samples)
     assert {s.labels["node"]: s.value for s in fams["fwupdate_inventory_ok"].samples} == {
         "lb3a": 1.0, "lb3b": 1.0}
+
+
+def test_configured_progress_mode_is_the_default_of_run_and_resume() -> None:
+    from fwupdate import userconfig
+
+    values = userconfig.load(env={"FWUPDATE_PROGRESS": "LIVE", "XDG_CONFIG_HOME": "/nonexistent"})
+    assert values["progress"] == "live"
+    dm = userconfig.default_map(values)
+    assert dm["run"]["progress"] == dm["resume"]["progress"] == "live"
 
 
 def test_configured_window_applies_and_a_stop_at_flag_beats_it(cli, tmp_path, monkeypatch) -> None:
