@@ -12,12 +12,11 @@ from the Active unit, so it cannot show the Standby) [doc HA-PARAMS, KR §3.24.1
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from fwupdate.errors import ConfigError, FwupdateError, WaitTimeoutError
+from fwupdate.errors import ConfigError, FwupdateError
 from fwupdate.fleet.models import Pair
 from fwupdate.loadmaster.client import LoadMasterClient
 from fwupdate.loadmaster.models import (
@@ -212,29 +211,3 @@ class PairClient:
             virtual_services=active.virtual_services if active else (),
             problems=tuple(problems),
         )
-
-
-def wait_pair_healthy(
-    pair: PairClient,
-    *,
-    timeout: float,
-    poll_interval: float = 10.0,
-    baseline: Baseline = None,
-    step: str = "wait for pair healthy",
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
-) -> PairStatus:
-    """Poll `pair.snapshot()` until the pair is healthy (e.g. after a host reset took a unit
-    down); WaitTimeoutError naming the remaining problems after `timeout` seconds."""
-    deadline = clock() + timeout
-    while True:
-        st = pair.snapshot(baseline=baseline)
-        if st.healthy:
-            return st
-        if clock() >= deadline:
-            raise WaitTimeoutError(
-                f"pair not healthy after {timeout:g} s: " + "; ".join(st.problems),
-                host=pair.name,
-                step=step,
-            )
-        sleep(min(poll_interval, max(0.0, deadline - clock())))

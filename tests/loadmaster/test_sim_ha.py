@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import requests
 from lm_support import TARGET_VERSION, LmSim, pair_spec
 
 from fwupdate.errors import WaitTimeoutError
-from fwupdate.loadmaster.ha import vs_baseline, wait_pair_healthy
+from fwupdate.loadmaster.ha import vs_baseline
 from fwupdate.sim.bus import host_topic
 from fwupdate.sim.loadmaster import Power, Role, apply_fault, build_patch, outages
+from fwupdate.waits import poll_until
 
 pytestmark = pytest.mark.integration
 
@@ -147,14 +149,26 @@ def test_wait_pair_healthy_after_a_host_reset(make_sim: Callable[..., LmSim]) ->
     pc = sim.pair_client()
     baseline = pc.snapshot()
     sim.fleet.ctx.bus.publish(host_topic("p1a"), "reset", boot_seconds=150.0)
-    st = wait_pair_healthy(pc, timeout=5.0, poll_interval=0.02, baseline=baseline)
+    st = _healthy(pc, 5.0, baseline)
     assert (st.active, st.standby) == ("p1b", "p1a")
     assert st.shared_serial == sim.unit("p1b").serial
     apply_fault(sim.fleet, "p1a", "never-returns")
     sim.fleet.ctx.bus.publish(host_topic("p1a"), "reset", boot_seconds=150.0)
-    with pytest.raises(WaitTimeoutError, match="p1a: unreachable") as info:
-        wait_pair_healthy(pc, timeout=0.3, poll_interval=0.02)
+    with pytest.raises(WaitTimeoutError, match=r"not reached within 0\.3 s") as info:
+        _healthy(pc, 0.3, None)
     assert info.value.step == "wait for pair healthy"
+    assert any("p1a: unreachable" in p for p in pc.snapshot().problems)
+
+
+def _healthy(pc: Any, timeout: float, baseline: Any) -> Any:
+    """The pair healthy again, through the one bounded wait (fwupdate.waits)."""
+    def check() -> Any:
+        st = pc.snapshot(baseline=baseline)
+        return st if st.healthy else None
+
+    return poll_until("pair healthy", check, timeout=timeout, host=pc.name,
+                      step="wait for pair healthy", clock=time.monotonic,
+                      pause=lambda left: time.sleep(min(0.02, left)))
 
 
 def test_subvs_listed_as_entries_without_address_counted_once(
