@@ -11,16 +11,28 @@ unreachable while the iDRAC is down (use the Python API to clear a never-return 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from fwupdate.sim.device import TransportFaults
 from fwupdate.sim.http import Request, Response
 from fwupdate.sim.idrac.faults import KINDS, FaultSpecError
-
-if TYPE_CHECKING:
-    from fwupdate.sim.idrac.device import IdracDevice
+from fwupdate.sim.idrac.state import IdracState
 
 
-def _status(device: IdracDevice) -> dict[str, Any]:
+class ControlledIdrac(Protocol):
+    """What the control endpoint needs of a device (IdracDevice; no import of it, no circle)."""
+
+    state: IdracState
+    transport_faults: TransportFaults
+
+    def authenticate_basic(self, request: Request) -> bool: ...
+
+    def set_fault(self, kind: str, arg: str | float | int | None = None) -> None: ...
+
+    def clear_faults(self) -> None: ...
+
+
+def _status(device: ControlledIdrac) -> dict[str, Any]:
     st = device.state
     lc = st.lc_status()
     tf = device.transport_faults
@@ -42,7 +54,7 @@ def _status(device: IdracDevice) -> dict[str, Any]:
     }
 
 
-def handle(device: IdracDevice, request: Request) -> Response:
+def handle(device: ControlledIdrac, request: Request) -> Response:
     if not device.authenticate_basic(request):
         return Response(401, b"", {"WWW-Authenticate": 'Basic realm="fwupdate-sim"'})
     path = request.path.rstrip("/")

@@ -22,8 +22,8 @@ from __future__ import annotations
 from typing import Protocol
 
 from fwupdate.sim.device import SimDevice
-from fwupdate.sim.loadmaster.pair import HaPair, SharedAddress
-from fwupdate.sim.loadmaster.unit import LoadMasterUnit
+from fwupdate.sim.loadmaster.pair import SharedAddress
+from fwupdate.sim.loadmaster.unit import HaLink, LoadMasterUnit
 
 UNIT_FAULTS = (
     "patch-refused", "never-returns", "old-version", "split-after-reboot", "secret-mismatch",
@@ -76,7 +76,7 @@ def apply_unit_fault(unit: LoadMasterUnit, kind: str, arg: str | None = None) ->
     unit.emit("lm.fault", fault=kind, arg=arg)
 
 
-def apply_pair_fault(pair: HaPair, kind: str, arg: str | None = None) -> None:
+def apply_pair_fault(pair: HaLink, kind: str, arg: str | None = None) -> None:
     if kind == "split":
         pair.set_split(True)
     elif kind == "vs-down":
@@ -92,7 +92,7 @@ def apply_fault(sim: _Fleet, name: str, kind: str, arg: str | None = None) -> bo
     if kind not in FAULT_KINDS:
         return False
     unit: LoadMasterUnit | None = None
-    pair: HaPair | None = None
+    pair: HaLink | None = None
     shared = sim.shared.get(name)
     if isinstance(shared, SharedAddress):
         pair = shared.pair

@@ -15,7 +15,7 @@ import threading
 import zlib
 from collections import deque
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs
 
 from fwupdate.sim import http
@@ -33,9 +33,6 @@ from fwupdate.sim.loadmaster.ratelimit import ApiRateLimit
 from fwupdate.sim.loadmaster.state import Power, Role, UnitFaults
 from fwupdate.sim.loadmaster.vs import VsTable, default_services
 
-if TYPE_CHECKING:
-    from fwupdate.sim.loadmaster.pair import HaPair
-
 SIM_EPOCH = 1_767_225_600  # 2026-01-01T00:00:00Z: simulated time 0 as a Unix time
 PACIFY_REBOOTS = 3  # more than this many boots ...
 PACIFY_WINDOW = 300.0  # ... within this many simulated seconds pacifies the unit [doc HA-MODE]
@@ -49,6 +46,39 @@ _API_COMMANDS = (
 )  # fmt: skip
 
 Handler = Callable[[Request, dict[str, str]], Response | Drop]
+
+
+class HaLink(Protocol):
+    """What a unit needs of its HA pair (pair.HaPair implements it; pair.py imports this module,
+    never the other way round)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def lock(self) -> threading.RLock: ...
+    @property
+    def vs(self) -> VsTable: ...
+    @property
+    def units(self) -> tuple[LoadMasterUnit, LoadMasterUnit]: ...
+    @property
+    def preferred(self) -> int: ...
+    @property
+    def hatimeout(self) -> int: ...
+    @property
+    def hawait(self) -> int: ...
+    @property
+    def vhid(self) -> int: ...
+
+    def set_param(self, name: str, value: int) -> str | None: ...
+    def takeover_seconds(self) -> float: ...
+    def record(self, reason: str) -> None: ...
+    def unit_up(self, unit: LoadMasterUnit) -> None: ...
+    def unit_down(self, unit: LoadMasterUnit, *, was_active: bool, orderly: bool) -> None: ...
+    def set_vs_down(self, index: int, down: bool = True) -> None: ...
+    def set_split(self, on: bool = True) -> None: ...
+    def serving_units(self) -> list[LoadMasterUnit]: ...
+    def has_serving_unit(self) -> bool: ...
+    def reevaluate_link(self) -> None: ...
 
 
 class LoadMasterUnit(SimDevice):
@@ -98,7 +128,7 @@ class LoadMasterUnit(SimDevice):
         self.power = Power.UP
         self.role: Role | None = Role.NOT_HA
         self.hamode = 0
-        self.pair: HaPair | None = None
+        self.pair: HaLink | None = None
         self.boot_time = 0.0  # simulated time of the last boot
         self.active_since: float | None = 0.0
         self.booting = False
@@ -138,7 +168,7 @@ class LoadMasterUnit(SimDevice):
         """The pair's lock once the unit is in a pair (roles change on both units at once)."""
         return self.pair.lock if self.pair is not None else self._own_lock
 
-    def attach(self, pair: HaPair, hamode: int) -> None:
+    def attach(self, pair: HaLink, hamode: int) -> None:
         self.pair = pair
         self.hamode = hamode
         self.vs = pair.vs
