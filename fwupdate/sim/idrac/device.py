@@ -1,13 +1,13 @@
 """IdracDevice: one simulated iDRAC on its own HTTPS port (Redfish, WS-Man, /sim control).
 
 Requests go: transport faults and outages (server) -> /sim/... control endpoint -> injected 503
-`busy` -> /redfish/... (redfish.py) or /wsman (the WS-Man front-end registered with
-`set_wsman_handler`; 404 while none is registered).
+`busy` -> /redfish/... (redfish.py) or /wsman (wsman.py), each dispatching through its table in
+routes.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from fwupdate.sim.device import SimContext, SimDevice
@@ -15,21 +15,9 @@ from fwupdate.sim.http import Drop, Request, Response
 from fwupdate.sim.idrac import control
 from fwupdate.sim.idrac.profiles import DEFAULT_PROFILE
 from fwupdate.sim.idrac.redfish import RedfishService
+from fwupdate.sim.idrac.routes import REDFISH, WSMAN
 from fwupdate.sim.idrac.state import IdracState
-
-WsmanCallable = Callable[[Request], Response | Drop]
-WsmanFactory = Callable[[IdracState], WsmanCallable]
-_WSMAN: list[WsmanFactory] = []
-
-
-def set_wsman_handler(factory: WsmanFactory | None) -> None:
-    """Register the WS-Man front-end: `factory(state)` returns the per-device request handler.
-    Devices created before the call pick it up on their next /wsman request."""
-    _WSMAN[:] = [factory] if factory is not None else []
-
-
-def wsman_registered() -> bool:
-    return bool(_WSMAN)
+from fwupdate.sim.idrac.wsman import WSMAN_PATH, WsmanService
 
 
 class IdracDevice(SimDevice):
@@ -57,8 +45,8 @@ class IdracDevice(SimDevice):
             options=options,
         )
         self.state.transport_hook = self._transport_fault
-        self.redfish = RedfishService(self.state)
-        self._wsman: tuple[WsmanFactory, WsmanCallable] | None = None
+        self.redfish = RedfishService(self.state, REDFISH)
+        self.wsman = WsmanService(self.state, WSMAN)
 
     # --- SimDevice ---------------------------------------------------------------------------
 
@@ -80,20 +68,9 @@ class IdracDevice(SimDevice):
             return Response.empty(503)
         if path == "/redfish" or path.startswith("/redfish/"):
             return self.redfish.handle(request)
-        if path.rstrip("/") == "/wsman":
-            handler = self._wsman_handler()
-            if handler is None:
-                return Response.text(404, "Not Found", "text/html")
-            return handler(request)
+        if path.rstrip("/") == WSMAN_PATH:
+            return self.wsman.handle(request)
         return Response.text(404, "Not Found", "text/html")
-
-    def _wsman_handler(self) -> WsmanCallable | None:
-        if not _WSMAN:
-            return None
-        factory = _WSMAN[0]
-        if self._wsman is None or self._wsman[0] is not factory:
-            self._wsman = (factory, factory(self.state))
-        return self._wsman[1]
 
     # --- faults (tests and the CLI) ----------------------------------------------------------
 

@@ -27,6 +27,7 @@ from fwupdate.sim.idrac.profiles import Features
 from fwupdate.sim.idrac.sessions import Session
 from fwupdate.sim.idrac.state import IdracState
 from fwupdate.sim.idrac.uploads import PackageError, parse_multipart
+from fwupdate.sim.routes import RouteTable
 
 ROOT = v.ROOT
 _OEM_NAMES = (
@@ -47,159 +48,56 @@ class Call:
     session: Session | None
 
 
-Handler = Callable[[Call], Response]
-ExtensionHandler = Callable[["RedfishService", Call], Response]
-# Routes other simulator modules add (repository.py, virtual_media.py): a pattern equal to a
-# built-in one merges its methods (the extension's win), a new pattern is tried first.
-EXTENSION_ROUTES: list[tuple[str, dict[str, ExtensionHandler]]] = []
-
-
-def register_routes(pattern: str, **methods: ExtensionHandler) -> None:
-    EXTENSION_ROUTES.append((pattern, methods))
+RedfishHandler = Callable[["RedfishService", Call], Response]
+"""A row's handler: the device's service and the call (fwupdate/sim/idrac/routes.py)."""
 
 
 class RedfishService:
-    def __init__(self, state: IdracState) -> None:
+    """Authentication, feature gates, dispatch through the route table and the response helpers
+    handlers use (`reply`, `reply_collection`, `request_body`, `reply_success`)."""
+
+    def __init__(self, state: IdracState, routes: RouteTable[RedfishHandler]) -> None:
         self.st = state
-        self._routes: list[tuple[re.Pattern[str], dict[str, Handler]]] = []
-        r = self._route
-        r(r"/redfish", GET=lambda c: self._json(c, 200, {"v1": f"{ROOT}/"}))
-        r(r"/redfish/v1", GET=lambda c: self._json(c, 200, v.service_root(self.st, c.f)))
-        r(r"/redfish/v1/odata", GET=lambda c: self._json(c, 200, v.odata_document()))
-        r(r"/redfish/v1/\$metadata", GET=self._metadata)
-        r(
-            r"/redfish/v1/SessionService",
-            GET=lambda c: self._json(c, 200, v.session_service(self.st, c.f)),
-        )
-        r(
-            r"/redfish/v1/Sessions|/redfish/v1/SessionService/Sessions",
-            GET=self._sessions,
-            POST=self._login,
-        )
-        r(
-            r"(?:/redfish/v1/Sessions|/redfish/v1/SessionService/Sessions)/(?P<sid>[^/]+)",
-            GET=self._session_get,
-            DELETE=self._logout,
-        )
-        r(
-            r"/redfish/v1/AccountService|/redfish/v1/Managers/iDRAC\.Embedded\.1/AccountService",
-            GET=self._account_service,
-        )
-        r(
-            r"/redfish/v1/Systems",
-            GET=lambda c: self._coll(
-                c,
-                "#ComputerSystemCollection.ComputerSystemCollection",
-                "Computer System Collection",
-                [v.SYSTEM],
-            ),
-        )
-        r(
-            r"/redfish/v1/Systems/System\.Embedded\.1",
-            GET=lambda c: self._json(c, 200, v.system(self.st, c.f)),
-        )
-        r(
-            r"/redfish/v1/Systems/System\.Embedded\.1/Actions/ComputerSystem\.Reset",
-            POST=self._system_reset,
-        )
-        r(
-            r"/redfish/v1/Chassis",
-            GET=lambda c: self._coll(
-                c, "#ChassisCollection.ChassisCollection", "Chassis Collection", [v.CHASSIS]
-            ),
-        )
-        r(
-            r"/redfish/v1/Chassis/System\.Embedded\.1",
-            GET=lambda c: self._json(c, 200, v.chassis(self.st, c.f)),
-        )
-        r(
-            r"/redfish/v1/Managers",
-            GET=lambda c: self._coll(
-                c, "#ManagerCollection.ManagerCollection", "Manager Collection", [v.MANAGER]
-            ),
-        )
-        r(
-            r"/redfish/v1/Managers/iDRAC\.Embedded\.1",
-            GET=lambda c: self._json(c, 200, v.manager(self.st, c.f)),
-        )
-        r(
-            r"/redfish/v1/Managers/iDRAC\.Embedded\.1/Actions/Manager\.Reset",
-            POST=self._manager_reset,
-        )
-        r(r"/redfish/v1/Managers/iDRAC\.Embedded\.1(?:/Oem/Dell)?/Jobs", GET=self._dell_jobs)
-        r(
-            r"/redfish/v1/Managers/iDRAC\.Embedded\.1(?:/Oem/Dell)?/Jobs/(?P<jid>[^/]+)",
-            GET=self._dell_job,
-            DELETE=self._dell_job_delete,
-        )
-        r(r"/redfish/v1/TaskService", GET=lambda c: self._json(c, 200, v.task_service(c.f)))
-        r(r"/redfish/v1/TaskService/Tasks", GET=self._tasks)
-        r(r"/redfish/v1/TaskService/Tasks/(?P<jid>[^/]+)", GET=self._task)
-        r(r"/redfish/v1/JobService", GET=self._job_service)
-        r(r"/redfish/v1/JobService/Jobs", GET=self._dmtf_jobs)
-        r(
-            r"/redfish/v1/JobService/Jobs/(?P<jid>[^/]+)",
-            GET=self._dmtf_job,
-            DELETE=self._dell_job_delete,
-        )
-        r(r"/redfish/v1/UpdateService", GET=self._update_service)
-        r(r"/redfish/v1/UpdateService/FirmwareInventory", GET=self._inventory, POST=self._push)
-        r(
-            r"/redfish/v1/UpdateService/FirmwareInventory/(?P<item>[^/]+)",
-            GET=self._inventory_item,
-            DELETE=self._inventory_delete,
-        )
-        r(
-            r"/redfish/v1/UpdateService/Actions/UpdateService\.SimpleUpdate",
-            POST=self._simple_update,
-        )
-        r(
-            r"/redfish/v1/UpdateService/Actions/Oem/DellUpdateService\.Install",
-            POST=self._dell_install,
-        )
-        r(r"/redfish/v1/UpdateService/MultipartUpload", POST=self._multipart)
-        r(
-            r"/redfish/v1/Managers/iDRAC\.Embedded\.1/Oem/Dell/(?P<svc>DellJobService|DellLCService)",
-            GET=self._oem_service,
-        )
-        r(
-            r"/redfish/v1/Managers/iDRAC\.Embedded\.1/Oem/Dell/DellJobService/Actions/"
-            r"DellJobService\.DeleteJobQueue",
-            POST=self._delete_job_queue,
-        )
-        r(
-            r"/redfish/v1/Managers/iDRAC\.Embedded\.1/Oem/Dell/DellLCService/Actions/"
-            r"DellLCService\.GetRemoteServicesAPIStatus",
-            POST=self._remote_services_status,
-        )
-        r(
-            r"/redfish/v1/Systems/System\.Embedded\.1/Oem/Dell/DellSoftwareInstallationService",
-            GET=self._sis,
-        )
-        r(
-            r"/redfish/v1/Systems/System\.Embedded\.1/Oem/Dell/DellSoftwareInstallationService/"
-            r"Actions/DellSoftwareInstallationService\.(?P<action>InstallFromRepository|"
-            r"GetRepoBasedUpdateList)",
-            POST=self._sis_action,
-        )
-        self._extend()
+        self.routes = routes
 
-    def _route(self, pattern: str, **methods: Handler) -> None:
-        self._routes.append((re.compile(f"(?:{pattern})"), methods))
+    # --- resources without logic of their own ---------------------------------------------------
 
-    def _bind_ext(self, fn: ExtensionHandler) -> Handler:
-        return lambda c: fn(self, c)
+    def redfish(self, c: Call) -> Response:
+        return self.reply(c, 200, {"v1": f"{ROOT}/"})
 
-    def _extend(self) -> None:
-        for pattern, ext in EXTENSION_ROUTES:
-            bound: dict[str, Handler] = {m: self._bind_ext(fn) for m, fn in ext.items()}
-            compiled = re.compile(f"(?:{pattern})")
-            for existing, methods in self._routes:
-                if existing.pattern == compiled.pattern:
-                    methods.update(bound)
-                    break
-            else:
-                self._routes.insert(0, (compiled, bound))
+    def service_root(self, c: Call) -> Response:
+        return self.reply(c, 200, v.service_root(self.st, c.f))
+
+    def odata(self, c: Call) -> Response:
+        return self.reply(c, 200, v.odata_document())
+
+    def session_service(self, c: Call) -> Response:
+        return self.reply(c, 200, v.session_service(self.st, c.f))
+
+    def systems(self, c: Call) -> Response:
+        return self.reply_collection(
+            c, "#ComputerSystemCollection.ComputerSystemCollection", "Computer System Collection",
+            [v.SYSTEM],
+        )
+
+    def chassis_collection(self, c: Call) -> Response:
+        return self.reply_collection(
+            c, "#ChassisCollection.ChassisCollection", "Chassis Collection", [v.CHASSIS]
+        )
+
+    def chassis(self, c: Call) -> Response:
+        return self.reply(c, 200, v.chassis(self.st, c.f))
+
+    def managers(self, c: Call) -> Response:
+        return self.reply_collection(
+            c, "#ManagerCollection.ManagerCollection", "Manager Collection", [v.MANAGER]
+        )
+
+    def manager(self, c: Call) -> Response:
+        return self.reply(c, 200, v.manager(self.st, c.f))
+
+    def task_service(self, c: Call) -> Response:
+        return self.reply(c, 200, v.task_service(c.f))
 
     # --- entry ----------------------------------------------------------------------------------
 
@@ -222,27 +120,24 @@ class RedfishService:
             session = auth
         if absent is not None:
             return absent
-        for pattern, methods in self._routes:
-            m = pattern.fullmatch(path)
-            if m is None:
-                continue
-            handler = methods.get(req.method)
-            if handler is None:
-                return self._error(f, 405, "SYS402", headers={"Allow": ", ".join(methods)})
-            if "$expand" in req.query and req.method == "GET" and not f.expand:
-                # 12G/13G: "No sufficient LICENSE..." (check_redfish#151); status UNVERIFIED
-                return self._error(
-                    f,
-                    500,
-                    "InternalError",
-                    text="failed, No sufficient LICENSE for user to perform requested operation",
-                    base=True,
-                )
-            try:
-                return handler(Call(req, path, m, f, session))
-            except Rejected as exc:
-                return self._rejected(f, exc)
-        return self._error(f, 404, "ResourceMissingAtURI", args=(path,), base=True)
+        found = self.routes.find(req.method, path)
+        if found is None:
+            return self._error(f, 404, "ResourceMissingAtURI", args=(path,), base=True)
+        if found.handler is None:
+            return self._error(f, 405, "SYS402", headers={"Allow": ", ".join(found.allowed)})
+        if "$expand" in req.query and req.method == "GET" and not f.expand:
+            # 12G/13G: "No sufficient LICENSE..." (check_redfish#151); status UNVERIFIED
+            return self._error(
+                f,
+                500,
+                "InternalError",
+                text="failed, No sufficient LICENSE for user to perform requested operation",
+                base=True,
+            )
+        try:
+            return found.handler(self, Call(req, path, found.match, f, session))
+        except Rejected as exc:
+            return self._rejected(f, exc)
 
     def _absent(self, path: str, method: str, f: Features) -> Response | None:
         """Resources the current version does not have (answered after authentication)."""
@@ -289,7 +184,7 @@ class RedfishService:
         h.update(extra or {})
         return h
 
-    def _json(
+    def reply(
         self, c: Call, status: int, body: Any, headers: dict[str, str] | None = None
     ) -> Response:
         if isinstance(body, dict) and "Members" in body and "$expand" in c.req.query:
@@ -297,19 +192,17 @@ class RedfishService:
         return Response.json(status, body, self._headers(c.f, headers))
 
     def _expand(self, c: Call, uri: str) -> Any:
-        for pattern, methods in self._routes:
-            m = pattern.fullmatch(uri)
-            if m is not None and "GET" in methods:
-                sub = Call(c.req, uri, m, c.f, c.session)
-                sub.req = _without_query(c.req)
-                resp = methods["GET"](sub)
-                if resp.status == 200:
-                    return json.loads(resp.body)
+        found = self.routes.find("GET", uri)
+        if found is not None and found.handler is not None:
+            sub = Call(_without_query(c.req), uri, found.match, c.f, c.session)
+            resp = found.handler(self, sub)
+            if resp.status == 200:
+                return json.loads(resp.body)
         return v.ref(uri)
 
-    def _coll(self, c: Call, odata_type: str, name: str, members: list[str]) -> Response:
+    def reply_collection(self, c: Call, odata_type: str, name: str, members: list[str]) -> Response:
         ctx = odata_type.lstrip("#")
-        return self._json(c, 200, v.collection(odata_type, c.path, ctx, name, members))
+        return self.reply(c, 200, v.collection(odata_type, c.path, ctx, name, members))
 
     def _error(
         self,
@@ -333,7 +226,7 @@ class RedfishService:
             text = f"{message(exc.message_id).text} ({exc.detail})"
         return self._error(f, exc.status, exc.message_id, args=exc.args_, text=text, base=base)
 
-    def _body(self, c: Call) -> dict[str, Any]:
+    def request_body(self, c: Call) -> dict[str, Any]:
         try:
             data = c.req.json()
         except (ValueError, UnicodeDecodeError):
@@ -344,7 +237,7 @@ class RedfishService:
             raise Rejected("MalformedJSON")
         return data
 
-    def _success(
+    def reply_success(
         self,
         c: Call,
         status: int = 200,
@@ -352,14 +245,14 @@ class RedfishService:
         headers: dict[str, str] | None = None,
     ) -> Response:
         registry = c.f.base_registry if msg_id in BASE_MESSAGES else c.f.idrac_registry
-        return self._json(
+        return self.reply(
             c, status, {"@Message.ExtendedInfo": [extended_info(registry, msg_id)]}, headers
         )
 
-    def _task_accepted(self, c: Call, jid: str) -> Response:
-        return self._success(c, 202, "SYS408", {"Location": f"{v.TASKS}/{jid}"})
+    def task_accepted(self, c: Call, jid: str) -> Response:
+        return self.reply_success(c, 202, "SYS408", {"Location": f"{v.TASKS}/{jid}"})
 
-    def _metadata(self, c: Call) -> Response:
+    def metadata(self, c: Call) -> Response:
         return Response(
             200,
             v.metadata_xml().encode(),
@@ -368,20 +261,20 @@ class RedfishService:
 
     # --- sessions -------------------------------------------------------------------------------
 
-    def _login(self, c: Call) -> Response:
-        body = self._body(c)
+    def login(self, c: Call) -> Response:
+        body = self.request_body(c)
         user, password = body.get("UserName"), body.get("Password")
         if not isinstance(user, str) or not isinstance(password, str):
             raise Rejected("PropertyMissing", args=("UserName" if user is None else "Password",))
         s = self.st.open_session(user, password)
         uri = f"{c.f.sessions_uri}/{s.id}"
-        return self._json(
+        return self.reply(
             c, 201, v.session(c.f, s.id, s.user), {"X-Auth-Token": s.token, "Location": uri}
         )
 
-    def _sessions(self, c: Call) -> Response:
+    def sessions(self, c: Call) -> Response:
         ids = [f"{c.f.sessions_uri}/{s.id}" for s in self.st.sessions.all()]
-        return self._json(
+        return self.reply(
             c,
             200,
             v.collection(
@@ -393,26 +286,26 @@ class RedfishService:
             ),
         )
 
-    def _session_get(self, c: Call) -> Response:
+    def session_get(self, c: Call) -> Response:
         s = self.st.sessions.get(c.match["sid"])
         if s is None:
             raise Rejected("ResourceMissingAtURI", status=404, args=(c.path,))
-        return self._json(c, 200, v.session(c.f, s.id, s.user))
+        return self.reply(c, 200, v.session(c.f, s.id, s.user))
 
-    def _logout(self, c: Call) -> Response:
+    def logout(self, c: Call) -> Response:
         if not self.st.close_session(c.match["sid"]):
             raise Rejected("ResourceMissingAtURI", status=404, args=(c.path,))
-        return self._success(c)
+        return self.reply_success(c)
 
-    def _account_service(self, c: Call) -> Response:
+    def account_service(self, c: Call) -> Response:
         if c.path != v.account_service_uri(c.f):
             raise Rejected("ResourceMissingAtURI", status=404, args=(c.path,))
-        return self._json(c, 200, v.account_service(c.f))
+        return self.reply(c, 200, v.account_service(c.f))
 
     # --- power ----------------------------------------------------------------------------------
 
-    def _system_reset(self, c: Call) -> Response:
-        kind = self._body(c).get("ResetType")
+    def system_reset(self, c: Call) -> Response:
+        kind = self.request_body(c).get("ResetType")
         if not isinstance(kind, str):
             raise Rejected("PropertyMissing", args=("ResetType",))
         if kind not in c.f.system_reset_types:
@@ -422,8 +315,8 @@ class RedfishService:
         self.st.host_reset(kind)
         return Response.empty(204, self._headers(c.f))
 
-    def _manager_reset(self, c: Call) -> Response:
-        kind = self._body(c).get("ResetType")
+    def manager_reset(self, c: Call) -> Response:
+        kind = self.request_body(c).get("ResetType")
         if kind not in c.f.manager_reset_types:
             raise Rejected(
                 "ActionParameterValueNotInList", args=(str(kind), "ResetType", "Manager.Reset")
@@ -433,12 +326,12 @@ class RedfishService:
 
     # --- jobs and tasks -------------------------------------------------------------------------
 
-    def _dell_jobs(self, c: Call) -> Response:
+    def dell_jobs(self, c: Call) -> Response:
         base = v.dell_jobs_uri(c.f)
         if c.path != base and not (c.f.oem_services and c.path == f"{v.MANAGER}/Jobs"):
             raise Rejected("ResourceMissingAtURI", status=404, args=(c.path,))
         ids = [f"{c.path}/{jid}" for jid in self.st.jobs]
-        return self._json(
+        return self.reply(
             c,
             200,
             v.collection(
@@ -452,25 +345,25 @@ class RedfishService:
             ),
         )
 
-    def _dell_job(self, c: Call) -> Response:
+    def dell_job(self, c: Call) -> Response:
         job = self.st.job(c.match["jid"])
         if job is None:
             raise Rejected("ResourceMissingAtURI", status=404, args=(c.path,))
-        return self._json(c, 200, v.dell_job(c.f, job, c.path))
+        return self.reply(c, 200, v.dell_job(c.f, job, c.path))
 
-    def _dell_job_delete(self, c: Call) -> Response:
+    def dell_job_delete(self, c: Call) -> Response:
         jid = c.match["jid"]
         if jid in ("JID_CLEARALL", "JID_CLEARALL_FORCE"):
             if c.f.generation < 9:  # badfish tries this first; 12G/13G refuse it (INFERENCE)
                 raise Rejected("SUP011", status=400)
             self.st.clear_jobs(force=jid.endswith("FORCE"))
-            return self._success(c, 200, "SUP020")
+            return self.reply_success(c, 200, "SUP020")
         self.st.delete_job(jid)
-        return self._success(c, 200, "SUP020")
+        return self.reply_success(c, 200, "SUP020")
 
-    def _tasks(self, c: Call) -> Response:
+    def tasks(self, c: Call) -> Response:
         ids = [f"{v.TASKS}/{jid}" for jid, j in self.st.jobs.items() if j.task_visible]
-        return self._json(
+        return self.reply(
             c,
             200,
             v.collection(
@@ -482,18 +375,18 @@ class RedfishService:
             ),
         )
 
-    def _task(self, c: Call) -> Response:
+    def task(self, c: Call) -> Response:
         job = self.st.job(c.match["jid"])
         if job is None or not job.task_visible:
             raise Rejected("ResourceMissingAtURI", status=404, args=(c.path,))
-        return self._json(c, 200, v.task(self.st, c.f, job))
+        return self.reply(c, 200, v.task(self.st, c.f, job))
 
-    def _job_service(self, c: Call) -> Response:
-        return self._json(c, 200, v.job_service(c.f))
+    def job_service(self, c: Call) -> Response:
+        return self.reply(c, 200, v.job_service(c.f))
 
-    def _dmtf_jobs(self, c: Call) -> Response:
+    def dmtf_jobs(self, c: Call) -> Response:
         ids = [f"{v.JOBS_DMTF}/{jid}" for jid in self.st.jobs]
-        return self._json(
+        return self.reply(
             c,
             200,
             v.collection(
@@ -505,39 +398,39 @@ class RedfishService:
             ),
         )
 
-    def _dmtf_job(self, c: Call) -> Response:
+    def dmtf_job(self, c: Call) -> Response:
         job = self.st.job(c.match["jid"])
         if job is None:
             raise Rejected("ResourceMissingAtURI", status=404, args=(c.path,))
-        return self._json(c, 200, v.dmtf_job(self.st, c.f, job))
+        return self.reply(c, 200, v.dmtf_job(self.st, c.f, job))
 
     # --- update service -------------------------------------------------------------------------
 
-    def _update_service(self, c: Call) -> Response:
-        return self._json(c, 200, v.update_service(self.st, c.f))
+    def update_service(self, c: Call) -> Response:
+        return self.reply(c, 200, v.update_service(self.st, c.f))
 
     def _etag(self, c: Call) -> str:
         tag = self.st.inventory_etag()
         return f'"{tag}"' if c.f.etag_quoted else tag
 
-    def _inventory(self, c: Call) -> Response:
-        return self._json(
+    def inventory(self, c: Call) -> Response:
+        return self.reply(
             c, 200, v.inventory_collection(self.st, c.f), {"ETag": self._etag(c), "Allow": "POST"}
         )
 
-    def _inventory_item(self, c: Call) -> Response:
+    def inventory_item(self, c: Call) -> Response:
         item = self.st.inventory_item(c.match["item"])
         if item is None:
             raise Rejected("ResourceMissingAtURI", status=404, args=(c.path,))
         etag = _member_etag(item.id)
-        return self._json(
+        return self.reply(
             c,
             200,
             v.inventory_member(self.st, c.f, item),
             {"ETag": f'"{etag}"' if c.f.etag_quoted else etag},
         )
 
-    def _inventory_delete(self, c: Call) -> Response:
+    def inventory_delete(self, c: Call) -> Response:
         """iDRAC9 only: DELETE an Available entry with the quoted ETag of a GET of it."""
         item = self.st.inventory_item(c.match["item"])
         if item is None:
@@ -547,9 +440,9 @@ class RedfishService:
         if _strip_etag(c.req.header("If-Match") or "") != _member_etag(item.id):
             raise Rejected("PreconditionFailed", status=412)
         self.st.delete_available(item.id)
-        return self._success(c)
+        return self.reply_success(c)
 
-    def _push(self, c: Call) -> Response:
+    def push(self, c: Call) -> Response:
         """12G/13G HTTP push (§4.1): If-Match = current ETag, multipart part `file` -> 201."""
         given = c.req.header("If-Match")
         # Missing or stale If-Match: 412 (the real 12G status code is UNVERIFIED, §13)
@@ -572,7 +465,7 @@ class RedfishService:
         )
         body["Description"] = "Package successfully downloaded"
         body["@Message.ExtendedInfo"] = [extended_info(c.f.idrac_registry, "RED002")]
-        return self._json(c, 201, body, {"Location": uri, "ETag": self._etag(c)})
+        return self.reply(c, 201, body, {"Location": uri, "ETag": self._etag(c)})
 
     def _parse_upload(self, c: Call, file_fields: tuple[str, ...]) -> Any:
         ctype = c.req.header("Content-Type") or ""
@@ -604,8 +497,8 @@ class RedfishService:
             )
         return "NowAndReboot" if apply_time == "Immediate" else "NextReboot"
 
-    def _simple_update(self, c: Call) -> Response:
-        body = self._body(c)
+    def simple_update(self, c: Call) -> Response:
+        body = self.request_body(c)
         uri = body.get("ImageURI")
         if not isinstance(uri, str) or not uri:
             raise Rejected("PropertyMissing", args=("ImageURI",))
@@ -616,7 +509,7 @@ class RedfishService:
             not parsed.scheme or (parsed.hostname or "") in ("127.0.0.1", "localhost", "::1")
         ):
             job = self.st.install_available(local, source="redfish-simpleupdate", install_upon=upon)
-            return self._task_accepted(c, job.id)
+            return self.task_accepted(c, job.id)
         proto = body.get("TransferProtocol")
         if not c.f.pull_protocols:
             # 12G: only the pushed Available-... URI (§4.2: pull not expected on iDRAC7)
@@ -629,10 +522,10 @@ class RedfishService:
         job = self.st.install_from_uri(
             uri, source="redfish-pull", install_upon=upon, protocols=c.f.pull_protocols
         )
-        return self._task_accepted(c, job.id)
+        return self.task_accepted(c, job.id)
 
-    def _dell_install(self, c: Call) -> Response:
-        body = self._body(c)
+    def dell_install(self, c: Call) -> Response:
+        body = self.request_body(c)
         uris = body.get("SoftwareIdentityURIs")
         upon = body.get("InstallUpon")
         if not isinstance(uris, list) or not uris:
@@ -646,9 +539,9 @@ class RedfishService:
             raise Rejected("SYS442")
         path = urllib.parse.urlsplit(str(uris[0])).path
         job = self.st.install_available(path, source="redfish-dellinstall", install_upon=upon)
-        return self._task_accepted(c, job.id)
+        return self.task_accepted(c, job.id)
 
-    def _multipart(self, c: Call) -> Response:
+    def multipart(self, c: Call) -> Response:
         mp = self._parse_upload(c, ("UpdateFile",))
         try:
             params_part = mp.get("UpdateParameters")
@@ -669,28 +562,28 @@ class RedfishService:
         finally:
             _cleanup(mp)
         job = self.st.install_available(avail.id, source="redfish-multipart", install_upon=upon)
-        return self._task_accepted(c, job.id)
+        return self.task_accepted(c, job.id)
 
     # --- iDRAC9 Dell OEM services ---------------------------------------------------------------
 
-    def _oem_service(self, c: Call) -> Response:
+    def oem_service(self, c: Call) -> Response:
         name = c.match["svc"]
         actions = (
             ("DeleteJobQueue",) if name == "DellJobService" else ("GetRemoteServicesAPIStatus",)
         )
-        return self._json(c, 200, v.oem_service(c.f, name, c.path, actions))
+        return self.reply(c, 200, v.oem_service(c.f, name, c.path, actions))
 
-    def _delete_job_queue(self, c: Call) -> Response:
-        jid = self._body(c).get("JobID")
+    def delete_job_queue(self, c: Call) -> Response:
+        jid = self.request_body(c).get("JobID")
         if not isinstance(jid, str) or not jid:
             raise Rejected("PropertyMissing", args=("JobID",))
         if jid in ("JID_CLEARALL", "JID_CLEARALL_FORCE"):
             self.st.clear_jobs(force=jid.endswith("FORCE"))
         else:
             self.st.delete_job(jid)
-        return self._success(c, 200, "SUP020")
+        return self.reply_success(c, 200, "SUP020")
 
-    def _remote_services_status(self, c: Call) -> Response:
+    def remote_services_status(self, c: Call) -> Response:
         lc = self.st.lc_status()
         body = {
             "@Message.ExtendedInfo": [extended_info(c.f.idrac_registry, lc.message_id)],
@@ -700,10 +593,10 @@ class RedfishService:
             "Status": lc.status,
             "TelemetryServiceStatus": "Ready",
         }
-        return self._json(c, 200, body)
+        return self.reply(c, 200, body)
 
-    def _sis(self, c: Call) -> Response:
-        return self._json(
+    def sis(self, c: Call) -> Response:
+        return self.reply(
             c,
             200,
             v.oem_service(
@@ -713,12 +606,6 @@ class RedfishService:
                 ("InstallFromRepository", "GetRepoBasedUpdateList"),
             ),
         )
-
-    def _sis_action(self, c: Call) -> Response:
-        if c.match["action"] == "InstallFromRepository":
-            # Repository update is a later issue: answered, but not simulated yet.
-            raise Rejected("SIM001", "InstallFromRepository is not implemented in the simulator")
-        raise Rejected("SUP028")
 
 
 # --- small helpers -----------------------------------------------------------------------------

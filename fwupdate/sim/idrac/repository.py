@@ -37,10 +37,9 @@ from xml.sax.saxutils import escape
 
 from fwupdate.sim.http import Response
 from fwupdate.sim.idrac import redfish_views as v
-from fwupdate.sim.idrac.jobs import JobState
 from fwupdate.sim.idrac.messages import MESSAGES, Msg, extended_info
 from fwupdate.sim.idrac.model import Rejected
-from fwupdate.sim.idrac.redfish import Call, RedfishService, register_routes
+from fwupdate.sim.idrac.redfish import Call, RedfishService
 from fwupdate.sim.idrac.repo_apply import Selected, applicable, stage
 from fwupdate.sim.idrac.sim_catalog import CatalogProblem, Package, parse_catalog
 from fwupdate.sim.idrac.state import IdracState
@@ -155,13 +154,7 @@ def install_from_repository(st: IdracState, body: dict[str, Any]) -> str:
     url = share_url(body)
     apply = _flag(body.get("ApplyUpdate"), "ApplyUpdate", True)
     reboot = _flag(body.get("RebootNeeded"), "RebootNeeded", False)
-    with st._locked():
-        st._check_lc_busy()
-        job = st._new_job(
-            name="Repository Update", job_type="RepositoryUpdate", source="repository", uri=url
-        )
-        job.message = "Downloading the catalog."
-        jid = job.id
+    jid = st.start_repository_job(url)
     run = RepoRun(jid, url, apply)
     with _LOCK:
         _RUNS[st] = run
@@ -171,19 +164,6 @@ def install_from_repository(st: IdracState, body: dict[str, Any]) -> str:
     return jid
 
 
-def _finish(st: IdracState, jid: str, msg_id: str, detail: str = "") -> None:
-    with st._locked():
-        job = st._jobs.get(jid)
-        if job is None or job.terminal:
-            return
-        if msg_id in ("RED001", "SUP029"):
-            st._set(job, JobState.COMPLETED, msg_id, percent=100)
-        else:
-            st._fail(job, msg_id, detail)
-            if detail:  # the iDRAC names the package in its job message
-                job.message = f"{job.message} ({detail})"
-
-
 def _run(st: IdracState, run: RepoRun, reboot: bool) -> None:
     work = st.workdir / "repository"
     try:
@@ -191,12 +171,12 @@ def _run(st: IdracState, run: RepoRun, reboot: bool) -> None:
             path, _md5 = fetch_to_file(run.url, work, limit=256 * 1024 * 1024)
         except CatalogProblem as exc:
             st.emit("repository_failed", job=run.job_id, message_id="SUP0534", detail=exc.detail)
-            _finish(st, run.job_id, "SUP0534", exc.detail)
+            st.finish_job(run.job_id, "SUP0534", exc.detail)
             return
         try:
             catalog = parse_catalog(path.read_bytes())
         except CatalogProblem as exc:
-            _finish(st, run.job_id, exc.message_id, exc.detail)
+            st.finish_job(run.job_id, exc.message_id, exc.detail)
             return
         finally:
             path.unlink()
@@ -211,10 +191,10 @@ def _run(st: IdracState, run: RepoRun, reboot: bool) -> None:
             base_location=catalog.base_location,
         )
         if not selected:
-            _finish(st, run.job_id, "SUP029")
+            st.finish_job(run.job_id, "SUP029")
             return
         if not run.apply:
-            _finish(st, run.job_id, "RED001")
+            st.finish_job(run.job_id, "RED001")
             return
         base = run.url.rsplit("/", 1)[0] + "/"
         if catalog.base_location:
@@ -236,9 +216,9 @@ def _run(st: IdracState, run: RepoRun, reboot: bool) -> None:
                     message_id=msg_id, detail=detail)
         if result.failures:
             first = result.failures[0]
-            _finish(st, run.job_id, first[1], f"{first[0]}: {first[2]}")
+            st.finish_job(run.job_id, first[1], f"{first[0]}: {first[2]}")
         else:
-            _finish(st, run.job_id, "RED001")
+            st.finish_job(run.job_id, "RED001")
     finally:
         run.finished = True
 
@@ -287,11 +267,12 @@ def package_list(st: IdracState) -> str:
 # --- Redfish front-end -------------------------------------------------------------------------
 
 
-def _action(svc: RedfishService, c: Call) -> Response:
+def sis_action(svc: RedfishService, c: Call) -> Response:
+    """POST …/DellSoftwareInstallationService.InstallFromRepository | GetRepoBasedUpdateList."""
     st = svc.st
     if c.match["action"] == "InstallFromRepository":
-        jid = install_from_repository(st, svc._body(c))
-        return svc._json(
+        jid = install_from_repository(st, svc.request_body(c))
+        return svc.reply(
             c,
             202,
             {"@Message.ExtendedInfo": [extended_info(c.f.idrac_registry, "SYS408")]},
@@ -301,12 +282,4 @@ def _action(svc: RedfishService, c: Call) -> Response:
         "@Message.ExtendedInfo": [extended_info(c.f.idrac_registry, "SYS408")],
         "PackageList": package_list(st),
     }
-    return svc._json(c, 200, body)
-
-
-register_routes(
-    r"/redfish/v1/Systems/System\.Embedded\.1/Oem/Dell/DellSoftwareInstallationService/"
-    r"Actions/DellSoftwareInstallationService\.(?P<action>InstallFromRepository|"
-    r"GetRepoBasedUpdateList)",
-    POST=_action,
-)
+    return svc.reply(c, 200, body)

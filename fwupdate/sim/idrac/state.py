@@ -952,6 +952,31 @@ class IdracState:
             self.emit("job_queue_cleared", force=force, jobs=gone)
             return len(gone)
 
+    def start_repository_job(self, url: str) -> str:
+        """A `RepositoryUpdate` job (Downloading the catalog at `url`); refused while the LC is
+        busy.  The repository engine (repository.py) ends it with `finish_job`."""
+        with self._locked():
+            self._check_lc_busy()
+            job = self._new_job(
+                name="Repository Update", job_type="RepositoryUpdate", source="repository", uri=url
+            )
+            job.message = "Downloading the catalog."
+            return job.id
+
+    def finish_job(self, jid: str, msg_id: str, detail: str = "") -> None:
+        """End a job the state does not drive itself: Completed for RED001/SUP029, else Failed
+        with `msg_id` (`detail` appended to its message).  A job already over stays as it is."""
+        with self._locked():
+            job = self._jobs.get(jid)
+            if job is None or job.terminal:
+                return
+            if msg_id in ("RED001", "SUP029"):
+                self._set(job, JobState.COMPLETED, msg_id, percent=100)
+            else:
+                self._fail(job, msg_id, detail)
+                if detail:  # the iDRAC names the package in its job message
+                    job.message = f"{job.message} ({detail})"
+
     def create_reboot_job(self, reboot_type: int = 3) -> Job:
         """A RID_ reboot job (1 power cycle, 2 graceful, 3 graceful then forced); it runs when
         setup_job_queue() names it."""

@@ -21,7 +21,6 @@ to the virtual CD, and what a booted Dell update ISO does (idrac-redfish.md §7)
 from __future__ import annotations
 
 import hashlib
-import re
 import ssl
 import threading
 import urllib.parse
@@ -36,7 +35,7 @@ from fwupdate.sim.http import Response
 from fwupdate.sim.idrac import iso9660
 from fwupdate.sim.idrac import redfish_views as v
 from fwupdate.sim.idrac.model import Rejected
-from fwupdate.sim.idrac.redfish import Call, RedfishService, register_routes
+from fwupdate.sim.idrac.redfish import Call, RedfishService
 from fwupdate.sim.idrac.repo_apply import applicable, stage
 from fwupdate.sim.idrac.repository import FETCH_TIMEOUT, fetch_to_file, is_loopback
 from fwupdate.sim.idrac.sim_catalog import CatalogProblem, Package, parse_catalog
@@ -275,23 +274,23 @@ def _media(st: IdracState, dev: str) -> dict[str, Any]:
     )
 
 
-def _collection(svc: RedfishService, c: Call) -> Response:
+def collection(svc: RedfishService, c: Call) -> Response:
     if mode(svc.st) == "off":
         raise Rejected("ResourceMissingAtURI", status=404, args=(c.path,))
-    return svc._coll(
+    return svc.reply_collection(
         c, "#VirtualMediaCollection.VirtualMediaCollection", "Virtual Media Services",
         [f"{VM_ROOT}/CD", f"{VM_ROOT}/RemovableDisk"],
     )
 
 
-def _member(svc: RedfishService, c: Call) -> Response:
+def member(svc: RedfishService, c: Call) -> Response:
     if mode(svc.st) == "off":
         raise Rejected("ResourceMissingAtURI", status=404, args=(c.path,))
-    return svc._json(c, 200, _media(svc.st, c.match["dev"]))
+    return svc.reply(c, 200, _media(svc.st, c.match["dev"]))
 
 
-def _insert(svc: RedfishService, c: Call) -> Response:
-    body = svc._body(c)
+def insert_media(svc: RedfishService, c: Call) -> Response:
+    body = svc.request_body(c)
     image = body.get("Image")
     if not isinstance(image, str) or not image:
         raise Rejected("PropertyMissing", args=("Image",))
@@ -301,34 +300,25 @@ def _insert(svc: RedfishService, c: Call) -> Response:
     return Response.empty(204)
 
 
-def _eject(svc: RedfishService, c: Call) -> Response:
+def eject_media(svc: RedfishService, c: Call) -> Response:
     eject(svc.st)
     return Response.empty(204)
 
 
-def _system_get(svc: RedfishService, c: Call) -> Response:
-    body = v.system(svc.st, c.f)
-    vm = vm_state(svc.st)
-    body.setdefault("Boot", {})
-    body["Boot"]["BootSourceOverrideTarget"] = vm.boot_target
-    body["Boot"]["BootSourceOverrideEnabled"] = vm.boot_enabled
-    return svc._json(c, 200, body)
+def boot_override(st: IdracState) -> dict[str, str]:
+    """The System resource's boot-once fields (BootSourceOverrideTarget/Enabled)."""
+    vm = vm_state(st)
+    return {
+        "BootSourceOverrideTarget": vm.boot_target,
+        "BootSourceOverrideEnabled": vm.boot_enabled,
+    }
 
 
-def _system_patch(svc: RedfishService, c: Call) -> Response:
-    body = svc._body(c)
+def system_patch(svc: RedfishService, c: Call) -> Response:
+    """PATCH the System resource: only `Boot` (boot once to the virtual CD) is simulated."""
+    body = svc.request_body(c)
     boot = body.get("Boot")
     if not isinstance(boot, dict):
         raise Rejected("PropertyMissing", args=("Boot",))
     set_boot(svc.st, boot)
     return Response.empty(204)
-
-
-_VM = re.escape(VM_ROOT)
-register_routes(_VM, GET=_collection)
-register_routes(rf"{_VM}/(?P<dev>CD|RemovableDisk)", GET=_member)
-register_routes(
-    rf"{_VM}/(?P<dev>CD|RemovableDisk)/Actions/VirtualMedia\.InsertMedia", POST=_insert
-)
-register_routes(rf"{_VM}/(?P<dev>CD|RemovableDisk)/Actions/VirtualMedia\.EjectMedia", POST=_eject)
-register_routes(r"/redfish/v1/Systems/System\.Embedded\.1", GET=_system_get, PATCH=_system_patch)

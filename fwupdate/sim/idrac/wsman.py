@@ -25,7 +25,7 @@ import base64
 import itertools
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from fwupdate.sim.http import Drop, Request, Response
@@ -48,6 +48,7 @@ from fwupdate.sim.idrac.wsman_soap import (
     parse_request,
     pull_response,
 )
+from fwupdate.sim.routes import check_unique
 
 WSMAN_PATH = "/wsman"
 MAX_BODY = 1 << 20  # a WS-Man request is small
@@ -55,28 +56,23 @@ CONTEXT_TTL = 300.0  # real seconds an unfinished enumeration stays pullable
 MAX_CONTEXTS = 64
 DEFAULT_PAGE = 20  # items per page when the client does not say (MaxElements absent)
 
-_SIS_KEYS = {
+SIS_KEYS = {
     "CreationClassName": "DCIM_SoftwareInstallationService",
     "SystemCreationClassName": "DCIM_ComputerSystem",
     "SystemName": "IDRAC:ID",
     "Name": "SoftwareUpdate",
 }
-_LC_KEYS = {
+LC_KEYS = {
     "CreationClassName": "DCIM_LCService",
     "SystemCreationClassName": "DCIM_ComputerSystem",
     "SystemName": "DCIM:ComputerSystem",
     "Name": "DCIM:LCService",
 }
-_JOB_SERVICE_KEYS = {
+JOB_SERVICE_KEYS = {
     "CreationClassName": "DCIM_JobService",
     "SystemCreationClassName": "DCIM_ComputerSystem",
     "SystemName": "Idrac",  # [DC] sends "idrac": both spellings accepted
     "Name": "JobService",
-}
-SERVICE_KEYS = {
-    "DCIM_SoftwareInstallationService": _SIS_KEYS,
-    "DCIM_LCService": _LC_KEYS,
-    "DCIM_JobService": _JOB_SERVICE_KEYS,
 }
 JOB_URI = "http://schemas.dell.com/wbem/wscim/1/cim-schema/2/DCIM_LifecycleJob"
 _POWER_CODE = {"On": "2", "Off": "8"}
@@ -88,7 +84,7 @@ _EXTRA_TEXT = {
 }
 
 
-class _Fault(Exception):
+class WsmanFault(Exception):
     def __init__(
         self, subcode: str, reason: str, *, code: str = "s:Sender", detail: str | None = None,
         status: int = 400,
@@ -109,11 +105,60 @@ def _nil_or(value: str | None) -> str | None:
     return value if value else None
 
 
+WsmanInvoke = Callable[["WsmanService", WsmanRequest], bytes]
+"""Invoke handler: raises Rejected (ReturnValue 2 + MessageID) or WsmanFault (a SOAP fault)."""
+WsmanProducer = Callable[["WsmanService"], list[SimInstance]]
+
+
+@dataclass(frozen=True)
+class Invoke:
+    """One Invoke row: `class_name.method` is answered by `handler`."""
+
+    class_name: str
+    method: str
+    handler: WsmanInvoke
+
+
+@dataclass(frozen=True)
+class Instances:
+    """One class for Enumerate/Get: `producer` lists its instances; a service (one instance made
+    of its key selectors) gives `service_keys` and no producer.  Invoke on a class with
+    service_keys checks the request's selectors against them."""
+
+    class_name: str
+    producer: WsmanProducer | None = None
+    service_keys: Mapping[str, str] | None = None
+
+
+class WsmanTable:
+    """The WS-Man front-end's explicit table (fwupdate/sim/idrac/routes.py); duplicates raise
+    DuplicateRoute."""
+
+    def __init__(self, invokes: Iterable[Invoke], classes: Iterable[Instances]) -> None:
+        self.invokes = tuple(invokes)
+        self.classes = tuple(classes)
+        check_unique(((i.class_name, i.method) for i in self.invokes), "WS-Man method")
+        check_unique((c.class_name for c in self.classes), "WS-Man class")
+        self._invoke = {(i.class_name, i.method): i.handler for i in self.invokes}
+        self._classes = {c.class_name: c for c in self.classes}
+
+    def invoke(self, class_name: str, method: str) -> WsmanInvoke | None:
+        return self._invoke.get((class_name, method))
+
+    def instances(self, class_name: str) -> Instances | None:
+        return self._classes.get(class_name)
+
+    def service_keys(self, class_name: str) -> Mapping[str, str] | None:
+        row = self._classes.get(class_name)
+        return None if row is None else row.service_keys
+
+
 class WsmanService:
     """Handles `/wsman` for one simulated iDRAC (thread-safe)."""
 
-    def __init__(self, state: IdracState) -> None:
+    def __init__(self, state: IdracState, routes: WsmanTable) -> None:
         self.state = state
+        self.routes = routes
         self._lock = threading.Lock()
         self._contexts: dict[str, _Enumeration] = {}
         self._ids = itertools.count(1)
@@ -136,10 +181,10 @@ class WsmanService:
         try:
             req = parse_request(request.body())
         except SoapRequestError as exc:
-            return self._fault("", _Fault(exc.subcode, exc.reason, detail=exc.detail))
+            return self._fault("", WsmanFault(exc.subcode, exc.reason, detail=exc.detail))
         try:
             body = self._dispatch(req)
-        except _Fault as f:
+        except WsmanFault as f:
             return self._fault(req.message_id, f)
         self.state.emit("wsman", kind=req.kind, cls=req.class_name, method=req.method)
         return Response.xml(200, body, {"Content-Type": "application/soap+xml;charset=UTF-8"})
@@ -155,7 +200,7 @@ class WsmanService:
             return False
         return self.state.check_credentials(user, pw)
 
-    def _fault(self, relates_to: str, f: _Fault) -> Response:
+    def _fault(self, relates_to: str, f: WsmanFault) -> Response:
         self.state.emit("wsman_fault", subcode=f.subcode, reason=f.reason)
         status = 500 if f.code == "s:Receiver" else f.status
         return Response.xml(
@@ -173,7 +218,7 @@ class WsmanService:
                   f"Version = {ident.firmware_version}")
             return identify_response(req, pv, ident.firmware_version)
         if not req.class_name:
-            raise _Fault(
+            raise WsmanFault(
                 "wsa:DestinationUnreachable",
                 f"Invalid Resource URI: {req.resource_uri or '(none)'}",
             )
@@ -185,31 +230,19 @@ class WsmanService:
             return self._get(req)
         if kind == "invoke":
             return self._invoke(req)
-        raise _Fault("wsa:ActionNotSupported", f"unsupported action {req.action!r}")
+        raise WsmanFault("wsa:ActionNotSupported", f"unsupported action {req.action!r}")
 
     # --- instances ----------------------------------------------------------------------------
 
     def _instances(self, cls: str) -> list[SimInstance]:
-        producer: dict[str, Callable[[], list[SimInstance]]] = {
-            "DCIM_SoftwareIdentity": self._software_identities,
-            "DCIM_SystemView": self._system_view,
-            "DCIM_iDRACCardView": self._idrac_card_view,
-            "DCIM_LifecycleJob": self._lifecycle_jobs,
-            "DCIM_JobService": self._job_service,
-            "DCIM_LCService": lambda: [SimInstance("DCIM_LCService", dict(_LC_KEYS))],
-            "DCIM_SoftwareInstallationService": lambda: [
-                SimInstance("DCIM_SoftwareInstallationService", dict(_SIS_KEYS))
-            ],
-        }
-        fn = producer.get(cls)
-        extra = EXTRA_CLASSES.get(cls)
-        if fn is None and extra is not None:  # classes other modules add (wsman_osd.py)
-            return extra(self.state)
-        if fn is None:
-            raise _Fault("wsa:DestinationUnreachable", f"Invalid Resource URI: class {cls}")
-        return fn()
+        row = self.routes.instances(cls)
+        if row is None:
+            raise WsmanFault("wsa:DestinationUnreachable", f"Invalid Resource URI: class {cls}")
+        if row.producer is None:
+            return [SimInstance(cls, dict(row.service_keys or {}))]
+        return row.producer(self)
 
-    def _software_identities(self) -> list[SimInstance]:
+    def software_identities(self) -> list[SimInstance]:
         out = []
         for item in self.state.inventory():
             props: dict[str, Value] = {
@@ -234,7 +267,7 @@ class WsmanService:
             out.append(SimInstance("DCIM_SoftwareIdentity", props))
         return out
 
-    def _system_view(self) -> list[SimInstance]:
+    def system_view(self) -> list[SimInstance]:
         ident = self.state.identity()
         props: dict[str, Value] = {
             "BIOSVersionString": ident.bios_version,
@@ -254,7 +287,7 @@ class WsmanService:
         }
         return [SimInstance("DCIM_SystemView", props)]
 
-    def _idrac_card_view(self) -> list[SimInstance]:
+    def idrac_card_view(self) -> list[SimInstance]:
         ident = self.state.identity()
         props: dict[str, Value] = {
             "DNSRacName": f"idrac-{ident.service_tag}",
@@ -288,7 +321,7 @@ class WsmanService:
         }
         return SimInstance("DCIM_LifecycleJob", props)
 
-    def _lifecycle_jobs(self) -> list[SimInstance]:
+    def lifecycle_jobs(self) -> list[SimInstance]:
         jobs = sorted(self.state.jobs.values(), key=lambda j: j.created)
         out = [self._job_instance(j) for j in jobs]
         if self.state.now() < self._clearall_until:
@@ -309,8 +342,8 @@ class WsmanService:
             )
         return out
 
-    def _job_service(self) -> list[SimInstance]:
-        props: dict[str, Value] = dict(_JOB_SERVICE_KEYS)
+    def job_service(self) -> list[SimInstance]:
+        props: dict[str, Value] = dict(JOB_SERVICE_KEYS)
         props["CurrentNumberOfJobs"] = str(len(self.state.jobs))
         props["MaximumNumberOfJobs"] = "256"
         return [SimInstance("DCIM_JobService", props)]
@@ -343,7 +376,7 @@ class WsmanService:
             enum = self._contexts.get(ctx)
             if enum is None or enum.expires < time.monotonic():
                 self._contexts.pop(ctx, None)
-                raise _Fault(
+                raise WsmanFault(
                     "wsen:InvalidEnumerationContext",
                     "The enumeration context supplied in the message is not valid",
                 )
@@ -358,21 +391,21 @@ class WsmanService:
         iid = req.selectors.get("InstanceID")
         items = self._instances(req.class_name)
         if iid is None:
-            if len(items) == 1 and req.class_name in SERVICE_KEYS:
+            if len(items) == 1 and self.routes.service_keys(req.class_name) is not None:
                 self._check_service_selectors(req)
                 return get_response(req, items[0])
-            raise _Fault("wsman:InvalidSelectors", "the InstanceID selector is missing",
+            raise WsmanFault("wsman:InvalidSelectors", "the InstanceID selector is missing",
                          detail="InsufficientSelectors")
         for inst in items:
             if inst.properties.get("InstanceID") == iid:
                 return get_response(req, inst)
-        raise _Fault("wsman:InvalidSelectors", f"no instance with InstanceID {iid}",
+        raise WsmanFault("wsman:InvalidSelectors", f"no instance with InstanceID {iid}",
                      detail="UnexpectedSelectors")
 
     # --- invoke ---------------------------------------------------------------------------------
 
     def _check_service_selectors(self, req: WsmanRequest) -> None:
-        keys = SERVICE_KEYS.get(req.class_name)
+        keys = self.routes.service_keys(req.class_name)
         if keys is None:
             return
         for name, want in keys.items():
@@ -380,7 +413,7 @@ class WsmanService:
             if name == "__cimnamespace":
                 continue
             if got is None or got.lower() != want.lower():
-                raise _Fault(
+                raise WsmanFault(
                     "wsman:InvalidSelectors",
                     f"selector {name}={got!r} does not name the {req.class_name} instance",
                     detail="UnexpectedSelectors" if got is not None else "InsufficientSelectors",
@@ -389,7 +422,7 @@ class WsmanService:
     def _required(self, req: WsmanRequest, name: str) -> str:
         value = req.param(name)
         if not value:
-            raise _Fault("wsman:InvalidParameter", "CMPI_RC_ERR_INVALID_PARAMETER",
+            raise WsmanFault("wsman:InvalidParameter", "CMPI_RC_ERR_INVALID_PARAMETER",
                          detail="http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/"
                          f"MissingValues ({name})")
         return value
@@ -402,30 +435,19 @@ class WsmanService:
         return method_response(req, return_value=2, message=text, message_id=m.id)
 
     def _invoke(self, req: WsmanRequest) -> bytes:
-        handlers: dict[tuple[str, str], Callable[[WsmanRequest], bytes]] = {
-            ("DCIM_LCService", "GetRemoteServicesAPIStatus"): self._lc_status,
-            ("DCIM_SoftwareInstallationService", "InstallFromURI"): self._install_from_uri,
-            ("DCIM_SoftwareInstallationService", "CreateRebootJob"): self._create_reboot_job,
-            ("DCIM_JobService", "SetupJobQueue"): self._setup_job_queue,
-            ("DCIM_JobService", "DeleteJobQueue"): self._delete_job_queue,
-        }
-        fn = handlers.get((req.class_name, req.method or ""))
-        extra = EXTRA_INVOKES.get((req.class_name, req.method or ""))
-        if fn is None and extra is not None:  # methods other modules add (wsman_repository.py)
-            state, ext = self.state, extra
-            fn = lambda r: ext(state, r)  # noqa: E731
+        fn = self.routes.invoke(req.class_name, req.method or "")
         if fn is None:
-            raise _Fault(
+            raise WsmanFault(
                 "wsa:ActionNotSupported",
                 f"{req.class_name}.{req.method} is not supported by this iDRAC",
             )
         self._check_service_selectors(req)
         try:
-            return fn(req)
+            return fn(self, req)
         except Rejected as exc:
             return self._error(req, exc)
 
-    def _lc_status(self, req: WsmanRequest) -> bytes:
+    def lc_status(self, req: WsmanRequest) -> bytes:
         st = self.state.lc_status()
         codes = st.codes()
         outputs: dict[str, Value] = {
@@ -440,7 +462,7 @@ class WsmanService:
         return method_response(req, return_value=0, message=m.text, message_id=m.id,
                                outputs=outputs)
 
-    def _install_from_uri(self, req: WsmanRequest) -> bytes:
+    def install_from_uri(self, req: WsmanRequest) -> bytes:
         uri = self._required(req, "URI")
         target = req.refs.get("Target")
         if target is None or not target.selectors.get("InstanceID"):
@@ -455,14 +477,14 @@ class WsmanService:
         self.state.emit("wsman_install_from_uri", job=job.id, target=iid, uri=uri)
         return method_response(req, return_value=4096, job=("Job", job.id, JOB_URI))
 
-    def _create_reboot_job(self, req: WsmanRequest) -> bytes:
+    def create_reboot_job(self, req: WsmanRequest) -> bytes:
         text = self._required(req, "RebootJobType")
         if not text.isdigit():
             raise Rejected("RAC004", f"RebootJobType {text!r}")
         job = self.state.create_reboot_job(int(text))
         return method_response(req, return_value=4096, job=("RebootJobID", job.id, JOB_URI))
 
-    def _setup_job_queue(self, req: WsmanRequest) -> bytes:
+    def setup_job_queue(self, req: WsmanRequest) -> bytes:
         ids: Sequence[str] = req.params.get("JobArray") or []
         if not ids:
             self._required(req, "JobArray")
@@ -473,7 +495,7 @@ class WsmanService:
         m = message("JCP001")
         return method_response(req, return_value=0, message=m.text, message_id=m.id)
 
-    def _delete_job_queue(self, req: WsmanRequest) -> bytes:
+    def delete_job_queue(self, req: WsmanRequest) -> bytes:
         jid = self._required(req, "JobID")
         if jid in ("JID_CLEARALL", "JID_CLEARALL_FORCE"):
             force = jid.endswith("FORCE")
@@ -485,15 +507,3 @@ class WsmanService:
             self.state.delete_job(jid)
         m = message("SUP020")
         return method_response(req, return_value=0, message=m.text, message_id=m.id)
-
-
-# (class, method) -> handler(state, request) for Invoke methods other modules add; they raise
-# Rejected (ReturnValue 2 + MessageID) or _Fault like the built-in ones.
-EXTRA_INVOKES: dict[tuple[str, str], Callable[[IdracState, WsmanRequest], bytes]] = {}
-# class -> producer(state) of its instances, for Enumerate/Get of classes other modules add.
-EXTRA_CLASSES: dict[str, Callable[[IdracState], list[SimInstance]]] = {}
-
-
-def wsman_handler(state: IdracState) -> Callable[[Request], Response | Drop]:
-    """The callable the device routes `/wsman` requests to (`device.set_wsman_handler`)."""
-    return WsmanService(state).handle

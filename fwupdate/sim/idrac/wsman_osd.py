@@ -28,14 +28,14 @@ from fwupdate.sim.idrac.messages import MESSAGES, Msg, message
 from fwupdate.sim.idrac.model import Rejected
 from fwupdate.sim.idrac.state import IdracState
 from fwupdate.sim.idrac.virtual_media import apply_iso
-from fwupdate.sim.idrac.wsman import EXTRA_CLASSES, EXTRA_INVOKES, SERVICE_KEYS
+from fwupdate.sim.idrac.wsman import WsmanService
 from fwupdate.sim.idrac.wsman_soap import SimInstance, WsmanRequest, method_response
 
 OSD = "DCIM_OSDeploymentService"
 OSD_JOB = "DCIM_OSDConcreteJob"
 OSD_JOB_ID = "DCIM_OSDConcreteJob:1"
 OSD_JOB_URI = f"http://schemas.dell.com/wbem/wscim/1/cim-schema/2/{OSD_JOB}"
-SERVICE_KEYS[OSD] = {
+OSD_KEYS = {
     "CreationClassName": OSD,
     "SystemCreationClassName": "DCIM_ComputerSystem",
     "SystemName": "DCIM:ComputerSystem",
@@ -79,7 +79,8 @@ def _share_folder(st: IdracState, scheme: str, ip: str, share: str) -> Path | No
     return None
 
 
-def _boot(st: IdracState, req: WsmanRequest) -> bytes:
+def boot_to_network_iso(svc: WsmanService, req: WsmanRequest) -> bytes:
+    st = svc.state
     code = (req.param("ShareType") or "").strip()
     scheme = {"0": "nfs", "2": "cifs"}.get(code)
     if scheme is None:
@@ -118,7 +119,8 @@ def _boot(st: IdracState, req: WsmanRequest) -> bytes:
     return method_response(req, return_value=4096, job=("Job", OSD_JOB_ID, OSD_JOB_URI))
 
 
-def _detach(st: IdracState, req: WsmanRequest) -> bytes:
+def detach_iso_image(svc: WsmanService, req: WsmanRequest) -> bytes:
+    st = svc.state
     o = osd_state(st)
     was = o.image
     o.attached, o.image = None, ""
@@ -127,7 +129,8 @@ def _detach(st: IdracState, req: WsmanRequest) -> bytes:
     return method_response(req, return_value=0, message=m.text, message_id=m.id)
 
 
-def _attach_status(st: IdracState, req: WsmanRequest) -> bytes:
+def get_attach_status(svc: WsmanService, req: WsmanRequest) -> bytes:
+    st = svc.state
     o = osd_state(st)
     attached = "1" if o.attached is not None else "0"
     return method_response(
@@ -137,8 +140,8 @@ def _attach_status(st: IdracState, req: WsmanRequest) -> bytes:
     )
 
 
-def _jobs(st: IdracState) -> list[SimInstance]:
-    o = osd_state(st)
+def osd_jobs(svc: WsmanService) -> list[SimInstance]:
+    o = osd_state(svc.state)
     if not o.status:
         return []
     m = message(o.message_id) if o.message_id else None
@@ -155,10 +158,3 @@ def _jobs(st: IdracState) -> list[SimInstance]:
             },
         )
     ]
-
-
-EXTRA_INVOKES[(OSD, "BootToNetworkISO")] = _boot
-EXTRA_INVOKES[(OSD, "DetachISOImage")] = _detach
-EXTRA_INVOKES[(OSD, "GetAttachStatus")] = _attach_status
-EXTRA_CLASSES[OSD_JOB] = _jobs
-EXTRA_CLASSES[OSD] = lambda st: [SimInstance(OSD, dict(SERVICE_KEYS[OSD]))]

@@ -19,7 +19,7 @@ from typing import Any
 from fwupdate.sim.idrac import repository
 from fwupdate.sim.idrac.model import Rejected
 from fwupdate.sim.idrac.state import IdracState
-from fwupdate.sim.idrac.wsman import EXTRA_INVOKES, JOB_URI, _Fault
+from fwupdate.sim.idrac.wsman import JOB_URI, WsmanFault, WsmanService
 from fwupdate.sim.idrac.wsman_soap import WsmanRequest, method_response
 
 SIS = "DCIM_SoftwareInstallationService"
@@ -38,13 +38,14 @@ def enabled(st: IdracState) -> bool:
 
 def _check(st: IdracState, req: WsmanRequest) -> None:
     if not enabled(st):
-        raise _Fault(
+        raise WsmanFault(
             "wsa:ActionNotSupported",
             f"{req.class_name}.{req.method} is not supported by this iDRAC",
         )
 
 
-def _install(st: IdracState, req: WsmanRequest) -> bytes:
+def install_from_repository(svc: WsmanService, req: WsmanRequest) -> bytes:
+    st = svc.state
     _check(st, req)
     code = (req.param("ShareType") or "").strip()
     share_type = SHARE_CODES.get(code)
@@ -68,11 +69,8 @@ def _install(st: IdracState, req: WsmanRequest) -> bytes:
     return method_response(req, return_value=4096, job=("Job", jid, JOB_URI))
 
 
-def _list(st: IdracState, req: WsmanRequest) -> bytes:
+def get_repo_based_update_list(svc: WsmanService, req: WsmanRequest) -> bytes:
+    st = svc.state
     _check(st, req)
     text = repository.package_list(st)
     return method_response(req, return_value=0, outputs={"PackageList": text})
-
-
-EXTRA_INVOKES[(SIS, "InstallFromRepository")] = _install
-EXTRA_INVOKES[(SIS, "GetRepoBasedUpdateList")] = _list

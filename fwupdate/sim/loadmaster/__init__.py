@@ -32,6 +32,7 @@ from fwupdate.sim.loadmaster.availability import Interval, availability, outages
 from fwupdate.sim.loadmaster.faults import FAULT_KINDS, apply_fault, apply_unit_fault
 from fwupdate.sim.loadmaster.pair import HaPair, SharedAddress, pair_options
 from fwupdate.sim.loadmaster.patchfile import build_patch, corrupt, write_patch
+from fwupdate.sim.loadmaster.routes import API
 from fwupdate.sim.loadmaster.state import Power, Role, UnitFaults
 from fwupdate.sim.loadmaster.unit import LoadMasterUnit
 
@@ -87,6 +88,7 @@ def _unit_factory(
         profile=spec.profile,
         username=creds.lm_user,
         password=creds.lm_password,
+        routes=API,
         **_unit_kwargs(spec.options, spec.profile),
     )
     for fault in spec.options.get("faults", ()):

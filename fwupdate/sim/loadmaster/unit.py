@@ -32,6 +32,7 @@ from fwupdate.sim.loadmaster.patchfile import (
 from fwupdate.sim.loadmaster.ratelimit import ApiRateLimit
 from fwupdate.sim.loadmaster.state import Power, Role, UnitFaults
 from fwupdate.sim.loadmaster.vs import VsTable, default_services
+from fwupdate.sim.routes import RouteTable
 
 SIM_EPOCH = 1_767_225_600  # 2026-01-01T00:00:00Z: simulated time 0 as a Unix time
 PACIFY_REBOOTS = 3  # more than this many boots ...
@@ -39,13 +40,8 @@ PACIFY_WINDOW = 300.0  # ... within this many simulated seconds pacifies the uni
 MAX_API_KEYS = 16  # per user; more deletes the oldest [doc KR §2.3.2]
 MAX_URL = 1024  # [doc KR §2.1]
 
-_API_COMMANDS = (
-    "get", "set", "getall", "listapi", "installpatch", "getpreviousversion", "restorepatch",
-    "reboot", "shutdown", "listvs", "showvs", "vstotals", "stats", "backup", "licenseinfo",
-    "showiface", "addapikey", "listapikeys", "delapikey", "setlmcommsecret",
-)  # fmt: skip
-
-Handler = Callable[[Request, dict[str, str]], Response | Drop]
+UnitCommand = Callable[["LoadMasterUnit", Request, dict[str, str]], Response | Drop]
+"""An API command's handler (the table is fwupdate/sim/loadmaster/routes.py)."""
 
 
 class HaLink(Protocol):
@@ -106,8 +102,10 @@ class LoadMasterUnit(SimDevice):
         quirks: bool = True,
         hostname: str | None = None,
         known_patches: Mapping[str, str] | None = None,
+        routes: RouteTable[UnitCommand],
     ) -> None:
         super().__init__(name, ctx, profile=profile, node=node)
+        self.routes = routes
         self._own_lock = threading.RLock()
         self._username = username
         self._password = password
@@ -138,28 +136,6 @@ class LoadMasterUnit(SimDevice):
         self.staged: tuple[str, str] | None = None  # (version, "patch" | "restore")
         self.vs = VsTable(default_services(vs_count))
         self._gen = 0
-        self._commands: dict[str, Handler] = {
-            "get": self._cmd_get,
-            "set": self._cmd_set,
-            "getall": self._cmd_getall,
-            "listapi": self._cmd_listapi,
-            "installpatch": self._cmd_installpatch,
-            "getpreviousversion": self._cmd_getpreviousversion,
-            "restorepatch": self._cmd_restorepatch,
-            "reboot": self._cmd_reboot,
-            "shutdown": self._cmd_shutdown,
-            "listvs": self._cmd_listvs,
-            "showvs": self._cmd_showvs,
-            "vstotals": self._cmd_vstotals,
-            "stats": self._cmd_stats,
-            "backup": self._cmd_backup,
-            "licenseinfo": self._cmd_licenseinfo,
-            "showiface": self._cmd_showiface,
-            "addapikey": self._cmd_addapikey,
-            "listapikeys": self._cmd_listapikeys,
-            "delapikey": self._cmd_delapikey,
-            "setlmcommsecret": self._cmd_setlmcommsecret,
-        }
 
     # --- plumbing ------------------------------------------------------------------------------
 
@@ -214,10 +190,10 @@ class LoadMasterUnit(SimDevice):
                 401, "Authorization required", {"WWW-Authenticate": 'Basic realm="LoadMaster"'}
             )
         command = path[len("/access/") :].lower()
-        handler = self._commands.get(command)
-        if handler is None:
+        found = self.routes.find(request.method, f"/access/{command}")
+        if found is None or found.handler is None:
             return answers.error(405, "Unknown command")  # wording per PS Test-LmServerConnection
-        return handler(request, params)
+        return found.handler(self, request, params)
 
     def _params(self, request: Request, path: str) -> dict[str, str]:
         params = {k: v[0] for k, v in request.query.items() if v}
@@ -266,7 +242,7 @@ class LoadMasterUnit(SimDevice):
             "enableapi": "yes" if self.api_enabled else "no",
         }
 
-    def _cmd_get(self, request: Request, params: dict[str, str]) -> Response | Drop:
+    def cmd_get(self, request: Request, params: dict[str, str]) -> Response | Drop:
         name = params.get("param")
         if not name:
             return answers.error(400, "param: String Value missing")  # [doc KR §2.6] example
@@ -280,7 +256,7 @@ class LoadMasterUnit(SimDevice):
             value = f"\n{value}\n"  # values may carry newlines [doc KR §2.1 cachesize example]
         return answers.ok_data([El(name, value)])
 
-    def _cmd_set(self, request: Request, params: dict[str, str]) -> Response | Drop:
+    def cmd_set(self, request: Request, params: dict[str, str]) -> Response | Drop:
         name = (params.get("param") or "").lower()
         value = params.get("value")
         if not name or value is None:
@@ -313,18 +289,19 @@ class LoadMasterUnit(SimDevice):
             return f"{name} changes need a reboot and are not simulated"
         return f"Unknown parameter: {name}"
 
-    def _cmd_getall(self, request: Request, params: dict[str, str]) -> Response | Drop:
+    def cmd_getall(self, request: Request, params: dict[str, str]) -> Response | Drop:
         with self.lock:
             values = self.param_values()
         return answers.ok_data(fields(values.items()))
 
-    def _cmd_listapi(self, request: Request, params: dict[str, str]) -> Response | Drop:
-        cmds = El("commands", children=[El("cmd", c) for c in _API_COMMANDS])
+    def cmd_listapi(self, request: Request, params: dict[str, str]) -> Response | Drop:
+        names = [r.pattern.removeprefix("/access/") for r in self.routes.routes]
+        cmds = El("commands", children=[El("cmd", name) for name in names])
         return answers.ok_data([El("version", self.version), cmds])
 
     # --- firmware -------------------------------------------------------------------------------
 
-    def _cmd_installpatch(self, request: Request, params: dict[str, str]) -> Response | Drop:
+    def cmd_installpatch(self, request: Request, params: dict[str, str]) -> Response | Drop:
         if request.method != "POST" or request.body_length == 0:
             return answers.error(400, "No patch file supplied")  # INVENTED text
         if self.faults.patch_refused:
@@ -365,10 +342,10 @@ class LoadMasterUnit(SimDevice):
         version = self.known_patches.get(digest.hexdigest())
         return None if version is None else PatchInfo(version, PLATFORM, request.body_length)
 
-    def _cmd_getpreviousversion(self, request: Request, params: dict[str, str]) -> Response | Drop:
+    def cmd_getpreviousversion(self, request: Request, params: dict[str, str]) -> Response | Drop:
         return answers.ok_data([El("PreviousVersion", self.previous_version or "")])
 
-    def _cmd_restorepatch(self, request: Request, params: dict[str, str]) -> Response | Drop:
+    def cmd_restorepatch(self, request: Request, params: dict[str, str]) -> Response | Drop:
         with self.lock:
             if not self.previous_version:
                 return answers.error(422, "No previous version to restore")  # INVENTED text
@@ -378,7 +355,7 @@ class LoadMasterUnit(SimDevice):
 
     # --- reboot / shutdown ----------------------------------------------------------------------
 
-    def _cmd_reboot(self, request: Request, params: dict[str, str]) -> Response | Drop:
+    def cmd_reboot(self, request: Request, params: dict[str, str]) -> Response | Drop:
         with self.lock:
             if self.power is not Power.UP:
                 return answers.error(422, "A reboot is in progress")  # INVENTED text
@@ -386,7 +363,7 @@ class LoadMasterUnit(SimDevice):
             self._stop(orderly=True, then_boot=True, boot_seconds=None)
         return answers.ok_text()
 
-    def _cmd_shutdown(self, request: Request, params: dict[str, str]) -> Response | Drop:
+    def cmd_shutdown(self, request: Request, params: dict[str, str]) -> Response | Drop:
         with self.lock:
             if self.power is not Power.UP:
                 return answers.error(422, "A reboot is in progress")  # INVENTED text
@@ -524,7 +501,7 @@ class LoadMasterUnit(SimDevice):
     def _serving(self) -> bool:
         return self.pair.has_serving_unit() if self.pair is not None else True
 
-    def _cmd_listvs(self, request: Request, params: dict[str, str]) -> Response | Drop:
+    def cmd_listvs(self, request: Request, params: dict[str, str]) -> Response | Drop:
         with self.lock:
             down, serving = self._vs_down(), self._serving()
             table = self.vs
@@ -532,7 +509,7 @@ class LoadMasterUnit(SimDevice):
                      for v in table.all()]  # fmt: skip
         return answers.ok_data(items)
 
-    def _cmd_showvs(self, request: Request, params: dict[str, str]) -> Response | Drop:
+    def cmd_showvs(self, request: Request, params: dict[str, str]) -> Response | Drop:
         key = params.get("vs")
         if not key:
             return answers.error(400, "vs: String Value missing")
@@ -561,12 +538,12 @@ class LoadMasterUnit(SimDevice):
             "RSDisabled": sum(1 for r, _ in rs if not r.enabled),
         }
 
-    def _cmd_vstotals(self, request: Request, params: dict[str, str]) -> Response | Drop:
+    def cmd_vstotals(self, request: Request, params: dict[str, str]) -> Response | Drop:
         with self.lock:
             totals = self._totals()
         return answers.ok_data(fields(totals.items()))  # element names INVENTED ([unknown])
 
-    def _cmd_stats(self, request: Request, params: dict[str, str]) -> Response | Drop:
+    def cmd_stats(self, request: Request, params: dict[str, str]) -> Response | Drop:
         with self.lock:
             down, serving = self._vs_down(), self._serving()
             vss = [
@@ -592,7 +569,7 @@ class LoadMasterUnit(SimDevice):
 
     # --- misc -----------------------------------------------------------------------------------
 
-    def _cmd_backup(self, request: Request, params: dict[str, str]) -> Response | Drop:
+    def cmd_backup(self, request: Request, params: dict[str, str]) -> Response | Drop:
         with self.lock:
             doc = {
                 "format": "fwupdate-simulator LoadMaster backup 1",
@@ -614,12 +591,12 @@ class LoadMasterUnit(SimDevice):
             },
         )
 
-    def _cmd_licenseinfo(self, request: Request, params: dict[str, str]) -> Response | Drop:
+    def cmd_licenseinfo(self, request: Request, params: dict[str, str]) -> Response | Drop:
         return answers.ok_data(
             fields([("LicenseType", "Bare Metal"), ("SupportUntil", "2027-12-31")])
         )
 
-    def _cmd_showiface(self, request: Request, params: dict[str, str]) -> Response | Drop:
+    def cmd_showiface(self, request: Request, params: dict[str, str]) -> Response | Drop:
         iface = fields(
             [("Id", 0), ("IPAddress", "127.0.0.1/8"), ("Mtu", 1500), ("InterfaceType", "Port")]
         )
@@ -629,17 +606,17 @@ class LoadMasterUnit(SimDevice):
         # Shape INVENTED: the notes only say addapikey "returns the key list".
         return answers.ok_data([El("apikeys", children=[El("apikey", k) for k in self.api_keys])])
 
-    def _cmd_addapikey(self, request: Request, params: dict[str, str]) -> Response | Drop:
+    def cmd_addapikey(self, request: Request, params: dict[str, str]) -> Response | Drop:
         with self.lock:
             self.api_keys.append(secrets.token_hex(16))
             del self.api_keys[:-MAX_API_KEYS]
             return self._keys()
 
-    def _cmd_listapikeys(self, request: Request, params: dict[str, str]) -> Response | Drop:
+    def cmd_listapikeys(self, request: Request, params: dict[str, str]) -> Response | Drop:
         with self.lock:
             return self._keys()
 
-    def _cmd_delapikey(self, request: Request, params: dict[str, str]) -> Response | Drop:
+    def cmd_delapikey(self, request: Request, params: dict[str, str]) -> Response | Drop:
         key = params.get("key")
         with self.lock:
             if not key or key not in self.api_keys:
@@ -647,7 +624,7 @@ class LoadMasterUnit(SimDevice):
             self.api_keys.remove(key)
         return answers.ok_text()
 
-    def _cmd_setlmcommsecret(self, request: Request, params: dict[str, str]) -> Response | Drop:
+    def cmd_setlmcommsecret(self, request: Request, params: dict[str, str]) -> Response | Drop:
         secret = params.get("secret") or ""
         if not 8 <= len(secret) <= 127:  # rule from [doc PSS]; text INVENTED
             return answers.error(422, "The secret must be 8 to 127 characters long")
