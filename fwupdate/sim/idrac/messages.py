@@ -102,6 +102,23 @@ _MSGS = (
         resolution="See docs/simulator.md.",
         invented=True,
     ),
+    # repository update and virtual media (repository.py, virtual_media.py)
+    Msg(
+        "SUP029",
+        "Firmware versions on server match catalog, applicable updates are not present in the "
+        "repository.",
+        "Informational",
+    ),
+    Msg("SUP0505", "The catalog file is corrupt or not valid.", "Critical", invented=True),
+    Msg("SUP0534", "The catalog file is not available on the share.", "Critical", invented=True),
+    Msg("RED132", "The update package is not present at the remote location.", "Critical",
+        invented=True),
+    Msg("RAC0904", "The remote file location is not accessible or reachable.", "Critical"),
+    # WS-Man OS deployment (wsman_osd.py)
+    Msg("OSD1", "Successfully completed the operation.", "Informational"),
+    Msg("OSD16", "Unable to mount the network share.", "Critical"),
+    Msg("OSD21", "Unable to boot to the ISO image.", "Critical"),
+    Msg("OSD28", "The hash value of the ISO image does not match.", "Critical"),
 )
 MESSAGES: dict[str, Msg] = {m.id: m for m in _MSGS}
 

@@ -37,7 +37,7 @@ from xml.sax.saxutils import escape
 
 from fwupdate.sim.http import Response
 from fwupdate.sim.idrac import redfish_views as v
-from fwupdate.sim.idrac.messages import MESSAGES, Msg, extended_info
+from fwupdate.sim.idrac.messages import extended_info
 from fwupdate.sim.idrac.model import Rejected
 from fwupdate.sim.idrac.redfish import Call, RedfishService
 from fwupdate.sim.idrac.repo_apply import Selected, applicable, stage
@@ -46,22 +46,6 @@ from fwupdate.sim.idrac.state import IdracState
 
 MAX_PACKAGE = 4 * 1024**3
 FETCH_TIMEOUT = 30.0
-
-for _m in (
-    Msg(
-        "SUP029",
-        "Firmware versions on server match catalog, applicable updates are not present in the "
-        "repository.",
-        "Informational",
-    ),
-    Msg("SUP0505", "The catalog file is corrupt or not valid.", "Critical", invented=True),
-    Msg("SUP0534", "The catalog file is not available on the share.", "Critical", invented=True),
-    Msg("RED132", "The update package is not present at the remote location.", "Critical",
-        invented=True),
-    Msg("RAC0904", "The remote file location is not accessible or reachable.", "Critical"),
-):
-    MESSAGES.setdefault(_m.id, _m)
-
 
 @dataclass
 class RepoRun:

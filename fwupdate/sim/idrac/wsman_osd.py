@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fwupdate.sim.idrac.messages import MESSAGES, Msg, message
+from fwupdate.sim.idrac.messages import message
 from fwupdate.sim.idrac.model import Rejected
 from fwupdate.sim.idrac.state import IdracState
 from fwupdate.sim.idrac.virtual_media import apply_iso
@@ -41,15 +41,6 @@ OSD_KEYS = {
     "SystemName": "DCIM:ComputerSystem",
     "Name": "DCIM:OSDeploymentService",
 }
-for _m in (
-    Msg("OSD1", "Successfully completed the operation.", "Informational"),
-    Msg("OSD16", "Unable to mount the network share.", "Critical"),
-    Msg("OSD21", "Unable to boot to the ISO image.", "Critical"),
-    Msg("OSD28", "The hash value of the ISO image does not match.", "Critical"),
-):
-    MESSAGES.setdefault(_m.id, _m)
-
-
 @dataclass
 class OsdState:
     attached: Path | None = None
