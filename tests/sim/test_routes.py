@@ -65,3 +65,9 @@ def _private_reach_ins(path: Path) -> list[str]:
 
 def test_no_module_calls_private_members_of_another_object() -> None:
     assert [hit for p in sorted(SIM.rglob("*.py")) for hit in _private_reach_ins(p)] == []
+
+
+def test_control_routes_answer_405_naming_the_methods() -> None:
+    found = idrac_routes.CONTROL.find("PUT", "/sim/fault")
+    assert found is not None and found.handler is None
+    assert found.allowed == ("GET", "POST", "DELETE")

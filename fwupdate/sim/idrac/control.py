@@ -11,12 +11,14 @@ unreachable while the iDRAC is down (use the Python API to clear a never-return 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from fwupdate.sim.device import TransportFaults
 from fwupdate.sim.http import Request, Response
 from fwupdate.sim.idrac.faults import KINDS, FaultSpecError
 from fwupdate.sim.idrac.state import IdracState
+from fwupdate.sim.routes import RouteTable
 
 
 class ControlledIdrac(Protocol):
@@ -54,21 +56,45 @@ def _status(device: ControlledIdrac) -> dict[str, Any]:
     }
 
 
-def handle(device: ControlledIdrac, request: Request) -> Response:
+ControlHandler = Callable[[ControlledIdrac, Request], Response]
+"""A /sim/... handler (the table is CONTROL_ROUTES in fwupdate/sim/idrac/routes.py)."""
+
+
+def handle(
+    device: ControlledIdrac, request: Request, routes: RouteTable[ControlHandler]
+) -> Response:
     if not device.authenticate_basic(request):
         return Response(401, b"", {"WWW-Authenticate": 'Basic realm="fwupdate-sim"'})
     path = request.path.rstrip("/")
-    if path == "/sim/state" and request.method == "GET":
-        return Response.json(200, {"state": device.state.to_json(), **_status(device)})
-    if path != "/sim/fault":
+    found = routes.find(request.method, path)
+    if found is None:
         return Response.json(404, {"error": f"unknown control path {path}"})
-    if request.method == "GET":
-        return Response.json(200, _status(device))
-    if request.method == "DELETE":
-        device.clear_faults()
-        return Response.json(200, _status(device))
-    if request.method != "POST":
-        return Response.json(405, {"error": "use GET, POST or DELETE"})
+    if found.handler is None:
+        return Response.json(405, {"error": f"use {_either(found.allowed)}"})
+    return found.handler(device, request)
+
+
+def _either(methods: tuple[str, ...]) -> str:
+    """("GET", "POST", "DELETE") -> "GET, POST or DELETE"."""
+    if len(methods) < 3:
+        return " or ".join(methods)
+    return f"{', '.join(methods[:-1])} or {methods[-1]}"
+
+
+def get_state(device: ControlledIdrac, request: Request) -> Response:
+    return Response.json(200, {"state": device.state.to_json(), **_status(device)})
+
+
+def get_faults(device: ControlledIdrac, request: Request) -> Response:
+    return Response.json(200, _status(device))
+
+
+def clear_faults(device: ControlledIdrac, request: Request) -> Response:
+    device.clear_faults()
+    return Response.json(200, _status(device))
+
+
+def set_fault(device: ControlledIdrac, request: Request) -> Response:
     try:
         body = request.json()
     except ValueError:

@@ -15,7 +15,7 @@ from fwupdate.sim.http import Drop, Request, Response
 from fwupdate.sim.idrac import control
 from fwupdate.sim.idrac.profiles import DEFAULT_PROFILE
 from fwupdate.sim.idrac.redfish import RedfishService
-from fwupdate.sim.idrac.routes import REDFISH, WSMAN
+from fwupdate.sim.idrac.routes import CONTROL, REDFISH, WSMAN
 from fwupdate.sim.idrac.state import IdracState
 from fwupdate.sim.idrac.wsman import WSMAN_PATH, WsmanService
 
@@ -63,7 +63,7 @@ class IdracDevice(SimDevice):
     def handle(self, request: Request) -> Response | Drop:
         path = request.path
         if path == "/sim" or path.startswith("/sim/"):
-            return control.handle(self, request)
+            return control.handle(self, request, CONTROL)
         if self.state.consume_busy():
             return Response.empty(503)
         if path == "/redfish" or path.startswith("/redfish/"):

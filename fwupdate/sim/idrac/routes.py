@@ -5,10 +5,12 @@
   (InstallFromRepository / GetRepoBasedUpdateList) and virtual_media.py (VirtualMedia, boot once).
 - `WSMAN_INVOKES` / `WSMAN_CLASSES`: the WS-Man front-end's Invoke methods and the classes it
   enumerates (wsman.py core, wsman_repository.py, wsman_osd.py).
+- `CONTROL_ROUTES`: the simulator-only /sim/... control endpoint (control.py).
 
-IdracDevice builds its services from `REDFISH` and `WSMAN`; importing any module registers
-nothing, and a (method, pattern) or WS-Man class/method declared twice raises DuplicateRoute.
-Feature gates (what a firmware version lacks) stay in RedfishService._absent and the handlers.
+IdracDevice builds its services from `REDFISH`, `WSMAN` and `CONTROL`; importing any module
+registers nothing, and a (method, pattern) or WS-Man class/method declared twice raises
+DuplicateRoute.  Feature gates (what a firmware version lacks) stay in RedfishService._absent
+and the handlers.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from __future__ import annotations
 import re
 
 from fwupdate.sim.http import Response
+from fwupdate.sim.idrac import control, repository, virtual_media, wsman_osd, wsman_repository
 from fwupdate.sim.idrac import redfish_views as v
-from fwupdate.sim.idrac import repository, virtual_media, wsman_osd, wsman_repository
+from fwupdate.sim.idrac.control import ControlHandler
 from fwupdate.sim.idrac.redfish import Call, RedfishHandler, RedfishService
 from fwupdate.sim.idrac.wsman import (
     JOB_SERVICE_KEYS,
@@ -145,5 +148,13 @@ WSMAN_CLASSES: tuple[Instances, ...] = (
     Instances(OSD, service_keys=wsman_osd.OSD_KEYS),
 )
 
+CONTROL_ROUTES: tuple[Route[ControlHandler], ...] = (
+    Route("GET", r"/sim/state", control.get_state),
+    Route("GET", r"/sim/fault", control.get_faults),
+    Route("POST", r"/sim/fault", control.set_fault),
+    Route("DELETE", r"/sim/fault", control.clear_faults),
+)
+
 REDFISH: RouteTable[RedfishHandler] = RouteTable(REDFISH_ROUTES)
+CONTROL: RouteTable[ControlHandler] = RouteTable(CONTROL_ROUTES)
 WSMAN = WsmanTable(WSMAN_INVOKES, WSMAN_CLASSES)
