@@ -57,7 +57,8 @@ Progress = Annotated[ProgressMode, typer.Option(
          "plain lines otherwise; plain: always lines; live: always the view.")]
 
 
-_FINAL = live_view.FINAL_STATUSES
+# a pair's verdict (a `degraded` one follows its `done`: counted once)
+_FINAL = tuple(s for s in live_view.FINAL_STATUSES if s != "degraded")
 
 
 class _Log:
