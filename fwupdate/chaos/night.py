@@ -426,8 +426,11 @@ class _Night:
         self.result.judged = len(set(self.plan.pairs) - excluded)
         rerun = any(m.startswith(("lost journal", "fresh run", "journal WAL removed"))
                     for m in self.result.mistakes)
+        lost = any(m.startswith(("lost journal", "journal WAL removed"))
+                   for m in self.result.mistakes)
         self.result.outcomes = judge(seen, self.plan.pairs, excluded, sim.events.records(),
-                                     sim.state_dump(), report, rerun=rerun)  # fmt: skip
+                                     sim.state_dump(), report, rerun=rerun,
+                                     journal_lost=lost)  # fmt: skip
 
     def run(self) -> NightResult:
         t0 = time.monotonic()

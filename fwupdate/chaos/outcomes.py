@@ -167,6 +167,32 @@ RERUN = ("a run that lost what the killed one did (the journal or its last write
          "left_behind names a host powered off")
 
 
+PATCH_FAULTS = ("old-version", "patch-refused")  # a LoadMaster patch attempt that does not take
+PATCH_REDONE = ("a patch attempt that failed (not applied, refused) before the journal lost its "
+                "verdict (journal lost, or its WAL removed) is attempted again by the next run "
+                "from the devices' truth: applied the second time, the pair completes")
+
+
+def _patch_redone(f: FaultSeen, records: Iterable[Rec]) -> bool:
+    """PATCH_REDONE: after the fault's effect on its unit, the patch installed again on that
+    unit and the unit booted a new version."""
+    if f.kind not in PATCH_FAULTS:
+        return False
+    effect = "lm.patch_not_applied" if f.kind == "old-version" else "lm.patch_refused"
+    seen = installed = False
+    for r in records:
+        if r.get("device") != f.target:
+            continue
+        event = r.get("event")
+        if event == effect:
+            seen, installed = True, False
+        elif seen and event == "lm.installpatch":
+            installed = True
+        elif installed and event == "lm.version_changed":
+            return True
+    return False
+
+
 def _rerun_refusal(report: dict[str, Any], group: dict[str, Any], pair: str) -> bool:
     """The documented end of a pair a re-run found with a node down (RERUN)."""
     error = str(group.get("error") or "")
@@ -177,8 +203,10 @@ def _rerun_refusal(report: dict[str, Any], group: dict[str, Any], pair: str) -> 
 
 def judge(faults: Iterable[FaultSeen], pairs: Iterable[str], excluded: set[str],
           records: list[Rec], state: dict[str, Any], report: dict[str, Any], *,
-          rerun: bool = False) -> list[str]:
-    """One line per pair whose end differs from what its faults (or none) document."""
+          rerun: bool = False, journal_lost: bool = False) -> list[str]:
+    """One line per pair whose end differs from what its faults (or none) document.
+    `rerun`: the night re-ran the plan (RERUN); `journal_lost`: the journal or its WAL was
+    lost (PATCH_REDONE)."""
     groups = {str(g.get("group")): g for g in report.get("groups") or []}
     # the last process of the run (a start or a resume): an effect before it may have been
     # undone since (the work re-done from the devices' truth); the checker's I2/I5 judge that
@@ -199,7 +227,8 @@ def judge(faults: Iterable[FaultSeen], pairs: Iterable[str], excluded: set[str],
         # before it saw the effect) may be over when that process completes the pair; it
         # still explains a pair not done
         this_run = [r for r in before if _epoch(r) >= since - 1.0]
-        acting = [f for f in by_pair.get(pair, []) if _acted(f, this_run, state)]
+        acting = [f for f in by_pair.get(pair, []) if _acted(f, this_run, state)
+                  and not (journal_lost and _patch_redone(f, before))]
         if not acting and status != "done":
             acting = [f for f in by_pair.get(pair, []) if _acted(f, before, state)]
         if acting and status == "done":

@@ -37,15 +37,17 @@ if TYPE_CHECKING:
 
 ProgressFn = Callable[[str, str], None]
 
-# a pair's last progress message starts with one of these (the executor's `_record_group`)
-FINAL_STATUSES = ("done", "failed", "stopped", "deferred", "interrupted")
+# a pair's last progress message starts with one of these (the executor's `_record_group`;
+# `degraded`: a done pair's baseline VS no longer Up at the run's end, run/endcheck.py)
+FINAL_STATUSES = ("done", "failed", "stopped", "deferred", "interrupted", "degraded")
 REFRESH_SECONDS = 0.25  # at most ~4 redraws a second, when an event changed something
 IDLE_REFRESH_SECONDS = 1.0  # else once a second (elapsed times); a 50-pair frame costs ~70 ms
 RECENT_EVENTS = 5
 _STEP_KINDS = frozenset(k.value for k in StepKind)
 _STYLES = {"running": "bold cyan", "waiting": "dim", "done": "green", "failed": "bold red",
-           "stopped": "yellow", "deferred": "yellow", "interrupted": "yellow"}
-_ORDER = {"running": 0, "failed": 1, "stopped": 1, "interrupted": 1, "waiting": 2,
+           "stopped": "yellow", "deferred": "yellow", "interrupted": "yellow",
+           "degraded": "bold red"}
+_ORDER = {"running": 0, "failed": 1, "degraded": 1, "stopped": 1, "interrupted": 1, "waiting": 2,
           "deferred": 3, "done": 4}
 
 

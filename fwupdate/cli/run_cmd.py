@@ -1,10 +1,11 @@
 """`fwupdate run PLAN FLEET` (the night) and `fwupdate resume RUN`.
 
-Exit codes: 0 every group done; 3 some groups failed, stopped or were deferred by the window
-or the failure budget; 1 every group failed (or the run itself failed); 2 bad input (edited
-plan, package hash mismatch, plan and fleet disagree, missing package, no --yes without a
-terminal); 130 interrupted (Ctrl-C / SIGTERM: the current steps finished, the journal is
-consistent, `fwupdate resume RUN` continues).  docs/running.md has the details.
+Exit codes: 0 every group done; 3 some groups failed, stopped, were deferred by the window
+or the failure budget, or are degraded (a baseline VS Down at the run's end); 1 every group
+failed (or the run itself failed); 2 bad input (edited plan, package hash mismatch, plan and
+fleet disagree, missing package, no --yes without a terminal); 130 interrupted (Ctrl-C /
+SIGTERM: the current steps finished, the journal is consistent, `fwupdate resume RUN`
+continues).  docs/running.md has the details.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ Progress = Annotated[ProgressMode, typer.Option(
          "plain lines otherwise; plain: always lines; live: always the view.")]
 
 
-_FINAL = live_view.FINAL_STATUSES
+# a pair's verdict (a `degraded` one follows its `done`: counted once)
+_FINAL = tuple(s for s in live_view.FINAL_STATUSES if s != "degraded")
 
 
 class _Log:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from fwupdate.catalog.models import Catalog
@@ -17,13 +17,15 @@ from fwupdate.errors import (
     UnsupportedOperationError,
     WaitTimeoutError,
 )
-from fwupdate.idrac.facade import IdracFacade
+from fwupdate.idrac.facade import IdracFacade, RepositoryRun
 from fwupdate.idrac.job_models import JobStatus
 from fwupdate.idrac.models import NodeInventory
 from fwupdate.idrac.repository import RepoPackage
 from fwupdate.repo.share import ShareParameters
 
 log = logging.getLogger(__name__)
+# a request sent again while the iDRAC refuses it as busy: (what, send) -> send's answer
+UntilAccepted = Callable[[str, Callable[[], RepositoryRun]], RepositoryRun]
 
 IDRAC_COMPONENT_ID = "25227"
 IDRAC_ACCEPTS = (".exe", ".d7", ".d9")  # an iDRAC never takes a Linux .BIN
@@ -148,18 +150,25 @@ def run_repository_update(
     *,
     reboot: bool = True,
     job_timeout: float | None = None,
+    until_accepted: UntilAccepted | None = None,
 ) -> DeliveryResult:
     """InstallFromRepository with apply + reboot, follow every job it created, verify versions.
 
     Nothing to do (SUP029) is a success with `nothing_to_do`.  A failed repository job (e.g. a
     package with the wrong hash: RED007) or update job raises JobFailedError after the other
-    jobs were followed, so the error names everything that failed."""
+    jobs were followed, so the error names everything that failed.  `until_accepted(what,
+    send)`: the caller's retry of a request the iDRAC refuses as busy before any job exists
+    (LC068 / RAC0679; the night's `steps_idrac.until_accepted`); without it a refusal raises."""
     started = time.monotonic()
     step = "repository update"
     before = _versions(idrac.inventory())
     with contextlib.suppress(UnsupportedOperationError):  # no LC status on this iDRAC
         idrac.wait_lc_ready(step="LC ready before repository update")
-    run = idrac.update_from_repository(share, reboot=reboot)
+
+    def send() -> RepositoryRun:
+        return idrac.update_from_repository(share, reboot=reboot)
+
+    run = send() if until_accepted is None else until_accepted("repository update", send)
     if not run.packages and run.error is None:
         idrac.progress("nothing to do: the server matches the catalog (SUP029)")
         return DeliveryResult(

@@ -41,7 +41,8 @@ class Hooks:
 
 # --- [notify] ----------------------------------------------------------------------------------
 
-NOTIFY_EVENTS = ("run_started", "pair_failed", "pair_done", "window_reached", "run_finished")
+NOTIFY_EVENTS = ("run_started", "pair_failed", "pair_done", "pair_degraded", "window_reached",
+                 "run_finished")
 WEBHOOK_TIMEOUT = 10.0
 WEBHOOK_ATTEMPTS = 3
 WEBHOOK_BACKOFF = 1.0

@@ -24,7 +24,7 @@ class JsonEventSink:
     """`--log-format json`: each lifecycle event as a JSON line on stderr."""
 
     def handle(self, event: Event) -> None:
-        level = "error" if event.name == "pair_failed" else "info"
+        level = "error" if event.name in ("pair_failed", "pair_degraded") else "info"
         fields = event.fields()
         fields.pop("event")
         message = fields.pop("message") or event.name.replace("_", " ")
@@ -109,6 +109,11 @@ class Dispatcher:
         self._event(f"pair_{status}", pair=group, step=step, status=status,
                     message=error or "")
         context.set_where()
+
+    def group_degraded(self, group: str, reason: str) -> None:
+        """At the run's end, a pair reported done earlier lost a baseline Virtual Service
+        (run/endcheck.py): an event, no hook (its post_pair ran when it finished)."""
+        self._event("pair_degraded", pair=group, status="degraded", message=reason)
 
     def window_reached(self) -> None:
         with self._lock:

@@ -45,6 +45,8 @@ class Observer(Protocol):
     def group_finished(self, group: str, status: str, step: str | None,
                        error: str | None) -> None: ...
 
+    def group_degraded(self, group: str, reason: str) -> None: ...
+
     def window_reached(self) -> None: ...
 
     def run_finished(self, statuses: dict[str, str], interrupted: bool) -> None: ...
@@ -71,6 +73,9 @@ class NullObserver:
 
     def group_finished(self, group: str, status: str, step: str | None,
                        error: str | None) -> None:
+        pass
+
+    def group_degraded(self, group: str, reason: str) -> None:
         pass
 
     def window_reached(self) -> None:

@@ -26,7 +26,8 @@ from fwupdate.observe.events import Event
 log = logging.getLogger("fwupdate.metrics")
 WRITE_INTERVAL = 1.0  # real seconds between two rewrites of the metrics file, at most
 RUN_STATES = ("running", "finished", "interrupted")
-PAIR_STATES = ("pending", "running", "done", "failed", "stopped", "deferred", "interrupted")
+PAIR_STATES = ("pending", "running", "done", "degraded", "failed", "stopped", "deferred",
+               "interrupted")
 
 
 @dataclass

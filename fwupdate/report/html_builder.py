@@ -130,7 +130,7 @@ code { font: 12px ui-monospace, Menlo, Consolas, monospace; }
 .cards { display: flex; gap: 10px; flex-wrap: wrap; margin: 8px 0; }
 .card { border: 1px solid #d0d7de; border-radius: 6px; padding: 6px 12px; min-width: 90px; }
 .card b { display: block; font-size: 22px; }
-.st-critical, .st-failed { color: #a40e26; font-weight: 600; }
+.st-critical, .st-failed, .st-degraded { color: #a40e26; font-weight: 600; }
 .st-interrupted, .st-stopped, .st-aborted, .st-crash { color: #a40e26; font-weight: 600; }
 .st-warning, .st-partial, .st-started, .st-in_flight, .st-running { color: #9a6700;
   font-weight: 600; }

@@ -433,7 +433,8 @@ def render_run_html(doc: Mapping[str, Any], *, title: str | None = None) -> str:
                 for g in groups
             ],
             class_="groups",
-            row_classes=["row-failed" if g.get("status") == "failed" else None for g in groups],
+            row_classes=["row-failed" if g.get("status") in ("failed", "degraded") else None
+                         for g in groups],
         )
         if groups
         else None

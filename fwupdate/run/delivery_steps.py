@@ -25,7 +25,7 @@ from fwupdate.repo import RepositoryContent, open_repository, serve_repository, 
 from fwupdate.repo.share import ShareParameters
 from fwupdate.run.keys import lookup
 from fwupdate.run.runtime import GroupRuntime
-from fwupdate.run.steps_idrac import component_versions, reached
+from fwupdate.run.steps_idrac import component_versions, reached, until_accepted
 from fwupdate.run.steps_lm import take_down, wait_lm_back
 
 Outcome = dict[str, Any]
@@ -172,7 +172,8 @@ def repo_update(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
                           {"boot_time": boot_before, "share": share.display})
     rt.say(step, f"repository update from {served_from}")
     result = run_repository_update(
-        idrac, share, reboot=True, job_timeout=rt.ctx.settings.step_timeout(step)
+        idrac, share, reboot=True, job_timeout=rt.ctx.settings.step_timeout(step),
+        until_accepted=lambda what, send: until_accepted(rt, step, idrac, what, send),
     )
     rt.ctx.journal.record(node, step.step_id, "repo-done", {
         "repository_job": result.repository_job,

@@ -22,7 +22,7 @@ from fwupdate.idrac.models import NodeInventory
 from fwupdate.plan.drift import check_node
 from fwupdate.plan.identity import check_identity, service_tag_of
 from fwupdate.plan.models import PairPlan, Plan, Step, StepKind
-from fwupdate.run import delivery_steps, leftover, steps_idrac, steps_lm, window
+from fwupdate.run import delivery_steps, endcheck, leftover, steps_idrac, steps_lm, window
 from fwupdate.run.context import RunContext
 from fwupdate.run.journal import DONE, FAILED, SKIPPED, STARTED, StepRecord
 from fwupdate.run.keys import align_inventory
@@ -52,6 +52,7 @@ G_FAILED = "failed"
 G_STOPPED = "stopped"  # stopped at a safe point: window end or failure budget
 G_DEFERRED = "deferred"  # not started: the window (or the failure budget) did not allow it
 G_INTERRUPTED = "interrupted"
+G_DEGRADED = endcheck.DEGRADED  # every step done, a baseline VS no longer Up at the run's end
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ class Executor:
             futures = {g.name: pool.submit(self._run_group_safe, g) for g in groups}
             for name, fut in futures.items():
                 results[name] = fut.result()
-        ordered = tuple(results[g.name] for g in groups)
+        ordered = tuple(self._confirm_done(g, results[g.name]) for g in groups)
         self._window_over()  # the observer hears of a window that ended during the last steps
         self.ctx.observer.run_finished({g.name: g.status for g in ordered}, self.ctx.stop.is_set())
         return RunResult(ordered, interrupted=self.ctx.stop.is_set(),
@@ -155,6 +156,35 @@ class Executor:
         })
         self.ctx.progress(res.name, f"{res.status}" + (f": {res.error}" if res.error else ""))
         self.ctx.observer.group_finished(res.name, res.status, res.step, res.error)
+        return res
+
+    def _confirm_done(self, group: PairPlan, res: GroupResult) -> GroupResult:
+        """The run's end: a pair about to be reported done has its baseline Virtual Services
+        read again (run/endcheck.py); one no longer Up makes it `degraded`.  A pair an earlier
+        process degraded is `done` again once they are Up.  Skipped when stopping (Ctrl-C):
+        the resume reads them."""
+        if res.status != G_DONE or group.standalone or self.ctx.stop.is_set():
+            return res
+        try:
+            rt = GroupRuntime(self.ctx, group)
+            try:
+                lost = endcheck.services_lost(rt)
+            finally:
+                rt.close()
+        except FwupdateError as exc:
+            lost = [f"the Virtual Services could not be read again ({exc.message})"]
+        j = self.ctx.journal
+        if lost:
+            reason = endcheck.degraded_reason(lost, endcheck.finished_at(j, group.name))
+            degraded = GroupResult(group.name, G_DEGRADED, error=reason)
+            j.record(None, None, "group", {"group": group.name, "status": G_DEGRADED,
+                                           "step": None, "error": reason, "message_id": None,
+                                           "window": False, "services_lost": lost})
+            self.ctx.progress(group.name, f"{G_DEGRADED}: {reason}")
+            self.ctx.observer.group_degraded(group.name, reason)
+            return degraded
+        if endcheck.last_status(j, group.name) == G_DEGRADED:  # Up again since: done again
+            return self._record_group(res)
         return res
 
     def _run_group_safe(self, group: PairPlan) -> GroupResult:

@@ -66,6 +66,9 @@ class RunObserver:
                        error: str | None) -> None:
         self.target.group_finished(group, status, step, error)
 
+    def group_degraded(self, group: str, reason: str) -> None:
+        self.target.group_degraded(group, reason)
+
     def window_reached(self) -> None:
         self.target.window_reached()
 

@@ -8,8 +8,9 @@ trace of the previous one."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from fwupdate.catalog.versions import compare_versions
 from fwupdate.errors import (
@@ -29,6 +30,8 @@ from fwupdate.run.journal import DONE
 from fwupdate.run.keys import lookup
 from fwupdate.run.runtime import POWER_NOTE, GroupRuntime, versions_of
 from fwupdate.run.steps_lm import planned_failover_done, take_down, wait_lm_back
+
+T = TypeVar("T")
 
 Outcome = dict[str, Any]
 _WAITING = ("Scheduled", "Downloaded")
@@ -123,6 +126,30 @@ def _handle(note: dict[str, Any]) -> JobHandle:
     return JobHandle(str(note["jid"]), Transport(str(note["transport"])), note.get("task_uri"))
 
 
+def until_accepted(rt: GroupRuntime, step: Step, idrac: IdracFacade, what: str,
+                   send: Callable[[], T]) -> T:
+    """`send()` (an install, a repository update) again while the iDRAC refuses it as busy
+    before any job exists (LC068 / RAC0679): LC ready, then again, bounded by LC_BUSY_WAIT
+    device seconds; then the last refusal is raised."""
+    refused: list[DeviceBusyError] = []
+
+    def attempt() -> T:
+        if refused:
+            _lc_ready(idrac, f"{step.step_id}: LC ready before {what}")
+        try:
+            return send()
+        except DeviceBusyError as exc:
+            refused.append(exc)
+            raise
+
+    try:
+        return rt.ctx.wait_for(f"the iDRAC accepting the {what}", attempt, timeout=LC_BUSY_WAIT,
+                               host=step.node or "", step=step.step_id,
+                               tolerate=(DeviceBusyError,))  # fmt: skip
+    except WaitTimeoutError:
+        raise refused[-1] from None
+
+
 def _install(rt: GroupRuntime, step: Step, idrac: IdracFacade, component_id: str | None
              ) -> JobHandle:
     image = rt.ctx.store.image_for(step)
@@ -134,27 +161,14 @@ def _install(rt: GroupRuntime, step: Step, idrac: IdracFacade, component_id: str
     # the plan's transfer (docs/delivery.md, "iDRAC9 push transfers"); older plans: http-push
     transfer = step.param("transfer")
     now = step.kind in (StepKind.FIRMWARE_APPLY_NOW, StepKind.IDRAC_UPDATE)
-    refused: list[DeviceBusyError] = []
 
     def send() -> JobHandle:
-        if refused:  # LC068 / RAC0679: refused before any job exists; LC ready, then again
-            _lc_ready(idrac, f"{step.step_id}: LC ready before install")
-        try:
-            if component_id:
-                return idrac.install_image(image, fileserver=rt.ctx.files,
-                                           component_id=component_id, transfer=transfer, now=now)
-            return idrac.install_image(image, fileserver=rt.ctx.files, transfer=transfer,
-                                       now=now)
-        except DeviceBusyError as exc:
-            refused.append(exc)
-            raise
+        if component_id:
+            return idrac.install_image(image, fileserver=rt.ctx.files,
+                                       component_id=component_id, transfer=transfer, now=now)
+        return idrac.install_image(image, fileserver=rt.ctx.files, transfer=transfer, now=now)
 
-    try:
-        job = rt.ctx.wait_for("the iDRAC accepting the install", send, timeout=LC_BUSY_WAIT,
-                              host=step.node or "", step=step.step_id,
-                              tolerate=(DeviceBusyError,))  # fmt: skip
-    except WaitTimeoutError:
-        raise refused[-1] from None
+    job = until_accepted(rt, step, idrac, "install", send)
     # journaled before anything waits: a resume finds this job instead of installing again
     rt.ctx.journal.record(step.node, step.step_id, "job", {
         "jid": job.jid, "transport": job.transport.value, "task_uri": job.task_uri,

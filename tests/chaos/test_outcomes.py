@@ -115,3 +115,23 @@ def test_an_effect_before_the_last_process_may_have_been_redone() -> None:
     assert judge(f, ["pair-3"], set(), acted, {}, rep) == []
     rep["sessions"] = [{"at": 1.7e9}]
     assert judge(f, ["pair-3"], set(), acted, {}, rep)
+
+
+def test_a_patch_applied_again_after_a_lost_journal_may_end_done() -> None:
+    """Seed 101 night 12: `old-version` made the first patch attempt boot the old image; the
+    journal lost that step with its WAL before the verdict, and the resume found the unit on the
+    old version, installed the patch again, and the pair completed at its targets.  Accepted
+    only when the night lost its journal, and only once the patch was applied the second
+    time."""
+    f = [FaultSeen("lb2a-lm", "old-version", None)]
+    not_applied = _rec("lb2a-lm", "lm.patch_not_applied", staged="7.2.48.4")
+    again = [_rec("lb2a-lm", "lm.installpatch", staged="7.2.48.4"),
+             _rec("lb2a-lm", "lm.version_changed", old="7.2.48.3", new="7.2.48.4")]
+    rep = _report(pair_2="done")
+    assert judge(f, ["pair-2"], set(), [not_applied, *again], {}, rep, journal_lost=True) == []
+    assert judge(f, ["pair-2"], set(), [not_applied, *again], {}, rep)  # no journal lost
+    assert judge(f, ["pair-2"], set(), [not_applied, again[0]], {}, rep, journal_lost=True)
+    assert judge(f, ["pair-2"], set(), [*again, not_applied], {}, rep, journal_lost=True)
+    # a failed pair stays documented either way
+    assert judge(f, ["pair-2"], set(), [not_applied], {}, _report(pair_2="failed"),
+                 journal_lost=True) == []

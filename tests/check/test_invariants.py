@@ -223,6 +223,23 @@ def test_i8_report_hides_a_crash(status: str, in_flight: int) -> None:
     assert "executor is gone" in v.message
 
 
+def test_a_pair_reported_degraded_is_not_judged_done() -> None:
+    """The run's end found a baseline VS Down on a finished pair (run/endcheck.py): the report
+    says `degraded` (top status `partial`); I2 does not judge it as done, I8 accepts it, and a
+    report that still says `finished` over it is caught."""
+    ev = clean()
+    state = copy.deepcopy(ev.sim_state)
+    state["pairs"]["pair-1"]["vs_up"] = ["web"]
+    report = copy.deepcopy(ev.report)
+    report["groups"][0]["status"] = "degraded"
+    report["groups"][0]["error"] = "VS api was Up, now Down after the pair finished at 03:12"
+    report["status"] = "partial"
+    assert _violations(edit(ev, sim_state=state, report=report)) == []
+    report["status"] = "finished"
+    v = _only(edit(ev, sim_state=state, report=report), "I8")
+    assert "pair-1" in v.message
+
+
 def test_i8_finished_while_a_group_is_not_done() -> None:
     ev = clean()
     report = copy.deepcopy(ev.report)

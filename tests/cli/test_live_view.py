@@ -76,6 +76,17 @@ def test_the_view_shows_a_row_per_pair_with_node_step_and_status() -> None:
     assert "[pair-1] lb1b: idrac_update" in text
 
 
+def test_a_pair_degraded_at_the_end_of_the_night_is_shown_so() -> None:
+    """run/endcheck.py: a done pair whose baseline VS went Down since is `degraded`."""
+    state = _state()
+    state.event("pair-1", "done")
+    state.event("pair-1", "degraded: VS api (10.0.0.1:443) was Up, now Down after the pair "
+                "finished at 03:12")
+    text = _shown(state)
+    assert _row(text, "pair-1").split()[:2] == ["pair-1", "degraded"], text
+    assert "1/3 pairs finished" in text
+
+
 def test_a_resume_shows_pairs_done_before_and_counts_them() -> None:
     rows = live_view.pair_rows(_plan_of_two(), 1.0, done=["pair-b"])
     state = NightState(rows, NightFacts("r1", None))

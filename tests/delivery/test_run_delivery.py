@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from delivery_support import TIME_SCALE, build_iso, build_repo, r640_components
 
 from fwupdate.plan.models import StepKind
@@ -36,9 +37,13 @@ def test_the_executor_runs_the_delivery_kinds() -> None:
     assert executor.HANDLERS[StepKind.VMEDIA_UPDATE] is delivery_steps.vmedia_update
 
 
+@pytest.mark.parametrize("lc_busy", [None, "LC068,1"])
 def test_a_night_with_one_repository_node_and_one_virtual_media_node(
-    cli, tmp_path: Path
+    cli, tmp_path: Path, lc_busy: str | None
 ) -> None:
+    """With `lc_busy` (campaign seed 91 night 35): the first InstallFromRepository is refused
+    400 LC068 before any job exists; it is sent again once LC is ready, as a pushed install is
+    (steps_idrac.until_accepted), and the night completes."""
     repo = build_repo(tmp_path / "repo", r640_components(bios="2.13.0"))
     iso = build_iso(tmp_path / "repo", tmp_path / "update.iso")
     bundle = tmp_path / "bundle.toml"
@@ -48,6 +53,8 @@ def test_a_night_with_one_repository_node_and_one_virtual_media_node(
         NodeSpec("node-2", DeviceSpec("idrac-2", "idrac", "r640-idrac9-4.40", {})),
     ))
     with SimulatedFleet(spec, workdir=tmp_path / "sim", time_scale=TIME_SCALE) as sim:
+        if lc_busy:
+            sim.device("idrac-1").set_fault("lc-busy", lc_busy)
         fleet = sim.write_fleet_file(tmp_path / "fleet.toml")
         plan_path = tmp_path / "plan.json"
         r = cli("plan", str(fleet), "--catalog", repo.catalog, "--bundle", str(bundle),
@@ -67,6 +74,7 @@ def test_a_night_with_one_repository_node_and_one_virtual_media_node(
         ev = sim.events
         assert [e["event"] for e in ev.records(device="idrac-1")].count("repository_catalog") == 1
         assert [e["event"] for e in ev.records(device="idrac-2")].count("vmedia_boot") == 1
+        assert bool(list(ev.records(event="lc_busy_answer", device="idrac-1"))) == bool(lc_busy)
 
 
 def test_an_ha_pair_with_a_repository_node_and_a_virtual_media_node(
