@@ -21,8 +21,11 @@ class Generation(StrEnum):
 
 
 class Transport(StrEnum):
+    """How a device is talked to; a plan step's `transport` holds one of these values."""
+
     REDFISH = "redfish"
     WSMAN = "wsman"
+    LOADMASTER = "loadmaster-api"  # the LoadMaster's REST API (plan steps on the appliance)
 
 
 @dataclass(frozen=True)

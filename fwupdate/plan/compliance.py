@@ -189,6 +189,98 @@ def _selected(
     return None
 
 
+@dataclass(frozen=True)
+class _RowFor:
+    """What every row of one matched component shares (node, key, name, ids, version)."""
+
+    node: str
+    m: Match
+    instances: tuple[str, ...]
+    cid: str | None
+
+    def __call__(self, **kw: Any) -> ComplianceRow:
+        fc = self.m.component
+        return ComplianceRow(
+            node=self.node,
+            key=self.m.key,
+            name=fc.name,
+            kind=self.m.kind,
+            component_id=self.cid,
+            instances=self.instances,
+            current=fc.version,
+            match_rule=self.m.rule,
+            **kw,
+        )
+
+    def unplanned(self, action: Action, note: str, *, target: str | None = None,
+                  error: str | None = None, pinned: bool = False) -> ComplianceRow:
+        """A row without a package: nothing to do for it."""
+        return self(target=target, action=action, criticality="", reboot="", package=None,
+                    planned=False, note=note, error=error, pinned=pinned)
+
+
+def _exclusion(policy: Policy, selection: Selection, m: Match, cid: str | None,
+               category: str | None, pin: Pin | None) -> str | None:
+    """Why the component is left alone (selection, bundle, iDRAC), or None."""
+    fc = m.component
+    excluded = _selected(policy, selection, kind=m.kind, cid=cid, category=category, name=fc.name)
+    if excluded is None and not fc.updateable:
+        excluded = "the iDRAC reports it not updateable"
+    if excluded is None and policy.target is TargetMode.PINNED and pin is None:
+        excluded = "not pinned (bundle target = pinned)"
+    return excluded
+
+
+def _choose_package(policy: Policy, generation: str | None, usable: list[SoftwareComponent],
+                    pin: Pin | None, name: str) -> tuple[SoftwareComponent | None, str | None]:
+    """The pinned version's best package (or an error naming what the catalog has), else the
+    newest version's best package."""
+    if pin is None:
+        top = max(version_key(c.vendor_version) for c in usable)
+        newest = [c for c in usable if version_key(c.vendor_version) == top]
+        return best_package(policy, generation, newest), None
+    same = [c for c in usable if compare_versions(c.vendor_version, pin.version) == 0]
+    chosen = best_package(policy, generation, same)
+    if chosen is not None:
+        return chosen, None
+    available = ", ".join(sorted({c.vendor_version for c in usable}, key=version_key))
+    return None, (
+        f"{name}: pinned version {pin.version} ({pin.selector.text}) is not in the "
+        f"catalog (available: {available})"
+    )
+
+
+def _reboot_of(kind: ComponentKind, chosen: SoftwareComponent) -> str:
+    kind = kind if kind is not ComponentKind.OTHER else classify_catalog(chosen)
+    reboot_needed, _src = needs_host_reboot(kind, chosen.reboot_required)
+    if kind is ComponentKind.IDRAC:
+        return "idrac-reset"
+    return "host-reboot" if reboot_needed else "none"
+
+
+def _verdict(policy: Policy, target: str, current: str, excluded: str | None,
+             pinned: bool) -> tuple[Action, bool, str]:
+    """(action, planned, note) for a component with a package chosen."""
+    if excluded:
+        return Action.EXCLUDED, False, excluded
+    cmp = compare_versions(target, current)
+    if cmp > 0:
+        return Action.UPGRADE, True, ""
+    if cmp < 0:
+        if policy.allow_downgrade:
+            return Action.DOWNGRADE, True, ""
+        note = (
+            "installed is newer than the pinned target; downgrade not allowed "
+            "(--allow-downgrade)"
+            if pinned
+            else "installed is newer than the catalog"
+        )
+        return Action.DOWNGRADE, False, note
+    if policy.force_same_version:
+        return Action.SAME, True, "re-flash of the same version (force_same_version)"
+    return Action.SAME, False, ""
+
+
 def _row_for_match(
     node: str,
     m: Match,
@@ -201,108 +293,28 @@ def _row_for_match(
     cat_comp = m.candidates[0] if m.candidates else None
     category = cat_comp.category if cat_comp else None
     cid = fc.component_id if fc.component_id not in (None, "", "0") else None
-
-    def row(**kw: Any) -> ComplianceRow:
-        return ComplianceRow(
-            node=node,
-            key=m.key,
-            name=fc.name,
-            kind=m.kind,
-            component_id=cid,
-            instances=instances,
-            current=fc.version,
-            match_rule=m.rule,
-            **kw,
-        )
-
+    row = _RowFor(node, m, instances, cid)
     if m.rule is None:
-        return row(
-            target=None,
-            action=Action.NOT_IN_CATALOG,
-            criticality="",
-            reboot="",
-            package=None,
-            planned=False,
-            note=m.note,
-        )
+        return row.unplanned(Action.NOT_IN_CATALOG, m.note)
     usable = [c for c in m.candidates if usable_for(m.kind, c)]
     pin = _pin_for(policy, m.kind, cid, category, fc.name)
-    excluded = _selected(policy, selection, kind=m.kind, cid=cid, category=category, name=fc.name)
-    if excluded is None and not fc.updateable:
-        excluded = "the iDRAC reports it not updateable"
-    if excluded is None and policy.target is TargetMode.PINNED and pin is None:
-        excluded = "not pinned (bundle target = pinned)"
+    excluded = _exclusion(policy, selection, m, cid, category, pin)
+    unusable = Action.EXCLUDED if excluded else Action.NOT_IN_CATALOG
     if not usable:
         types = ", ".join(sorted({c.package_type.value for c in m.candidates}))
-        return row(
-            target=None,
-            action=Action.EXCLUDED if excluded else Action.NOT_IN_CATALOG,
-            criticality="",
-            reboot="",
-            package=None,
-            planned=False,
-            note=excluded
-            or f"catalog has only {types} packages for it; iDRAC interfaces take Windows DUPs",
-        )
-    error: str | None = None
-    if pin is not None:
-        same = [c for c in usable if compare_versions(c.vendor_version, pin.version) == 0]
-        chosen = best_package(policy, generation, same)
-        if chosen is None:
-            available = ", ".join(sorted({c.vendor_version for c in usable}, key=version_key))
-            error = (
-                f"{fc.name}: pinned version {pin.version} ({pin.selector.text}) is not in the "
-                f"catalog (available: {available})"
-            )
-            chosen = None
-    else:
-        top = max(version_key(c.vendor_version) for c in usable)
-        chosen = best_package(
-            policy, generation, [c for c in usable if version_key(c.vendor_version) == top]
-        )
+        return row.unplanned(unusable, excluded or f"catalog has only {types} packages for it; "
+                             "iDRAC interfaces take Windows DUPs")
+    chosen, error = _choose_package(policy, generation, usable, pin, fc.name)
     if chosen is None:
-        return row(
-            target=pin.version if pin else None,
-            action=Action.EXCLUDED if excluded else Action.NOT_IN_CATALOG,
-            criticality="",
-            reboot="",
-            package=None,
-            planned=False,
-            note=excluded or (error or ""),
-            error=None if excluded else error,
-            pinned=pin is not None,
-        )
-    kind = m.kind if m.kind is not ComponentKind.OTHER else classify_catalog(chosen)
-    reboot_needed, _src = needs_host_reboot(kind, chosen.reboot_required)
-    reboot = (
-        "idrac-reset"
-        if kind is ComponentKind.IDRAC
-        else ("host-reboot" if reboot_needed else "none")
-    )
-    cmp = compare_versions(chosen.vendor_version, fc.version)
-    note = ""
-    if excluded:
-        action, planned, note = Action.EXCLUDED, False, excluded
-    elif cmp > 0:
-        action, planned = Action.UPGRADE, True
-    elif cmp < 0:
-        action, planned = Action.DOWNGRADE, policy.allow_downgrade
-        if not planned:
-            note = (
-                "installed is newer than the pinned target; downgrade not allowed "
-                "(--allow-downgrade)"
-                if pin
-                else "installed is newer than the catalog"
-            )
-    else:
-        action, planned = Action.SAME, policy.force_same_version
-        if planned:
-            note = "re-flash of the same version (force_same_version)"
+        return row.unplanned(unusable, excluded or (error or ""), target=pin.version if pin
+                             else None, error=None if excluded else error, pinned=pin is not None)
+    action, planned, note = _verdict(policy, chosen.vendor_version, fc.version, excluded,
+                                     pin is not None)
     return row(
         target=chosen.vendor_version,
         action=action,
         criticality=chosen.criticality.value,
-        reboot=reboot,
+        reboot=_reboot_of(m.kind, chosen),
         package=package_ref(chosen),
         planned=planned,
         note=note,
@@ -390,6 +402,62 @@ def worst(statuses: Sequence[Status]) -> Status:
     return max(statuses, key=lambda s: s.rank) if statuses else Status.OK
 
 
+def _unreadable(node: str, group: str, standalone: bool, inventory: NodeInventory,
+                loadmaster: LoadMasterStatus | None) -> NodeCompliance:
+    """Status `unknown`, with the inventory's errors."""
+    errors = inventory.errors or ("no iDRAC identity in the inventory",)
+    return NodeCompliance(
+        node,
+        group,
+        standalone,
+        inventory.system.model if inventory.system else None,
+        None,
+        inventory.idrac.generation.value if inventory.idrac else None,
+        inventory.idrac.firmware_version if inventory.idrac else None,
+        loadmaster,
+        Status.UNKNOWN,
+        (),
+        tuple(errors),
+    )
+
+
+def _system_index(node: str, inventory: NodeInventory, catalog: Catalog, policy: Policy,
+                  indexes: dict[str, CatalogIndex] | None) -> tuple[str, CatalogIndex]:
+    """The node's system id and the catalog's index for it; input problems name the node."""
+    try:
+        system_id = node_system_id(inventory)
+        if policy.systems and system_id not in policy.systems:
+            wanted = ", ".join(system_label(x) for x in policy.systems)
+            raise ConfigError(
+                f"bundle {policy.name} is written for {wanted}, not for this node's system "
+                f"{system_label(system_id)}"
+            )
+        cache = indexes if indexes is not None else {}
+        if system_id not in cache:
+            cache[system_id] = index_for_system(catalog, system_id)
+        return system_id, cache[system_id]
+    except FwupdateError as exc:
+        if exc.host is None:
+            exc.host = node
+        raise
+
+
+def _firmware_rows(node: str, inventory: NodeInventory, index: CatalogIndex, policy: Policy,
+                   selection: Selection, generation: str | None) -> list[ComplianceRow]:
+    """One row per component key and installed version (its instances together)."""
+    grouped: dict[tuple[str, str], list[Match]] = {}
+    for m in match_node(inventory, index):
+        grouped.setdefault((m.key, m.component.version), []).append(m)
+    rows = [
+        _row_for_match(
+            node, ms[0], tuple(sorted(x.component.id for x in ms)), policy, selection, generation
+        )
+        for ms in grouped.values()
+    ]
+    rows.sort(key=lambda r: (r.kind.value, r.key, version_key(r.current)))
+    return rows
+
+
 def node_compliance(
     *,
     node: str,
@@ -405,51 +473,11 @@ def node_compliance(
 ) -> NodeCompliance:
     """Compliance of one node. Input problems (unknown model, catalog without the system) raise;
     an unreadable inventory gives status `unknown` with the errors."""
-    generation = inventory.idrac.generation.value if inventory.idrac else None
-    idrac_version = inventory.idrac.firmware_version if inventory.idrac else None
-    model = inventory.system.model if inventory.system else None
     if not inventory.ok:
-        errors = inventory.errors or ("no iDRAC identity in the inventory",)
-        return NodeCompliance(
-            node,
-            group,
-            standalone,
-            model,
-            None,
-            generation,
-            idrac_version,
-            loadmaster,
-            Status.UNKNOWN,
-            (),
-            tuple(errors),
-        )
-    try:
-        system_id = node_system_id(inventory)
-        if policy.systems and system_id not in policy.systems:
-            wanted = ", ".join(system_label(x) for x in policy.systems)
-            raise ConfigError(
-                f"bundle {policy.name} is written for {wanted}, not for this node's system "
-                f"{system_label(system_id)}"
-            )
-        cache = indexes if indexes is not None else {}
-        if system_id not in cache:
-            cache[system_id] = index_for_system(catalog, system_id)
-        index = cache[system_id]
-    except FwupdateError as exc:
-        if exc.host is None:
-            exc.host = node
-        raise
-    matches = match_node(inventory, index)
-    grouped: dict[tuple[str, str], list[Match]] = {}
-    for m in matches:
-        grouped.setdefault((m.key, m.component.version), []).append(m)
-    rows = [
-        _row_for_match(
-            node, ms[0], tuple(sorted(x.component.id for x in ms)), policy, selection, generation
-        )
-        for ms in grouped.values()
-    ]
-    rows.sort(key=lambda r: (r.kind.value, r.key, version_key(r.current)))
+        return _unreadable(node, group, standalone, inventory, loadmaster)
+    generation = inventory.idrac.generation.value if inventory.idrac else None
+    system_id, index = _system_index(node, inventory, catalog, policy, indexes)
+    rows = _firmware_rows(node, inventory, index, policy, selection, generation)
     if loadmaster is not None:
         lm_row = _loadmaster_row(node, loadmaster, policy, selection, lm_image)
         if lm_row is not None:
@@ -458,10 +486,10 @@ def node_compliance(
         node=node,
         group=group,
         standalone=standalone,
-        model=model,
+        model=inventory.system.model if inventory.system else None,
         system_id=system_id,
         generation=generation,
-        idrac_version=idrac_version,
+        idrac_version=inventory.idrac.firmware_version if inventory.idrac else None,
         loadmaster=loadmaster,
         status=rollup(rows),
         rows=tuple(rows),

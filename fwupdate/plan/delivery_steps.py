@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from fwupdate.idrac.models import Transport
 from fwupdate.plan.delivery import DeliveryMode
 from fwupdate.plan.estimate import Estimates
 from fwupdate.plan.models import (
@@ -22,7 +23,9 @@ from fwupdate.plan.models import (
     PackageRef,
     Step,
     StepKind,
+    flag_text,
 )
+from fwupdate.plan.rules import Rule
 
 
 class _Adder(Protocol):
@@ -57,11 +60,11 @@ def add_delivery_step(
         Impact.LM_FAILOVER in impact
     ) else ""
     if mode is DeliveryMode.REPOSITORY:
-        kind, rule = StepKind.REPO_UPDATE, "D1"
+        kind, rule = StepKind.REPO_UPDATE, Rule.D1
         seconds = est.stage + est.host_reboot(reboot_kinds, lm)
         reason = f"repository update from {source}: {names}; the iDRAC reboots once{failover}"
     else:
-        kind, rule = StepKind.VMEDIA_UPDATE, "D2"
+        kind, rule = StepKind.VMEDIA_UPDATE, Rule.D2
         seconds = est.host_reboot((), False) + est.host_reboot(reboot_kinds, lm)
         reason = f"boot {source} once by virtual media: {names}; two host boots{failover}"
     return b.add(
@@ -71,7 +74,7 @@ def add_delivery_step(
         reason=reason,
         estimated_seconds=seconds,
         impact=impact,
-        transport="redfish",
+        transport=Transport.REDFISH,
         requires_partner_healthy=in_pair,
         covers=(lm_staged.step_id,) if lm_staged is not None else (),
         expect=tuple(sorted(set(expectations), key=lambda e: (e.key, e.version))),
@@ -79,7 +82,7 @@ def add_delivery_step(
             ("mode", mode.value),
             ("source", source),
             ("packages", ",".join(pkg.path for pkg, _rows in work)),
-            ("reboot", "true"),
+            ("reboot", flag_text(True)),
         ),
         packages=tuple(pkg for pkg, _rows in work),
     )

@@ -72,6 +72,62 @@ def _refuse(file_name: str, what: str) -> BadInputError:
     return BadInputError(f"{file_name}: not a LoadMaster patch: {what}")
 
 
+# File heads that are something else than a LoadMaster patch, and what they are.
+_NOT_PATCH_HEADS: tuple[tuple[bytes, bytes | None, str], ...] = (
+    (b"MZ", None, "a Windows executable (a Dell DUP?)"),
+    (b"#!", b"#####Startof", "a Linux Dell Update Package (.BIN)"),
+    (b"FWUPDATE-SIM-IMAGE", None, "a bare firmware image for a Dell component"),
+    (b"PK\x03\x04", None, "a ZIP archive: unpack it and give the patch file inside"),
+    (b"\x1f\x8b", None, "a gzip archive: unpack it and give the patch file inside"),
+)
+
+
+def _refuse_not_a_patch(base: str, head: bytes, size: int | None) -> None:
+    """Refuse what the name or the first bytes show is not a LoadMaster patch."""
+    lower = base.lower()
+    for ext, what in _NOT_PATCH_EXT.items():
+        if lower.endswith(ext):
+            raise _refuse(base, what)
+    if lower.startswith("firmimg"):
+        raise _refuse(base, "a bare iDRAC image")
+    if size == 0 or (size is None and not head):
+        raise _refuse(base, "the file is empty")
+    for magic, marker, what in _NOT_PATCH_HEADS:
+        if head.startswith(magic) and (marker is None or marker in head):
+            raise _refuse(base, what)
+
+
+def _from_header(base: str, head: bytes) -> tuple[str, str]:
+    """(version, platform) from the KEMP-LM-PATCH header line, checked against the name."""
+    line, sep, _ = head.partition(b"\n")
+    parts = line.decode("ascii", "replace").split(" ")
+    if not sep or len(parts) != 3 or parts[0] != PATCH_MAGIC.decode():
+        raise _refuse(base, "damaged KEMP-LM-PATCH header line")
+    version, platform = parts[1], parts[2].upper()
+    name_version = _name_version(base)
+    if name_version and compare_lm_versions(name_version, version) != 0:
+        raise BadInputError(
+            f"{base}: the file name says version {name_version} but the patch header says "
+            f"{version}; rename the file or check you have the right image"
+        )
+    return version, platform
+
+
+def _from_name(base: str, expected_platform: str) -> tuple[str, str]:
+    """(version, platform) from the file name alone (no header)."""
+    name_version = _name_version(base)
+    name_platform = _name_platform(base)
+    if name_version is None:
+        raise _refuse(
+            base,
+            "no KEMP-LM-PATCH header and no version in the file name "
+            "(expected e.g. 7.1-Patch28b-BARE-METAL.bin)",
+        )
+    if name_platform is None and "patch" not in base.lower():
+        raise _refuse(base, "the name says neither 'Patch' nor a platform such as BARE-METAL")
+    return name_version, name_platform or expected_platform.upper()
+
+
 def inspect_lm_image(
     file_name: str,
     head: bytes,
@@ -82,51 +138,11 @@ def inspect_lm_image(
 ) -> LmImage:
     """Identify a LoadMaster patch; raises BadInputError for anything else."""
     base = file_name.replace("\\", "/").rsplit("/", 1)[-1]
-    lower = base.lower()
-    for ext, what in _NOT_PATCH_EXT.items():
-        if lower.endswith(ext):
-            raise _refuse(base, what)
-    if lower.startswith("firmimg"):
-        raise _refuse(base, "a bare iDRAC image")
-    if size == 0 or (size is None and not head):
-        raise _refuse(base, "the file is empty")
-    if head.startswith(b"MZ"):
-        raise _refuse(base, "a Windows executable (a Dell DUP?)")
-    if head.startswith(b"#!") and b"#####Startof" in head:
-        raise _refuse(base, "a Linux Dell Update Package (.BIN)")
-    if head.startswith(b"FWUPDATE-SIM-IMAGE"):
-        raise _refuse(base, "a bare firmware image for a Dell component")
-    if head.startswith(b"PK\x03\x04"):
-        raise _refuse(base, "a ZIP archive: unpack it and give the patch file inside")
-    if head.startswith(b"\x1f\x8b"):
-        raise _refuse(base, "a gzip archive: unpack it and give the patch file inside")
-
-    name_version = _name_version(base)
-    name_platform = _name_platform(base)
+    _refuse_not_a_patch(base, head, size)
     if head.startswith(PATCH_MAGIC):
-        line, sep, _ = head.partition(b"\n")
-        parts = line.decode("ascii", "replace").split(" ")
-        if not sep or len(parts) != 3 or parts[0] != PATCH_MAGIC.decode():
-            raise _refuse(base, "damaged KEMP-LM-PATCH header line")
-        version, platform = parts[1], parts[2].upper()
-        if name_version and compare_lm_versions(name_version, version) != 0:
-            raise BadInputError(
-                f"{base}: the file name says version {name_version} but the patch header says "
-                f"{version}; rename the file or check you have the right image"
-            )
-        source = "header"
+        (version, platform), source = _from_header(base, head), "header"
     else:
-        if name_version is None:
-            raise _refuse(
-                base,
-                "no KEMP-LM-PATCH header and no version in the file name "
-                "(expected e.g. 7.1-Patch28b-BARE-METAL.bin)",
-            )
-        if name_platform is None and "patch" not in lower:
-            raise _refuse(base, "the name says neither 'Patch' nor a platform such as BARE-METAL")
-        version = name_version
-        platform = name_platform or expected_platform.upper()
-        source = "file name"
+        (version, platform), source = _from_name(base, expected_platform), "file name"
     if platform != expected_platform.upper():
         raise _refuse(
             base, f"it is a {platform} image; these appliances need {expected_platform.upper()}"

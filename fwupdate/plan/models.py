@@ -160,7 +160,7 @@ class Step:
     to_version: str | None = None
     package: PackageRef | None = None
     payload: str | None = None  # member to extract and send instead of the whole DUP
-    transport: str | None = None  # redfish | wsman | loadmaster-api
+    transport: str | None = None  # a Transport (idrac.models) value: redfish|wsman|loadmaster-api
     requires_partner_healthy: bool = False
     covers: tuple[str, ...] = ()  # step ids whose staged work this step applies / checks
     expect: tuple[Expectation, ...] = ()  # verify: versions that must be installed
@@ -173,6 +173,18 @@ class Step:
 
     def param(self, name: str) -> str | None:
         return dict(self.params).get(name)
+
+    def flag(self, name: str) -> bool:
+        """A yes/no param (`stone`, `restore_preferred_host`, `reboot`): "true" on disk."""
+        return self.param(name) == FLAG_TRUE
+
+
+FLAG_TRUE, FLAG_FALSE = "true", "false"
+
+
+def flag_text(value: bool) -> str:
+    """How a yes/no step param is written in the plan (and its file): "true" / "false"."""
+    return FLAG_TRUE if value else FLAG_FALSE
 
 
 @dataclass(frozen=True)

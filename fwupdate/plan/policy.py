@@ -358,9 +358,27 @@ def _pins(data: Mapping[str, Any], where: str) -> tuple[Pin, ...]:
     return tuple(pins)
 
 
-def policy_from_mapping(data: Mapping[str, Any], *, source: str = "bundle") -> Policy:
-    """Build and validate a Policy from a parsed TOML bundle."""
-    where = source
+# The bundle's tables and the keys each may hold, checked in this order.
+_SECTION_KEYS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("bundle", frozenset({"name", "description", "systems"})),
+    ("target", frozenset(
+        {"default", "allow_downgrade", "force_same_version", "combine_reboots", "pins"}
+    )),
+    ("select", frozenset({"include", "exclude"})),
+    ("opt_in", frozenset({"psu", "cpld"})),
+    ("packages", frozenset({"prefer", "prefer_by_generation"})),
+    ("prechecks", frozenset({"job_queue", "standalone"})),
+    ("idrac", frozenset(
+        {"bare_image", "redfish_update_minimum", "wsman_minimum", "stepping_stones"}
+    )),
+    ("loadmaster", frozenset(
+        {"image", "version", "platform", "allow_downgrade", "restore_preferred_host"}
+    )),
+)
+
+
+def _sections(data: Mapping[str, Any], where: str) -> dict[str, Mapping[str, Any]]:
+    """The top-level keys, the schema version, then each table with its keys checked."""
     _keys(data, _TOP_KEYS, where)
     schema = data.get("schema_version", POLICY_SCHEMA_VERSION)
     if schema != POLICY_SCHEMA_VERSION:
@@ -368,35 +386,19 @@ def policy_from_mapping(data: Mapping[str, Any], *, source: str = "bundle") -> P
             f"{where}: schema_version {schema!r} is not supported (this fwupdate reads "
             f"{POLICY_SCHEMA_VERSION})"
         )
-    bundle = _table(data, "bundle", where)
-    _keys(bundle, {"name", "description", "systems"}, f"{where} [bundle]")
-    target = _table(data, "target", where)
-    _keys(
-        target,
-        {"default", "allow_downgrade", "force_same_version", "combine_reboots", "pins"},
-        f"{where} [target]",
-    )
-    select = _table(data, "select", where)
-    _keys(select, {"include", "exclude"}, f"{where} [select]")
-    opt_in = _table(data, "opt_in", where)
-    _keys(opt_in, {"psu", "cpld"}, f"{where} [opt_in]")
-    packages = _table(data, "packages", where)
-    _keys(packages, {"prefer", "prefer_by_generation"}, f"{where} [packages]")
-    prechecks = _table(data, "prechecks", where)
-    _keys(prechecks, {"job_queue", "standalone"}, f"{where} [prechecks]")
-    idrac = _table(data, "idrac", where)
-    _keys(
-        idrac,
-        {"bare_image", "redfish_update_minimum", "wsman_minimum", "stepping_stones"},
-        f"{where} [idrac]",
-    )
-    lm = _table(data, "loadmaster", where)
-    _keys(
-        lm,
-        {"image", "version", "platform", "allow_downgrade", "restore_preferred_host"},
-        f"{where} [loadmaster]",
-    )
+    sections: dict[str, Mapping[str, Any]] = {}
+    for name, allowed in _SECTION_KEYS:
+        sections[name] = _table(data, name, where)
+        _keys(sections[name], set(allowed), f"{where} [{name}]")
+    return sections
 
+
+_Preference = tuple[PackageType, ...]
+
+
+def _preferences(packages: Mapping[str, Any], where: str
+                 ) -> tuple[_Preference, tuple[tuple[str, _Preference], ...]]:
+    """[packages] prefer and prefer_by_generation, defaulting to Policy's."""
     defaults = Policy()
     prefer = defaults.prefer
     if "prefer" in packages:
@@ -412,7 +414,43 @@ def policy_from_mapping(data: Mapping[str, Any], *, source: str = "bundle") -> P
                 for g in table
             )
         )
+    return prefer, by_gen
 
+
+def _idrac_policy(idrac: Mapping[str, Any], where: str) -> IdracPolicy:
+    where = f"{where} [idrac]"
+    return IdracPolicy(
+        bare_image=_enum(
+            BareImagePolicy, idrac, "bare_image", BareImagePolicy.BELOW_REDFISH, where
+        ),
+        redfish_update_minimum=_version_table(
+            idrac, "redfish_update_minimum", IdracPolicy().redfish_update_minimum, where
+        ),
+        wsman_minimum=_version_table(
+            idrac, "wsman_minimum", IdracPolicy().wsman_minimum, where
+        ),
+        stepping_stones=_stones(idrac, where),
+    )
+
+
+def _loadmaster_policy(lm: Mapping[str, Any], where: str) -> LoadMasterPolicy:
+    where = f"{where} [loadmaster]"
+    return LoadMasterPolicy(
+        image=_str(lm, "image", where),
+        version=_str(lm, "version", where),
+        platform=(_str(lm, "platform", where) or "BARE-METAL").upper(),
+        allow_downgrade=_bool(lm, "allow_downgrade", False, where),
+        restore_preferred_host=_bool(lm, "restore_preferred_host", False, where),
+    )
+
+
+def policy_from_mapping(data: Mapping[str, Any], *, source: str = "bundle") -> Policy:
+    """Build and validate a Policy from a parsed TOML bundle."""
+    where = source
+    sec = _sections(data, where)
+    bundle, target, select, opt_in = sec["bundle"], sec["target"], sec["select"], sec["opt_in"]
+    prechecks = sec["prechecks"]
+    prefer, by_gen = _preferences(sec["packages"], where)
     policy = Policy(
         name=_str(bundle, "name", f"{where} [bundle]") or "bundle",
         source=source,
@@ -432,41 +470,10 @@ def policy_from_mapping(data: Mapping[str, Any], *, source: str = "bundle") -> P
         job_queue=_enum(
             JobQueuePolicy, prechecks, "job_queue", JobQueuePolicy.CLEAR, f"{where} [prechecks]"
         ),
-        standalone=_enum(
-            StandalonePolicy,
-            prechecks,
-            "standalone",
-            StandalonePolicy.REFUSE,
-            f"{where} [prechecks]",
-        ),
-        idrac=IdracPolicy(
-            bare_image=_enum(
-                BareImagePolicy,
-                idrac,
-                "bare_image",
-                BareImagePolicy.BELOW_REDFISH,
-                f"{where} [idrac]",
-            ),
-            redfish_update_minimum=_version_table(
-                idrac,
-                "redfish_update_minimum",
-                IdracPolicy().redfish_update_minimum,
-                f"{where} [idrac]",
-            ),
-            wsman_minimum=_version_table(
-                idrac, "wsman_minimum", IdracPolicy().wsman_minimum, f"{where} [idrac]"
-            ),
-            stepping_stones=_stones(idrac, f"{where} [idrac]"),
-        ),
-        loadmaster=LoadMasterPolicy(
-            image=_str(lm, "image", f"{where} [loadmaster]"),
-            version=_str(lm, "version", f"{where} [loadmaster]"),
-            platform=(_str(lm, "platform", f"{where} [loadmaster]") or "BARE-METAL").upper(),
-            allow_downgrade=_bool(lm, "allow_downgrade", False, f"{where} [loadmaster]"),
-            restore_preferred_host=_bool(
-                lm, "restore_preferred_host", False, f"{where} [loadmaster]"
-            ),
-        ),
+        standalone=_enum(StandalonePolicy, prechecks, "standalone", StandalonePolicy.REFUSE,
+                         f"{where} [prechecks]"),
+        idrac=_idrac_policy(sec["idrac"], where),
+        loadmaster=_loadmaster_policy(sec["loadmaster"], where),
         estimates=estimates_from_mapping(
             _table(data, "estimates", where), where=f"{where} [estimates]"
         ),
@@ -478,9 +485,7 @@ def policy_from_mapping(data: Mapping[str, Any], *, source: str = "bundle") -> P
     return policy
 
 
-def validate_policy(policy: Policy) -> None:
-    """Refuse contradictions (also after CLI overrides are applied)."""
-    where = policy.source or "policy"
+def _check_selectors(policy: Policy, where: str) -> None:
     inc = {s.text.lower() for s in policy.include}
     both = sorted(inc & {s.text.lower() for s in policy.exclude})
     if both:
@@ -490,6 +495,9 @@ def validate_policy(policy: Policy) -> None:
     for sel in (*policy.include, *policy.exclude):
         if sel.is_node_selector:
             raise ConfigError(f"{where}: [select] names components, not nodes ({sel.text!r})")
+
+
+def _check_opt_ins(policy: Policy, where: str) -> None:
     for kind, opted, flag in (
         (ComponentKind.PSU, policy.opt_in_psu, "psu"),
         (ComponentKind.CPLD, policy.opt_in_cpld, "cpld"),
@@ -504,6 +512,9 @@ def validate_policy(policy: Policy) -> None:
                 f"{where}: contradictory policy: {named[0]!r} is selected but [opt_in] {flag} = "
                 f"false ({flag.upper()} updates have bricked 12G units; opt in explicitly)"
             )
+
+
+def _check_pins(policy: Policy, where: str) -> None:
     seen: dict[str, str] = {}
     for pin in policy.pins:
         key = pin.selector.text.lower()
@@ -520,8 +531,10 @@ def validate_policy(policy: Policy) -> None:
             )
     if policy.target is TargetMode.PINNED and not policy.pins:
         raise ConfigError(f"{where}: [target] default = 'pinned' but no pins are given")
-    generations = sorted({s.generation for s in policy.idrac.stepping_stones})
-    for gen in generations:
+
+
+def _check_stones(policy: Policy, where: str) -> None:
+    for gen in sorted({s.generation for s in policy.idrac.stepping_stones}):
         previous: str | None = None
         for stone in policy.idrac.stones(gen):
             for alt in stone.accept:
@@ -536,6 +549,9 @@ def validate_policy(policy: Policy) -> None:
                     f"({stone.version} after {previous})"
                 )
             previous = max(stone.versions, key=version_key)
+
+
+def _check_transport_minimums(policy: Policy, where: str) -> None:
     for gen, redfish_min in policy.idrac.redfish_update_minimum:
         wsman = policy.idrac.wsman_min(gen)
         if wsman is not None and compare_versions(redfish_min, wsman) < 0:
@@ -543,6 +559,16 @@ def validate_policy(policy: Policy) -> None:
                 f"{where}: {gen}: redfish_update_minimum {redfish_min} is below wsman_minimum "
                 f"{wsman}"
             )
+
+
+def validate_policy(policy: Policy) -> None:
+    """Refuse contradictions (also after CLI overrides are applied)."""
+    where = policy.source or "policy"
+    _check_selectors(policy, where)
+    _check_opt_ins(policy, where)
+    _check_pins(policy, where)
+    _check_stones(policy, where)
+    _check_transport_minimums(policy, where)
 
 
 def with_overrides(

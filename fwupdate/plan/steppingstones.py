@@ -18,13 +18,10 @@ from fwupdate.catalog.models import PackageType, SoftwareComponent
 from fwupdate.catalog.versions import compare_versions
 from fwupdate.dup.image import default_image_name
 from fwupdate.errors import PlanError
+from fwupdate.idrac.models import Transport
 from fwupdate.plan.compliance import best_package, package_ref
 from fwupdate.plan.models import PackageRef
 from fwupdate.plan.policy import BareImagePolicy, Policy, SteppingStone
-
-TRANSPORT_REDFISH = "redfish"
-TRANSPORT_WSMAN = "wsman"
-TRANSPORT_LOADMASTER = "loadmaster-api"
 
 
 @dataclass(frozen=True)
@@ -33,7 +30,7 @@ class Hop:
     to_version: str
     package: PackageRef
     payload: str | None  # e.g. payload/firmimg.d7; None = send the whole DUP
-    transport: str
+    transport: Transport
     stone: SteppingStone | None  # None for the final hop to the target
     reason: str
 
@@ -106,7 +103,7 @@ def stone_guard(
     return None
 
 
-def transport_for(policy: Policy, generation: str, running: str, *, host: str) -> str:
+def transport_for(policy: Policy, generation: str, running: str, *, host: str) -> Transport:
     """Transport able to update an iDRAC that runs `running` (the version before the hop)."""
     wsman_min = policy.idrac.wsman_min(generation)
     if wsman_min is not None and compare_versions(running, wsman_min) < 0:
@@ -117,11 +114,13 @@ def transport_for(policy: Policy, generation: str, running: str, *, host: str) -
         )
     redfish_min = policy.idrac.redfish_minimum(generation)
     if redfish_min is not None and compare_versions(running, redfish_min) < 0:
-        return TRANSPORT_WSMAN
-    return TRANSPORT_REDFISH
+        return Transport.WSMAN
+    return Transport.REDFISH
 
 
-def payload_for(policy: Policy, generation: str, transport: str, package: PackageRef) -> str | None:
+def payload_for(
+    policy: Policy, generation: str, transport: Transport, package: PackageRef
+) -> str | None:
     """The bare image to extract and send, or None to send the whole DUP."""
     image = "payload/" + default_image_name(generation.lower())
     if package.package_type == PackageType.LLXP.value:
@@ -129,7 +128,7 @@ def payload_for(policy: Policy, generation: str, transport: str, package: Packag
     mode = policy.idrac.bare_image
     if mode is BareImagePolicy.ALWAYS:
         return image
-    if mode is BareImagePolicy.BELOW_REDFISH and transport == TRANSPORT_WSMAN:
+    if mode is BareImagePolicy.BELOW_REDFISH and transport is Transport.WSMAN:
         return image
     return None
 

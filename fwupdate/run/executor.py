@@ -242,67 +242,89 @@ class Executor:
 
     def _steps(self, rt: GroupRuntime, group: PairPlan) -> GroupResult:
         j = self.ctx.journal
-        checked: set[str] = set()
-        identities_checked = False
+        checked: set[str] = set()  # nodes whose drift check ran
+        first = True
         prev_node: str | None = None
         for step in group.steps:
             rec = j.step(step.step_id)
             if rec.state in (DONE, SKIPPED):
                 prev_node = step.node or prev_node
                 continue
-            if self.ctx.stop.is_set():
-                return self._record_group(GroupResult(group.name, G_INTERRUPTED, step.step_id))
             new_node = step.node is not None and step.node != prev_node
-            if new_node and prev_node is not None and self._window_over():
-                return self._record_group(GroupResult(
-                    group.name, G_STOPPED, step.step_id,
-                    f"window ended: stopped before {step.node} ({prev_node} is done)",
-                    window=True))
-            late = self._window_stop(group, step, rec, new_node)
-            if late:
-                return self._record_group(GroupResult(group.name, G_STOPPED, step.step_id, late,
-                                                      window=True))
+            stop = self._stop_before(group, step, rec, prev_node, new_node)
+            if stop is not None:
+                return self._record_group(stop)
             if new_node:
                 self.ctx.observer.node_starting(step)  # pre-node hook: before anything changes
             resume = rec.state in (STARTED, FAILED)
             j.intent(step.step_id, {"kind": step.kind.value, "resume": resume,
                                     "to_version": step.to_version})
             t0 = time.monotonic()
-            if not identities_checked:  # the group's first step here: the planned machines?
-                identities_checked = True
-                reasons = self._identities(rt, group, step)
-                if reasons:
-                    return self._refuse(group, step, reasons)
-                steps_lm.reconcile_failover(rt, step)  # the journal may have lost a handover
-            if step.node is not None and step.node not in checked:
-                # the drift check is part of starting the node (and timed with its first step)
-                checked.add(step.node)
-                reasons = self._drift(rt, step)
-                if reasons:
-                    return self._refuse(group, step, reasons)
-            self.ctx.observer.step_started(step)
-            rt.say(step, f"{step.kind.value}" + (" (resume)" if resume else ""))
-            rt.current = step
-            try:
-                if resume:
-                    steps_idrac.resume_power(rt, step)
-                    steps_lm.resume_rollback(rt, step)
-                out = HANDLERS[step.kind](rt, step, resume)
-            except FwupdateError as exc:
-                rt.after_step(step, ok=False)
-                j.outcome(step.step_id, ok=False, error=str(exc), message_id=exc.message_id,
-                          data={"seconds": round(time.monotonic() - t0, 3)})
-                self.ctx.observer.step_finished(step, ok=False)
-                with self._lock:
-                    self._failures += 1
-                return self._record_group(GroupResult(
-                    group.name, G_FAILED, step.step_id, str(exc), exc.message_id))
-            rt.after_step(step, ok=True)
-            out["seconds"] = round(time.monotonic() - t0, 3)
-            j.outcome(step.step_id, ok=True, data=out)
-            self.ctx.observer.step_finished(step, ok=True)
+            refused = self._gate(rt, group, step, checked, first=first)
+            first = False
+            if refused is None:
+                refused = self._run_step(rt, group, step, resume, t0)
+            if refused is not None:
+                return refused
             prev_node = step.node or prev_node
         return self._record_group(GroupResult(group.name, G_DONE))
+
+    def _stop_before(self, group: PairPlan, step: Step, rec: StepRecord, prev_node: str | None,
+                     new_node: bool) -> GroupResult | None:
+        """Stop requested, or the window over: the group stops before `step`."""
+        if self.ctx.stop.is_set():
+            return GroupResult(group.name, G_INTERRUPTED, step.step_id)
+        if new_node and prev_node is not None and self._window_over():
+            return GroupResult(
+                group.name, G_STOPPED, step.step_id,
+                f"window ended: stopped before {step.node} ({prev_node} is done)", window=True)
+        late = self._window_stop(group, step, rec, new_node)
+        if late:
+            return GroupResult(group.name, G_STOPPED, step.step_id, late, window=True)
+        return None
+
+    def _gate(self, rt: GroupRuntime, group: PairPlan, step: Step, checked: set[str], *,
+              first: bool) -> GroupResult | None:
+        """The group's first step here: the planned machines?  A node's first: its drift check
+        (part of starting the node, and timed with its first step).  A refusal, or None."""
+        if first:
+            reasons = self._identities(rt, group, step)
+            if reasons:
+                return self._refuse(group, step, reasons)
+            steps_lm.reconcile_failover(rt, step)  # the journal may have lost a handover
+        if step.node is not None and step.node not in checked:
+            checked.add(step.node)
+            reasons = self._drift(rt, step)
+            if reasons:
+                return self._refuse(group, step, reasons)
+        return None
+
+    def _run_step(self, rt: GroupRuntime, group: PairPlan, step: Step, resume: bool,
+                  t0: float) -> GroupResult | None:
+        """Run one step's handler and journal its outcome; the group's failure, or None."""
+        j = self.ctx.journal
+        self.ctx.observer.step_started(step)
+        rt.say(step, f"{step.kind.value}" + (" (resume)" if resume else ""))
+        rt.current = step
+        try:
+            if resume:
+                steps_idrac.resume_power(rt, step)
+                steps_lm.resume_rollback(rt, step)
+            out = HANDLERS[step.kind](rt, step, resume)
+        except FwupdateError as exc:
+            rt.after_step(step, ok=False)
+            j.outcome(step.step_id, ok=False, error=str(exc), message_id=exc.message_id,
+                      data={"seconds": round(time.monotonic() - t0, 3)})
+            self.ctx.observer.step_finished(step, ok=False)
+            with self._lock:
+                self._failures += 1
+            return self._record_group(GroupResult(
+                group.name, G_FAILED, step.step_id, str(exc), exc.message_id))
+        rt.after_step(step, ok=True)
+        out["seconds"] = round(time.monotonic() - t0, 3)
+        j.outcome(step.step_id, ok=True, data=out)
+        self.ctx.observer.step_finished(step, ok=True)
+        return None
 
     def _refuse(self, group: PairPlan, step: Step, reasons: tuple[str, ...]) -> GroupResult:
         """Fail the group before `step` sends anything: a node is not what the plan expects."""
