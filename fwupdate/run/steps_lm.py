@@ -495,7 +495,7 @@ def pair_postcheck(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
         raise HASafetyError(f"{st.active} is Active, the plan expected {want}",
                             host=rt.group.name, step=step.step_id)
     restored = None
-    if step.param("restore_preferred_host") == "true":
+    if step.flag("restore_preferred_host"):
         pre = rt.ctx.journal.events(kind="outcome")
         before = next((e.data.get("preferred_before") for e in pre
                        if e.data.get("preferred_before") is not None
