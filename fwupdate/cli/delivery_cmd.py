@@ -107,7 +107,7 @@ def repo_update(
     time_scale: TimeScaleOpt = 1.0,
 ) -> None:
     """Let the iDRAC update itself from a repository (iDRAC9 InstallFromRepository)."""
-    from fwupdate.delivery import run_repository_update
+    from fwupdate.run.delivery import run_repository_update
     from fwupdate.repo import serve_repository, share_from_url
 
     if (repo is None) == (share is None):
@@ -189,7 +189,7 @@ def vmedia_update(
 ) -> None:
     """Attach an update ISO by virtual media, boot it once, wait for the versions, detach."""
     from fwupdate.catalog import load_catalog
-    from fwupdate.delivery import expected_from_catalog, run_virtual_media_update
+    from fwupdate.run.delivery import expected_from_catalog, run_virtual_media_update
 
     if (iso is None) == (iso_url is None):
         raise BadInputError("give exactly one of --iso FILE or --iso-url URL")

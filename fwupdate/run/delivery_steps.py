@@ -18,7 +18,7 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
-from fwupdate.delivery import run_repository_update, run_virtual_media_update
+from fwupdate.run.delivery import run_repository_update, run_virtual_media_update
 from fwupdate.errors import BadInputError, FwupdateError
 from fwupdate.plan.models import Step
 from fwupdate.repo import RepositoryContent, open_repository, serve_repository, share_from_url

@@ -82,7 +82,7 @@ def test_nothing_imports_the_chaos_campaign() -> None:
     assert [u for u, allowed in table.items() if "chaos" in allowed] == []
 
 
-@pytest.mark.parametrize("unit,target", [("delivery", "cli"), ("repo", "run"),
+@pytest.mark.parametrize("unit,target", [("run", "cli"), ("repo", "run"),
                                          ("catalog", "idrac"), ("check", "run")])
 def test_the_table_forbids_the_known_holes(unit: str, target: str) -> None:
     """The old deny-list let delivery -> cli and repo -> run through; the allow-list does not."""
