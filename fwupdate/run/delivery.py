@@ -1,4 +1,10 @@
-"""The repository-update and virtual-media steps (see fwupdate/delivery/__init__.py)."""
+"""Repository-mode and virtual-media delivery of firmware to one node (docs/delivery.md).
+
+`run_repository_update` and `run_virtual_media_update` are whole steps for the CLI and the
+executor (`run/delivery_steps.py`): they take an `IdracFacade`, do the work, follow the device's
+jobs / versions with bounded waits and return a `DeliveryResult`, or raise a FwupdateError naming
+host, step and message id.
+"""
 
 from __future__ import annotations
 
