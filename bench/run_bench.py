@@ -64,7 +64,7 @@ def _child_night(args: list[str]) -> dict[str, Any]:
 def _child_push(args: list[str]) -> dict[str, Any]:
     from fwupdate.fleet.models import TlsSettings
     from fwupdate.fleet.secrets import Credentials
-    from fwupdate.idrac.client import RedfishClient
+    from fwupdate.idrac.redfish.client import RedfishClient
 
     url, ca, image = args
     client = RedfishClient.connect(url, Credentials("root", "calvin"),

@@ -32,8 +32,8 @@ from fwupdate.fleet.models import Fleet, Node
 from fwupdate.idrac.fleet_inventory import inventory_nodes
 from fwupdate.idrac.inventory_io import dump_inventory, inventory_document
 from fwupdate.idrac.models import NodeInventory
+from fwupdate.idrac.redfish.transport import AuthMode
 from fwupdate.idrac.timing import Timing
-from fwupdate.idrac.transport import AuthMode
 from fwupdate.loadmaster.status_io import status_to_json
 from fwupdate.observe import jsonlog
 

@@ -43,8 +43,6 @@ from fwupdate.errors import (
 from fwupdate.fileserver import FileServer
 from fwupdate.fleet.models import Endpoint, TlsSettings
 from fwupdate.fleet.secrets import Credentials, resolve
-from fwupdate.idrac import repository, virtual_media, wsman_osd, wsman_repository
-from fwupdate.idrac.client import RedfishClient
 from fwupdate.idrac.job_models import JobRef, JobStatus
 from fwupdate.idrac.models import (
     Capabilities,
@@ -53,12 +51,16 @@ from fwupdate.idrac.models import (
     NodeInventory,
     Transport,
 )
-from fwupdate.idrac.repository import RepoPackage
+from fwupdate.idrac.redfish import repository, virtual_media
+from fwupdate.idrac.redfish.client import RedfishClient
+from fwupdate.idrac.redfish.repository import RepoPackage
+from fwupdate.idrac.redfish.transport import AuthMode
 from fwupdate.idrac.timing import Timing
-from fwupdate.idrac.transport import AuthMode
-from fwupdate.idrac.wsman import WsmanClient, WsmanSettings, host_of
-from fwupdate.idrac.wsman_dcim import IDRAC_COMPONENT_ID, WsmanIdrac
-from fwupdate.idrac.wsman_waits import (
+from fwupdate.idrac.wsman import osd as wsman_osd
+from fwupdate.idrac.wsman import repository as wsman_repository
+from fwupdate.idrac.wsman.client import WsmanClient, WsmanSettings, host_of
+from fwupdate.idrac.wsman.dcim import IDRAC_COMPONENT_ID, WsmanIdrac
+from fwupdate.idrac.wsman.waits import (
     LcWaits,
     clear_queue,
     job_status,

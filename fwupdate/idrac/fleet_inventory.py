@@ -16,11 +16,11 @@ from typing import TypeVar
 
 from fwupdate.errors import FwupdateError
 from fwupdate.fleet.models import Node
-from fwupdate.idrac.client import RedfishClient
 from fwupdate.idrac.facade import IdracFacade
 from fwupdate.idrac.models import NodeInventory
+from fwupdate.idrac.redfish.client import RedfishClient
+from fwupdate.idrac.redfish.transport import AuthMode
 from fwupdate.idrac.timing import Timing
-from fwupdate.idrac.transport import AuthMode
 from fwupdate.logsafe import redact
 
 log = logging.getLogger(__name__)

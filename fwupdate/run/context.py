@@ -14,7 +14,7 @@ from fwupdate.fileserver import FileServer
 from fwupdate.fleet.models import Fleet, Node, Pair
 from fwupdate.idrac.facade import IdracFacade
 from fwupdate.idrac.timing import Timing
-from fwupdate.idrac.wsman_waits import LcWaits
+from fwupdate.idrac.wsman.waits import LcWaits
 from fwupdate.loadmaster.client import LoadMasterClient
 from fwupdate.loadmaster.ha import PairClient
 from fwupdate.plan.models import Plan, Step

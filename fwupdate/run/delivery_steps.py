@@ -18,11 +18,11 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
-from fwupdate.run.delivery import run_repository_update, run_virtual_media_update
 from fwupdate.errors import BadInputError, FwupdateError
 from fwupdate.plan.models import Step
 from fwupdate.repo import RepositoryContent, open_repository, serve_repository, share_from_url
 from fwupdate.repo.share import ShareParameters
+from fwupdate.run.delivery import run_repository_update, run_virtual_media_update
 from fwupdate.run.keys import lookup
 from fwupdate.run.runtime import GroupRuntime
 from fwupdate.run.steps_idrac import component_versions, reached, until_accepted

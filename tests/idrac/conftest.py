@@ -22,7 +22,7 @@ import requests
 import responses
 
 from fwupdate.fleet.secrets import Credentials
-from fwupdate.idrac.client import RedfishClient
+from fwupdate.idrac.redfish.client import RedfishClient
 from fwupdate.idrac.timing import Timing
 
 BASE = "https://idrac.test"

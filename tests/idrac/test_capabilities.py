@@ -9,7 +9,7 @@ import pytest
 
 from fwupdate.idrac.capabilities import detect, generation_from_model, version_tuple
 from fwupdate.idrac.models import Generation
-from fwupdate.idrac.repository import sis_uri
+from fwupdate.idrac.redfish.repository import sis_uri
 
 from .conftest import MGR, SYS
 

@@ -10,9 +10,9 @@ import requests
 
 from fwupdate.errors import DeviceError, WaitTimeoutError, cause_text
 from fwupdate.fleet.models import TlsSettings
-from fwupdate.idrac.redfish_errors import transport_error
+from fwupdate.idrac.redfish.errors import transport_error
 from fwupdate.idrac.timing import Timing
-from fwupdate.idrac.wsman_waits import wait_version
+from fwupdate.idrac.wsman.waits import wait_version
 from fwupdate.netcause import cause_in_words
 
 HOST = "127.0.0.1:35725"

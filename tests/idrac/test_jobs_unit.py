@@ -9,9 +9,9 @@ import pytest
 import requests
 
 from fwupdate.errors import DeviceError, JobFailedError, UnsupportedOperationError, WaitTimeoutError
-from fwupdate.idrac.client import RedfishClient
 from fwupdate.idrac.job_models import JobRef, JobStatus
-from fwupdate.idrac.jobs import JobNotFoundError, status_from_doc
+from fwupdate.idrac.redfish.client import RedfishClient
+from fwupdate.idrac.redfish.jobs import JobNotFoundError, status_from_doc
 
 from .conftest import MGR, FakeIdrac, Sleeps
 

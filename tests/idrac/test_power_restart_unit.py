@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from fwupdate.errors import DeviceError, JobFailedError, WaitTimeoutError
-from fwupdate.idrac.client import RedfishClient
+from fwupdate.idrac.redfish.client import RedfishClient
 
 from .conftest import MGR, SYS, Call, FakeIdrac, Sleeps
 

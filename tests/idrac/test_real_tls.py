@@ -16,8 +16,8 @@ import pytest
 from fwupdate.errors import TLSVerificationError
 from fwupdate.fleet.models import TlsSettings
 from fwupdate.fleet.secrets import Credentials
-from fwupdate.idrac import transport as transport_mod
-from fwupdate.idrac.transport import RedfishTransport
+from fwupdate.idrac.redfish import transport as transport_mod
+from fwupdate.idrac.redfish.transport import RedfishTransport
 from fwupdate.sim.bus import Bus
 from fwupdate.sim.clock import SimClock
 from fwupdate.sim.device import SimContext, SimDevice

@@ -19,10 +19,10 @@ from fwupdate.dup.repo import default_payload
 from fwupdate.errors import DeviceUnreachableError, JobFailedError, UnsupportedOperationError
 from fwupdate.fleet.loader import load_fleet
 from fwupdate.fleet.models import Fleet
-from fwupdate.idrac.client import RedfishClient
 from fwupdate.idrac.fleet_inventory import inventory_nodes
 from fwupdate.idrac.inventory_io import load_inventory
 from fwupdate.idrac.models import Generation
+from fwupdate.idrac.redfish.client import RedfishClient
 from fwupdate.idrac.timing import Timing
 from fwupdate.sim.fleet import DeviceSpec, FleetSpec, NodeSpec, PairSpec, SimulatedFleet
 

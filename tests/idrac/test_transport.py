@@ -17,7 +17,7 @@ from fwupdate.errors import (
     UnsupportedOperationError,
 )
 from fwupdate.fleet.secrets import Credentials
-from fwupdate.idrac.client import RedfishClient
+from fwupdate.idrac.redfish.client import RedfishClient
 from fwupdate.logsafe import install_redaction
 
 from .conftest import BASE, MGR, PASSWORD, USER, FakeIdrac, Sleeps

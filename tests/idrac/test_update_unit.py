@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from fwupdate.errors import BadInputError, DeviceError, UnsupportedOperationError
-from fwupdate.idrac.client import RedfishClient
 from fwupdate.idrac.job_models import JobRef
+from fwupdate.idrac.redfish.client import RedfishClient
 
 from .conftest import FWINV, Call, FakeIdrac
 

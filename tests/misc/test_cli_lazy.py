@@ -15,7 +15,7 @@ from fwupdate.cli.main import COMMANDS, load_command
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = ROOT / "catalogs" / "online-sample" / "Catalog.xml"
-HEAVY = ("fwupdate.sim", "cryptography", "fwupdate.idrac.wsman", "pycdlib", "sqlite3")
+HEAVY = ("fwupdate.sim", "cryptography", "fwupdate.idrac.wsman.client", "pycdlib", "sqlite3")
 
 _PROBE = """
 import json, sys

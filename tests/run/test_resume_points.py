@@ -15,8 +15,8 @@ from runsim import LM_PACE, at_target, duplicate_jobs, flashed_twice, night
 
 from fwupdate.chaos.inputs import build_inputs, fleet_spec
 from fwupdate.cli.main import main as cli_main
-from fwupdate.idrac import power
 from fwupdate.idrac.facade import IdracFacade
+from fwupdate.idrac.redfish import power
 from fwupdate.loadmaster.client import LoadMasterClient
 from fwupdate.report.run_report import build_run_report
 from fwupdate.run import session, steps_idrac, steps_lm

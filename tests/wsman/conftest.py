@@ -14,8 +14,8 @@ from fwupdate.dup.build import build_bin_dup, build_exe_dup
 from fwupdate.dup.repo import default_payload
 from fwupdate.fleet.models import TlsSettings
 from fwupdate.idrac.timing import Timing
-from fwupdate.idrac.wsman import WsmanClient, WsmanSettings
-from fwupdate.idrac.wsman_dcim import WsmanIdrac
+from fwupdate.idrac.wsman.client import WsmanClient, WsmanSettings
+from fwupdate.idrac.wsman.dcim import WsmanIdrac
 from fwupdate.sim.fleet import DeviceSpec, FleetSpec, NodeSpec, SimulatedFleet
 from fwupdate.sim.idrac.device import IdracDevice
 

@@ -18,9 +18,9 @@ from fwupdate.errors import (
     DeviceUnreachableError,
     UnsupportedOperationError,
 )
-from fwupdate.idrac import wsman_xml as wx
-from fwupdate.idrac.wsman import WsmanClient, WsmanSettings
-from fwupdate.idrac.wsman_dcim import (
+from fwupdate.idrac.wsman import soap as wx
+from fwupdate.idrac.wsman.client import WsmanClient, WsmanSettings
+from fwupdate.idrac.wsman.dcim import (
     JOB_SERVICE,
     LIFECYCLE_JOB,
     SOFTWARE_IDENTITY,
@@ -450,7 +450,7 @@ def test_inventory_maps_to_node_inventory() -> None:
     ],
 )
 def test_generation_from_model(texts: tuple[str | None, ...], gen: str) -> None:
-    from fwupdate.idrac.wsman_dcim import generation_from_model
+    from fwupdate.idrac.wsman.dcim import generation_from_model
 
     assert generation_from_model(*texts).value == gen
 

@@ -10,9 +10,9 @@ import requests
 from lxml import etree
 
 from fwupdate.errors import AuthenticationError, DeviceBusyError, DeviceError
-from fwupdate.idrac import wsman_xml as wx
-from fwupdate.idrac.wsman import WsmanClient, WsmanSettings
-from fwupdate.idrac.wsman_dcim import (
+from fwupdate.idrac.wsman import soap as wx
+from fwupdate.idrac.wsman.client import WsmanClient, WsmanSettings
+from fwupdate.idrac.wsman.dcim import (
     JOB_SERVICE,
     JOB_SERVICE_SELECTORS,
     LIFECYCLE_JOB,
@@ -20,7 +20,7 @@ from fwupdate.idrac.wsman_dcim import (
     SOFTWARE_INSTALLATION_SERVICE,
     WsmanIdrac,
 )
-from fwupdate.idrac.wsman_waits import wait_job
+from fwupdate.idrac.wsman.waits import wait_job
 
 pytestmark = pytest.mark.integration
 

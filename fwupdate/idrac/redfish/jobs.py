@@ -24,11 +24,11 @@ from fwupdate.errors import (
     WaitTimeoutError,
     cause_text,
 )
-from fwupdate.idrac import redfish_errors as rerr
 from fwupdate.idrac.job_models import JobRef, JobStatus, find_jid
 from fwupdate.idrac.models import Capabilities
+from fwupdate.idrac.redfish import errors as rerr
+from fwupdate.idrac.redfish.transport import RedfishResponse, RedfishTransport
 from fwupdate.idrac.timing import Timing
-from fwupdate.idrac.transport import RedfishResponse, RedfishTransport
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from fwupdate.errors import (
 )
 from fwupdate.idrac.job_models import JobStatus
 from fwupdate.idrac.timing import Timing
-from fwupdate.idrac.wsman_dcim import LcStatus, WsmanIdrac, WsmanJob
+from fwupdate.idrac.wsman.dcim import LcStatus, WsmanIdrac, WsmanJob
 
 log = logging.getLogger(__name__)
 

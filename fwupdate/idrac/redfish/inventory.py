@@ -18,7 +18,7 @@ from typing import Any
 from fwupdate.errors import FwupdateError
 from fwupdate.idrac.capabilities import generation_from_model
 from fwupdate.idrac.models import FirmwareComponent, IdracIdentity, SystemIdentity
-from fwupdate.idrac.transport import RedfishResponse, RedfishTransport
+from fwupdate.idrac.redfish.transport import RedfishResponse, RedfishTransport
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from lxml import etree
 from fwupdate.errors import DeviceError, FwupdateError, UnsupportedOperationError
 from fwupdate.idrac.job_models import JobRef, find_jid
 from fwupdate.idrac.models import Capabilities
-from fwupdate.idrac.transport import RedfishTransport
+from fwupdate.idrac.redfish.transport import RedfishTransport
 from fwupdate.repo.share import ShareParameters
 
 log = logging.getLogger(__name__)

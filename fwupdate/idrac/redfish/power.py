@@ -11,10 +11,10 @@ import logging
 from collections.abc import Callable
 
 from fwupdate.errors import DeviceError, FwupdateError, UnsupportedOperationError, WaitTimeoutError
-from fwupdate.idrac import redfish_errors as rerr
 from fwupdate.idrac.models import Capabilities
+from fwupdate.idrac.redfish import errors as rerr
+from fwupdate.idrac.redfish.transport import RedfishTransport
 from fwupdate.idrac.timing import Timing
-from fwupdate.idrac.transport import RedfishTransport
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from fwupdate.errors import DeviceError, UnsupportedOperationError
 from fwupdate.idrac.models import Capabilities
-from fwupdate.idrac.transport import RedfishTransport
+from fwupdate.idrac.redfish.transport import RedfishTransport
 
 log = logging.getLogger(__name__)
 CD_MEDIA_TYPES = ("CD", "DVD")

@@ -57,7 +57,7 @@ from fwupdate.errors import (
 )
 from fwupdate.fleet.models import TlsSettings
 from fwupdate.fleet.secrets import Credentials
-from fwupdate.idrac import redfish_errors as rerr
+from fwupdate.idrac.redfish import errors as rerr
 from fwupdate.idrac.timing import Timing
 from fwupdate.logsafe import redact, register_secret
 from fwupdate.tls import adapter_for

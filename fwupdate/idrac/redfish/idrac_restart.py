@@ -19,8 +19,8 @@ from fwupdate.errors import (
 )
 from fwupdate.errors import WaitTimeoutError as _Timeout
 from fwupdate.idrac.models import Capabilities
+from fwupdate.idrac.redfish.transport import RedfishTransport
 from fwupdate.idrac.timing import Timing
-from fwupdate.idrac.transport import RedfishTransport
 
 log = logging.getLogger(__name__)
 

@@ -23,13 +23,13 @@ from typing import Any
 from fwupdate.errors import DeviceError, FwupdateError, UnsupportedOperationError
 from fwupdate.fleet.models import Endpoint, TlsSettings
 from fwupdate.fleet.secrets import Credentials, resolve
-from fwupdate.idrac import idrac_restart, jobs, power, update
 from fwupdate.idrac.capabilities import detect, link
-from fwupdate.idrac.inventory import idrac_identity, read_components, system_identity
 from fwupdate.idrac.job_models import JobRef, JobStatus
 from fwupdate.idrac.models import Capabilities, IdracIdentity, NodeInventory, SystemIdentity
+from fwupdate.idrac.redfish import idrac_restart, jobs, power, update
+from fwupdate.idrac.redfish.inventory import idrac_identity, read_components, system_identity
+from fwupdate.idrac.redfish.transport import AuthMode, RedfishTransport
 from fwupdate.idrac.timing import Timing
-from fwupdate.idrac.transport import AuthMode, RedfishTransport
 
 log = logging.getLogger(__name__)
 

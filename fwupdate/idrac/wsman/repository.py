@@ -10,8 +10,13 @@ UnsupportedOperationError telling the operator to use push delivery.
 from __future__ import annotations
 
 from fwupdate.errors import DeviceError, UnsupportedOperationError
-from fwupdate.idrac.repository import NOT_RUN_YET, NOTHING_TO_DO, RepoPackage, parse_package_list
-from fwupdate.idrac.wsman_dcim import SIS_SELECTORS, SOFTWARE_INSTALLATION_SERVICE, WsmanIdrac
+from fwupdate.idrac.redfish.repository import (
+    NOT_RUN_YET,
+    NOTHING_TO_DO,
+    RepoPackage,
+    parse_package_list,
+)
+from fwupdate.idrac.wsman.dcim import SIS_SELECTORS, SOFTWARE_INSTALLATION_SERVICE, WsmanIdrac
 from fwupdate.repo.share import WSMAN_SHARE_CODES, ShareParameters
 
 _ABSENT = ("ActionNotSupported", "DestinationUnreachable", "not supported")

@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Literal
 
 from fwupdate.errors import BadInputError, DeviceError, UnsupportedOperationError
-from fwupdate.idrac import redfish_errors as rerr
 from fwupdate.idrac.job_models import JobRef, find_jid
 from fwupdate.idrac.models import Capabilities
-from fwupdate.idrac.transport import RedfishResponse, RedfishTransport
+from fwupdate.idrac.redfish import errors as rerr
+from fwupdate.idrac.redfish.transport import RedfishResponse, RedfishTransport
 
 log = logging.getLogger(__name__)
 

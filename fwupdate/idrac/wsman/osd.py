@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from urllib.parse import SplitResult, unquote, urlsplit
 
 from fwupdate.errors import BadInputError
-from fwupdate.idrac import wsman_xml as wx
-from fwupdate.idrac.wsman_dcim import WsmanIdrac
+from fwupdate.idrac.wsman import soap as wx
+from fwupdate.idrac.wsman.dcim import WsmanIdrac
 
 OSD_SERVICE = wx.dcim_uri("DCIM_OSDeploymentService")
 OSD_JOB = wx.dcim_uri("DCIM_OSDConcreteJob")

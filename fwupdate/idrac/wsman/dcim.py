@@ -19,7 +19,6 @@ from fwupdate.errors import (
     DeviceUnreachableError,
     TLSVerificationError,
 )
-from fwupdate.idrac import wsman_xml as wx
 from fwupdate.idrac.models import (
     Capabilities,
     FirmwareComponent,
@@ -28,7 +27,8 @@ from fwupdate.idrac.models import (
     NodeInventory,
     SystemIdentity,
 )
-from fwupdate.idrac.wsman import WsmanClient
+from fwupdate.idrac.wsman import soap as wx
+from fwupdate.idrac.wsman.client import WsmanClient
 
 log = logging.getLogger(__name__)
 
