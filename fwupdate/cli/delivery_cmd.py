@@ -107,7 +107,8 @@ def repo_update(
     time_scale: TimeScaleOpt = 1.0,
 ) -> None:
     """Let the iDRAC update itself from a repository (iDRAC9 InstallFromRepository)."""
-    from fwupdate.repo import serve_repository, share_from_url
+    from fwupdate.idrac.share import share_from_url
+    from fwupdate.repo import serve_repository
     from fwupdate.run.delivery import run_repository_update
 
     if (repo is None) == (share is None):

@@ -55,6 +55,7 @@ from fwupdate.idrac.redfish import repository, virtual_media
 from fwupdate.idrac.redfish.client import RedfishClient
 from fwupdate.idrac.redfish.repository import RepoPackage
 from fwupdate.idrac.redfish.transport import AuthMode
+from fwupdate.idrac.share import ShareParameters, share_from_url
 from fwupdate.idrac.timing import Timing
 from fwupdate.idrac.wsman import osd as wsman_osd
 from fwupdate.idrac.wsman import repository as wsman_repository
@@ -69,7 +70,6 @@ from fwupdate.idrac.wsman.waits import (
     wait_version,
 )
 from fwupdate.logsafe import register_secret
-from fwupdate.repo.share import ShareParameters, share_from_url
 
 log = logging.getLogger(__name__)
 

@@ -3,17 +3,14 @@ rewrite the catalog so the iDRAC uses our share, serve it for the run.  See docs
 
 from fwupdate.repo.rewrite import RewriteResult, package_paths, rewrite_catalog
 from fwupdate.repo.serve import ServedRepository, serve_repository
-from fwupdate.repo.share import ShareParameters, share_from_url
 from fwupdate.repo.source import RepositoryContent, open_repository
 
 __all__ = [
     "RepositoryContent",
     "RewriteResult",
     "ServedRepository",
-    "ShareParameters",
     "open_repository",
     "package_paths",
     "rewrite_catalog",
     "serve_repository",
-    "share_from_url",
 ]

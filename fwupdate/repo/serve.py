@@ -18,8 +18,8 @@ from pathlib import Path
 from fwupdate.errors import BadInputError
 from fwupdate.fileserver import FileServer
 from fwupdate.fileserver.sources import BytesSource, FileSource
+from fwupdate.idrac.share import ShareParameters, share_from_url
 from fwupdate.repo.rewrite import package_paths, rewrite_catalog
-from fwupdate.repo.share import ShareParameters, share_from_url
 from fwupdate.repo.source import RepositoryContent, open_repository
 
 log = logging.getLogger(__name__)

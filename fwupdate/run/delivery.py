@@ -27,7 +27,7 @@ from fwupdate.idrac.facade import IdracFacade, RepositoryRun
 from fwupdate.idrac.job_models import JobStatus
 from fwupdate.idrac.models import NodeInventory
 from fwupdate.idrac.redfish.repository import RepoPackage
-from fwupdate.repo.share import ShareParameters
+from fwupdate.idrac.share import ShareParameters
 
 log = logging.getLogger(__name__)
 # a request sent again while the iDRAC refuses it as busy: (what, send) -> send's answer

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from fwupdate.errors import BadInputError, FwupdateError
+from fwupdate.idrac.share import ShareParameters, share_from_url
 from fwupdate.plan.models import Step
-from fwupdate.repo import RepositoryContent, open_repository, serve_repository, share_from_url
-from fwupdate.repo.share import ShareParameters
+from fwupdate.repo import RepositoryContent, open_repository, serve_repository
 from fwupdate.run.delivery import run_repository_update, run_virtual_media_update
 from fwupdate.run.keys import lookup
 from fwupdate.run.runtime import GroupRuntime

@@ -10,7 +10,8 @@ from delivery_support import build_iso, build_repo, online_style, r640_component
 
 from fwupdate.errors import BadInputError
 from fwupdate.fileserver import FileServer
-from fwupdate.repo import open_repository, serve_repository, share_from_url
+from fwupdate.idrac.share import share_from_url
+from fwupdate.repo import open_repository, serve_repository
 
 
 def _get(url: str, **kw: object) -> requests.Response:

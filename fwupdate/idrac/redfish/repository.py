@@ -20,7 +20,7 @@ from fwupdate.errors import DeviceError, FwupdateError, UnsupportedOperationErro
 from fwupdate.idrac.job_models import JobRef, find_jid
 from fwupdate.idrac.models import Capabilities
 from fwupdate.idrac.redfish.transport import RedfishTransport
-from fwupdate.repo.share import ShareParameters
+from fwupdate.idrac.share import ShareParameters
 
 log = logging.getLogger(__name__)
 

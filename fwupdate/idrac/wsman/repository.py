@@ -16,8 +16,8 @@ from fwupdate.idrac.redfish.repository import (
     RepoPackage,
     parse_package_list,
 )
+from fwupdate.idrac.share import WSMAN_SHARE_CODES, ShareParameters
 from fwupdate.idrac.wsman.dcim import SIS_SELECTORS, SOFTWARE_INSTALLATION_SERVICE, WsmanIdrac
-from fwupdate.repo.share import WSMAN_SHARE_CODES, ShareParameters
 
 _ABSENT = ("ActionNotSupported", "DestinationUnreachable", "not supported")
 

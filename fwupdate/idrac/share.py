@@ -1,4 +1,4 @@
-"""Share parameters an iDRAC needs for InstallFromRepository, from a URL.
+"""Share parameters an iDRAC needs for InstallFromRepository (Redfish or WS-Man), from a URL.
 
 fwupdate's own file server gives `https://HOST:PORT/<run>/<set>/`; an existing share is named
 the same way: `http(s)://host[:port]/path/`, `nfs://host/export/path`, `cifs://host/share/path`,
