@@ -18,6 +18,7 @@ from typing import Literal
 from lxml import etree
 
 from fwupdate.catalog.models import PackageType, SoftwareComponent
+from fwupdate.dell import BIOS_COMPONENT_ID, IDRAC_COMPONENT_ID
 from fwupdate.dup.build import (
     PayloadFactory,
     PayloadSource,
@@ -32,8 +33,6 @@ from fwupdate.dup.image import default_image_name, make_image_bytes
 from fwupdate.errors import BadInputError
 from fwupdate.pathsafe import normalize_name, unsafe_name_reason
 
-IDRAC_COMPONENT_ID = "25227"
-BIOS_COMPONENT_ID = "159"
 # 13G system ids (iDRAC8); everything else defaults to iDRAC7 (12G, the R320's generation).
 IDRAC8_SYSTEM_IDS = frozenset({"0600", "0601"})
 SYSTEM_DISPLAY = {"04F7": "R320", "04CE": "R620", "048C": "R720", "04F8": "R420"}

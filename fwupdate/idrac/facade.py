@@ -30,6 +30,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
+from fwupdate.dell import IDRAC_COMPONENT_ID
 from fwupdate.errors import (
     AuthenticationError,
     BadInputError,
@@ -60,7 +61,7 @@ from fwupdate.idrac.timing import Timing
 from fwupdate.idrac.wsman import osd as wsman_osd
 from fwupdate.idrac.wsman import repository as wsman_repository
 from fwupdate.idrac.wsman.client import WsmanClient, WsmanSettings, host_of
-from fwupdate.idrac.wsman.dcim import IDRAC_COMPONENT_ID, WsmanIdrac
+from fwupdate.idrac.wsman.dcim import WsmanIdrac
 from fwupdate.idrac.wsman.waits import (
     LcWaits,
     clear_queue,

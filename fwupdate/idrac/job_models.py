@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from fwupdate.dell import SCHEDULED_MESSAGE_IDS
+
 JID_RE = re.compile(r"\b((?:JID|RID)_\d+)\b")
 
 # Dell JobState values (sushy's constants) grouped by what fwupdate does with them.
@@ -21,7 +23,6 @@ DELL_REBOOT_PENDING = frozenset({"RebootPending", "PendingActivation"})
 TASK_SUCCESS = frozenset({"Completed"})
 TASK_FAILURE = frozenset({"Exception", "Killed", "Cancelled"})
 
-SCHEDULED_MESSAGE_IDS = frozenset({"JCP001"})
 
 
 def find_jid(text: str | None) -> str | None:

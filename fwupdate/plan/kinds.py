@@ -10,10 +10,8 @@ from __future__ import annotations
 import re
 
 from fwupdate.catalog.models import SoftwareComponent
+from fwupdate.dell import BIOS_COMPONENT_ID, IDRAC_COMPONENT_ID
 from fwupdate.plan.models import ComponentKind
-
-IDRAC_COMPONENT_ID = "25227"  # "iDRAC with Lifecycle Controller" (catalog-and-dup.md §1.7)
-BIOS_COMPONENT_ID = "159"  # "System BIOS"
 
 _CATEGORY_KINDS: dict[str, ComponentKind] = {
     "bi": ComponentKind.BIOS,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from fwupdate.catalog.models import Catalog
 from fwupdate.catalog.versions import is_newer
+from fwupdate.dell import IDRAC_IMAGE_SUFFIXES
 from fwupdate.errors import (
     DeviceError,
     FwupdateError,
@@ -33,8 +34,6 @@ log = logging.getLogger(__name__)
 # a request sent again while the iDRAC refuses it as busy: (what, send) -> send's answer
 UntilAccepted = Callable[[str, Callable[[], RepositoryRun]], RepositoryRun]
 
-IDRAC_COMPONENT_ID = "25227"
-IDRAC_ACCEPTS = (".exe", ".d7", ".d9")  # an iDRAC never takes a Linux .BIN
 
 
 @dataclass(frozen=True)
@@ -139,7 +138,7 @@ def expected_from_catalog(inv: NodeInventory, catalog: Catalog) -> dict[str, str
     installed = _versions(inv)
     out: dict[str, str] = {}
     for comp in catalog.components:
-        if not comp.file_name.lower().endswith(IDRAC_ACCEPTS):
+        if not comp.file_name.lower().endswith(IDRAC_IMAGE_SUFFIXES):
             continue
         for cid in comp.component_ids:
             if cid not in installed:

@@ -11,6 +11,7 @@ from typing import Any
 
 import requests
 
+from fwupdate.dell import REDFISH_BUSY_IDS, SESSION_CAP_IDS, UNSUPPORTED_IDS
 from fwupdate.errors import (
     AuthenticationError,
     DeviceBusyError,
@@ -24,11 +25,8 @@ from fwupdate.logsafe import redact
 from fwupdate.netcause import cause_in_words
 from fwupdate.tls import tls_error
 
-# Busy signals: session cap, a job operation already running, pending configuration / LC busy,
-# "iDRAC not yet ready after previous operation".
-SESSION_CAP_IDS = frozenset({"RAC0218"})
-BUSY_IDS = frozenset({"RAC0218", "RAC0679", "LC068", "SYS518"})
-UNSUPPORTED_IDS = frozenset({"SYS402"})
+# Busy signals (fwupdate.dell.REDFISH_BUSY_IDS): session cap, a job operation already running,
+# pending configuration / LC busy, "iDRAC not yet ready after previous operation".
 
 
 def short_message_id(message_id: str) -> str:
@@ -96,7 +94,7 @@ def http_error(
         return AuthenticationError(
             f"the iDRAC refused the credentials (HTTP {status})", host=host, step=step
         )
-    busy = _first(ids, BUSY_IDS)
+    busy = _first(ids, REDFISH_BUSY_IDS)
     if busy in SESSION_CAP_IDS:
         return DeviceBusyError(
             "the iDRAC's session limit is reached (HTTP 503); close stale sessions or wait "

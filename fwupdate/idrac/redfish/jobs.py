@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from fwupdate.dell import JID_CLEARALL, JID_CLEARALL_FORCE
 from fwupdate.errors import (
     DeviceError,
     FwupdateError,
@@ -277,7 +278,7 @@ def clear_job_queue(t: RedfishTransport, caps: Capabilities, *, force: bool = Fa
     service = caps.oem_service("DellJobService")
     if service:
         target = f"{service.rstrip('/')}/Actions/DellJobService.DeleteJobQueue"
-        body = {"JobID": "JID_CLEARALL_FORCE" if force else "JID_CLEARALL"}
+        body = {"JobID": JID_CLEARALL_FORCE if force else JID_CLEARALL}
         try:
             t.post(target, body, step=step)
             return len(jobs)

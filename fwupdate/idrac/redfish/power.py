@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from fwupdate.dell import ALREADY_IN_POWER_STATE
 from fwupdate.errors import DeviceError, FwupdateError, UnsupportedOperationError, WaitTimeoutError
 from fwupdate.idrac.models import Capabilities
 from fwupdate.idrac.redfish import errors as rerr
@@ -19,7 +20,6 @@ from fwupdate.idrac.timing import Timing
 log = logging.getLogger(__name__)
 
 OnReset = Callable[[str], None]  # called with the ResetType just before it is sent
-ALREADY_IN_STATE = "PSU501"  # 409: "Server is already powered ON." / "... OFF."
 
 
 def _system_uri(t: RedfishTransport, caps: Capabilities, step: str) -> str:
@@ -52,8 +52,8 @@ def reset_system(t: RedfishTransport, caps: Capabilities, reset_type: str) -> bo
     resp = t.post(uri, {"ResetType": reset_type}, step=step, ok=(200, 202, 204, 409))
     if resp.status != 409:
         return True
-    if ALREADY_IN_STATE in rerr.message_ids(resp.body):
-        log.info("%s: %s: the host is already there (409 %s)", t.name, step, ALREADY_IN_STATE)
+    if ALREADY_IN_POWER_STATE in rerr.message_ids(resp.body):
+        log.info("%s: %s: the host is already there (409 %s)", t.name, step, ALREADY_IN_POWER_STATE)
         return False
     raise rerr.http_error(resp.status, resp.body, host=t.host, step=step, method="POST",
                           path=uri)

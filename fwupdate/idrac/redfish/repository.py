@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from fwupdate.dell import REPO_NOT_RUN_YET, REPO_NOTHING_TO_DO
 from fwupdate.errors import DeviceError, FwupdateError, UnsupportedOperationError
 from fwupdate.idrac.job_models import JobRef, find_jid
 from fwupdate.idrac.models import Capabilities
@@ -29,8 +30,6 @@ SIS_FALLBACKS = (
     "/redfish/v1/Systems/System.Embedded.1/Oem/Dell/DellSoftwareInstallationService",
     "/redfish/v1/Dell/Systems/System.Embedded.1/DellSoftwareInstallationService",
 )
-NOTHING_TO_DO = "SUP029"
-NOT_RUN_YET = "SUP028"
 
 
 @dataclass(frozen=True)
@@ -101,15 +100,15 @@ def repo_update_list(t: RedfishTransport, caps: Capabilities) -> tuple[RepoPacka
     try:
         resp = t.post(_action(caps, "GetRepoBasedUpdateList"), {}, step=step, ok=(200,))
     except FwupdateError as exc:
-        if exc.message_id == NOTHING_TO_DO:
+        if exc.message_id == REPO_NOTHING_TO_DO:
             return ()
-        if exc.message_id == NOT_RUN_YET:
+        if exc.message_id == REPO_NOT_RUN_YET:
             raise DeviceError(
                 "the iDRAC has no repository scan to report (SUP028): run InstallFromRepository "
                 "first",
                 host=t.host,
                 step=step,
-                message_id=NOT_RUN_YET,
+                message_id=REPO_NOT_RUN_YET,
             ) from None
         raise
     text = resp.json().get("PackageList")

@@ -47,6 +47,7 @@ from requests.structures import CaseInsensitiveDict
 from requests_toolbelt import MultipartEncoder  # type: ignore[import-untyped]
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
+from fwupdate.dell import SESSION_CAP_IDS
 from fwupdate.errors import (
     AuthenticationError,
     DeviceBusyError,
@@ -139,7 +140,7 @@ class RedfishResponse:
 def _transient(exc: BaseException) -> bool:
     if isinstance(exc, DeviceUnreachableError):
         return True
-    return isinstance(exc, DeviceBusyError) and exc.message_id not in rerr.SESSION_CAP_IDS
+    return isinstance(exc, DeviceBusyError) and exc.message_id not in SESSION_CAP_IDS
 
 
 class RedfishTransport:

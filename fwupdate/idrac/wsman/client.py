@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 import requests
 from lxml import etree
 
+from fwupdate.dell import WSMAN_BUSY_IDS
 from fwupdate.errors import (
     AuthenticationError,
     DeviceBusyError,
@@ -51,8 +52,6 @@ RET_NOT_SUPPORTED = 1
 RET_ERROR = 2
 RET_JOB_CREATED = 4096
 
-# Message ids that mean "LC/iDRAC busy, try later" rather than "refused" (idrac-wsman.md §2.5-2.9).
-BUSY_MESSAGE_IDS = frozenset({"RED023", "JCP024", "LC060", "SUP019", "RAC0679", "LC068"})
 
 
 @dataclass(frozen=True)
@@ -327,7 +326,7 @@ class WsmanClient:
                 step=step,
                 message_id=out.message_id,
             )
-        cls = DeviceBusyError if out.message_id in BUSY_MESSAGE_IDS else DeviceError
+        cls = DeviceBusyError if out.message_id in WSMAN_BUSY_IDS else DeviceError
         raise cls(
             f"{method} failed (ReturnValue {rv}): {message}",
             host=self.host,

@@ -13,6 +13,7 @@ import logging
 import re
 from dataclasses import dataclass
 
+from fwupdate.dell import IDRAC_COMPONENT_ID, JID_CLEARALL
 from fwupdate.errors import (
     AuthenticationError,
     DeviceError,
@@ -60,8 +61,6 @@ JOB_SERVICE_SELECTORS = {
     "Name": "JobService",
 }
 
-IDRAC_COMPONENT_ID = "25227"
-JID_CLEARALL = "JID_CLEARALL"
 
 # DCIM_LifecycleJob.JobStatus (idrac-wsman.md §2.9): match terminal states exactly, anything
 # else (including strings we have never seen) is "still going".

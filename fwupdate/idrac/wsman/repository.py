@@ -9,10 +9,9 @@ UnsupportedOperationError telling the operator to use push delivery.
 
 from __future__ import annotations
 
+from fwupdate.dell import REPO_NOT_RUN_YET, REPO_NOTHING_TO_DO
 from fwupdate.errors import DeviceError, UnsupportedOperationError
 from fwupdate.idrac.redfish.repository import (
-    NOT_RUN_YET,
-    NOTHING_TO_DO,
     RepoPackage,
     parse_package_list,
 )
@@ -66,12 +65,12 @@ def repo_update_list(ws: WsmanIdrac) -> tuple[RepoPackage, ...]:
             SOFTWARE_INSTALLATION_SERVICE, "GetRepoBasedUpdateList", SIS_SELECTORS, {}, step=step
         )
     except DeviceError as exc:
-        if exc.message_id == NOTHING_TO_DO:
+        if exc.message_id == REPO_NOTHING_TO_DO:
             return ()
-        if exc.message_id == NOT_RUN_YET:
+        if exc.message_id == REPO_NOT_RUN_YET:
             raise DeviceError(
                 "the iDRAC has no repository scan to report (SUP028)",
-                host=ws.client.host, step=step, message_id=NOT_RUN_YET,
+                host=ws.client.host, step=step, message_id=REPO_NOT_RUN_YET,
             ) from None
         raise
     text = out.get("PackageList")
