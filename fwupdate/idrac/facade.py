@@ -39,12 +39,12 @@ from fwupdate.errors import (
     JobFailedError,
     TLSVerificationError,
     UnsupportedOperationError,
-    WaitTimeoutError,
 )
 from fwupdate.fileserver import FileServer
 from fwupdate.fleet.models import Endpoint, TlsSettings
 from fwupdate.fleet.secrets import Credentials, resolve
 from fwupdate.idrac.job_models import JobRef, JobStatus
+from fwupdate.idrac.lc_ready import LcReadiness, LcWaits, wait_lc_ready
 from fwupdate.idrac.models import (
     Capabilities,
     Generation,
@@ -63,11 +63,10 @@ from fwupdate.idrac.wsman import repository as wsman_repository
 from fwupdate.idrac.wsman.client import WsmanClient, WsmanSettings, host_of
 from fwupdate.idrac.wsman.dcim import WsmanIdrac
 from fwupdate.idrac.wsman.waits import (
-    LcWaits,
     clear_queue,
     job_status,
+    lc_readiness,
     wait_job,
-    wait_lc_ready,
     wait_version,
 )
 from fwupdate.logsafe import register_secret
@@ -136,14 +135,6 @@ def choose_transport(
 
 # Redfish push transfers (fwupdate.plan.delivery.Transfer spells the same values)
 TRANSFERS = ("http-push", "multipart", "pull", "dell-install")
-
-
-@dataclass(frozen=True)
-class LcReadiness:
-    ready: bool
-    detail: str  # "Status=0 LCStatus=0 ServerStatus=2" / "LCStatus=Ready Status=Ready"
-    transport: Transport
-    message_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -396,10 +387,13 @@ class IdracFacade:
     # --- LC readiness --------------------------------------------------------------------------
 
     def lc_status(self) -> LcReadiness:
+        return self._lc_probe()()
+
+    def _lc_probe(self) -> Callable[[], LcReadiness]:
+        """GetRemoteServicesAPIStatus over the transport the table picks for LC status."""
         if self.transport_for(Operation.LC_STATUS) is Transport.WSMAN:
-            st = self.wsman.lc_status()
-            return LcReadiness(st.ready, st.describe(), Transport.WSMAN, st.message_id)
-        return self._redfish_lc_status()
+            return lambda: lc_readiness(self.wsman)
+        return self._redfish_lc_status
 
     def _redfish_lc_status(self) -> LcReadiness:
         caps = self.capabilities()
@@ -415,29 +409,10 @@ class IdracFacade:
         return LcReadiness(ready, detail, Transport.REDFISH)
 
     def wait_lc_ready(self, *, step: str = "wait for LC ready") -> LcReadiness:
-        if self.transport_for(Operation.LC_STATUS) is Transport.WSMAN:
-            st = wait_lc_ready(self.wsman, self.timing, self.lc_waits, step=step)
-            return LcReadiness(st.ready, st.describe(), Transport.WSMAN, st.message_id)
-        deadline = self.timing.deadline(self.lc_waits.lc_ready_timeout)
-        last: LcReadiness | None = None
-        while True:
-            try:
-                last = self._redfish_lc_status()
-                if last.ready:
-                    return last
-            except (AuthenticationError, TLSVerificationError):
-                raise
-            except FwupdateError as exc:
-                log.info("%s: %s: %s (still waiting)", self.name, step, exc)
-            left = self.timing.remaining(deadline)
-            if left <= 0:
-                raise WaitTimeoutError(
-                    f"Lifecycle Controller not ready after {self.lc_waits.lc_ready_timeout:g} s"
-                    + (f"; last answer {last.detail}" if last else ""),
-                    host=self.host,
-                    step=step,
-                )
-            self.timing.pause(min(self.lc_waits.lc_poll_interval, left))
+        """Until LC is ready (one bounded wait, fwupdate.idrac.lc_ready; the probe is the
+        transport's)."""
+        return wait_lc_ready(self._lc_probe(), self.timing, self.lc_waits, host=self.host,
+                             step=step)  # fmt: skip
 
     def _lc_checks(self) -> bool:
         """LC readiness is checked around every update where the iDRAC can tell (12G/13G

@@ -13,8 +13,8 @@ from fwupdate.errors import FwupdateError
 from fwupdate.fileserver import FileServer
 from fwupdate.fleet.models import Fleet, Node, Pair
 from fwupdate.idrac.facade import IdracFacade
+from fwupdate.idrac.lc_ready import LcWaits
 from fwupdate.idrac.timing import Timing
-from fwupdate.idrac.wsman.waits import LcWaits
 from fwupdate.loadmaster.client import LoadMasterClient
 from fwupdate.loadmaster.ha import PairClient
 from fwupdate.plan.models import Plan, Step

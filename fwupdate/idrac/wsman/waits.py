@@ -1,4 +1,5 @@
-"""Bounded waits over WS-Man: LC readiness, jobs, the iDRAC going away and coming back.
+"""Bounded waits over WS-Man: jobs, clearing the queue (LC readiness: its probe here, the wait
+in fwupdate.idrac.lc_ready), the iDRAC going away and coming back.
 
 Every wait has a deadline and a poll interval in *device seconds* (`Timing.scale` turns them into
 wall-clock seconds, so tests run at the simulator's time-scale).  While an iDRAC updates itself it
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from fwupdate.errors import (
     AuthenticationError,
@@ -23,22 +23,14 @@ from fwupdate.errors import (
     cause_text,
 )
 from fwupdate.idrac.job_models import JobStatus
+from fwupdate.idrac.lc_ready import LcReadiness, LcWaits, wait_lc_ready
+from fwupdate.idrac.models import Transport
 from fwupdate.idrac.timing import Timing
-from fwupdate.idrac.wsman.dcim import LcStatus, WsmanIdrac, WsmanJob
+from fwupdate.idrac.wsman.dcim import WsmanIdrac, WsmanJob
 
 log = logging.getLogger(__name__)
 
 _FATAL = (AuthenticationError, TLSVerificationError)
-
-
-@dataclass(frozen=True)
-class LcWaits:
-    """Waits Timing does not hold (device seconds)."""
-
-    lc_ready_timeout: float = 1800.0  # [ASM] 30 min; dracclient 16 min was short on 12G/13G
-    lc_poll_interval: float = 10.0  # dracclient polls every 10 s
-    queue_clear_settle: float = 30.0  # after JID_CLEARALL the data manager restarts ([ASM] 30 s)
-    queue_clear_timeout: float = 300.0  # the queue must read empty within this
 
 
 def job_status(job: WsmanJob) -> JobStatus:
@@ -59,39 +51,11 @@ def job_status(job: WsmanJob) -> JobStatus:
     )
 
 
-def wait_lc_ready(
-    idrac: WsmanIdrac, timing: Timing, waits: LcWaits, *, step: str = "wait for LC ready"
-) -> LcStatus:
-    """Poll GetRemoteServicesAPIStatus until Status 0 and LCStatus 0 (idrac-wsman.md §2.10)."""
-    deadline = timing.deadline(waits.lc_ready_timeout)
-    last: LcStatus | None = None
-    last_error: FwupdateError | None = None
-    while True:
-        try:
-            status = idrac.lc_status()
-        except _FATAL:
-            raise
-        except FwupdateError as exc:
-            last_error = exc
-            log.info("%s: %s: %s (still waiting)", idrac.host, step, exc)
-        else:
-            last_error = None
-            if status.ready:
-                return status
-            if status != last:
-                log.info("%s: LC not ready: %s", idrac.host, status.describe())
-            last = status
-        left = timing.remaining(deadline)
-        if left <= 0:
-            said = f"; last answer {last.describe()}" if last else ""
-            why = f"; last error: {cause_text(last_error, host=idrac.host)}" if last_error else ""
-            raise WaitTimeoutError(
-                f"Lifecycle Controller not ready after {waits.lc_ready_timeout:g} s{said}{why}",
-                host=idrac.host,
-                step=step,
-                message_id=last.message_id if last else None,
-            )
-        timing.pause(min(waits.lc_poll_interval, left))
+def lc_readiness(idrac: WsmanIdrac) -> LcReadiness:
+    """GetRemoteServicesAPIStatus as the probe of `lc_ready.wait_lc_ready` (ready = Status 0 and
+    LCStatus 0, idrac-wsman.md §2.10)."""
+    st = idrac.lc_status()
+    return LcReadiness(st.ready, st.describe(), Transport.WSMAN, st.message_id)
 
 
 def wait_job(
@@ -235,7 +199,7 @@ def clear_queue(
         return 0
     idrac.delete_job_queue()
     timing.pause(waits.queue_clear_settle)
-    wait_lc_ready(idrac, timing, waits, step=step)
+    wait_lc_ready(lambda: lc_readiness(idrac), timing, waits, host=idrac.host, step=step)
     deadline = timing.deadline(waits.queue_clear_timeout)
     while True:
         left_jobs = idrac.jobs()
