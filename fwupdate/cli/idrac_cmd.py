@@ -40,7 +40,8 @@ from fwupdate.errors import BadInputError, FwupdateError
 from fwupdate.fileserver import FileServer
 from fwupdate.fleet.loader import load_fleet
 from fwupdate.fleet.models import Endpoint, Node, TlsSettings
-from fwupdate.idrac.facade import TRANSPORT_CHOICES, IdracFacade, IdracUpdateResult
+from fwupdate.idrac.capabilities import TRANSPORT_CHOICES
+from fwupdate.idrac.facade import IdracFacade, IdracUpdateResult
 from fwupdate.idrac.timing import Timing
 from fwupdate.plan.policy import R320_STEPPING_STONES
 from fwupdate.plan.steppingstones import stone_guard

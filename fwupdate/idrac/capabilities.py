@@ -1,4 +1,5 @@
-"""Decide generation and capabilities from what the iDRAC answers, never from assumptions.
+"""Decide generation and capabilities from what the iDRAC answers, never from assumptions, and
+which protocol does each operation (`choose_transport`, the one choice table).
 
 Generation comes from `Manager.Model` ("12G Monolithic" -> iDRAC7; 13G -> iDRAC8; 14G-16G ->
 iDRAC9; 17G+ -> iDRAC10), not from the firmware version (iDRAC10 restarts at 1.x).  Service and
@@ -9,9 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from enum import StrEnum
+from typing import Any, Literal
 
-from fwupdate.idrac.models import Capabilities, Generation
+from fwupdate.errors import UnsupportedOperationError
+from fwupdate.idrac.models import Capabilities, Generation, Transport
 
 MIN_PUSH_VERSION_7_8 = (2, 60, 60, 60)  # Redfish firmware update on iDRAC7/8 needs >= 2.60
 _MODEL_RE = re.compile(r"^\s*(\d{2})G\b", re.IGNORECASE)
@@ -199,3 +202,121 @@ def _str(doc: Mapping[str, Any] | None, key: str) -> str | None:
         return None
     v = doc.get(key)
     return v if isinstance(v, str) and v else None
+
+
+# --- the choice table: which protocol does what on this iDRAC (docs/transports.md) ----------
+
+TransportChoice = Literal["auto", "wsman", "redfish"]
+TRANSPORT_CHOICES: tuple[str, ...] = ("auto", "wsman", "redfish")
+_OLD = (Generation.IDRAC7, Generation.IDRAC8)  # 12G/13G: no Redfish repository or virtual CD
+
+
+class Operation(StrEnum):
+    IDENTITY = "identity"  # who/what/which firmware (also: version checks after an update)
+    INVENTORY = "inventory"  # firmware components
+    LC_STATUS = "lc-status"  # Lifecycle Controller / remote services readiness
+    JOBS = "jobs"  # list and clear the job queue
+    INSTALL = "install"  # install an image (push or pull)
+    HOST_REBOOT = "host-reboot"  # reboot the host (runs staged jobs)
+    REPOSITORY = "repository"  # InstallFromRepository / GetRepoBasedUpdateList
+    VIRTUAL_MEDIA = "virtual-media"  # Redfish virtual CD + boot once (iDRAC9+)
+    NETWORK_ISO = "network-iso"  # WS-Man BootToNetworkISO from an NFS/CIFS share (12G/13G)
+
+
+# Operations one protocol cannot do at all.
+_REDFISH_NEVER = frozenset({Operation.NETWORK_ISO})
+_WSMAN_NEVER = frozenset({Operation.VIRTUAL_MEDIA})
+
+
+def choose_transport(
+    op: Operation,
+    caps: Capabilities,
+    *,
+    forced: TransportChoice = "auto",
+    generation: Generation | None = None,
+    what: str | None = None,
+) -> Transport:
+    """The protocol for `op` on an iDRAC with `caps` (the table in docs/transports.md).
+
+    `generation` (from the identity) decides the delivery operations: 12G/13G have no Redfish
+    repository service or virtual CD even where Redfish answers.  `what` names the operation in
+    messages (default: `op`).  Raises UnsupportedOperationError (without host; the caller adds
+    it) when neither works."""
+    what = what or str(op)
+    if forced != "auto":
+        return _forced(op, caps, forced, what)
+    if _redfish_can(op, caps, generation):
+        return Transport.REDFISH
+    if _wsman_can(op, caps, generation):
+        return Transport.WSMAN
+    raise UnsupportedOperationError(_neither(op, caps, generation, what))
+
+
+def _forced(op: Operation, caps: Capabilities, forced: TransportChoice, what: str) -> Transport:
+    if forced == "wsman":
+        if not caps.wsman:
+            raise UnsupportedOperationError(
+                f"{what}: WS-Man was asked for but /wsman did not answer"
+            )
+        if op in _WSMAN_NEVER:
+            raise UnsupportedOperationError(f"{what}: WS-Man has no virtual CD; use Redfish")
+        return Transport.WSMAN
+    if not caps.redfish:
+        raise UnsupportedOperationError(f"{what}: Redfish was asked for but this iDRAC has none")
+    if op is Operation.INSTALL and not caps.redfish_update:
+        raise UnsupportedOperationError(
+            f"{what}: Redfish was asked for but this iDRAC offers no Redfish update "
+            "(iDRAC7/8 need >= 2.60.60.60)"
+        )
+    if op is Operation.LC_STATUS and not caps.oem_service("DellLCService"):
+        raise UnsupportedOperationError(
+            f"{what}: this iDRAC has no Redfish DellLCService (iDRAC7/8: use WS-Man)"
+        )
+    if op in _REDFISH_NEVER:
+        raise UnsupportedOperationError(f"{what}: Redfish has no BootToNetworkISO; use WS-Man")
+    return Transport.REDFISH
+
+
+def _redfish_can(op: Operation, caps: Capabilities, generation: Generation | None) -> bool:
+    if not caps.redfish or op in _REDFISH_NEVER:
+        return False
+    if op in (Operation.REPOSITORY, Operation.VIRTUAL_MEDIA):
+        return generation not in _OLD
+    return {
+        Operation.IDENTITY: True,
+        Operation.INVENTORY: caps.firmware_inventory_uri is not None,
+        Operation.LC_STATUS: caps.oem_service("DellLCService") is not None,
+        # JID_CLEARALL in one call: DellJobService (iDRAC9); iDRAC7/8 Redfish deletes one by one,
+        # so WS-Man's DeleteJobQueue is preferred there.
+        Operation.JOBS: (caps.oem_service("DellJobService") is not None or not caps.wsman)
+        and bool(caps.jobs_uri or caps.dmtf_jobs_uri),
+        Operation.INSTALL: caps.redfish_update,
+        Operation.HOST_REBOOT: bool(caps.system_uri),
+    }[op]
+
+
+def _wsman_can(op: Operation, caps: Capabilities, generation: Generation | None) -> bool:
+    if not caps.wsman or op in _WSMAN_NEVER:
+        return False
+    if op is Operation.NETWORK_ISO:  # virtual media where the Redfish virtual CD is not usable
+        return not _redfish_can(Operation.VIRTUAL_MEDIA, caps, generation)
+    return True
+
+
+def _neither(op: Operation, caps: Capabilities, generation: Generation | None, what: str) -> str:
+    if op is Operation.REPOSITORY:
+        return f"{what}: this iDRAC has neither the Redfish repository service nor WS-Man"
+    if op is Operation.VIRTUAL_MEDIA:
+        gen = generation if caps.redfish and generation is not None else "this iDRAC"
+        return (
+            f"{what} needs the iDRAC9 Redfish VirtualMedia and boot-once-to-virtual-CD; "
+            f"{gen} has neither usable (InsertMedia UNVERIFIED and licence-gated, Cd boots "
+            "the physical drive, WS-Man BootToNetworkISO takes NFS/CIFS only): use push or "
+            "repository delivery"
+        )
+    if op is Operation.NETWORK_ISO:
+        return f"{what}: BootToNetworkISO needs WS-Man on a 12G/13G iDRAC"
+    return (
+        f"{what}: neither Redfish nor WS-Man can do this on this iDRAC "
+        f"(Redfish {'present' if caps.redfish else 'absent'}, WS-Man absent)"
+    )

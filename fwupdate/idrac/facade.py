@@ -26,9 +26,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from enum import StrEnum
 from pathlib import Path
-from typing import Literal
 
 from fwupdate.dell import IDRAC_COMPONENT_ID
 from fwupdate.errors import (
@@ -43,6 +41,12 @@ from fwupdate.errors import (
 from fwupdate.fileserver import FileServer
 from fwupdate.fleet.models import Endpoint, TlsSettings
 from fwupdate.fleet.secrets import Credentials, resolve
+from fwupdate.idrac.capabilities import (
+    TRANSPORT_CHOICES,
+    Operation,
+    TransportChoice,
+    choose_transport,
+)
 from fwupdate.idrac.job_models import JobRef, JobStatus
 from fwupdate.idrac.lc_ready import LcReadiness, LcWaits, wait_lc_ready
 from fwupdate.idrac.models import (
@@ -73,64 +77,9 @@ from fwupdate.logsafe import register_secret
 
 log = logging.getLogger(__name__)
 
-TransportChoice = Literal["auto", "wsman", "redfish"]
-TRANSPORT_CHOICES: tuple[str, ...] = ("auto", "wsman", "redfish")
 ProgressFn = Callable[[str], None]
-
-
-class Operation(StrEnum):
-    IDENTITY = "identity"  # who/what/which firmware (also: version checks after an update)
-    INVENTORY = "inventory"  # firmware components
-    LC_STATUS = "lc-status"  # Lifecycle Controller / remote services readiness
-    JOBS = "jobs"  # list and clear the job queue
-    INSTALL = "install"  # install an image (push or pull)
-    HOST_REBOOT = "host-reboot"  # reboot the host (runs staged jobs)
-
-
-def choose_transport(
-    op: Operation, caps: Capabilities, *, forced: TransportChoice = "auto"
-) -> Transport:
-    """The protocol for `op` on an iDRAC with `caps` (the table in docs/transports.md).
-
-    Raises UnsupportedOperationError (without host; the caller adds it) when neither works.
-    """
-    if forced == "wsman":
-        if not caps.wsman:
-            raise UnsupportedOperationError(f"{op}: WS-Man was asked for but /wsman did not answer")
-        return Transport.WSMAN
-    if forced == "redfish":
-        if not caps.redfish:
-            raise UnsupportedOperationError(f"{op}: Redfish was asked for but this iDRAC has none")
-        if op is Operation.INSTALL and not caps.redfish_update:
-            raise UnsupportedOperationError(
-                "install: Redfish was asked for but this iDRAC offers no Redfish update "
-                "(iDRAC7/8 need >= 2.60.60.60)"
-            )
-        if op is Operation.LC_STATUS and not caps.oem_service("DellLCService"):
-            raise UnsupportedOperationError(
-                "lc-status: this iDRAC has no Redfish DellLCService (iDRAC7/8: use WS-Man)"
-            )
-        return Transport.REDFISH
-    redfish_ok = {
-        Operation.IDENTITY: caps.redfish,
-        Operation.INVENTORY: caps.redfish and caps.firmware_inventory_uri is not None,
-        Operation.LC_STATUS: caps.redfish and caps.oem_service("DellLCService") is not None,
-        # JID_CLEARALL in one call: DellJobService (iDRAC9); iDRAC7/8 Redfish deletes one by one,
-        # so WS-Man's DeleteJobQueue is preferred there.
-        Operation.JOBS: caps.redfish
-        and (caps.oem_service("DellJobService") is not None or not caps.wsman)
-        and bool(caps.jobs_uri or caps.dmtf_jobs_uri),
-        Operation.INSTALL: caps.redfish_update,
-        Operation.HOST_REBOOT: caps.redfish and bool(caps.system_uri),
-    }[op]
-    if redfish_ok:
-        return Transport.REDFISH
-    if caps.wsman:
-        return Transport.WSMAN
-    raise UnsupportedOperationError(
-        f"{op}: neither Redfish nor WS-Man can do this on this iDRAC "
-        f"(Redfish {'present' if caps.redfish else 'absent'}, WS-Man absent)"
-    )
+# The delivery operations the table decides by generation (read from the identity).
+_BY_GENERATION = frozenset({Operation.REPOSITORY, Operation.VIRTUAL_MEDIA, Operation.NETWORK_ISO})
 
 
 # Redfish push transfers (fwupdate.plan.delivery.Transfer spells the same values)
@@ -335,11 +284,18 @@ class IdracFacade:
         log.debug("%s: WS-Man: %s", self.name, info.get("ProductVersion"))
         return True
 
-    def transport_for(self, op: Operation) -> Transport:
+    def transport_for(self, op: Operation, *, step: str | None = None) -> Transport:
+        """The protocol for `op` (the table: fwupdate.idrac.capabilities.choose_transport)."""
+        caps = self.capabilities()
+        generation = None
+        if op in _BY_GENERATION and caps.redfish:
+            generation = self.identity().generation
         try:
-            return choose_transport(op, self.capabilities(), forced=self.forced)
+            return choose_transport(op, caps, forced=self.forced, generation=generation,
+                                    what=step)  # fmt: skip
         except UnsupportedOperationError as exc:
-            raise UnsupportedOperationError(exc.message, host=self.host, step=str(op)) from None
+            where = step or str(op)
+            raise UnsupportedOperationError(exc.message, host=self.host, step=where) from None
 
     # --- identity and inventory -----------------------------------------------------------------
 
@@ -697,37 +653,11 @@ class IdracFacade:
     # (BootToNetworkISO takes NFS/CIFS shares only, and `Cd` boot-once is the physical drive).
 
     def _repository_transport(self, step: str) -> Transport:
-        caps = self.capabilities()
-        old = True
-        if caps.redfish:
-            old = self.identity().generation in (Generation.IDRAC7, Generation.IDRAC8)
-        if not old:
-            return Transport.REDFISH
-        if caps.wsman:
-            return Transport.WSMAN
-        raise UnsupportedOperationError(
-            f"{step}: this iDRAC has neither the Redfish repository service nor WS-Man",
-            host=self.host,
-            step=step,
-        )
+        return self.transport_for(Operation.REPOSITORY, step=step)
 
     def _delivery_caps(self, step: str) -> Capabilities:
-        caps = self.capabilities()
-        ident = self.identity() if caps.redfish else None
-        if not caps.redfish or ident is None or ident.generation in (
-            Generation.IDRAC7,
-            Generation.IDRAC8,
-        ):
-            gen = ident.generation if ident is not None else "this iDRAC"
-            raise UnsupportedOperationError(
-                f"{step} needs the iDRAC9 Redfish VirtualMedia and boot-once-to-virtual-CD; "
-                f"{gen} has neither usable (InsertMedia UNVERIFIED and licence-gated, Cd boots "
-                "the physical drive, WS-Man BootToNetworkISO takes NFS/CIFS only): use push or "
-                "repository delivery",
-                host=self.host,
-                step=step,
-            )
-        return caps
+        self.transport_for(Operation.VIRTUAL_MEDIA, step=step)
+        return self.capabilities()
 
     def update_from_repository(
         self, share: ShareParameters | str, *, reboot: bool = True
@@ -807,13 +737,10 @@ class IdracFacade:
 
     def uses_network_iso(self) -> bool:
         """True where virtual media means BootToNetworkISO (iDRAC7/8 reached over WS-Man)."""
-        caps = self.capabilities()
-        if not caps.wsman:
+        try:
+            return self.transport_for(Operation.NETWORK_ISO) is Transport.WSMAN
+        except UnsupportedOperationError:
             return False
-        return not caps.redfish or self.identity().generation in (
-            Generation.IDRAC7,
-            Generation.IDRAC8,
-        )
 
     def boot_network_iso(self, url: str, *, md5: str | None = None) -> str:
         """BootToNetworkISO: the host reboots into the ISO at once; returns the OSD job id."""

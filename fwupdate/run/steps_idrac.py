@@ -21,7 +21,8 @@ from fwupdate.errors import (
     UnsupportedOperationError,
     WaitTimeoutError,
 )
-from fwupdate.idrac.facade import IdracFacade, JobHandle, Operation
+from fwupdate.idrac.capabilities import Operation
+from fwupdate.idrac.facade import IdracFacade, JobHandle
 from fwupdate.idrac.job_models import JobStatus
 from fwupdate.idrac.models import Transport
 from fwupdate.loadmaster.versions import version_matches

@@ -11,8 +11,9 @@ import pytest
 from fwupdate.errors import JobFailedError, UnsupportedOperationError
 from fwupdate.fileserver import FileServer
 from fwupdate.fleet.secrets import Credentials
-from fwupdate.idrac.facade import IdracFacade, Operation, choose_transport
-from fwupdate.idrac.models import Capabilities, Transport
+from fwupdate.idrac.capabilities import Operation, choose_transport
+from fwupdate.idrac.facade import IdracFacade
+from fwupdate.idrac.models import Capabilities, Generation, Transport
 
 W, R = Transport.WSMAN, Transport.REDFISH
 OPS = (
@@ -71,6 +72,45 @@ def test_forced_choices_and_impossible_ones() -> None:
         choose_transport(Operation.JOBS, IDRAC9, forced="wsman")
     with pytest.raises(UnsupportedOperationError, match="neither Redfish nor WS-Man"):
         choose_transport(Operation.LC_STATUS, Capabilities(redfish=True))
+
+
+DELIVERY = (Operation.REPOSITORY, Operation.VIRTUAL_MEDIA, Operation.NETWORK_ISO)
+
+
+def _delivery_row(caps: Capabilities, gen: Generation | None) -> tuple[Transport | None, ...]:
+    row: list[Transport | None] = []
+    for op in DELIVERY:
+        try:
+            row.append(choose_transport(op, caps, generation=gen))
+        except UnsupportedOperationError:
+            row.append(None)
+    return tuple(row)
+
+
+@pytest.mark.parametrize(
+    ("caps", "gen", "expected"),
+    [
+        (IDRAC7_1X, None, (W, None, W)),
+        (IDRAC7_265, Generation.IDRAC7, (W, None, W)),
+        (IDRAC9, Generation.IDRAC9, (R, R, None)),
+        (Capabilities(redfish=True), Generation.IDRAC8, (None, None, None)),
+    ],
+    ids=["idrac7-1.x", "idrac7-2.65", "idrac9", "idrac8-without-wsman"],
+)
+def test_delivery_rows_of_the_table(
+    caps: Capabilities, gen: Generation | None, expected: tuple[Transport | None, ...]
+) -> None:
+    """Repository, virtual media and network ISO are in the same table: 12G/13G have neither
+    the Redfish repository service nor a usable virtual CD even where Redfish answers."""
+    assert _delivery_row(caps, gen) == expected
+
+
+def test_delivery_messages_name_the_step() -> None:
+    with pytest.raises(UnsupportedOperationError, match=r"^scan repository: this iDRAC has"):
+        choose_transport(Operation.REPOSITORY, Capabilities(redfish=True),
+                         generation=Generation.IDRAC8, what="scan repository")  # fmt: skip
+    with pytest.raises(UnsupportedOperationError, match="iDRAC7 has neither usable"):
+        choose_transport(Operation.VIRTUAL_MEDIA, IDRAC7_265, generation=Generation.IDRAC7)
 
 
 def _facade(node: Any, **kw: Any) -> IdracFacade:
