@@ -25,6 +25,7 @@ from fwupdate.fleet.models import Endpoint, TlsSettings
 from fwupdate.fleet.secrets import Credentials, resolve
 from fwupdate.idrac.capabilities import detect, link
 from fwupdate.idrac.job_models import JobRef, JobStatus
+from fwupdate.idrac.job_wait import ProgressFn
 from fwupdate.idrac.models import Capabilities, IdracIdentity, NodeInventory, SystemIdentity
 from fwupdate.idrac.redfish import idrac_restart, jobs, power, update
 from fwupdate.idrac.redfish.inventory import idrac_identity, read_components, system_identity
@@ -291,7 +292,7 @@ class RedfishClient:
         *,
         timeout: float | None = None,
         stop_on: Iterable[str] = (),
-        on_progress: jobs.ProgressFn | None = None,
+        on_progress: ProgressFn | None = None,
         raise_on_failure: bool = True,
     ) -> JobStatus:
         return jobs.follow_job(

@@ -13,7 +13,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from fwupdate.dell import JID_CLEARALL, JID_CLEARALL_FORCE
@@ -22,19 +23,15 @@ from fwupdate.errors import (
     FwupdateError,
     JobFailedError,
     UnsupportedOperationError,
-    WaitTimeoutError,
-    cause_text,
 )
 from fwupdate.idrac.job_models import JobRef, JobStatus, find_jid
+from fwupdate.idrac.job_wait import JobPoll, ProgressFn, wait_for_job
 from fwupdate.idrac.models import Capabilities
 from fwupdate.idrac.redfish import errors as rerr
 from fwupdate.idrac.redfish.transport import RedfishResponse, RedfishTransport
 from fwupdate.idrac.timing import Timing
 
 log = logging.getLogger(__name__)
-
-ProgressFn = Callable[[JobStatus], None]
-
 
 class JobNotFoundError(DeviceError):
     """The job is in none of the places an iDRAC keeps jobs."""
@@ -145,6 +142,57 @@ def get_job(
     return _lookup(t, caps, ref, step=step, attempts=None)[0]
 
 
+@dataclass
+class _RedfishJobProbe:
+    """One Redfish job read for `job_wait.wait_for_job`: Task, then the Jobs collections."""
+
+    t: RedfishTransport
+    caps: Capabilities
+    ref: JobRef
+    timing: Timing
+    stops: frozenset[str]
+    raise_on_failure: bool
+    step: str
+    grace_end: float
+    seen: bool = False
+    missing: int = 0  # consecutive polls that found the job nowhere
+
+    def read(self) -> JobPoll:
+        try:
+            status, resp = _lookup(self.t, self.caps, self.ref, step=self.step, attempts=1)
+        except JobNotFoundError as exc:
+            # A just-created job may not be visible yet; a half-started iDRAC may 404 briefly.
+            self.missing += 1
+            if (self.seen and self.missing >= self.timing.required_successes) or (
+                not self.seen and self.timing.monotonic() >= self.grace_end
+            ):
+                raise
+            return JobPoll(error=exc)
+        except (UnsupportedOperationError, JobFailedError):
+            raise
+        except FwupdateError as exc:
+            # The iDRAC may be restarting (its own update): refused connections, TLS errors,
+            # 401, 500, 503 are normal for minutes.  Keep polling until the deadline.
+            return JobPoll(error=exc)
+        self.seen = True
+        self.missing = 0
+        return JobPoll(status=status, retry_after=resp.retry_after)
+
+    def done(self, status: JobStatus) -> bool:
+        if status.terminal:
+            if status.failed and self.raise_on_failure:
+                # The error appends its message id itself; name any further ids here.
+                first = status.message_ids[0] if status.message_ids else None
+                text = f"job {status.jid} {status.state}"
+                if status.message:
+                    text += f": {status.message}"
+                if len(status.message_ids) > 1:
+                    text += f" (also {', '.join(status.message_ids[1:])})"
+                raise JobFailedError(text, host=self.t.host, step=self.step, message_id=first)
+            return True
+        return status.state in self.stops
+
+
 def follow_job(
     t: RedfishTransport,
     caps: Capabilities,
@@ -165,66 +213,14 @@ def follow_job(
     """
     tm = timing or t.timing
     ref = job if isinstance(job, JobRef) else JobRef(job)
-    stops = frozenset(stop_on)
-    deadline = tm.deadline(timeout if timeout is not None else tm.job_timeout)
-    grace_end = tm.deadline(tm.job_create_grace)
-    last: JobStatus | None = None
-    last_error: FwupdateError | None = None
-    seen = False
-    missing = 0  # consecutive polls that found the job nowhere
-    while True:
-        retry_after: float | None = None
-        try:
-            status, resp = _lookup(t, caps, ref, step=step, attempts=1)
-        except JobNotFoundError as exc:
-            # A just-created job may not be visible yet; a half-started iDRAC may 404 briefly.
-            missing += 1
-            last_error = exc
-            if (seen and missing >= tm.required_successes) or (
-                not seen and tm.monotonic() >= grace_end
-            ):
-                raise
-        except (UnsupportedOperationError, JobFailedError):
-            raise
-        except (DeviceError, FwupdateError) as exc:
-            # The iDRAC may be restarting (its own update): refused connections, TLS errors,
-            # 401, 500, 503 are normal for minutes.  Keep polling until the deadline.
-            last_error = exc
-            log.info("%s: %s: %s (still waiting)", t.name, step, exc)
-        else:
-            seen = True
-            missing = 0
-            last_error = None
-            retry_after = resp.retry_after
-            if last is None or status != last:
-                log.info("%s: job %s", t.name, status.describe())
-                if on_progress is not None:
-                    on_progress(status)
-            last = status
-            if status.terminal:
-                if status.failed and raise_on_failure:
-                    # The error appends its message id itself; name any further ids here.
-                    first = status.message_ids[0] if status.message_ids else None
-                    text = f"job {status.jid} {status.state}"
-                    if status.message:
-                        text += f": {status.message}"
-                    if len(status.message_ids) > 1:
-                        text += f" (also {', '.join(status.message_ids[1:])})"
-                    raise JobFailedError(text, host=t.host, step=step, message_id=first)
-                return status
-            if status.state in stops:
-                return status
-        left = tm.remaining(deadline)
-        if left <= 0:
-            where = f"; last state {last.describe()}" if last else ""
-            why = f"; last error: {cause_text(last_error, host=t.host)}" if last_error else ""
-            raise WaitTimeoutError(
-                f"job {ref.jid} did not finish in time{where}{why}", host=t.host, step=step
-            )
-        interval = tm.poll_interval
-        if retry_after is not None:
-            interval = max(interval, retry_after)
-        tm.pause(min(interval, left))
+    probe = _RedfishJobProbe(t, caps, ref, tm, frozenset(stop_on), raise_on_failure, step,
+                             grace_end=tm.deadline(tm.job_create_grace))  # fmt: skip
+    status = wait_for_job(probe, jid=ref.jid, timing=tm,
+                          timeout=timeout if timeout is not None else tm.job_timeout,
+                          host=t.host, name=t.name, step=step, on_progress=on_progress)  # fmt: skip
+    if status is None:  # only a probe that accepts a vanished job gets None; this one does not
+        raise JobNotFoundError(f"job {ref.jid} vanished", host=t.host, step=step)
+    return status
 
 
 # --- job queue ----------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Bounded waits over WS-Man: jobs, clearing the queue (LC readiness: its probe here, the wait
-in fwupdate.idrac.lc_ready), the iDRAC going away and coming back.
+"""Bounded waits over WS-Man: clearing the queue, the probes of the shared job and LC waits
+(fwupdate.idrac.job_wait, fwupdate.idrac.lc_ready), the iDRAC going away and coming back.
 
 Every wait has a deadline and a poll interval in *device seconds* (`Timing.scale` turns them into
 wall-clock seconds, so tests run at the simulator's time-scale).  While an iDRAC updates itself it
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from fwupdate.errors import (
     AuthenticationError,
@@ -23,6 +24,7 @@ from fwupdate.errors import (
     cause_text,
 )
 from fwupdate.idrac.job_models import JobStatus
+from fwupdate.idrac.job_wait import JobPoll, wait_for_job
 from fwupdate.idrac.lc_ready import LcReadiness, LcWaits, wait_lc_ready
 from fwupdate.idrac.models import Transport
 from fwupdate.idrac.timing import Timing
@@ -58,6 +60,50 @@ def lc_readiness(idrac: WsmanIdrac) -> LcReadiness:
     return LcReadiness(st.ready, st.describe(), Transport.WSMAN, st.message_id)
 
 
+@dataclass
+class _WsmanJobProbe:
+    """One DCIM_LifecycleJob read for `job_wait.wait_for_job`."""
+
+    idrac: WsmanIdrac
+    job_id: str
+    stop_on: frozenset[str]
+    vanished_ok: bool
+    step: str
+    outage: bool = False  # the iDRAC failed to answer at least once (it may have restarted)
+    job: WsmanJob | None = None  # the last read, in WS-Man spelling
+
+    def read(self) -> JobPoll:
+        try:
+            self.job = self.idrac.job(self.job_id)
+        except _FATAL:
+            raise
+        except DeviceError as exc:
+            if "does not exist" in exc.message:
+                if self.vanished_ok and self.outage:
+                    log.info("%s: job %s is gone after the iDRAC restarted", self.idrac.host,
+                             self.job_id)  # fmt: skip
+                    return JobPoll(gone=True)
+                raise DeviceError(
+                    f"job {self.job_id} does not exist", host=self.idrac.host, step=self.step
+                ) from None
+            self.outage = True
+            return JobPoll(error=exc)
+        return JobPoll(status=job_status(self.job))
+
+    def done(self, status: JobStatus) -> bool:
+        job = self.job
+        if job is None:
+            return False
+        if job.failed:
+            raise JobFailedError(
+                f"job {job.job_id} {job.status}: {job.message or 'no message'}",
+                host=self.idrac.host,
+                step=self.step,
+                message_id=job.message_id,
+            )
+        return job.succeeded or job.status in self.stop_on or status.state in self.stop_on
+
+
 def wait_job(
     idrac: WsmanIdrac,
     job_id: str,
@@ -76,51 +122,11 @@ def wait_job(
     job that cannot be found any more after the iDRAC went away returns None (an iDRAC reset may
     lose its job store; the caller then verifies by version).
     """
-    deadline = timing.deadline(timeout if timeout is not None else timing.job_timeout)
-    last: JobStatus | None = None
-    last_error: FwupdateError | None = None
-    outage = False
-    while True:
-        try:
-            job = idrac.job(job_id)
-        except _FATAL:
-            raise
-        except DeviceError as exc:
-            if "does not exist" in exc.message:
-                if vanished_ok and outage:
-                    log.info("%s: job %s is gone after the iDRAC restarted", idrac.host, job_id)
-                    return None
-                raise DeviceError(
-                    f"job {job_id} does not exist", host=idrac.host, step=step
-                ) from None
-            outage = True
-            last_error = exc
-            log.info("%s: %s: %s (still waiting)", idrac.host, step, exc)
-        else:
-            last_error = None
-            status = job_status(job)
-            if status != last:
-                log.info("%s: job %s", idrac.host, status.describe())
-                if on_progress is not None:
-                    on_progress(status)
-            last = status
-            if job.failed:
-                raise JobFailedError(
-                    f"job {job.job_id} {job.status}: {job.message or 'no message'}",
-                    host=idrac.host,
-                    step=step,
-                    message_id=job.message_id,
-                )
-            if job.succeeded or job.status in stop_on or status.state in stop_on:
-                return status
-        left = timing.remaining(deadline)
-        if left <= 0:
-            where = f"; last state {last.describe()}" if last else ""
-            why = f"; last error: {cause_text(last_error, host=idrac.host)}" if last_error else ""
-            raise WaitTimeoutError(
-                f"job {job_id} did not finish in time{where}{why}", host=idrac.host, step=step
-            )
-        timing.pause(min(timing.poll_interval, left))
+    probe = _WsmanJobProbe(idrac, job_id, stop_on, vanished_ok, step)
+    return wait_for_job(probe, jid=job_id, timing=timing,
+                        timeout=timeout if timeout is not None else timing.job_timeout,
+                        host=idrac.host, name=idrac.host, step=step,
+                        on_progress=on_progress)  # fmt: skip
 
 
 def wait_version(
