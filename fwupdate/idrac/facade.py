@@ -58,8 +58,8 @@ from fwupdate.idrac.models import (
 )
 from fwupdate.idrac.redfish import repository, virtual_media
 from fwupdate.idrac.redfish.client import RedfishClient
-from fwupdate.idrac.redfish.repository import RepoPackage
 from fwupdate.idrac.redfish.transport import AuthMode
+from fwupdate.idrac.repo_packages import RepoPackage
 from fwupdate.idrac.share import ShareParameters, share_from_url
 from fwupdate.idrac.timing import Timing
 from fwupdate.idrac.wsman import osd as wsman_osd

@@ -27,7 +27,7 @@ from fwupdate.errors import (
 from fwupdate.idrac.facade import IdracFacade, RepositoryRun
 from fwupdate.idrac.job_models import JobStatus
 from fwupdate.idrac.models import NodeInventory
-from fwupdate.idrac.redfish.repository import RepoPackage
+from fwupdate.idrac.repo_packages import RepoPackage
 from fwupdate.idrac.share import ShareParameters
 
 log = logging.getLogger(__name__)

@@ -12,11 +12,11 @@ import pytest
 
 from fwupdate.errors import BadInputError
 from fwupdate.idrac.fleet_inventory import run_bounded
+from fwupdate.idrac.host_lock import host_lock
 from fwupdate.idrac.inventory_io import dump_inventory, inventory_document, load_inventory
 from fwupdate.idrac.models import Generation, NodeInventory
 from fwupdate.idrac.redfish.client import RedfishClient
 from fwupdate.idrac.redfish.inventory import parse_inventory_id
-from fwupdate.idrac.redfish.transport import host_lock
 
 from .conftest import FWINV, SYS, FakeIdrac
 

@@ -58,6 +58,7 @@ from fwupdate.errors import (
 )
 from fwupdate.fleet.models import TlsSettings
 from fwupdate.fleet.secrets import Credentials
+from fwupdate.idrac.host_lock import host_lock
 from fwupdate.idrac.redfish import errors as rerr
 from fwupdate.idrac.timing import Timing
 from fwupdate.logsafe import redact, register_secret
@@ -71,20 +72,6 @@ logging.getLogger("redfish").setLevel(logging.WARNING)
 AuthMode = Literal["session", "basic"]
 SERVICE_ROOT = "/redfish/v1"
 DEFAULT_SESSIONS = "/redfish/v1/Sessions"  # iDRAC7/8 answer 400 on /SessionService/Sessions
-
-_locks_guard = threading.Lock()
-_host_locks: dict[str, threading.RLock] = {}
-
-
-def host_lock(host: str) -> threading.RLock:
-    """The lock that keeps one request in flight per iDRAC, shared by every transport to it."""
-    key = host.lower()
-    with _locks_guard:
-        lock = _host_locks.get(key)
-        if lock is None:
-            lock = _host_locks[key] = threading.RLock()
-        return lock
-
 
 @dataclass(frozen=True)
 class RedfishResponse:

@@ -39,7 +39,7 @@ from fwupdate.errors import (
     UnsupportedOperationError,
 )
 from fwupdate.fleet.models import TlsSettings
-from fwupdate.idrac.redfish.transport import host_lock
+from fwupdate.idrac.host_lock import host_lock
 from fwupdate.idrac.wsman import soap as wx
 from fwupdate.netcause import cause_in_words
 from fwupdate.tls import configure_session, tls_error

@@ -11,10 +11,7 @@ from __future__ import annotations
 
 from fwupdate.dell import REPO_NOT_RUN_YET, REPO_NOTHING_TO_DO
 from fwupdate.errors import DeviceError, UnsupportedOperationError
-from fwupdate.idrac.redfish.repository import (
-    RepoPackage,
-    parse_package_list,
-)
+from fwupdate.idrac.repo_packages import RepoPackage, parse_package_list
 from fwupdate.idrac.share import WSMAN_SHARE_CODES, ShareParameters
 from fwupdate.idrac.wsman.dcim import SIS_SELECTORS, SOFTWARE_INSTALLATION_SERVICE, WsmanIdrac
 
