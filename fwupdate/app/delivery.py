@@ -250,6 +250,18 @@ class RepoScan:
     source: str
     packages: tuple[RepoPackage, ...]
 
+    def rows(self) -> list[dict[str, object]]:
+        return [
+            {"node": self.node, "mode": "repository-scan", "name": p.display_name,
+             "component_id": p.component_id, "before": p.installed_version,
+             "after": None, "expected": p.version}
+            for p in self.packages
+        ]
+
+    def document(self) -> dict[str, object]:
+        return {"node": self.node, "source": self.source, "nothing_to_do": not self.packages,
+                "packages": self.rows()}
+
 
 def repo_update(req: RepoUpdateRequest, *, say: Say = _silent) -> RepoScan | DeliveryResult:
     """Let the iDRAC update itself from a repository (iDRAC9 InstallFromRepository)."""

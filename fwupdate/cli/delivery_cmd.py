@@ -16,7 +16,7 @@ reach and needs `--expect`.  Both take the ad hoc `--idrac URL ...` options of `
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -62,7 +62,8 @@ def _parse_expect(values: list[str]) -> dict[str, str]:
     return out
 
 
-def _emit(fmt: OutputFormat, doc: dict[str, Any], rows: list[dict[str, Any]], title: str) -> None:
+def _emit(fmt: OutputFormat, doc: dict[str, object], rows: list[dict[str, object]],
+          title: str) -> None:
     emit(
         fmt, document=doc, rows=rows,
         columns=("node", "mode", "name", "component_id", "before", "after", "expected"),
@@ -118,18 +119,8 @@ def repo_update_cmd(
         rewrite=not no_rewrite, job_timeout=job_timeout,
         serve=file_server(serve_address, serve_port, serve_cert, serve_key, advertise),
     ), say=say)
-    if isinstance(done, RepoScan):
-        rows = [
-            {"node": done.node, "mode": "repository-scan", "name": p.display_name,
-             "component_id": p.component_id, "before": p.installed_version,
-             "after": None, "expected": p.version}
-            for p in done.packages
-        ]
-        doc = {"node": done.node, "source": done.source, "nothing_to_do": not done.packages,
-               "packages": rows}
-        _emit(fmt, doc, rows, "Repository scan")
-        return
-    _emit(fmt, done.document(), done.rows(), "Repository update")
+    title = "Repository scan" if isinstance(done, RepoScan) else "Repository update"
+    _emit(fmt, done.document(), done.rows(), title)
 
 
 def vmedia_update_cmd(
