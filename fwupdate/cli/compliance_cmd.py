@@ -16,7 +16,12 @@ from typing import Annotated
 
 import typer
 
-from fwupdate.app.compliance import ComplianceRequest, component_row, evaluate
+from fwupdate.app.compliance import (
+    ComplianceRequest,
+    ComplianceResult,
+    component_row,
+    evaluate,
+)
 from fwupdate.cli.output import OutputFormat, ReportFormat, emit
 from fwupdate.errors import BadInputError, ExitCode
 from fwupdate.fleet.loader import MAX_CONCURRENCY
@@ -95,6 +100,18 @@ def compliance(
         inventory=inventory, only=tuple(only or ()), skip=tuple(skip or ()),
         concurrency=concurrency, insecure=insecure,
     ))
+    _render(report_fmt, result, out)
+    fc = result.compliance
+    unknown = [n for n in fc.nodes if n.status is Status.UNKNOWN]
+    for n in unknown:
+        jsonlog.line(f"fwupdate: {n.node}: {'; '.join(n.errors)}", level="error", node=n.node)
+    if unknown and len(unknown) == len(fc.nodes):
+        raise typer.Exit(int(ExitCode.FAILURE))
+    if unknown:
+        raise typer.Exit(int(ExitCode.PARTIAL))
+
+
+def _render(report_fmt: ReportFormat, result: ComplianceResult, out: Path | None) -> None:
     fc, doc = result.compliance, result.document
     pairs = {n.node: (None if n.standalone else n.group) for n in fc.nodes}
     status = {n.node: n.status.value for n in fc.nodes}
@@ -132,13 +149,6 @@ def compliance(
         ]
         emit(fmt, document=doc, rows=node_rows, columns=NODE_COLUMNS, title="Nodes")
         print(f"fleet: {fc.status.value} ({_counts(fc)})")
-    unknown = [n for n in fc.nodes if n.status is Status.UNKNOWN]
-    for n in unknown:
-        jsonlog.line(f"fwupdate: {n.node}: {'; '.join(n.errors)}", level="error", node=n.node)
-    if unknown and len(unknown) == len(fc.nodes):
-        raise typer.Exit(int(ExitCode.FAILURE))
-    if unknown:
-        raise typer.Exit(int(ExitCode.PARTIAL))
 
 
 def _counts(fc: FleetCompliance) -> str:
