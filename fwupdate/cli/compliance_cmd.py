@@ -12,16 +12,21 @@ Exit codes: 0 every node evaluated (compliant or not); 3 some nodes could not be
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from fwupdate.cli import plan_inputs
+from fwupdate.app.compliance import (
+    ComplianceRequest,
+    ComplianceResult,
+    component_row,
+    evaluate,
+)
 from fwupdate.cli.output import OutputFormat, ReportFormat, emit
 from fwupdate.errors import BadInputError, ExitCode
-from fwupdate.fleet.loader import MAX_CONCURRENCY, load_fleet
+from fwupdate.fleet.loader import MAX_CONCURRENCY
 from fwupdate.observe import jsonlog
-from fwupdate.plan.compliance import ComplianceRow, FleetCompliance, fleet_compliance
+from fwupdate.plan.compliance import FleetCompliance
 from fwupdate.plan.models import Status
 
 COMPONENT_COLUMNS = (
@@ -49,57 +54,6 @@ NODE_COLUMNS = (
     "reboot",
     "errors",
 )
-
-
-def _row(r: ComplianceRow) -> dict[str, Any]:
-    return {
-        "node": r.node,
-        "component": r.name,
-        "kind": r.kind.value,
-        "component_id": r.component_id,
-        "instances": list(r.instances),
-        "current": r.current,
-        "target": r.target,
-        "action": r.action.value,
-        "planned": r.planned,
-        "criticality": r.criticality,
-        "reboot": r.reboot,
-        "package": r.package.file_name if r.package else None,
-        "package_path": r.package.path if r.package else None,
-        "match": r.match_rule,
-        "note": r.note,
-        "error": r.error,
-    }
-
-
-def document(fc: FleetCompliance, catalog_sha256: str | None) -> dict[str, Any]:
-    return {
-        "catalog": {"source": fc.catalog_source, "sha256": catalog_sha256},
-        "policy": fc.policy_name,
-        "status": fc.status.value,
-        "counts": fc.counts(),
-        "nodes": [
-            {
-                "node": n.node,
-                "pair": None if n.standalone else n.group,
-                "status": n.status.value,
-                "model": n.model,
-                "system_id": n.system_id,
-                "generation": n.generation,
-                "idrac_version": n.idrac_version,
-                "loadmaster": None
-                if n.loadmaster is None
-                else {
-                    "version": n.loadmaster.version,
-                    "ha_role": n.loadmaster.ha_role.value,
-                },
-                "reboot_needed": any(r.planned and r.reboot == "host-reboot" for r in n.rows),
-                "errors": list(n.errors),
-                "components": [_row(r) for r in n.rows],
-            }
-            for n in fc.nodes
-        ],
-    }
 
 
 def compliance(
@@ -141,28 +95,24 @@ def compliance(
     """Per node and component: current, target, action, criticality, reboot, package."""
     if out is not None and report_fmt is not ReportFormat.html:
         raise BadInputError("--out is for --format html; redirect table, json or csv output")
-    fleet = load_fleet(fleet_file)
-    sel = plan_inputs.selection(only, skip)
-    plan_inputs.check_node_selectors(sel, fleet)
-    bundle_in = plan_inputs.read_bundle(bundle)
-    image = plan_inputs.read_lm_image(lm_image, bundle_in)
-    if inventory is not None:
-        inv = plan_inputs.read_saved_inventory(inventory)
-    else:
-        inv = plan_inputs.read_live(
-            fleet, concurrency=concurrency or fleet.concurrency, insecure=insecure
-        )
-    cat = plan_inputs.read_catalog(catalog, inv.inventories)
-    fc = fleet_compliance(
-        fleet=fleet,
-        inventories=inv.inventories,
-        catalog=cat,
-        policy=bundle_in.policy,
-        selection=sel,
-        loadmasters=inv.loadmasters,
-        lm_image=image,
-    )
-    doc = document(fc, cat.sha256)
+    result = evaluate(ComplianceRequest(
+        fleet_file=fleet_file, catalog=catalog, bundle=bundle, lm_image=lm_image,
+        inventory=inventory, only=tuple(only or ()), skip=tuple(skip or ()),
+        concurrency=concurrency, insecure=insecure,
+    ))
+    _render(report_fmt, result, out)
+    fc = result.compliance
+    unknown = [n for n in fc.nodes if n.status is Status.UNKNOWN]
+    for n in unknown:
+        jsonlog.line(f"fwupdate: {n.node}: {'; '.join(n.errors)}", level="error", node=n.node)
+    if unknown and len(unknown) == len(fc.nodes):
+        raise typer.Exit(int(ExitCode.FAILURE))
+    if unknown:
+        raise typer.Exit(int(ExitCode.PARTIAL))
+
+
+def _render(report_fmt: ReportFormat, result: ComplianceResult, out: Path | None) -> None:
+    fc, doc = result.compliance, result.document
     pairs = {n.node: (None if n.standalone else n.group) for n in fc.nodes}
     status = {n.node: n.status.value for n in fc.nodes}
     if report_fmt is ReportFormat.html:
@@ -173,13 +123,13 @@ def compliance(
         emit(fmt, document=doc, rows=[], columns=())
     elif fmt is OutputFormat.csv:
         rows = [
-            {**_row(r), "pair": pairs[r.node], "node_status": status[r.node]}
+            {**component_row(r), "pair": pairs[r.node], "node_status": status[r.node]}
             for n in fc.nodes
             for r in n.rows
         ]
         emit(fmt, document=doc, rows=rows, columns=CSV_COLUMNS)
     else:
-        rows = [_row(r) for n in fc.nodes for r in n.rows]
+        rows = [component_row(r) for n in fc.nodes for r in n.rows]
         emit(fmt, document=doc, rows=rows, columns=COMPONENT_COLUMNS, title="Compliance")
         node_rows = [
             {
@@ -199,13 +149,6 @@ def compliance(
         ]
         emit(fmt, document=doc, rows=node_rows, columns=NODE_COLUMNS, title="Nodes")
         print(f"fleet: {fc.status.value} ({_counts(fc)})")
-    unknown = [n for n in fc.nodes if n.status is Status.UNKNOWN]
-    for n in unknown:
-        jsonlog.line(f"fwupdate: {n.node}: {'; '.join(n.errors)}", level="error", node=n.node)
-    if unknown and len(unknown) == len(fc.nodes):
-        raise typer.Exit(int(ExitCode.FAILURE))
-    if unknown:
-        raise typer.Exit(int(ExitCode.PARTIAL))
 
 
 def _counts(fc: FleetCompliance) -> str:

@@ -16,19 +16,26 @@ reach and needs `--expect`.  Both take the ad hoc `--idrac URL ...` options of `
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from fwupdate.cli.idrac_cmd import (
+from fwupdate.app.delivery import (
+    HandTarget,
+    RepoScan,
+    RepoUpdateRequest,
+    VmediaUpdateRequest,
+    repo_update,
+    vmedia_update,
+)
+from fwupdate.cli.idrac_cmd import FleetArg, NodeArg, idrac_app, say
+from fwupdate.cli.options import (
     AdvertiseOpt,
     CaBundleOpt,
     FingerprintOpt,
-    FleetArg,
     FormatOpt,
     IdracOpt,
     InsecureOpt,
-    NodeArg,
     PasswordEnvOpt,
     PasswordFileOpt,
     ServeAddressOpt,
@@ -38,12 +45,8 @@ from fwupdate.cli.idrac_cmd import (
     TimeoutOpt,
     TimeScaleOpt,
     UserOpt,
-    _facade,
-    _named_errors,
-    _server,
-    _targets,
-    _warn_loopback,
-    idrac_app,
+    access,
+    file_server,
 )
 from fwupdate.cli.output import OutputFormat, emit
 from fwupdate.errors import BadInputError
@@ -59,7 +62,8 @@ def _parse_expect(values: list[str]) -> dict[str, str]:
     return out
 
 
-def _emit(fmt: OutputFormat, doc: dict[str, Any], rows: list[dict[str, Any]], title: str) -> None:
+def _emit(fmt: OutputFormat, doc: dict[str, object], rows: list[dict[str, object]],
+          title: str) -> None:
     emit(
         fmt, document=doc, rows=rows,
         columns=("node", "mode", "name", "component_id", "before", "after", "expected"),
@@ -67,7 +71,7 @@ def _emit(fmt: OutputFormat, doc: dict[str, Any], rows: list[dict[str, Any]], ti
     )
 
 
-def repo_update(
+def repo_update_cmd(
     fleet_file: FleetArg = None,
     node: NodeArg = None,
     repo: Annotated[
@@ -107,56 +111,19 @@ def repo_update(
     time_scale: TimeScaleOpt = 1.0,
 ) -> None:
     """Let the iDRAC update itself from a repository (iDRAC9 InstallFromRepository)."""
-    from fwupdate.idrac.share import share_from_url
-    from fwupdate.repo import serve_repository
-    from fwupdate.run.delivery import run_repository_update
-
-    if (repo is None) == (share is None):
-        raise BadInputError("give exactly one of --repo PATH or --share URL")
-    targets = _targets(
-        fleet_file, [node] if node else [], idrac=idrac, user=user, password_env=password_env,
-        password_file=password_file, ca_bundle=ca_bundle, fingerprint=fingerprint,
-        insecure=insecure, timeout=timeout, need_node=True, max_nodes=1,
-    )
-    t = targets[0]
-    server = _server(serve_address, serve_port, serve_cert, serve_key, advertise)
-    if repo is not None:
-        _warn_loopback(advertise or serve_address, t)
-    with _named_errors(t), server, _facade(t, "auto", time_scale) as facade:
-        if repo is not None:
-            served = serve_repository(server, repo, rewrite=not no_rewrite)
-            for change in served.rewrites:
-                facade.progress(f"catalog rewritten: {change}")
-            facade.progress(
-                f"serving {len(served.packages)} package(s) from {served.kind} {repo}"
-                + (f"; {len(served.missing)} named by the catalog are absent" if served.missing
-                   else "")
-            )
-            params = served.share
-        else:
-            assert share is not None
-            params = share_from_url(share)
-        if scan_only:
-            packages = facade.repo_update_list(params)
-            rows = [
-                {"node": t.name, "mode": "repository-scan", "name": p.display_name,
-                 "component_id": p.component_id, "before": p.installed_version,
-                 "after": None, "expected": p.version}
-                for p in packages
-            ]
-            doc = {"node": t.name, "source": params.display, "nothing_to_do": not packages,
-                   "packages": rows}
-            if not packages:
-                facade.progress("nothing to do: the server matches the catalog (SUP029)")
-            _emit(fmt, doc, rows, "Repository scan")
-            return
-        result = run_repository_update(
-            facade, params, reboot=not no_reboot, job_timeout=job_timeout
-        )
-    _emit(fmt, result.document(), result.rows(), "Repository update")
+    conn = access(idrac, user, password_env, password_file, ca_bundle, fingerprint, insecure,
+                  timeout)
+    done = repo_update(RepoUpdateRequest(
+        target=HandTarget(fleet_file, node, conn, "auto", time_scale),
+        repo=repo, share=share, scan_only=scan_only, reboot=not no_reboot,
+        rewrite=not no_rewrite, job_timeout=job_timeout,
+        serve=file_server(serve_address, serve_port, serve_cert, serve_key, advertise),
+    ), say=say)
+    title = "Repository scan" if isinstance(done, RepoScan) else "Repository update"
+    _emit(fmt, done.document(), done.rows(), title)
 
 
-def vmedia_update(
+def vmedia_update_cmd(
     fleet_file: FleetArg = None,
     node: NodeArg = None,
     iso: Annotated[
@@ -189,48 +156,17 @@ def vmedia_update(
     time_scale: TimeScaleOpt = 1.0,
 ) -> None:
     """Attach an update ISO by virtual media, boot it once, wait for the versions, detach."""
-    from fwupdate.catalog import load_catalog
-    from fwupdate.run.delivery import expected_from_catalog, run_virtual_media_update
-
-    if (iso is None) == (iso_url is None):
-        raise BadInputError("give exactly one of --iso FILE or --iso-url URL")
-    expected = _parse_expect(expect or [])
-    if iso_url is not None and not expected:
-        raise BadInputError("--iso-url needs --expect COMPONENT_ID=VERSION (what the ISO installs)")
-    if iso is not None and not iso.is_file():
-        raise BadInputError(f"--iso {iso}: no such file")
-    targets = _targets(
-        fleet_file, [node] if node else [], idrac=idrac, user=user, password_env=password_env,
-        password_file=password_file, ca_bundle=ca_bundle, fingerprint=fingerprint,
-        insecure=insecure, timeout=timeout, need_node=True, max_nodes=1,
-    )
-    t = targets[0]
-    server = _server(serve_address, serve_port, serve_cert, serve_key, advertise)
-    if iso is not None:
-        _warn_loopback(advertise or serve_address, t)
-    with _named_errors(t), server, _facade(t, "auto", time_scale) as facade:
-        url = iso_url
-        shown = iso_url
-        if iso is not None:
-            url = server.register(iso)
-            shown = f"{server.base_url}/…/{iso.name}"
-            if not expected:
-                inv = facade.inventory()
-                sid = inv.system.system_id if inv.system else None
-                catalog = load_catalog(str(iso), system_id=sid, use_cache=False)
-                expected = expected_from_catalog(inv, catalog)
-                facade.progress(
-                    "the ISO's catalog brings "
-                    + (", ".join(f"{k}={v}" for k, v in sorted(expected.items())) or "nothing new")
-                )
-        assert url is not None
-        result = run_virtual_media_update(
-            facade, url, expected=expected, timeout=wait, display=shown
-        )
+    conn = access(idrac, user, password_env, password_file, ca_bundle, fingerprint, insecure,
+                  timeout)
+    result = vmedia_update(VmediaUpdateRequest(
+        target=HandTarget(fleet_file, node, conn, "auto", time_scale),
+        iso=iso, iso_url=iso_url, expected=_parse_expect(expect or []), wait=wait,
+        serve=file_server(serve_address, serve_port, serve_cert, serve_key, advertise),
+    ), say=say)
     _emit(fmt, result.document(), result.rows(), "Virtual-media update")
 
 
 def register(app: typer.Typer) -> None:
     """Adds the commands to the `fwupdate idrac` group (registered by idrac_cmd)."""
-    idrac_app.command("repo-update")(repo_update)
-    idrac_app.command("vmedia-update")(vmedia_update)
+    idrac_app.command("repo-update")(repo_update_cmd)
+    idrac_app.command("vmedia-update")(vmedia_update_cmd)

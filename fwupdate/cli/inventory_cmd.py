@@ -16,25 +16,38 @@ never come from argv: `--password-env` names a variable, `--password-file` a 060
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from fwupdate.cli.adhoc import adhoc_idrac_endpoint
+from fwupdate.app.inventory import (
+    InventoryRequest,
+    InventoryResult,
+    OnRead,
+    inventory_targets,
+    read_inventory,
+)
+from fwupdate.cli.options import (
+    CaBundleOpt,
+    FingerprintOpt,
+    IdracOpt,
+    InsecureOpt,
+    PasswordEnvOpt,
+    PasswordFileOpt,
+    TimeoutOpt,
+    TimeScaleOpt,
+    UserOpt,
+    access,
+)
 from fwupdate.cli.output import OutputFormat, emit, is_tty
 from fwupdate.errors import BadInputError, ExitCode
-from fwupdate.fleet.loader import MAX_CONCURRENCY, load_fleet
-from fwupdate.fleet.models import Fleet, Node
-from fwupdate.idrac.fleet_inventory import inventory_nodes
-from fwupdate.idrac.inventory_io import dump_inventory, inventory_document
+from fwupdate.fleet.loader import MAX_CONCURRENCY
+from fwupdate.fleet.models import Node
 from fwupdate.idrac.models import NodeInventory
-from fwupdate.idrac.redfish.transport import AuthMode
-from fwupdate.idrac.timing import Timing
-from fwupdate.loadmaster.status_io import status_to_json
 from fwupdate.observe import jsonlog
 
 TABLE_COLUMNS = (
@@ -88,93 +101,60 @@ def inventory(
             "--concurrency", "-c", min=1, max=MAX_CONCURRENCY, help="iDRACs read at once."
         ),
     ] = None,
-    insecure: Annotated[
-        bool,
-        typer.Option("--insecure", help="Do not verify iDRAC certificates (reported as such)."),
-    ] = False,
+    insecure: InsecureOpt = False,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Also save the JSON document here.")
     ] = None,
     only: Annotated[
         list[str] | None, typer.Option("--node", help="Only this node (repeatable).")
     ] = None,
-    idrac: Annotated[
-        str | None, typer.Option("--idrac", help="Ad hoc: one iDRAC URL instead of a fleet.")
-    ] = None,
-    user: Annotated[str, typer.Option("--user", help="Ad hoc: iDRAC user name.")] = "root",
-    password_env: Annotated[
-        str | None,
-        typer.Option("--password-env", help="Ad hoc: environment variable with the password."),
-    ] = None,
-    password_file: Annotated[
-        Path | None,
-        typer.Option("--password-file", help="Ad hoc: 0600 file with the password."),
-    ] = None,
-    ca_bundle: Annotated[
-        Path | None, typer.Option("--ca-bundle", help="Ad hoc: CA bundle for the certificate.")
-    ] = None,
-    fingerprint: Annotated[
-        str | None,
-        typer.Option("--fingerprint", help="Ad hoc: pinned SHA-256 fingerprint of the cert."),
-    ] = None,
-    timeout: Annotated[
-        float, typer.Option("--timeout", min=1, max=3600, help="Ad hoc: request timeout (s).")
-    ] = 30.0,
+    idrac: IdracOpt = None,
+    user: UserOpt = "root",
+    password_env: PasswordEnvOpt = None,
+    password_file: PasswordFileOpt = None,
+    ca_bundle: CaBundleOpt = None,
+    fingerprint: FingerprintOpt = None,
+    timeout: TimeoutOpt = 30.0,
     auth: Annotated[
         str,
         typer.Option(
             "--auth", help="basic (default: no session needed to read) or session.", hidden=True
         ),
     ] = "basic",
-    time_scale: Annotated[
-        float,
-        typer.Option(
-            "--time-scale", min=0.001, hidden=True, help="Divide waits (simulator rehearsals)."
-        ),
-    ] = 1.0,
+    time_scale: TimeScaleOpt = 1.0,
 ) -> None:
     """Read identity and firmware inventory of every iDRAC (read-only)."""
     if auth not in ("basic", "session"):
         raise BadInputError("--auth: use basic or session")
-    auth_mode: AuthMode = "session" if auth == "session" else "basic"
-    nodes, pairs, default_concurrency = _targets(
-        fleet_file,
-        only=only or [],
-        idrac=idrac,
-        user=user,
-        password_env=password_env,
-        password_file=password_file,
-        ca_bundle=ca_bundle,
-        fingerprint=fingerprint,
-        insecure=insecure,
-        timeout=timeout,
+    req = InventoryRequest(
+        fleet_file=fleet_file,
+        nodes=tuple(only or ()),
+        access=access(idrac, user, password_env, password_file, ca_bundle, fingerprint,
+                      insecure, timeout),
+        concurrency=concurrency,
+        auth="session" if auth == "session" else "basic",
+        time_scale=time_scale,
+        out=out,
     )
-    unverified = [n.name for n in nodes if insecure or n.idrac.tls.insecure]
+    targets = inventory_targets(req)
+    _warn_unverified(targets.unverified)
+    with _progress(len(targets.nodes)) as on_read:
+        result = read_inventory(req, targets, on_read=on_read)
+    _render(fmt, result)
+    raise typer.Exit(_exit_code(result))
+
+
+def _warn_unverified(unverified: Sequence[str]) -> None:
     if unverified:
         shown = ", ".join(unverified[:5]) + (", ..." if len(unverified) > 5 else "")
         jsonlog.line(
             f"fwupdate: warning: TLS certificate verification is OFF for {len(unverified)} "
             f"iDRAC(s) ({shown})"
         )
-    results = _read(
-        nodes,
-        concurrency=concurrency or default_concurrency,
-        auth=auth_mode,
-        timing=Timing(scale=time_scale),
-        insecure=insecure,
-    )
-    insecure_by_node = {n.name: n.name in unverified for n in nodes}
-    addresses = {n.name: n.idrac.url for n in nodes}
-    from fwupdate.cli.plan_inputs import read_loadmasters  # planning modules: only when used
 
-    lm_statuses = read_loadmasters(nodes, concurrency=concurrency or default_concurrency)
-    lms = {name: status_to_json(st) for name, st in lm_statuses.items()}
-    if out is not None:
-        dump_inventory(out, results, pairs=pairs, insecure=insecure_by_node, addresses=addresses,
-                       loadmasters=lms)  # fmt: skip
-    document = inventory_document(
-        results, pairs=pairs, insecure=insecure_by_node, addresses=addresses, loadmasters=lms
-    )
+
+def _render(fmt: InventoryFormat, result: InventoryResult) -> None:
+    document, results, pairs = result.document, result.results, result.pairs
     if fmt is InventoryFormat.prometheus:
         from fwupdate.observe.metrics import inventory_text  # the client: only when asked for
 
@@ -185,93 +165,42 @@ def inventory(
         emit(OutputFormat.csv, document=document, rows=_component_rows(results, pairs),
              columns=CSV_COLUMNS)
     else:
-        emit(
-            OutputFormat.table,
-            document=document,
-            rows=_node_rows(results, pairs),
-            columns=TABLE_COLUMNS,
-            title="iDRAC inventory",
-        )
-    failed = [r for r in results if not r.ok]
+        emit(OutputFormat.table, document=document, rows=_node_rows(results, pairs),
+             columns=TABLE_COLUMNS, title="iDRAC inventory")
+
+
+def _exit_code(result: InventoryResult) -> int:
+    """Each failure as one line; 1 when every node failed, 3 when some did."""
+    failed = result.failed
     for r in failed:
         for e in r.errors or ("not read",):
             jsonlog.line(f"fwupdate: {r.name}: {e}", level="error", node=r.name)
-    lm_failed = sorted(name for name, st in lm_statuses.items() if st.error is not None)
-    for name in lm_failed:
-        jsonlog.line(f"fwupdate: {name}: LoadMaster: {lm_statuses[name].error}",
+    for name in result.loadmasters_failed:
+        jsonlog.line(f"fwupdate: {name}: LoadMaster: {result.loadmasters[name].error}",
                      level="error", node=name)
-    if failed and len(failed) == len(results):
-        raise typer.Exit(int(ExitCode.FAILURE))
-    if failed or lm_failed:
-        raise typer.Exit(int(ExitCode.PARTIAL))
+    if failed and len(failed) == len(result.results):
+        return int(ExitCode.FAILURE)
+    if failed or result.loadmasters_failed:
+        return int(ExitCode.PARTIAL)
+    return int(ExitCode.OK)
 
 
-def _targets(
-    fleet_file: Path | None,
-    *,
-    only: Sequence[str],
-    idrac: str | None,
-    user: str,
-    password_env: str | None,
-    password_file: Path | None,
-    ca_bundle: Path | None,
-    fingerprint: str | None,
-    insecure: bool,
-    timeout: float,
-) -> tuple[list[Node], dict[str, str | None], int]:
-    adhoc_given = any(
-        v is not None for v in (idrac, password_env, password_file, ca_bundle, fingerprint)
-    )
-    if fleet_file is not None and adhoc_given:
-        raise BadInputError(
-            "give a fleet file or --idrac with its options, not both "
-            "(--password-env/--password-file/--ca-bundle/--fingerprint belong to --idrac)"
-        )
-    if fleet_file is None:
-        if idrac is None:
-            raise BadInputError("give a fleet file, or --idrac URL --user U --password-env VAR")
-        endpoint = adhoc_idrac_endpoint(
-            idrac, user=user, password_env=password_env, password_file=password_file,
-            ca_bundle=ca_bundle, fingerprint=fingerprint, insecure=insecure, timeout=timeout,
-        )
-        name = endpoint.url.split("://", 1)[1]
-        return [Node(name=name, idrac=endpoint)], {name: None}, 1
-    fleet: Fleet = load_fleet(fleet_file)
-    nodes = list(fleet.nodes())
-    if only:
-        known = {n.name for n in nodes}
-        unknown = [o for o in only if o not in known]
-        if unknown:
-            raise BadInputError(f"--node: no node named {', '.join(unknown)} in {fleet_file}")
-        nodes = [n for n in nodes if n.name in set(only)]
-    return nodes, {n.name: n.pair for n in nodes}, fleet.concurrency
+@contextmanager
+def _progress(count: int) -> Iterator[OnRead | None]:
+    """A transient progress bar on a terminal (more than one node), else nothing."""
+    if not (is_tty(sys.stderr) and count > 1):
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
 
-
-def _read(
-    nodes: list[Node], *, concurrency: int, auth: AuthMode, timing: Timing, insecure: bool
-) -> tuple[NodeInventory, ...]:
-    progress_cm: AbstractContextManager[Any] = nullcontext()
-    advance: Callable[[Node, NodeInventory], None] | None = None
-    if is_tty(sys.stderr) and len(nodes) > 1:
-        from rich.console import Console
-        from rich.progress import Progress
-
-        progress = Progress(console=Console(file=sys.stderr), transient=True)
-        progress_cm = progress
-        task = progress.add_task("reading iDRACs", total=len(nodes))
+    with Progress(console=Console(file=sys.stderr), transient=True) as progress:
+        task = progress.add_task("reading iDRACs", total=count)
 
         def advance(node: Node, inv: NodeInventory) -> None:
             progress.advance(task)
 
-    with progress_cm:
-        return inventory_nodes(
-            nodes,
-            concurrency=concurrency,
-            auth=auth,
-            timing=timing,
-            insecure=insecure,
-            on_done=advance,
-        )
+        yield advance
 
 
 def _status(r: NodeInventory) -> str:

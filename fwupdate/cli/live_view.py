@@ -28,9 +28,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
+from fwupdate.app.run import done_pairs as journal_done_pairs
 from fwupdate.observe import jsonlog
 from fwupdate.plan.models import Plan, StepKind
-from fwupdate.run.journal import DONE, SKIPPED, Journal
+from fwupdate.run.journal import Journal
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -110,9 +111,9 @@ def pair_rows(plan: Plan, time_scale: float, done: Iterable[str] = ()) -> list[P
 
 
 def done_pairs(plan: Plan, journal: Journal) -> list[str]:
-    """The groups whose every step the journal has done or skipped."""
-    finished = {r.step_id for r in journal.steps() if r.state in (DONE, SKIPPED)}
-    return [g.name for g in plan.groups if all(s.step_id in finished for s in g.steps)]
+    """The groups whose every step the journal has done or skipped (the resume use case's
+    rule, fwupdate.app.run.done_pairs)."""
+    return journal_done_pairs(plan, journal)
 
 
 class NightState:

@@ -9,27 +9,23 @@
 from __future__ import annotations
 
 import sys
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from fwupdate.cli.output import OutputFormat, emit
-from fwupdate.errors import BadInputError, ConfigError, ExitCode
-from fwupdate.fleet.loader import load_fleet
-from fwupdate.fleet.models import Fleet, Node, Pair
-from fwupdate.loadmaster.client import (
-    DEFAULT_GET_RETRIES,
-    DEFAULT_UPLOAD_TIMEOUT,
-    LoadMasterClient,
+from fwupdate.app.loadmaster import (
+    LmStatusRequest,
+    PairUpgradeRequest,
+    lm_status,
+    prepare_pair_upgrade,
 )
-from fwupdate.loadmaster.ha import PairClient, vs_down
-from fwupdate.loadmaster.models import LoadMasterStatus, PairStatus
+from fwupdate.cli.output import OutputFormat, emit
+from fwupdate.errors import BadInputError, ExitCode
+from fwupdate.loadmaster.client import DEFAULT_GET_RETRIES, DEFAULT_UPLOAD_TIMEOUT
+from fwupdate.loadmaster.models import LoadMasterStatus
 from fwupdate.loadmaster.pacing import DEFAULT_MIN_INTERVAL
-from fwupdate.loadmaster.patchinfo import version_from_image
-from fwupdate.loadmaster.upgrade import PairUpgrade, UpgradeOptions, UpgradePlan
+from fwupdate.loadmaster.upgrade import UpgradePlan
 
 lm_app = typer.Typer(
     help="Kemp LoadMaster (API v1): status of units and pairs, Kemp's HA-pair upgrade.",
@@ -47,53 +43,6 @@ def register(app: typer.Typer) -> None:
 # --- status -------------------------------------------------------------------------------------
 
 
-def unit_document(s: LoadMasterStatus) -> dict[str, Any]:
-    return {
-        "name": s.name,
-        "address": s.address,
-        "reachable": s.reachable,
-        "version": s.version,
-        "serial": s.serial,
-        "ha_role": s.ha_role.value,
-        "ha_mode": s.ha_mode,
-        "preferred_host": s.preferred_host,
-        "boot_time": s.boot_time,
-        "vs_up": s.vs_up,
-        "vs_total": s.vs_total,
-        "virtual_services": [
-            {
-                "index": v.index,
-                "name": v.name,
-                "address": v.address,
-                "port": v.port,
-                "status": v.status,
-                "real_servers_up": v.real_servers_up,
-                "real_servers_total": v.real_servers_total,
-                "parent": v.parent if v.is_sub else None,
-            }
-            for v in s.virtual_services
-        ],
-        "error": s.error,
-    }
-
-
-def pair_document(p: PairStatus) -> dict[str, Any]:
-    return {
-        "name": p.name,
-        "healthy": p.healthy,
-        "problems": list(p.problems),
-        "active": p.active,
-        "standby": p.standby,
-        "preferred_host": p.preferred_host,
-        "shared": None
-        if p.shared_reachable is None
-        else {"reachable": p.shared_reachable, "serial": p.shared_serial},
-        "vs_up": p.vs_up,
-        "vs_total": p.vs_total,
-        "units": [unit_document(u) for u in p.units],
-    }
-
-
 def _row(pair: str | None, s: LoadMasterStatus, health: str) -> dict[str, Any]:
     return {
         "pair": pair or "",
@@ -107,36 +56,6 @@ def _row(pair: str | None, s: LoadMasterStatus, health: str) -> dict[str, Any]:
         "pair_health": health,
         "problem": s.error,
     }
-
-
-def _pair_status(pair: Pair, kw: dict[str, Any]) -> PairStatus:
-    """The pair's health; with no baseline to hold them to, every enabled Virtual Service (and
-    SubVS) that is not Up is a problem too."""
-    pc = PairClient.from_fleet(pair, **kw)
-    try:
-        st = pc.snapshot()
-    finally:
-        pc.close()
-    return replace(st, problems=st.problems + tuple(vs_down(st.virtual_services)))
-
-
-def _node_status(node: Node, kw: dict[str, Any]) -> LoadMasterStatus:
-    assert node.loadmaster is not None
-    with LoadMasterClient.from_endpoint(node.loadmaster, name=node.name, **kw) as c:
-        return c.status()
-
-
-def _selected_pairs(fleet: Fleet, names: list[str]) -> tuple[Pair, ...]:
-    if not names:
-        return fleet.pairs
-    by_name = {p.name: p for p in fleet.pairs}
-    missing = [n for n in names if n not in by_name]
-    if missing:
-        raise ConfigError(
-            f"no pair named {', '.join(missing)} in the fleet file "
-            f"(pairs: {', '.join(by_name) or 'none'})"
-        )
-    return tuple(by_name[n] for n in names)
 
 
 FleetArg = Annotated[Path, typer.Argument(help="Fleet file (TOML, docs/fleet.md).")]
@@ -163,36 +82,21 @@ def status_cmd(
     """Version, HA role and Virtual Service health of every LoadMaster; pair health.
 
     Exit 3 if some unit could not be read."""
-    pair_names = pair_names or []
-    fleet = load_fleet(fleet_file)
-    pairs = _selected_pairs(fleet, pair_names)
-    nodes = () if pair_names else tuple(n for n in fleet.standalone if n.loadmaster is not None)
-    lm_pairs = tuple(p for p in pairs if all(n.loadmaster is not None for n in p.nodes))
-    workers = max(1, min(fleet.concurrency, len(lm_pairs) + len(nodes)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lm-status") as pool:
-        kw: dict[str, Any] = {"min_interval": min_interval, "get_retries": retries}
-        pair_futs = [pool.submit(_pair_status, p, kw) for p in lm_pairs]
-        node_futs = [pool.submit(_node_status, n, kw) for n in nodes]
-        pair_states = [f.result() for f in pair_futs]
-        node_states = [f.result() for f in node_futs]
+    st = lm_status(LmStatusRequest(fleet_file, tuple(pair_names or ()), min_interval, retries))
+    pair_states, node_states = st.pairs, st.standalone
     rows: list[dict[str, Any]] = []
     for p in pair_states:
         health = "ok" if p.healthy else "NOT OK"
         rows.extend(_row(p.name, u, health) for u in p.units)
     rows.extend(_row(None, s, "standalone") for s in node_states)
-    document = {
-        "pairs": [pair_document(p) for p in pair_states],
-        "standalone": [unit_document(s) for s in node_states],
-    }
-    emit(fmt, document=document, rows=rows, columns=COLUMNS, title="LoadMasters")
-    units = [u for p in pair_states for u in p.units] + node_states
-    failed = [u.name or u.address for u in units if not u.reachable or u.error]
+    emit(fmt, document=st.document(), rows=rows, columns=COLUMNS, title="LoadMasters")
+    failed = st.unread
     for p in pair_states:
         for problem in p.problems:
             typer.echo(f"fwupdate: {p.name}: {problem}", err=True)
     if failed:
         typer.echo(
-            f"fwupdate: {len(failed)} of {len(units)} LoadMaster units could not be read: "
+            f"fwupdate: {len(failed)} of {len(st.units)} LoadMaster units could not be read: "
             + ", ".join(failed),
             err=True,
         )
@@ -276,52 +180,22 @@ def upgrade_pair_cmd(
             f"refusing to upgrade pair {pair_name} without confirmation: no terminal to ask on; "
             "pass --yes"
         )
-    waits = {
-        "--down-timeout": down_timeout,
-        "--boot-timeout": boot_timeout,
-        "--role-timeout": role_timeout,
-        "--poll-interval": poll_interval,
-    }
-    for name, value in waits.items():
-        if value <= 0:
-            raise BadInputError(f"{name} must be > 0")
-    fleet = load_fleet(fleet_file)
-    pair = _selected_pairs(fleet, [pair_name])[0]
-    if not image.is_file():
-        raise BadInputError(f"patch file {image} does not exist")
-    target = target_version or version_from_image(image)
-    if not target:
-        raise BadInputError(
-            f"cannot tell which version {image.name} installs; pass --target-version"
-        )
-    options = UpgradeOptions(
-        backup_dir=backup_dir,
-        restore_preferred=restore_preferred,
-        down_timeout=down_timeout,
-        boot_timeout=boot_timeout,
-        role_timeout=role_timeout,
-        poll_interval=poll_interval,
-        allow_downgrade=allow_downgrade,
-        rollback=not no_rollback,
+    req = PairUpgradeRequest(
+        fleet_file, pair_name, image, target_version=target_version, backup_dir=backup_dir,
+        restore_preferred=restore_preferred, down_timeout=down_timeout,
+        boot_timeout=boot_timeout, role_timeout=role_timeout, poll_interval=poll_interval,
+        min_interval=min_interval, retries=retries, upload_timeout=upload_timeout,
+        allow_downgrade=allow_downgrade, rollback=not no_rollback,
     )
-    pc = PairClient.from_fleet(
-        pair, min_interval=min_interval, upload_timeout=upload_timeout, get_retries=retries
-    )
-    try:
-        upgrade = PairUpgrade(
-            pc, image, target, options, progress=lambda m: typer.echo(m, err=True)
-        )
-        plan = upgrade.prepare()
-        typer.echo(_describe_plan(plan, image))
-        if not plan.to_upgrade:
-            typer.echo(f"Both units already run {target}; nothing to do.")
+    with prepare_pair_upgrade(req, say=lambda m: typer.echo(m, err=True)) as prepared:
+        typer.echo(_describe_plan(prepared.plan, image))
+        if not prepared.plan.to_upgrade:
+            typer.echo(f"Both units already run {prepared.target_version}; nothing to do.")
             return
         if not yes and not typer.confirm("Proceed?", default=False):
             typer.echo("Aborted; nothing was changed.", err=True)
             raise typer.Exit(int(ExitCode.FAILURE))
-        result = upgrade.run(plan)
-    finally:
-        pc.close()
+        result = prepared.run()
     typer.echo(
         f"Pair {result.pair}: {', '.join(result.upgraded)} now run {result.target_version}; "
         f"{result.active_after} is Active; preferred host {result.preferred_after}."

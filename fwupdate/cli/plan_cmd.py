@@ -16,25 +16,18 @@ not a patch, contradictory policy, standalone node without --allow-standalone).
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from fwupdate import __version__
-from fwupdate.atomicfile import write_text_atomic
-from fwupdate.cli import plan_inputs
+from fwupdate.app.plan import PlanRequest, PlanResult, make_plan
 from fwupdate.cli.output import OutputFormat, emit
 from fwupdate.errors import ExitCode
-from fwupdate.fleet.loader import MAX_CONCURRENCY, load_fleet
+from fwupdate.fleet.loader import MAX_CONCURRENCY
 from fwupdate.observe import jsonlog
 from fwupdate.plan.estimate import format_duration
 from fwupdate.plan.models import Plan, Step
-from fwupdate.plan.order import PlanRequest, build_plan
-from fwupdate.plan.planfile import render, to_dict
-from fwupdate.plan.policy import SignaturePolicy, with_overrides
-from fwupdate.plan.signatures import record_signatures
 from fwupdate.plan.window import clock_at
 
 _MAC = re.compile(r"\s+-\s+(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}.*$")
@@ -233,64 +226,25 @@ def plan(
     ] = None,
 ) -> None:
     """Make the night's plan: ordered steps, reboots, failovers, durations, and why."""
-    fleet = load_fleet(fleet_file)
-    sel = plan_inputs.selection(only, skip)
-    plan_inputs.check_node_selectors(sel, fleet)
-    bundle_in = plan_inputs.read_bundle(bundle)
-    policy = with_overrides(
-        bundle_in.policy,
-        allow_downgrade=True if allow_downgrade else None,
-        force_same_version=True if force_same else None,
-        combine_reboots=combine_reboots,
-    )
-    image = plan_inputs.read_lm_image(lm_image, bundle_in)
-    if inventory is not None:
-        inv = plan_inputs.read_saved_inventory(inventory)
-    else:
-        inv = plan_inputs.read_live(
-            fleet, concurrency=concurrency or fleet.concurrency, insecure=insecure
-        )
-    cat = plan_inputs.read_catalog(catalog, inv.inventories)
-    request = PlanRequest(
-        fleet=fleet,
-        inventories=inv.inventories,
-        catalog=cat,
-        policy=policy,
-        loadmasters=inv.loadmasters,
-        lm_image=image,
-        selection=sel,
-        allow_standalone=allow_standalone,
-        concurrency=concurrency,
-        window=window,
-        created_at=created_at or datetime.now(UTC).isoformat(timespec="seconds"),
-        tool_version=__version__,
-        inventory_source=inv.source,
-        bundle_source=bundle_in.source,
-        bundle_sha256=bundle_in.sha256,
-        available_files=plan_inputs.repository_files(catalog, repository),
-    )
-    planned = build_plan(request)
-    verdicts = (
-        plan_inputs.package_signatures(
-            planned,
-            repo=plan_inputs.repository_dir(catalog, repository),
-            lm_image=plan_inputs.lm_image_path(lm_image, bundle_in),
-        )
-        if policy.signatures is not SignaturePolicy.OFF
-        else {}
-    )
-    result = record_signatures(
-        planned,
-        verdicts,
-        mode=policy.signatures,
-        allow_unsigned=allow_unsigned,
-        catalog=plan_inputs.catalog_signature_record(cat, catalog)
-        if policy.signatures is not SignaturePolicy.OFF
-        else None,
-    )
-    doc = to_dict(result)  # serialised once: the file and the printed document are the same
-    if out is not None:
-        write_text_atomic(out, render(doc))
+    made = make_plan(PlanRequest(
+        fleet_file=fleet_file, catalog=catalog, bundle=bundle, lm_image=lm_image,
+        inventory=inventory, repository=repository, only=tuple(only or ()),
+        skip=tuple(skip or ()), allow_downgrade=allow_downgrade, force_same=force_same,
+        combine_reboots=combine_reboots, allow_standalone=allow_standalone,
+        allow_unsigned=allow_unsigned, concurrency=concurrency, window=window,
+        insecure=insecure, created_at=created_at, out=out,
+    ))
+    _render(made, fmt, explain=explain)
+    for w in made.plan.warnings:
+        jsonlog.line(f"fwupdate: warning: {w}")
+    for s in made.plan.skipped:
+        jsonlog.line(f"fwupdate: {s.node}: not planned: {s.reason}", node=s.node)
+    if made.unreadable:
+        raise typer.Exit(int(ExitCode.PARTIAL))
+
+
+def _render(made: PlanResult, fmt: OutputFormat, *, explain: bool) -> None:
+    result, doc, out = made.plan, made.document, made.written
     if fmt is OutputFormat.json:
         if out is None:  # with --out the file is the document: nothing printed
             emit(fmt, document=doc, rows=[], columns=())
@@ -317,13 +271,6 @@ def plan(
                     print(f"  {rule}: {text}")
             if out is not None:
                 print(f"plan written to {out}")
-    for w in result.warnings:
-        jsonlog.line(f"fwupdate: warning: {w}")
-    unreadable = [s for s in result.skipped if s.reason.startswith(("inventory", "partner"))]
-    for s in result.skipped:
-        jsonlog.line(f"fwupdate: {s.node}: not planned: {s.reason}", node=s.node)
-    if unreadable:
-        raise typer.Exit(int(ExitCode.PARTIAL))
 
 
 def register(app: typer.Typer) -> None:

@@ -15,6 +15,8 @@ from typing import Annotated
 
 import typer
 
+from fwupdate.app.rehearse import RehearseRequest
+from fwupdate.app.rehearse import rehearse as rehearse_plan
 from fwupdate.errors import ExitCode
 
 
@@ -38,14 +40,13 @@ def rehearse(
     quiet: Annotated[bool, typer.Option("--quiet", help="No per-step progress.")] = False,
 ) -> None:
     """Dress rehearsal: run the plan against a simulated copy of the fleet, print verdicts."""
-    from fwupdate.rehearse.night import rehearse as run_rehearsal
-
     def say(msg: str) -> None:
         if not (quiet and msg.startswith("  [")):
             typer.echo(msg)
 
-    res = run_rehearsal(plan_file, inventory, out=out, time_scale=time_scale, repo=repo,
-                        lm_image=lm_image, concurrency=concurrency, say=say)  # fmt: skip
+    res = rehearse_plan(RehearseRequest(plan_file, inventory, out=out, time_scale=time_scale,
+                                        repo=repo, lm_image=lm_image, concurrency=concurrency),
+                        say=say)  # fmt: skip
     for note in res.notes:
         typer.echo(f"fwupdate: warning: {note}", err=True)
     typer.echo("")

@@ -26,8 +26,8 @@ from typing import Annotated, Any
 
 import typer
 
+from fwupdate.app import inputs as plan_inputs
 from fwupdate.catalog.systems import normalize_system_id, system_id_for_model
-from fwupdate.cli import plan_inputs
 from fwupdate.cli.output import OutputFormat, emit, is_tty
 from fwupdate.errors import BadInputError, ExitCode
 from fwupdate.plan.mirror_select import select_components

@@ -10,25 +10,13 @@ from typing import Annotated, Any
 
 import typer
 
+from fwupdate.app.report import ReportRequest, run_report
 from fwupdate.cli.output import OutputFormat, ReportFormat, emit
 from fwupdate.errors import BadInputError
-from fwupdate.report.run_report import build_run_report, signature_line
-from fwupdate.run import runlock
-from fwupdate.run.journal import RESUME, RUN_START, Journal
-from fwupdate.run.session import resolve_run
+from fwupdate.report.run_report import signature_line
 
 COLUMNS = ["pair", "node", "kind", "state", "attempts", "duration_s", "change", "message_id",
            "error", "at"]
-
-
-def _alive(path: Path, journal: Journal) -> bool:
-    """Does a process still work on the run?  Its lock says so (released by the kernel when the
-    process dies); a journal from before locks: its last process id, when on this host."""
-    held = runlock.is_held(path)
-    if held is not None:
-        return held
-    notes = [e.data for e in journal.events() if e.kind in (RUN_START, RESUME)]
-    return bool(notes) and runlock.process_alive(notes[-1].get("pid"), notes[-1].get("host"))
 
 
 def _iso(t: float | None) -> str:
@@ -65,9 +53,7 @@ def report(
     """Report on a run (finished, stopped or in progress)."""
     if out is not None and report_fmt is not ReportFormat.html:
         raise BadInputError("--out is for --format html; redirect table, json or csv output")
-    path = resolve_run(run_ref, runs_dir)
-    with Journal.open(path) as journal:
-        doc = build_run_report(journal, alive=_alive(path, journal))
+    doc = run_report(ReportRequest(run_ref, runs_dir)).document
     if report_fmt is ReportFormat.html:
         from fwupdate.report.html import run_html, write_html
 

@@ -10,7 +10,6 @@ continues).  docs/running.md has the details.
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 import threading
@@ -21,23 +20,18 @@ from typing import Annotated, Any
 import typer
 
 from fwupdate import userconfig
+from fwupdate.app import run as app_run
+from fwupdate.app.run import RUNS_DIR, ResumeRequest, RunRequest
 from fwupdate.cli import live_view
 from fwupdate.cli.live_view import ProgressMode
 from fwupdate.cli.output import OutputFormat, emit
 from fwupdate.cli.plan_cmd import summary_lines
 from fwupdate.errors import BadInputError, ExitCode
 from fwupdate.observe import jsonlog
-from fwupdate.plan import planfile
 from fwupdate.plan.models import Plan
-from fwupdate.run import session
-from fwupdate.run.context import RunSettings
-from fwupdate.run.dryrun import dry_run
 from fwupdate.run.executor import G_DONE, G_FAILED, RunResult
-from fwupdate.run.journal import Journal
 from fwupdate.run.packages import SignatureCheck
 from fwupdate.run.window import resume_hint, stop_at, window_end
-
-RUNS_DIR = Path("fwupdate-runs")
 
 RunsDir = Annotated[Path, typer.Option("--runs-dir", help="Where run journals live.")]
 Window = Annotated[str | None, typer.Option(
@@ -223,48 +217,38 @@ def run(
         _resume(resume_run, runs_dir, None, yes, time_scale if time_scale != 1.0 else None,
                 (end, spec) if spec else None, metrics_file, progress)
         return
-    plan, _doc = session.load_plan(plan_file)
-    settings = RunSettings(
-        time_scale=time_scale,
-        concurrency=concurrency or plan.schedule.concurrency or 8,
-        max_failures=max_failures,
-        window_end=end,
-        window_spec=spec,
-        serve_address=serve_address,
-        insecure=insecure,
-        dry_run=dry,
-        lm_min_interval=lm_min_interval,
-        lm_rollback=not no_lm_rollback,
-        metrics_file=str(metrics_file.resolve()) if metrics_file else None,
+    req = RunRequest(
+        plan_file=plan_file, fleet_file=fleet_file, repo=repo, lm_image=lm_image,
+        runs_dir=runs_dir, run_id=run_id, concurrency=concurrency, max_failures=max_failures,
+        window_end=end, window_spec=spec, time_scale=time_scale, serve_address=serve_address,
+        insecure=insecure, lm_min_interval=lm_min_interval, lm_rollback=not no_lm_rollback,
+        metrics_file=metrics_file,
     )
     if dry:
-        rows = dry_run(plan_file, fleet_file, settings, repo=repo, lm_image=lm_image)
+        rows = app_run.dry_run(req)
         emit(OutputFormat.table, document={"checks": rows}, rows=rows,
              columns=["group", "node", "check", "ok", "detail"], title="Dry run")
         raise typer.Exit(0 if all(r["ok"] for r in rows) else int(ExitCode.PARTIAL))
+    plan = app_run.load_plan(plan_file)
     # on the confirmation here; the run's first progress line repeats it (session.start)
     notice = SignatureCheck.for_plan(plan).notice()
     _confirm(yes, f"run {plan_file}" + (f" ({notice})" if notice else ""),
-             _night_summary(plan, settings.window_end))
+             _night_summary(plan, end))
     log = live_view.for_night(progress, _Log(len(plan.groups)), plan, run=run_id,
-                              time_scale=settings.time_scale, window_end=settings.window_end)
-    holder: dict[str, Path] = {}
+                              time_scale=time_scale, window_end=end)
 
     def journal_made(p: Path) -> None:
-        holder.update(path=p)
-        _header(p, settings.window_end)
+        _header(p, end)
         live_view.named(log, p.stem)
 
-    def go(stop: threading.Event) -> tuple[Path, RunResult]:
-        return session.start(plan_file, fleet_file, runs_dir=runs_dir, settings=settings,
-                             repo=repo, lm_image=lm_image, run_id=run_id, progress=log,
-                             stop=stop, on_journal=journal_made)
+    def go(stop: threading.Event) -> app_run.RunOutcome:
+        return app_run.start(req, progress=log, stop=stop, on_journal=journal_made)
 
     with live_view.drawn(log):
-        (path, result), _ = _with_signals(go)
-    _summary(path.stem, result)
-    typer.echo(f"journal: {path}")
-    raise typer.Exit(exit_code(result))
+        outcome, _ = _with_signals(go)
+    _summary(outcome.run_id, outcome.result)
+    typer.echo(f"journal: {outcome.journal}")
+    raise typer.Exit(exit_code(outcome.result))
 
 
 def _resume(ref: str, runs_dir: Path, fleet: Path | None, yes: bool,
@@ -272,30 +256,21 @@ def _resume(ref: str, runs_dir: Path, fleet: Path | None, yes: bool,
             new_window: tuple[float | None, str | None] | None = None,
             metrics_file: Path | None = None,
             progress: ProgressMode = ProgressMode.auto) -> None:
-    path = session.resolve_run(ref, runs_dir)
-    with Journal.open(path) as journal:  # what the resumed night is about, for the prompt
-        plan = planfile.loads(json.dumps(journal.plan))
-        end = journal.options.get("settings", {}).get("window_end")
-        scale = time_scale or journal.options.get("settings", {}).get("time_scale") or 1.0
-        done = live_view.done_pairs(plan, journal)
-    if new_window is not None:
-        end = new_window[0]
-    _confirm(yes, f"resume {path.stem}", _night_summary(plan, end))
-    _header(path, end)
+    req = ResumeRequest(run=ref, runs_dir=runs_dir, fleet_file=fleet, time_scale=time_scale,
+                        window=new_window, metrics_file=metrics_file)
+    target = app_run.resume_target(req)  # what the resumed night is about, for the prompt
+    end = target.window_end
+    _confirm(yes, f"resume {target.journal.stem}", _night_summary(target.plan, end))
+    _header(target.journal, end)
     log = live_view.for_night(  # plain: the "(n/N pairs, min)" prefix on a terminal, as in run
-        progress, _Log(len(plan.groups)), plan, time_scale=float(scale), window_end=end,
-        run=path.stem, done=done)
-    overrides: dict[str, Any] = {"time_scale": time_scale} if time_scale else {}
-    if new_window is not None:
-        overrides.update(window_end=new_window[0], window_spec=new_window[1])
-    if metrics_file:
-        overrides["metrics_file"] = str(metrics_file.resolve())
+        progress, _Log(len(target.plan.groups)), target.plan, time_scale=target.time_scale,
+        window_end=end, run=target.journal.stem, done=list(target.done_pairs))
     with live_view.drawn(log):
-        result, _ = _with_signals(lambda stop: session.resume(
-            path, fleet_path=fleet, progress=log, stop=stop, overrides=overrides))
-    _summary(path.stem, result)
-    typer.echo(f"journal: {path}")
-    raise typer.Exit(exit_code(result))
+        outcome, _ = _with_signals(
+            lambda stop: app_run.resume(req, target, progress=log, stop=stop))
+    _summary(outcome.run_id, outcome.result)
+    typer.echo(f"journal: {outcome.journal}")
+    raise typer.Exit(exit_code(outcome.result))
 
 
 def resume(

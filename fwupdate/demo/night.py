@@ -3,8 +3,6 @@ availability record checked per pair, the simulator stopped."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import time
 from collections.abc import Callable
@@ -12,9 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fwupdate.app.compliance import ComplianceRequest, evaluate
+from fwupdate.app.inventory import InventoryRequest, read_inventory
+from fwupdate.app.plan import PlanRequest, make_plan
+from fwupdate.app.run import RunRequest, load_plan, start
 from fwupdate.atomicfile import write_text_atomic
 from fwupdate.check import Verdict, all_ok, check_night, evidence, read_journal
-from fwupdate.cli.main import main as cli_main
 from fwupdate.demo.scenario import (
     DELIVERY_PAIR,
     PAIR_PROFILES,
@@ -23,9 +24,8 @@ from fwupdate.demo.scenario import (
     fleet_spec,
 )
 from fwupdate.demo.signing import demo_kit, show_verdicts, signer, tampered_refusal, trusting
+from fwupdate.report.html import compliance_html, write_html
 from fwupdate.report.run_report import build_run_report
-from fwupdate.run import session
-from fwupdate.run.context import RunSettings
 from fwupdate.run.executor import G_DONE, RunResult
 from fwupdate.run.journal import Journal
 from fwupdate.sim.fleet import SimulatedFleet
@@ -70,12 +70,6 @@ def active_changes(events: Any, pair: str) -> tuple[int, int]:
     return outages, changes
 
 
-def _quiet(argv: list[str]) -> int:
-    """An fwupdate command in-process, its stdout kept out of the demo's own output."""
-    with contextlib.redirect_stdout(io.StringIO()):
-        return cli_main(argv)
-
-
 def run_demo(out: Path, *, time_scale: float = 400.0, pairs: tuple[str, ...] = tuple(
         PAIR_PROFILES), say: Say = print, concurrency: int = 8) -> DemoResult:
     t0 = time.monotonic()
@@ -93,12 +87,32 @@ def run_demo(out: Path, *, time_scale: float = 400.0, pairs: tuple[str, ...] = t
             if kit is not None:
                 say("signature verdicts (fwupdate dup verify):")
                 show_verdicts(inputs.repo, inputs.catalog, inputs.lm_image, say)
-                say(f"tampered on purpose, refused: {tampered_refusal(inputs.repo, out, _quiet)}")
+                say(f"tampered on purpose, refused: {tampered_refusal(inputs.repo, out)}")
             return _night(out, inputs, time_scale=time_scale, pairs=pairs, say=say,
                           concurrency=concurrency, t0=t0)
     finally:
         if kit is not None:
             kit.close()
+
+
+def _evening(out: Path, fleet: Path, inputs: DemoInputs, *,
+             concurrency: int) -> dict[str, Path]:
+    """The evening's documents through the application layer: the saved inventory, the plan
+    file and the compliance page (what is out of date)."""
+    inv_path, plan_path = out / "inventory.json", out / "plan.json"
+    inv = read_inventory(InventoryRequest(fleet_file=fleet, out=inv_path))
+    if inv.failed and len(inv.failed) == len(inv.results):
+        raise RuntimeError("inventory failed (exit 1)")
+    planned = make_plan(PlanRequest(fleet, str(inputs.catalog), inputs.bundle,
+                                    lm_image=inputs.lm_image, concurrency=concurrency,
+                                    out=plan_path))
+    if planned.unreadable:
+        raise RuntimeError("plan failed (exit 3)")
+    fc = evaluate(ComplianceRequest(fleet, str(inputs.catalog), inputs.bundle,
+                                    lm_image=inputs.lm_image, inventory=inv_path))
+    compliance_path = out / "compliance.html"
+    write_html(compliance_html(fc.document), compliance_path)
+    return {"inventory": inv_path, "plan": plan_path, "compliance_html": compliance_path}
 
 
 def _night(out: Path, inputs: DemoInputs, *, time_scale: float, pairs: tuple[str, ...],
@@ -112,28 +126,8 @@ def _night(out: Path, inputs: DemoInputs, *, time_scale: float, pairs: tuple[str
         fleet = sim.write_fleet_file(out / "fleet.toml")
         paths["fleet"] = fleet
         say(f"simulated fleet up: {len(pairs)} HA pair(s), time-scale {time_scale:g}")
-        plan_path = out / "plan.json"
-        inv_path = out / "inventory.json"
-        rc = _quiet(["inventory", str(fleet), "--format", "json", "--out", str(inv_path)])
-        if rc not in (0, 3):
-            raise RuntimeError(f"inventory failed (exit {rc})")
-        paths["inventory"] = inv_path
-        rc = _quiet(["plan", str(fleet), "--catalog", str(inputs.catalog), "--bundle",
-                       str(inputs.bundle), "--lm-image", str(inputs.lm_image),
-                       "--concurrency", str(concurrency), "--format", "json",
-                       "--out", str(plan_path)])
-        if rc != 0:
-            raise RuntimeError(f"plan failed (exit {rc})")
-        paths["plan"] = plan_path
-        compliance_path = out / "compliance.html"  # the evening view: what is out of date
-        rc = _quiet(["compliance", str(fleet), "--catalog", str(inputs.catalog), "--bundle",
-                     str(inputs.bundle), "--lm-image", str(inputs.lm_image),
-                     "--inventory", str(inv_path), "--format", "html",
-                     "--out", str(compliance_path)])
-        if rc not in (0, 3):
-            raise RuntimeError(f"compliance failed (exit {rc})")
-        paths["compliance_html"] = compliance_path
-        plan, _ = session.load_plan(plan_path)
+        paths.update(_evening(out, fleet, inputs, concurrency=concurrency))
+        plan = load_plan(paths["plan"])
         say(f"plan: {plan.totals.steps} steps, {plan.totals.host_reboots} host reboots, "
             f"{plan.totals.failovers} failovers, estimated {plan.schedule.makespan_seconds} s "
             f"of device time (~{plan.schedule.makespan_seconds / time_scale:.0f} s here)")
@@ -142,12 +136,12 @@ def _night(out: Path, inputs: DemoInputs, *, time_scale: float, pairs: tuple[str
         say(f"plan: signatures = \"{opts.get('signatures', '?')}\": {sum(r.ok for r in sigs)} "
             f"of {len(sigs)} package step(s) verified; catalog signature "
             f"{opts.get('catalog_signature', 'not checked')}")
-        settings = RunSettings(time_scale=time_scale, concurrency=concurrency)
         t_run = time.monotonic()
-        journal_path, result = session.start(
-            plan_path, fleet, runs_dir=out / "runs", settings=settings, repo=inputs.repo,
-            lm_image=inputs.lm_image, progress=lambda g, m: say(f"  [{g}] {m}"),
-        )
+        night = start(RunRequest(paths["plan"], fleet, repo=inputs.repo, lm_image=inputs.lm_image,
+                                 runs_dir=out / "runs", concurrency=concurrency,
+                                 time_scale=time_scale),
+                      progress=lambda g, m: say(f"  [{g}] {m}"))
+        journal_path, result = night.journal, night.result
         run_seconds = time.monotonic() - t_run
         paths["journal"] = journal_path
         planned = {g.name: g.totals.failovers for g in plan.groups}

@@ -8,12 +8,12 @@ Without Debian's osslsigncode and gpg the demo runs with `signatures = "off"` an
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from fwupdate.errors import FwupdateError
 from fwupdate.trust import TrustStore, verify_file
 from fwupdate.trust.kit import SigningKit, missing_tools
 
@@ -81,8 +81,9 @@ def show_verdicts(repo: Path, catalog: Path, lm_image: Path, say: Say) -> None:
             say(f"  {verify_file(f).line()}")
 
 
-def tampered_refusal(repo: Path, out: Path, run: Callable[[list[str]], int]) -> str:
-    """Copy one signed DUP, change one byte, and let `dup verify` refuse it: its error line."""
+def tampered_refusal(repo: Path, out: Path) -> str:
+    """Copy one signed DUP, change one byte, and let the verification (`fwupdate dup verify`'s)
+    refuse it: its error line as the command prints it, and its exit code."""
     src = sorted(repo.rglob("*.EXE"))[0]
     dest = out / "tampered" / src.name
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -90,8 +91,8 @@ def tampered_refusal(repo: Path, out: Path, run: Callable[[list[str]], int]) -> 
     data = bytearray(dest.read_bytes())
     data[len(data) // 2] ^= 0x01
     dest.write_bytes(bytes(data))
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err):
-        rc = run(["dup", "verify", str(dest)])
-    line = err.getvalue().strip().splitlines()[-1] if err.getvalue().strip() else ""
-    return f"{line} (exit {rc})"
+    try:
+        verify_file(dest).require()
+    except FwupdateError as exc:
+        return f"fwupdate: error: {' '.join(str(exc).split())} (exit {int(exc.exit_code)})"
+    return "not refused (exit 0)"

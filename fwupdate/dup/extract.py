@@ -21,8 +21,9 @@ from typing import IO
 
 from fwupdate.dup.archive import DupArchive, Listing, Member, MemberKind
 from fwupdate.dup.detect import DupFormat, detect
+from fwupdate.dup.image import bare_image_generation
 from fwupdate.dup.limits import DEFAULT_LIMITS, ExtractLimits
-from fwupdate.dup.reader import read_component
+from fwupdate.dup.reader import inspect_dup, read_component
 from fwupdate.errors import BadInputError, DupError, UnsafeArchiveError
 from fwupdate.pathsafe import normalize_name, unsafe_name_reason
 
@@ -219,3 +220,27 @@ def _extract_into(
     shutil.rmtree(staging, ignore_errors=True)
     writer.staging = None
     return ExtractResult(source=what, target=str(tgt), files=tuple(results))
+
+
+def bare_image_member(member_paths: Sequence[str]) -> str | None:
+    """The DUP member that is a bare iDRAC image (`payload/firmimg.d7`, `.d9`...), if any."""
+    for name in member_paths:
+        if name.startswith("payload/") and bare_image_generation(name):
+            return name
+    return None
+
+
+def extract_bare_image(dup: Path, workdir: Path, member: str | None = None) -> Path:
+    """Which bare image is sent for this DUP: `member` (the plan's `payload`) or else the
+    DUP's own `payload/firmimg.d7` (or .d9), extracted into `workdir`; the one procedure the
+    executor and `fwupdate idrac update-self` share."""
+    if member is None:
+        found = bare_image_member([m.path for m in inspect_dup(dup).members if m.path])
+        if found is None:
+            raise BadInputError(f"{dup.name}: no payload/firmimg.d7 (or .d9) inside the package")
+        member = found
+    extract_dup(dup, workdir, members=[member])
+    out = workdir / member
+    if not out.is_file():
+        raise BadInputError(f"{dup.name}: has no member {member}")
+    return out

@@ -1,8 +1,9 @@
 """The compliance report as one standalone HTML page.
 
-Input is the document `fwupdate compliance --format json` prints (fwupdate/cli/compliance_cmd.py
-`document`): fleet rollup (OME style: critical / warning / ok / unknown counts), one summary row
-per node, then per node its component table (current → target, action, criticality, reboot).
+Input is the document `fwupdate compliance --format json` prints (fwupdate/app/compliance.py
+`compliance_document`): fleet rollup (OME style: critical / warning / ok / unknown counts), one
+summary row per node, then per node its component table (current → target, action, criticality,
+reboot).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from fwupdate.dup.extract import extract_dup
+from fwupdate.dup.extract import extract_bare_image
 from fwupdate.errors import BadInputError, HashMismatchError, SignatureError
 from fwupdate.fileserver.sources import FileSource
 from fwupdate.inputfile import file_sha256
@@ -207,10 +207,7 @@ class PackageStore:
                 self._tmp = Path(tempfile.mkdtemp(prefix="fwupdate-run-"))
             self._count += 1
             target = self._tmp / f"{self._count:03d}"
-        extract_dup(path, target, members=[step.payload])
-        out = target / step.payload
-        if not out.is_file():
-            raise BadInputError(f"{path.name}: has no member {step.payload}")
+        out = extract_bare_image(path, target, step.payload)
         with self._lock:
             self._extracted[key] = out
         return out

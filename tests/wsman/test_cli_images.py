@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from fwupdate.app.delivery import loopback_warning, prepare_image
+from fwupdate.app.targets import Target
 from fwupdate.catalog.models import PackageType, SoftwareComponent, SupportedDevice, SupportedSystem
-from fwupdate.cli.idrac_cmd import Target, _warn_loopback, prepare_image
+from fwupdate.cli.idrac_cmd import say
 from fwupdate.dup.build import build_exe_dup, build_firmware_image
 from fwupdate.dup.image import parse_image_header
 from fwupdate.dup.repo import default_payload
@@ -49,6 +51,12 @@ def test_non_idrac_dup_is_refused(tmp_path: Path) -> None:
         prepare_image(dup, tmp_path / "x")
     with pytest.raises(BadInputError, match="no such file"):
         prepare_image(tmp_path / "missing.EXE", tmp_path)
+
+
+def _warn_loopback(served: str, target: Target) -> None:
+    """What the hand commands do with the warning: one line on stderr."""
+    if (warning := loopback_warning(served, target)) is not None:
+        say(warning)
 
 
 def test_loopback_file_server_warning(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,4 +1,4 @@
-"""Everything `plan` and `compliance` read before the pure planner runs.
+"""Everything the plan and compliance use cases read before the pure planner runs.
 
 The planner (fwupdate.plan) does no I/O; this module does it all: the fleet file, the bundle,
 the catalog, a saved inventory or a live one (iDRACs and LoadMasters), the LoadMaster image's
@@ -21,9 +21,11 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from fwupdate.catalog.models import Catalog
 from fwupdate.errors import BadInputError, ConfigError, FwupdateError
+from fwupdate.fleet.loader import load_fleet
 from fwupdate.fleet.models import Fleet, Node
 from fwupdate.idrac.models import NodeInventory
 from fwupdate.inputfile import open_regular, read_regular
@@ -261,3 +263,55 @@ def catalog_signature_record(cat: Catalog, source: str) -> SignatureRecord:
         sha256=cat.sha256 or "",
         file=cat.source,
     )
+
+
+class Sources(Protocol):
+    """What the plan and compliance requests both name: where the evening's inputs come from."""
+
+    @property
+    def fleet_file(self) -> Path: ...
+    @property
+    def catalog(self) -> str: ...
+    @property
+    def bundle(self) -> Path | None: ...
+    @property
+    def lm_image(self) -> Path | None: ...
+    @property
+    def inventory(self) -> Path | None: ...  # saved inventory; None: read the devices live
+    @property
+    def only(self) -> tuple[str, ...]: ...
+    @property
+    def skip(self) -> tuple[str, ...]: ...
+    @property
+    def concurrency(self) -> int | None: ...
+    @property
+    def insecure(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Gathered:
+    """The evening's inputs read and checked, ready for the pure planner."""
+
+    fleet: Fleet
+    selection: Selection
+    bundle: BundleInput
+    lm_image: LmImage | None
+    inventory: InventoryInput
+    catalog: Catalog
+
+
+def gather(src: Sources) -> Gathered:
+    """Fleet, selectors, bundle, LoadMaster image, inventory (saved or live) and catalog, in
+    that order (the first bad input is the one reported)."""
+    fleet = load_fleet(src.fleet_file)
+    sel = selection(src.only, src.skip)
+    check_node_selectors(sel, fleet)
+    bundle_in = read_bundle(src.bundle)
+    image = read_lm_image(src.lm_image, bundle_in)
+    if src.inventory is not None:
+        inv = read_saved_inventory(src.inventory)
+    else:
+        inv = read_live(fleet, concurrency=src.concurrency or fleet.concurrency,
+                        insecure=src.insecure)  # fmt: skip
+    cat = read_catalog(src.catalog, inv.inventories)
+    return Gathered(fleet, sel, bundle_in, image, inv, cat)
