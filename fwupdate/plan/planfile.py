@@ -130,6 +130,7 @@ def _sealed(plan: Plan) -> PlanDoc:
 
 
 def to_dict(plan: Plan) -> dict[str, Any]:
+    """The sealed document as builtins (its arrays may be tuples; `json` writes both alike)."""
     import msgspec
 
     doc: dict[str, Any] = msgspec.to_builtins(_sealed(plan))
@@ -160,7 +161,7 @@ _compact = json.JSONEncoder(ensure_ascii=False).encode  # the C encoder (no inde
 
 
 def _render(value: Any, depth: int, out: list[str]) -> None:
-    if depth >= _INDENTED_LEVELS or not isinstance(value, dict | list) or not value:
+    if depth >= _INDENTED_LEVELS or not isinstance(value, dict | list | tuple) or not value:
         out.append(_compact(value))
         return
     pad = "  " * (depth + 1)
