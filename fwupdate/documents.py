@@ -53,6 +53,8 @@ def decode_json(data: bytes | str, model: type[T], *, root: str = "") -> T:
         raise _problem(str(exc), root) from None
     except msgspec.DecodeError as exc:
         raise DocumentError("", f"not JSON: {_lower(str(exc))}") from None
+    except RecursionError:  # only where the model holds untyped data (`Any`)
+        raise DocumentError("", "not JSON: nested too deeply") from None
 
 
 def decode_any(data: bytes | str) -> Any:
@@ -61,6 +63,8 @@ def decode_any(data: bytes | str) -> Any:
         return msgspec.json.decode(data)
     except msgspec.DecodeError as exc:
         raise DocumentError("", f"not JSON: {_lower(str(exc))}") from None
+    except RecursionError:
+        raise DocumentError("", "not JSON: nested too deeply") from None
 
 
 def convert(obj: Any, model: type[T], *, root: str = "") -> T:
@@ -99,4 +103,5 @@ def _problem(message: str, root: str) -> DocumentError:
 
 
 def _lower(text: str) -> str:
-    return text[:1].lower() + text[1:]
+    """msgspec's sentence as a clause: "Expected ..." -> "expected ...", "JSON is" kept."""
+    return text if text[1:2].isupper() else text[:1].lower() + text[1:]

@@ -171,9 +171,11 @@ class _ComponentDoc(msgspec.Struct, kw_only=True):
     component_type: str | None = None
 
     def model(self) -> FirmwareComponent:
-        fields = msgspec.structs.asdict(self)
-        fields["state"] = self.state or "Installed"
-        return FirmwareComponent(**fields)
+        return FirmwareComponent(
+            self.id, self.name, self.component_id, self.version, self.updateable,
+            self.state or "Installed", self.fqdd, self.vendor_id, self.device_id,
+            self.sub_vendor_id, self.sub_device_id, self.component_type,
+        )  # fmt: skip
 
 
 class _CapabilitiesDoc(msgspec.Struct):

@@ -120,5 +120,5 @@ class PlanDoc(msgspec.Struct, omit_defaults=True):
 class Header(msgspec.Struct):
     """What is read before anything else: is this a plan file, and of which version."""
 
-    schema: object = None
+    schema: object = None  # decoding untyped data can nest: RecursionError, caught
     schema_version: object = None

@@ -11,9 +11,9 @@ dataclasses and back.  msgspec is imported by the functions, not at start-up.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -104,21 +104,28 @@ def _canonical(doc: Any) -> bytes:
     which sealed every plan file so far, made by msgspec's C encoder."""
     import msgspec
 
-    data = msgspec.json.encode(doc, order="sorted")
-    if data.isascii() and b"\x7f" not in data:
+    data = msgspec.json.encode(doc, order="sorted").replace(b"\x7f", b"\\u007f")
+    if data.isascii():
         return data
-    return _NOT_PRINTABLE_ASCII.sub(_escape, data.decode()).encode()
+    return data.decode().encode("ascii", _JSON_ESCAPE)  # C speed; the handler sees the rest
 
 
-_NOT_PRINTABLE_ASCII = re.compile(r"[^\x00-\x7e]")  # msgspec escapes what is below a space
+def _json_escape(err: UnicodeError) -> tuple[str, int]:
+    """A codec error handler: each non-ASCII character as JSON's \\uXXXX (surrogate pairs)."""
+    assert isinstance(err, UnicodeEncodeError)
+    return "".join(map(_escape_char, err.object[err.start : err.end])), err.end
 
 
-def _escape(m: re.Match[str]) -> str:
-    code = ord(m.group(0))
+def _escape_char(char: str) -> str:
+    code = ord(char)
     if code <= 0xFFFF:
         return f"\\u{code:04x}"
     code -= 0x10000
     return f"\\u{0xD800 | (code >> 10):04x}\\u{0xDC00 | (code & 0x3FF):04x}"
+
+
+_JSON_ESCAPE = "fwupdate-json-escape"
+codecs.register_error(_JSON_ESCAPE, _json_escape)
 
 
 def _sealed(plan: Plan) -> PlanDoc:
@@ -235,18 +242,19 @@ def from_dict(doc: Any) -> Plan:
 def _decode(data: str | bytes) -> PlanDoc:
     from fwupdate.documents import DocumentError, decode_json
     from fwupdate.plan.document import Header, PlanDoc
-    from fwupdate.plan.planfile_check import decode_checks
+    from fwupdate.plan.planfile_check import MAX_PLAN_BYTES
 
-    raw = decode_checks(data)
-    try:
-        head = decode_json(raw, Header, root="plan")
+    if len(data) > MAX_PLAN_BYTES:
+        raise PlanError(f"plan file is larger than {MAX_PLAN_BYTES} bytes; not a plan")
+    try:  # the typed models bound the nesting: no separate depth pass
+        head = decode_json(data, Header, root="plan")
     except DocumentError as exc:
         if exc.what.startswith("not JSON"):
             raise PlanError(f"plan file is not valid JSON: {exc.what[10:]}") from None
         raise PlanError("plan file: plan must be an object") from None
     _check_header(head.schema, head.schema_version)
     try:
-        return decode_json(raw, PlanDoc, root="plan")
+        return decode_json(data, PlanDoc, root="plan")
     except DocumentError as exc:
         raise _problem(exc) from None
 

@@ -28,15 +28,6 @@ _BRACKET_RE = re.compile(r"[\[\]{}]")
 
 def decode(data: str | bytes) -> Any:
     """JSON data of a plan file; PlanError for anything that cannot be one."""
-    text = decode_checks(data)
-    try:
-        return json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise PlanError(f"plan file is not valid JSON: {_short(str(exc))}") from None
-
-
-def decode_checks(data: str | bytes) -> str:
-    """The text of a plan file once its size, encoding and nesting are within bounds."""
     if len(data) > MAX_PLAN_BYTES:
         raise PlanError(f"plan file is larger than {MAX_PLAN_BYTES} bytes; not a plan")
     if isinstance(data, bytes):
@@ -47,7 +38,10 @@ def decode_checks(data: str | bytes) -> str:
     else:
         text = data
     _check_depth(text)
-    return text
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise PlanError(f"plan file is not valid JSON: {_short(str(exc))}") from None
 
 
 def _check_depth(text: str) -> None:
