@@ -12,7 +12,10 @@ A problem becomes one line naming the file, the key path and what is wrong:
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
+from collections.abc import Iterator
 from typing import Any, TypeVar
 
 import msgspec
@@ -45,10 +48,25 @@ class DocumentError(ValueError):
         self.what = what
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a document's tree is built: it is acyclic, and
+    the collector's passes over the growing heap were half the decode time of a
+    1,000-pair plan (0.45 vs 0.18 s CPU)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def decode_json(data: bytes | str, model: type[T], *, root: str = "") -> T:
     """`data` decoded into `model` (strict: no str for int, no int for bool)."""
     try:
-        return msgspec.json.decode(data, type=model)
+        with gc_paused():
+            return msgspec.json.decode(data, type=model)
     except msgspec.ValidationError as exc:
         raise _problem(str(exc), root) from None
     except msgspec.DecodeError as exc:
@@ -76,8 +94,10 @@ def convert(obj: Any, model: type[T], *, root: str = "") -> T:
 
 
 def to_builtins(obj: Any) -> Any:
-    """A model as dicts, lists, strings and numbers (field order kept; enums by value)."""
-    return msgspec.to_builtins(obj)
+    """A model as dicts, lists, strings and numbers (field order kept; enums by value):
+    encoded and decoded again, which is faster than `msgspec.to_builtins` on dataclasses."""
+    with gc_paused():
+        return msgspec.json.decode(msgspec.json.encode(obj))
 
 
 def encode_json(obj: Any) -> bytes:

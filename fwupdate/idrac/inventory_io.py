@@ -273,7 +273,7 @@ def _node(d: SavedNode, where: str, label: str) -> NodeInventory:
 def load_saved_nodes(path: Path | str) -> tuple[tuple[NodeInventory, ...], tuple[SavedNode, ...]]:
     """The nodes of a saved inventory and their saved documents (for the `loadmaster` objects),
     from one read and one parse of the file."""
-    from fwupdate.documents import DocumentError, decode_json
+    from fwupdate.documents import DocumentError, decode_json, gc_paused
 
     label = str(path)
     raw = read_regular(Path(path), max_bytes=MAX_INVENTORY_BYTES, what="inventory file")
@@ -283,7 +283,8 @@ def load_saved_nodes(path: Path | str) -> tuple[tuple[NodeInventory, ...], tuple
         if exc.where in ("", "nodes") and not exc.what.startswith("not JSON"):
             raise BadInputError(f'{label}: not an inventory document (no "nodes" list)') from None
         raise BadInputError(f"{label}: {exc}") from None
-    nodes = tuple(_node(n, f"nodes[{k}]", label) for k, n in enumerate(doc.nodes))
+    with gc_paused():
+        nodes = tuple(_node(n, f"nodes[{k}]", label) for k, n in enumerate(doc.nodes))
     seen: set[str] = set()
     for k, n in enumerate(nodes):
         if n.name in seen:

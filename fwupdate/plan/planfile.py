@@ -137,10 +137,11 @@ def _sealed(plan: Plan) -> PlanDoc:
 
 
 def to_dict(plan: Plan) -> dict[str, Any]:
-    """The sealed document as builtins (its arrays may be tuples; `json` writes both alike)."""
-    import msgspec
+    """The sealed document as JSON builtins (dicts, lists, strings, numbers)."""
+    from fwupdate.documents import gc_paused, to_builtins
 
-    doc: dict[str, Any] = msgspec.to_builtins(_sealed(plan))
+    with gc_paused():
+        doc: dict[str, Any] = to_builtins(_sealed(plan))
     return doc
 
 
@@ -236,7 +237,10 @@ def from_dict(doc: Any) -> Plan:
     except DocumentError as exc:
         raise _problem(exc) from None
     _check_seal(model)
-    return _plan(model)
+    from fwupdate.documents import gc_paused
+
+    with gc_paused():
+        return _plan(model)
 
 
 def _decode(data: str | bytes) -> PlanDoc:
@@ -310,10 +314,12 @@ def _plan(d: PlanDoc) -> Plan:
 def loads(text: str | bytes) -> Plan:
     """Decode and validate into the typed model, check the header and the hash, rebuild, then
     check the whole structure (planfile_check)."""
+    from fwupdate.documents import gc_paused
     from fwupdate.plan.planfile_check import check_plan
 
     doc = _decode(text)
     _check_seal(doc)
-    plan = _plan(doc)
+    with gc_paused():
+        plan = _plan(doc)
     check_plan(plan)
     return plan
