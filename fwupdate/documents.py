@@ -94,10 +94,11 @@ def convert(obj: Any, model: type[T], *, root: str = "") -> T:
 
 
 def to_builtins(obj: Any) -> Any:
-    """A model as dicts, lists, strings and numbers (field order kept; enums by value):
-    encoded and decoded again, which is faster than `msgspec.to_builtins` on dataclasses."""
+    """A model as dicts, lists or tuples, strings and numbers (field order kept; enums by
+    value). Encoding and decoding again is faster but holds the bytes and both trees at once
+    (+65 MiB peak for a 1,000-pair plan)."""
     with gc_paused():
-        return msgspec.json.decode(msgspec.json.encode(obj))
+        return msgspec.to_builtins(obj)
 
 
 def encode_json(obj: Any) -> bytes:

@@ -32,7 +32,7 @@ from fwupdate.observe import jsonlog
 from fwupdate.plan.estimate import format_duration
 from fwupdate.plan.models import Plan, Step
 from fwupdate.plan.order import PlanRequest, build_plan
-from fwupdate.plan.planfile import render, to_dict
+from fwupdate.plan.planfile import render, seal, to_dict
 from fwupdate.plan.policy import SignaturePolicy, with_overrides
 from fwupdate.plan.signatures import record_signatures
 from fwupdate.plan.window import clock_at
@@ -288,17 +288,17 @@ def plan(
         if policy.signatures is not SignaturePolicy.OFF
         else None,
     )
-    doc = to_dict(result)  # serialised once: the file and the printed document are the same
+    sealed = seal(result)  # serialised once: the file and the printed document are the same
     if out is not None:
-        write_text_atomic(out, render(doc))
+        write_text_atomic(out, render(sealed))
     if fmt is OutputFormat.json:
         if out is None:  # with --out the file is the document: nothing printed
-            emit(fmt, document=doc, rows=[], columns=())
+            emit(fmt, document=to_dict(sealed), rows=[], columns=())
     else:
         columns = (*STEP_COLUMNS, "reason") if explain and fmt is OutputFormat.csv else STEP_COLUMNS
         emit(
             fmt,
-            document=doc,
+            document=to_dict(sealed),
             rows=[step_row(s) for s in result.steps()],
             columns=columns,
             title="Plan",

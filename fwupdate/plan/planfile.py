@@ -12,6 +12,7 @@ dataclasses and back.  msgspec is imported by the functions, not at start-up.
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
@@ -136,31 +137,40 @@ def _sealed(plan: Plan) -> PlanDoc:
     return msgspec.structs.replace(body, content_sha256=seal)
 
 
-def to_dict(plan: Plan) -> dict[str, Any]:
-    """The sealed document as JSON builtins (dicts, lists, strings, numbers)."""
-    from fwupdate.documents import gc_paused, to_builtins
+def seal(plan: Plan) -> PlanDoc:
+    """The plan's document with its `content_sha256`: what `render` writes and `to_dict`
+    gives as builtins (serialise a plan once: `fwupdate plan --out` never builds the dict)."""
+    return _sealed(plan)
 
-    with gc_paused():
-        doc: dict[str, Any] = to_builtins(_sealed(plan))
+
+def to_dict(plan: Plan | PlanDoc) -> dict[str, Any]:
+    """The sealed document as builtins (its arrays may be tuples; `json` writes both alike)."""
+    from fwupdate.documents import to_builtins
+
+    doc: dict[str, Any] = to_builtins(_sealed(plan) if isinstance(plan, Plan) else plan)
     return doc
 
 
 def dumps(plan: Plan) -> str:
-    return render(to_dict(plan))
+    return render(seal(plan))
 
 
 _INDENTED_LEVELS = 4  # document, groups, group, steps: one step per line below that
 
 
-def render(doc: Mapping[str, Any]) -> str:
-    """The plan file's text for a document made by `to_dict` (serialise a plan once).
+def render(doc: PlanDoc | Mapping[str, Any]) -> str:
+    """The plan file's text for a sealed document (`seal`) or its dict (`to_dict`).
 
     Indented two spaces for the outer levels and one line per step (and per other object at
     that depth): as readable and diffable as a fully indented file, and written by the C
     encoder of `json` (its `", "` and `": "` separators: the bytes plan files always had), which
-    a fully indented file cannot use (4 s of a 1,000-pair plan)."""
+    a fully indented file cannot use (4 s of a 1,000-pair plan). A model is turned into
+    builtins one line at a time, so the whole document never exists twice."""
+    from fwupdate.documents import gc_paused, to_builtins
+
     out: list[str] = []
-    _render(doc, 0, out)
+    with gc_paused():
+        _render(doc, 0, out, to_builtins)
     out.append("\n")
     return "".join(out)
 
@@ -168,26 +178,46 @@ def render(doc: Mapping[str, Any]) -> str:
 _compact = json.JSONEncoder(ensure_ascii=False).encode  # the C encoder (no indent)
 
 
-def _render(value: Any, depth: int, out: list[str]) -> None:
-    if depth >= _INDENTED_LEVELS or not isinstance(value, dict | list | tuple) or not value:
-        out.append(_compact(value))
+def _render(value: Any, depth: int, out: list[str], plain: Any) -> None:
+    shape = _shallow(value) if depth < _INDENTED_LEVELS else None
+    if not shape:
+        out.append(_compact(plain(value)))
         return
     pad = "  " * (depth + 1)
-    last = len(value) - 1
-    if isinstance(value, dict):
+    last = len(shape) - 1
+    if isinstance(shape, dict):
         out.append("{")
-        for i, (key, item) in enumerate(value.items()):
+        for i, (key, item) in enumerate(shape.items()):
             out.append(f"\n{pad}{_compact(key)}: ")
-            _render(item, depth + 1, out)
+            _render(item, depth + 1, out, plain)
             out.append("," if i < last else "")
         out.append(f"\n{'  ' * depth}}}")
         return
     out.append("[")
-    for i, item in enumerate(value):
+    for i, item in enumerate(shape):
         out.append(f"\n{pad}")
-        _render(item, depth + 1, out)
+        _render(item, depth + 1, out, plain)
         out.append("," if i < last else "")
     out.append(f"\n{'  ' * depth}]")
+
+
+def _shallow(value: Any) -> dict[str, Any] | list[Any] | tuple[Any, ...] | None:
+    """One level of a document: a model's fields (as its encoder writes them), a mapping or
+    an array; None for a scalar."""
+    import msgspec
+
+    if isinstance(value, dict | list | tuple):
+        return value
+    if isinstance(value, msgspec.Struct):
+        omit = value.__struct_config__.omit_defaults
+        return {
+            f.encode_name: getattr(value, f.name)
+            for f in msgspec.structs.fields(value)
+            if not (omit and getattr(value, f.name) == f.default)
+        }
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    return None
 
 
 def plan_sha256(plan: Plan) -> str:
