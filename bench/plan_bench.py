@@ -74,7 +74,7 @@ def _small(ctx: BenchContext) -> Path:
     shutil.copy(tmp / "sim" / "sim-ca.pem", tmp / "ca.pem")
     (tmp / "inputs.json").write_text(json.dumps({
         "catalog": str(base / inputs.catalog.relative_to(tmp)),
-        "bundle": str(inputs.bundle),
+        "bundle": str(base / inputs.bundle.relative_to(tmp)),
         "lm_image": str(base / inputs.lm_image.relative_to(tmp))}))
     shutil.rmtree(tmp / "sim", ignore_errors=True)
     tmp.rename(base)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -116,23 +115,17 @@ def read_lm_image(path: Path | None, bundle: BundleInput) -> LmImage | None:
 def read_saved_inventory(path: Path) -> InventoryInput:
     """The saved inventory, plus the per-node `loadmaster` objects (a unit saved with an
     `error` is left out: planning then reports its pair as unplannable)."""
-    from fwupdate.idrac.inventory_io import MAX_INVENTORY_BYTES, load_inventory
+    from fwupdate.idrac.inventory_io import load_saved_nodes
 
-    nodes = load_inventory(path)
+    nodes, saved = load_saved_nodes(path)  # one read, one parse
     lms: dict[str, LoadMasterStatus] = {}
-    try:
-        data = read_regular(path, max_bytes=MAX_INVENTORY_BYTES, what="inventory file")
-        doc = json.loads(data)
-    except (BadInputError, ValueError, RecursionError):  # load_inventory reported it already
-        doc = {"nodes": []}
-    for k, raw in enumerate(doc.get("nodes", [])):
-        if isinstance(raw, dict) and raw.get("loadmaster") is not None:
-            name = str(raw.get("name"))
+    for k, raw in enumerate(saved):
+        if raw.loadmaster is not None:
             status = status_from_json(
-                raw["loadmaster"], f"{path}: nodes[{k}].loadmaster", name=name
+                raw.loadmaster, f"{path}: nodes[{k}].loadmaster", name=raw.name
             )
             if status.error is None:
-                lms[name] = status
+                lms[raw.name] = status
     inventories = {n.name: n for n in nodes}
     return InventoryInput(inventories, lms, str(path), inventory_digest(inventories))
 

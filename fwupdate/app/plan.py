@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fwupdate import __version__
 from fwupdate.app import inputs
@@ -14,9 +14,12 @@ from fwupdate.atomicfile import write_text_atomic
 from fwupdate.plan.models import Plan, SignatureRecord
 from fwupdate.plan.order import PlanRequest as PlannerRequest
 from fwupdate.plan.order import build_plan
-from fwupdate.plan.planfile import render, to_dict
+from fwupdate.plan.planfile import render, seal, to_dict
 from fwupdate.plan.policy import Policy, SignaturePolicy, with_overrides
 from fwupdate.plan.signatures import record_signatures
+
+if TYPE_CHECKING:
+    from fwupdate.plan.document import PlanDoc
 
 
 @dataclass(frozen=True)
@@ -44,8 +47,13 @@ class PlanRequest:
 @dataclass(frozen=True)
 class PlanResult:
     plan: Plan
-    document: dict[str, Any]  # the plan file's content (what `out` holds)
+    sealed: PlanDoc  # the plan file's model, serialised once (what `out` holds)
     written: Path | None
+
+    @property
+    def document(self) -> dict[str, Any]:
+        """The plan file's content as builtins (built on demand: `--out` never needs it)."""
+        return to_dict(self.sealed)
 
     @property
     def unreadable(self) -> tuple[str, ...]:
@@ -62,7 +70,10 @@ def make_plan(req: PlanRequest) -> PlanResult:
         force_same_version=True if req.force_same else None,
         combine_reboots=req.combine_reboots,
     )
-    planned = build_plan(_planner_request(req, g, policy))
+    from fwupdate.documents import gc_paused
+
+    with gc_paused():  # acyclic plan objects; GC passes over them: 0.3-0.7 s CPU at 1,000 pairs
+        planned = build_plan(_planner_request(req, g, policy))
     signing = policy.signatures is not SignaturePolicy.OFF
     result = record_signatures(
         planned,
@@ -71,10 +82,10 @@ def make_plan(req: PlanRequest) -> PlanResult:
         allow_unsigned=req.allow_unsigned,
         catalog=inputs.catalog_signature_record(g.catalog, req.catalog) if signing else None,
     )
-    doc = to_dict(result)  # serialised once: the file and the printed document are the same
+    sealed = seal(result)  # serialised once: the file and the printed document are the same
     if req.out is not None:
-        write_text_atomic(req.out, render(doc))
-    return PlanResult(result, doc, req.out)
+        write_text_atomic(req.out, render(sealed))
+    return PlanResult(result, sealed, req.out)
 
 
 def _planner_request(req: PlanRequest, g: inputs.Gathered, policy: Policy) -> PlannerRequest:

@@ -244,15 +244,15 @@ def plan(
 
 
 def _render(made: PlanResult, fmt: OutputFormat, *, explain: bool) -> None:
-    result, doc, out = made.plan, made.document, made.written
+    result, out = made.plan, made.written
     if fmt is OutputFormat.json:
         if out is None:  # with --out the file is the document: nothing printed
-            emit(fmt, document=doc, rows=[], columns=())
+            emit(fmt, document=made.document, rows=[], columns=())
     else:
         columns = (*STEP_COLUMNS, "reason") if explain and fmt is OutputFormat.csv else STEP_COLUMNS
         emit(
             fmt,
-            document=doc,
+            document=None,  # tables and CSV print the rows only
             rows=[step_row(s) for s in result.steps()],
             columns=columns,
             title="Plan",

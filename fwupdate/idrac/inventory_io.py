@@ -25,6 +25,8 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from fwupdate.atomicfile import write_text_atomic
 from fwupdate.errors import BadInputError
 from fwupdate.idrac.models import (
@@ -132,155 +134,165 @@ def dump_inventory(
 
 
 # --- loading ------------------------------------------------------------------------------
+# The document's typed model: msgspec decodes and validates a file into it in one pass
+# (fwupdate/documents.py), then the small functions below build the domain dataclasses.
 
 
-class _Reader:
-    def __init__(self, label: str) -> None:
-        self.label = label
+class _IdracDoc(msgspec.Struct):
+    address: str | None = None
+    generation: str | None = None
+    firmware_version: str | None = None
+    model: str | None = None
+    redfish_version: str | None = None
 
-    def err(self, where: str, msg: str) -> BadInputError:
-        return BadInputError(f"{self.label}: {where}: {msg}")
 
-    def obj(self, v: Any, where: str) -> Mapping[str, Any]:
-        if not isinstance(v, dict):
-            raise self.err(where, "expected an object")
-        return v
+class _SystemDoc(msgspec.Struct):
+    model: str | None = None
+    service_tag: str | None = None
+    bios_version: str | None = None
+    power_state: str | None = None
+    system_id: str | None = None
 
-    def opt_str(self, d: Mapping[str, Any], key: str, where: str) -> str | None:
-        v = d.get(key)
-        if v is None:
-            return None
-        if not isinstance(v, str):
-            raise self.err(f"{where}.{key}", "expected a string or null")
-        return v
 
-    def req_str(self, d: Mapping[str, Any], key: str, where: str) -> str:
-        v = self.opt_str(d, key, where)
-        if v is None:
-            raise self.err(where, f"missing {key}")
-        return v
+class _ComponentDoc(msgspec.Struct, kw_only=True):
+    """`FirmwareComponent` as saved: only id, name and version are required."""
 
-    def node(self, raw: Any, where: str) -> NodeInventory:
-        d = self.obj(raw, where)
-        name = self.req_str(d, "name", where)
-        idrac = None
-        if d.get("idrac") is not None:
-            i = self.obj(d["idrac"], f"{where}.idrac")
-            version = self.opt_str(i, "firmware_version", f"{where}.idrac")
-            if version is not None:
-                gen = self.opt_str(i, "generation", f"{where}.idrac") or "unknown"
-                try:
-                    generation = Generation(gen)
-                except ValueError:
-                    raise self.err(f"{where}.idrac.generation", f"unknown {gen!r}") from None
-                idrac = IdracIdentity(
-                    address=self.opt_str(i, "address", f"{where}.idrac") or "",
-                    generation=generation,
-                    firmware_version=version,
-                    model=self.opt_str(i, "model", f"{where}.idrac") or "",
-                    redfish_version=self.opt_str(i, "redfish_version", f"{where}.idrac"),
-                )
-        system = None
-        if d.get("system") is not None:
-            s = self.obj(d["system"], f"{where}.system")
-            model = self.opt_str(s, "model", f"{where}.system")
-            if model is not None:
-                system = SystemIdentity(
-                    model=model,
-                    service_tag=self.opt_str(s, "service_tag", f"{where}.system"),
-                    bios_version=self.opt_str(s, "bios_version", f"{where}.system"),
-                    power_state=self.opt_str(s, "power_state", f"{where}.system"),
-                    system_id=self.opt_str(s, "system_id", f"{where}.system"),
-                )
-        comps_raw = d.get("components") or []
-        if not isinstance(comps_raw, list):
-            raise self.err(f"{where}.components", "expected a list")
-        comps = tuple(
-            self.component(c, f"{where}.components[{k}]") for k, c in enumerate(comps_raw)
-        )
-        errors_raw = d.get("errors") or []
-        if not isinstance(errors_raw, list) or not all(isinstance(e, str) for e in errors_raw):
-            raise self.err(f"{where}.errors", "expected a list of strings")
-        caps = self.capabilities(d.get("capabilities"), f"{where}.capabilities")
-        return NodeInventory(
-            name=name,
-            idrac=idrac,
-            system=system,
-            components=comps,
-            capabilities=caps,
-            errors=tuple(errors_raw),
-        )
+    id: str
+    name: str
+    component_id: str | None = None
+    version: str
+    updateable: bool = True
+    state: str | None = None
+    fqdd: str | None = None
+    vendor_id: str | None = None
+    device_id: str | None = None
+    sub_vendor_id: str | None = None
+    sub_device_id: str | None = None
+    component_type: str | None = None
 
-    def component(self, raw: Any, where: str) -> FirmwareComponent:
-        c = self.obj(raw, where)
-        updateable = c.get("updateable", True)
-        if not isinstance(updateable, bool):
-            raise self.err(f"{where}.updateable", "expected true or false")
+    def model(self) -> FirmwareComponent:
         return FirmwareComponent(
-            id=self.req_str(c, "id", where),
-            name=self.req_str(c, "name", where),
-            component_id=self.opt_str(c, "component_id", where),
-            version=self.req_str(c, "version", where),
-            updateable=updateable,
-            state=self.opt_str(c, "state", where) or "Installed",
-            fqdd=self.opt_str(c, "fqdd", where),
-            vendor_id=self.opt_str(c, "vendor_id", where),
-            device_id=self.opt_str(c, "device_id", where),
-            sub_vendor_id=self.opt_str(c, "sub_vendor_id", where),
-            sub_device_id=self.opt_str(c, "sub_device_id", where),
-            component_type=self.opt_str(c, "component_type", where),
-        )
+            self.id, self.name, self.component_id, self.version, self.updateable,
+            self.state or "Installed", self.fqdd, self.vendor_id, self.device_id,
+            self.sub_vendor_id, self.sub_device_id, self.component_type,
+        )  # fmt: skip
 
-    def capabilities(self, raw: Any, where: str) -> Capabilities:
-        if raw is None:
-            return Capabilities()
-        d = self.obj(raw, where)
-        kwargs: dict[str, Any] = {}
-        for f in fields(Capabilities):
-            if f.name not in d or d[f.name] is None:
-                continue
-            v = d[f.name]
-            if f.name == "dell_oem_services":
-                if not isinstance(v, dict):
-                    raise self.err(f"{where}.{f.name}", "expected an object")
-                kwargs[f.name] = tuple(sorted((str(k), str(u)) for k, u in v.items()))
-            elif isinstance(f.default, bool):
-                if not isinstance(v, bool):
-                    raise self.err(f"{where}.{f.name}", "expected true or false")
-                kwargs[f.name] = v
-            elif isinstance(f.default, tuple):
-                if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-                    raise self.err(f"{where}.{f.name}", "expected a list of strings")
-                kwargs[f.name] = tuple(v)
-            else:
-                if not isinstance(v, str):
-                    raise self.err(f"{where}.{f.name}", "expected a string or null")
-                kwargs[f.name] = v
-        return Capabilities(**kwargs)
+
+class _CapabilitiesDoc(msgspec.Struct):
+    """`Capabilities` as saved: every field may be null or absent (then its default)."""
+
+    redfish: bool | None = None
+    redfish_update: bool | None = None
+    http_push_uri: str | None = None
+    multipart_push_uri: str | None = None
+    simple_update_uri: str | None = None
+    simple_update_protocols: tuple[str, ...] | None = None
+    dell_install_uri: str | None = None
+    jobs_uri: str | None = None
+    task_service_uri: str | None = None
+    sessions_uri: str | None = None
+    dell_oem_services: dict[str, str] | None = None
+    manager_reset_types: tuple[str, ...] | None = None
+    system_reset_types: tuple[str, ...] | None = None
+    expand_supported: bool | None = None
+    wsman: bool | None = None
+    manager_uri: str | None = None
+    system_uri: str | None = None
+    update_service_uri: str | None = None
+    firmware_inventory_uri: str | None = None
+    dmtf_jobs_uri: str | None = None
+
+
+class SavedNode(msgspec.Struct):
+    """One node of a saved inventory; `loadmaster` is passed through unread (status_io)."""
+
+    name: str
+    pair: str | None = None
+    insecure: bool | None = None
+    idrac: _IdracDoc | None = None
+    system: _SystemDoc | None = None
+    components: tuple[_ComponentDoc, ...] | None = None
+    capabilities: _CapabilitiesDoc | None = None
+    errors: tuple[str, ...] | None = None
+    loadmaster: Any = None
+
+
+class _InventoryDoc(msgspec.Struct):
+    nodes: list[SavedNode]
+
+
+def _idrac(d: _IdracDoc | None, where: str, label: str) -> IdracIdentity | None:
+    if d is None or d.firmware_version is None:
+        return None
+    gen = d.generation or "unknown"
+    try:
+        generation = Generation(gen)
+    except ValueError:
+        raise BadInputError(f"{label}: {where}.idrac.generation: unknown {gen!r}") from None
+    return IdracIdentity(
+        address=d.address or "",
+        generation=generation,
+        firmware_version=d.firmware_version,
+        model=d.model or "",
+        redfish_version=d.redfish_version,
+    )
+
+
+def _system(d: _SystemDoc | None) -> SystemIdentity | None:
+    if d is None or d.model is None:
+        return None
+    return SystemIdentity(
+        model=d.model,
+        service_tag=d.service_tag,
+        bios_version=d.bios_version,
+        power_state=d.power_state,
+        system_id=d.system_id,
+    )
+
+
+def _capabilities(d: _CapabilitiesDoc | None) -> Capabilities:
+    if d is None:
+        return Capabilities()
+    given = {k: v for k, v in msgspec.structs.asdict(d).items() if v is not None}
+    if "dell_oem_services" in given:
+        given["dell_oem_services"] = tuple(sorted(given["dell_oem_services"].items()))
+    return Capabilities(**given)
+
+
+def _node(d: SavedNode, where: str, label: str) -> NodeInventory:
+    return NodeInventory(
+        name=d.name,
+        idrac=_idrac(d.idrac, where, label),
+        system=_system(d.system),
+        components=tuple(c.model() for c in d.components or ()),
+        capabilities=_capabilities(d.capabilities),
+        errors=d.errors or (),
+    )
+
+
+def load_saved_nodes(path: Path | str) -> tuple[tuple[NodeInventory, ...], tuple[SavedNode, ...]]:
+    """The nodes of a saved inventory and their saved documents (for the `loadmaster` objects),
+    from one read and one parse of the file."""
+    from fwupdate.documents import DocumentError, decode_json, gc_paused
+
+    label = str(path)
+    raw = read_regular(Path(path), max_bytes=MAX_INVENTORY_BYTES, what="inventory file")
+    try:
+        doc = decode_json(raw, _InventoryDoc)
+    except DocumentError as exc:
+        if exc.where in ("", "nodes") and not exc.what.startswith("not JSON"):
+            raise BadInputError(f'{label}: not an inventory document (no "nodes" list)') from None
+        raise BadInputError(f"{label}: {exc}") from None
+    with gc_paused():
+        nodes = tuple(_node(n, f"nodes[{k}]", label) for k, n in enumerate(doc.nodes))
+    seen: set[str] = set()
+    for k, n in enumerate(nodes):
+        if n.name in seen:
+            raise BadInputError(f"{label}: nodes[{k}].name: duplicate node {n.name!r}")
+        seen.add(n.name)
+    return nodes, tuple(doc.nodes)
 
 
 def load_inventory(path: Path | str) -> tuple[NodeInventory, ...]:
     """Read an inventory saved by `fwupdate inventory --out` (or its JSON output)."""
-    p = Path(path)
-    label = str(path)
-    raw = read_regular(p, max_bytes=MAX_INVENTORY_BYTES, what="inventory file")
-    try:
-        doc = json.loads(raw.decode("utf-8"))
-    except RecursionError:
-        raise BadInputError(f"{label}: not JSON: nested too deeply") from None
-    except UnicodeDecodeError:
-        raise BadInputError(f"{label}: not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise BadInputError(
-            f"{label}: not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-        ) from None
-    reader = _Reader(label)
-    if not isinstance(doc, dict) or not isinstance(doc.get("nodes"), list):
-        raise BadInputError(f'{label}: not an inventory document (no "nodes" list)')
-    nodes = tuple(reader.node(n, f"nodes[{k}]") for k, n in enumerate(doc["nodes"]))
-    seen: set[str] = set()
-    for k, n in enumerate(nodes):
-        if n.name in seen:
-            raise reader.err(f"nodes[{k}].name", f"duplicate node {n.name!r}")
-        seen.add(n.name)
-    return nodes
+    return load_saved_nodes(path)[0]

@@ -182,3 +182,44 @@ def test_run_bounded_keeps_order_and_bound() -> None:
 def test_host_lock_is_shared_per_host() -> None:
     assert host_lock("IDRAC.test:443") is host_lock("idrac.test:443")
     assert host_lock("a:443") is not host_lock("b:443")
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ('{"nodes": [{"name": "a", "components": [{"id": "x", "name": "y", "version": 5}]}]}',
+         "nodes[0].components[0].version: expected a string"),
+        ('{"nodes": [{"name": "a", "idrac": {"firmware_version": "1", "generation": "iDRAC99"}}]}',
+         "nodes[0].idrac.generation: unknown 'iDRAC99'"),
+        ('{"nodes": [{"name": "a", "errors": [1]}]}', "nodes[0].errors[0]: expected a string"),
+        ('{"nodes": [{"name": 7}]}', "nodes[0].name: expected a string"),
+        ('{"nodes": 3}', 'no "nodes" list'),
+        ('[1, 2]', 'no "nodes" list'),
+        ('{"nodes": [{"name": "a", "loadmaster": ' + "[" * 50_000 + "]" * 50_000 + "}]}",
+         "nested too deeply"),
+    ],
+)
+def test_a_bad_field_is_one_line_naming_file_and_path(
+    tmp_path: Path, text: str, fragment: str
+) -> None:
+    p = tmp_path / "bad.json"
+    p.write_text(text)
+    with pytest.raises(BadInputError) as info:
+        load_inventory(p)
+    message = str(info.value)
+    assert fragment in message and message.startswith(f"{p}: ") and "\n" not in message
+
+
+def test_an_old_inventory_with_nulls_and_missing_keys_reads(tmp_path: Path) -> None:
+    p = tmp_path / "old.json"
+    p.write_text(json.dumps({"nodes": [{
+        "name": "a", "idrac": {"firmware_version": "2.65.65.65", "generation": None},
+        "system": {"model": "PowerEdge R320"},
+        "components": [{"id": "i", "name": "BIOS", "version": "2.9.0", "state": None}],
+        "capabilities": {"redfish": None, "dell_oem_services": {"b": "/2", "a": "/1"}},
+        "errors": None}]}))
+    (node,) = load_inventory(p)
+    assert node.idrac is not None and node.idrac.generation.value == "unknown"
+    assert node.components[0].state == "Installed" and node.components[0].component_id is None
+    assert node.capabilities.dell_oem_services == (("a", "/1"), ("b", "/2"))
+    assert node.capabilities.redfish is False and node.errors == ()

@@ -58,3 +58,12 @@ def test_unknown_command_is_a_usage_error() -> None:
 
     assert load_command("nosuch") is None
     assert main(["nosuch"]) == 2
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["plan", "--help"]])
+def test_document_library_is_not_imported_at_start_up(argv: list[str]) -> None:
+    probe = ("import sys\nfrom fwupdate.cli.main import main\nmain(sys.argv[1:])\n"
+             "sys.__stdout__.write('\\nPROBE ' + str('msgspec' in sys.modules) + '\\n')\n")
+    out = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True,
+                         timeout=60, cwd=ROOT, check=False).stdout
+    assert "PROBE False" in out, out[-500:]

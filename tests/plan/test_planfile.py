@@ -157,3 +157,67 @@ def test_vs_baseline_is_recorded_per_pair_and_optional(plan) -> None:
     text = planfile.dumps(old)
     assert "vs_baseline" not in text
     assert all(g.vs_baseline is None for g in planfile.loads(text).groups)
+
+
+# --- the typed document (issue 16) ----------------------------------------------------------------
+
+
+def _v1_seal(doc: dict) -> dict:
+    """Seal a document the way every fwupdate before msgspec did (stdlib json, ASCII-escaped)."""
+    body = {k: v for k, v in doc.items() if k != "content_sha256"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return {**body, "content_sha256": __import__("hashlib").sha256(canonical.encode()).hexdigest()}
+
+
+def test_a_plan_made_before_the_additive_keys_still_reads(plan) -> None:
+    doc = json.loads(planfile.dumps(plan))
+    for g in doc["groups"]:
+        g.pop("vs_baseline", None)
+        for n in g["nodes"]:
+            n.pop("service_tag", None)
+        for s in g["steps"]:
+            s.pop("packages", None)
+    old = planfile.loads(json.dumps(_v1_seal(doc)))
+    assert all(g.vs_baseline is None for g in old.groups)
+    assert all(n.service_tag is None for g in old.groups for n in g.nodes)
+    assert planfile.to_dict(old)["content_sha256"] == _v1_seal(doc)["content_sha256"]
+
+
+def test_non_ascii_text_keeps_the_version_1_seal(plan) -> None:
+    odd = dataclasses.replace(plan, warnings=("café \u2713 \U0001f600 \x7f", *plan.warnings))
+    doc = json.loads(planfile.dumps(odd))
+    assert doc["content_sha256"] == _v1_seal(doc)["content_sha256"]
+    assert planfile.loads(planfile.dumps(odd)) == odd
+
+
+STEP0 = r"^plan file: plan\.groups\[0\]\.steps\[0\]"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda s: s.update(kind="teleport"), STEP0 + r"\.kind: unknown 'teleport'"),
+        (lambda s: s.pop("reason"), STEP0 + r": missing reason"),
+        (lambda s: s.update(impact=[True]), STEP0 + r"\.impact\[0\]: expected"),
+        (lambda s: s.update(requires_partner_healthy=1),
+         STEP0 + r"\.requires_partner_healthy: expected true or false"),
+        (lambda s: s.update(params={"a": 1}), STEP0 + r"\.params\[\.\.\.\]: expected a string"),
+    ],
+)
+def test_a_bad_field_is_one_line_naming_its_path(plan, mutate, message) -> None:
+    doc = json.loads(planfile.dumps(plan))
+    mutate(doc["groups"][0]["steps"][0])
+    with pytest.raises(PlanError, match=message) as err:
+        planfile.loads(json.dumps(_v1_seal(doc)))
+    assert "\n" not in str(err.value)
+    with pytest.raises(PlanError, match=message):
+        planfile.from_dict(_v1_seal(doc))
+
+
+@pytest.mark.parametrize("version", [0, "1", 1.5, None, [1]])
+def test_other_schema_versions_are_refused_in_one_line(plan, version) -> None:
+    doc = json.loads(planfile.dumps(plan))
+    doc["schema_version"] = version
+    with pytest.raises(PlanError, match="schema_version") as err:
+        planfile.loads(json.dumps(_v1_seal(doc)))
+    assert "\n" not in str(err.value) and "make the plan again" in str(err.value)

@@ -1,0 +1,128 @@
+"""Typed JSON documents: decode bytes into models with msgspec, one clear line on any problem.
+
+The saved inventory and the plan file are defined once as typed models (msgspec Structs, or
+the domain's own dataclasses where the JSON has their shape) and decoded and validated in one
+pass by msgspec (docs/documents.md: why msgspec rather than cattrs or pydantic).  msgspec is
+imported here only, and this module only by the commands that read or write those documents,
+so `fwupdate --help` never loads it (tests/misc/test_cli_lazy.py).
+
+A problem becomes one line naming the file, the key path and what is wrong:
+`inv.json: nodes[3].idrac.generation: unknown 'iDRAC99'`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import re
+from collections.abc import Iterator
+from typing import Any, TypeVar
+
+import msgspec
+
+T = TypeVar("T")
+
+_AT = re.compile(r"^(?P<what>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
+_MISSING = re.compile(r"^Object missing required field `(?P<key>[^`]+)`$")
+_EXPECTED = re.compile(r"^Expected `(?P<want>[^`]+)`, got `(?P<got>[^`]+)`$")
+_WANTS = {
+    "bool": "expected true or false",
+    "bool | null": "expected true or false",
+    "str": "expected a string",
+    "str | null": "expected a string or null",
+    "int": "expected an integer",
+    "int | null": "expected an integer or null",
+    "array": "expected a list",
+    "array | null": "expected a list or null",
+    "object": "expected an object",
+    "object | null": "expected an object or null",
+}
+
+
+class DocumentError(ValueError):
+    """A document that is not valid JSON or not of its model: `where` (may be "") and `what`."""
+
+    def __init__(self, where: str, what: str) -> None:
+        super().__init__(f"{where}: {what}" if where else what)
+        self.where = where
+        self.what = what
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a document's tree is built: it is acyclic, and
+    the collector's passes over the growing heap were half the decode time of a
+    1,000-pair plan (0.45 vs 0.18 s CPU)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def decode_json(data: bytes | str, model: type[T], *, root: str = "") -> T:
+    """`data` decoded into `model` (strict: no str for int, no int for bool)."""
+    try:
+        with gc_paused():
+            return msgspec.json.decode(data, type=model)
+    except msgspec.ValidationError as exc:
+        raise _problem(str(exc), root) from None
+    except msgspec.DecodeError as exc:
+        raise DocumentError("", f"not JSON: {_lower(str(exc))}") from None
+    except RecursionError:  # only where the model holds untyped data (`Any`)
+        raise DocumentError("", "not JSON: nested too deeply") from None
+
+
+def decode_any(data: bytes | str) -> Any:
+    """Untyped JSON (for a document whose hash is checked before its shape)."""
+    try:
+        return msgspec.json.decode(data)
+    except msgspec.DecodeError as exc:
+        raise DocumentError("", f"not JSON: {_lower(str(exc))}") from None
+    except RecursionError:
+        raise DocumentError("", "not JSON: nested too deeply") from None
+
+
+def convert(obj: Any, model: type[T], *, root: str = "") -> T:
+    """Python data (from `decode_any`, or TOML) converted into `model`, as strictly."""
+    try:
+        return msgspec.convert(obj, type=model, strict=True)
+    except msgspec.ValidationError as exc:
+        raise _problem(str(exc), root) from None
+
+
+def to_builtins(obj: Any) -> Any:
+    """A model as dicts, lists or tuples, strings and numbers (field order kept; enums by
+    value). Encoding and decoding again is faster but holds the bytes and both trees at once
+    (+65 MiB peak for a 1,000-pair plan)."""
+    with gc_paused():
+        return msgspec.to_builtins(obj)
+
+
+def encode_json(obj: Any) -> bytes:
+    """Compact JSON of a model or of builtins (UTF-8, not ASCII-escaped)."""
+    return msgspec.json.encode(obj)
+
+
+def _problem(message: str, root: str) -> DocumentError:
+    m = _AT.match(message)
+    what = m.group("what") if m else message
+    path = (m.group("path") or "") if m else ""
+    where = f"{root}{path}" if root else path.lstrip(".")
+    missing = _MISSING.match(what)
+    if missing:
+        return DocumentError(where, f"missing {missing.group('key')}")
+    expected = _EXPECTED.match(what)
+    if expected:
+        want = _WANTS.get(expected.group("want"), f"expected {expected.group('want')}")
+        return DocumentError(where, want)
+    if what.startswith("Invalid enum value "):
+        return DocumentError(where, f"unknown {what.removeprefix('Invalid enum value ')}")
+    return DocumentError(where, _lower(what))
+
+
+def _lower(text: str) -> str:
+    """msgspec's sentence as a clause: "Expected ..." -> "expected ...", "JSON is" kept."""
+    return text if text[1:2].isupper() else text[:1].lower() + text[1:]
