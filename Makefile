@@ -55,10 +55,12 @@ bench: $(STAMP)
 
 # The randomized campaign (docs/guarantees.md): N seeded nights judged by fwupdate.check.
 # `make chaos N=200 SEED=42`; without SEED a random seed is drawn and printed.
+# INTENSITY=K (1-4) draws K times the faults and kills per night.
 N    ?= 50
 SEED ?=
+INTENSITY ?= 1
 chaos: $(STAMP)
-	$(PY) -m fwupdate.chaos --nights $(N) $(if $(SEED),--seed $(SEED)) --out chaos-out
+	$(PY) -m fwupdate.chaos --nights $(N) $(if $(SEED),--seed $(SEED)) --intensity $(INTENSITY) --out chaos-out
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache chaos-out

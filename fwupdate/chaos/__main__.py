@@ -18,11 +18,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=Path("chaos-out"))
     ap.add_argument("--time-scale", type=float, default=400.0)
     ap.add_argument("--keep", action="store_true", help="keep every night's folder")
+    ap.add_argument("--intensity", type=int, choices=range(1, 5), default=1,
+                    help="draw K times the faults and kills per night (replay with the same K)")
     args = ap.parse_args(argv)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(10**6)
     first, nights = (args.night, 1) if args.night is not None else (0, args.nights)
     figures = run_campaign(seed, nights, args.out, first=first, scale=args.time_scale,
-                           keep=args.keep, say=lambda s: print(s, flush=True))  # fmt: skip
+                           keep=args.keep, say=lambda s: print(s, flush=True),
+                           intensity=args.intensity)  # fmt: skip
     return 0 if not (figures.violations or figures.broken_nights or figures.outcome_misses) else 1
 
 

@@ -23,6 +23,7 @@ MISTAKE_KINDS = {"update-self": "update-self skipping stones", "swapped": "swapp
 @dataclass
 class Figures:
     seed: int
+    intensity: int = 1
     nights: int = 0
     kills: int = 0
     terms: int = 0
@@ -78,7 +79,8 @@ class Figures:
                    f"{self.outcome_misses} not as documented in {len(self.outcome_nights)} "
                    f"night(s)")
         if self.failing_nights:
-            out.append(f"  failing nights (replay: --seed {self.seed} --night N): "
+            again = f" --intensity {self.intensity}" if self.intensity != 1 else ""
+            out.append(f"  failing nights (replay: --seed {self.seed}{again} --night N): "
                        + " ".join(map(str, self.failing_nights)))
         if self.broken_nights:
             out.append("  nights that could not run: " + " ".join(map(str, self.broken_nights)))
@@ -106,15 +108,16 @@ def night_lines(r: NightResult) -> list[str]:
 
 
 def run_campaign(seed: int, nights: int, out: Path, *, first: int = 0, scale: float = 400.0,
-                 keep: bool = False, say: Say = print) -> Figures:  # fmt: skip
+                 keep: bool = False, say: Say = print, intensity: int = 1) -> Figures:  # fmt: skip
     t0 = time.monotonic()
     say(f"chaos campaign: seed {seed}, nights {first}..{first + nights - 1}, time-scale "
-        f"{scale:g}, work in {out}")
+        f"{scale:g}, intensity {intensity}, work in {out}")
     inputs = build_inputs(out / "inputs")
-    figures = Figures(seed)
+    figures = Figures(seed, intensity)
     for n in range(first, first + nights):
         night_dir = out / f"night-{n:04d}"
-        result = run_night(draw_night(seed, n), inputs, night_dir, scale=scale)
+        result = run_night(draw_night(seed, n, intensity=intensity), inputs, night_dir,
+                           scale=scale)
         figures.add(result)
         for line in night_lines(result):
             say(line)

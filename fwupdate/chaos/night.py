@@ -184,12 +184,16 @@ def _draw_kill(rng: random.Random) -> KillPlan:
 
 
 def draw_night(seed: int, night: int, *, kinds: tuple[str, ...] = tuple(KINDS),
-               max_pairs: int = 3) -> NightPlan:  # fmt: skip
-    rng = random.Random(f"{seed}:{night}")
+               max_pairs: int = 3, intensity: int = 1) -> NightPlan:  # fmt: skip
+    """One night's draw, reproducible from (seed, night, intensity). `intensity` K draws the
+    number of faults and of kills K times and adds them up (a harsher night, same kinds)."""
+    rng = random.Random(f"{seed}:{night}" if intensity == 1 else f"{seed}:{night}:x{intensity}")
     pairs = tuple(sorted(rng.sample(kinds, rng.randint(1, min(max_pairs, len(kinds))))))
     active_b = frozenset(p for p in pairs if rng.random() < 0.3)
-    faults = tuple(_draw_fault(rng, pairs) for _ in range(rng.choice((0, 1, 1, 2, 3))))
-    kills = tuple(_draw_kill(rng) for _ in range(rng.choice((0, 1, 2, 2, 3, 4))))
+    n_faults = sum(rng.choice((0, 1, 1, 2, 3)) for _ in range(intensity))
+    faults = tuple(_draw_fault(rng, pairs) for _ in range(n_faults))
+    n_kills = sum(rng.choice((0, 1, 2, 2, 3, 4)) for _ in range(intensity))
+    kills = tuple(_draw_kill(rng) for _ in range(n_kills))
     swap = None
     if rng.random() < 0.1:
         a, b = rng.sample(_nodes(pairs), 2)

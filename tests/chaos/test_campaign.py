@@ -28,6 +28,14 @@ def test_a_night_is_reproduced_from_its_seed_and_number() -> None:
     assert draw_night(11, 4).label == "seed 11 night 4"
 
 
+def test_intensity_draws_more_faults_and_kills_reproducibly() -> None:
+    assert draw_night(11, 4, intensity=3) == draw_night(11, 4, intensity=3)
+    plain = [draw_night(11, n) for n in range(60)]
+    harsh = [draw_night(11, n, intensity=3) for n in range(60)]
+    assert sum(len(n.faults) for n in harsh) > 2 * sum(len(n.faults) for n in plain)
+    assert sum(len(n.kills) for n in harsh) > 2 * sum(len(n.kills) for n in plain)
+
+
 @pytest.mark.integration
 def test_slice_of_chaos_nights_has_no_violation(tmp_path: Path) -> None:
     seed = int(os.environ.get("FWUPDATE_CHAOS_SEED") or random.SystemRandom().randrange(10**6))
