@@ -2,6 +2,9 @@
 
 source -> resolve (file, folder, ISO, URL) -> cache lookup by source identity -> else parse while
 hashing the bytes -> remember identity -> sha256 and store the parsed models.
+
+The parser (and lxml) is imported only when a source has to be parsed: a warm cache read imports
+neither it nor requests (`tests/catalog/test_warm_imports.py`).
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from fwupdate.catalog.cache import CatalogCache, default_cache_dir
 from fwupdate.catalog.models import Catalog
-from fwupdate.catalog.parser import PrefilteredParseError, parse_catalog
 from fwupdate.catalog.sources import CatalogSource, resolve_source
 from fwupdate.catalog.systems import normalize_system_id
 
@@ -46,6 +48,8 @@ class _HashingReader:
 
 
 def _parse_source(src: CatalogSource, system_id: str | None, prefilter: bool) -> Catalog:
+    from fwupdate.catalog.parser import parse_catalog
+
     with src.open() as raw:
         reader = _HashingReader(raw)
         catalog = parse_catalog(
@@ -88,6 +92,8 @@ def load_catalog(
             if cached is not None:
                 log.debug("catalog cache hit for %s (%s)", src.label, filter_key)
                 return dataclasses.replace(cached, source=src.label)
+
+    from fwupdate.catalog.parser import PrefilteredParseError
 
     try:
         catalog = _parse_source(src, sid, prefilter=True)

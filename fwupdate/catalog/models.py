@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+# Bump when the models or the parsing rules change: cached parses carry it in their key.  It
+# lives here, not in parser.py, so that a warm cache read never imports lxml.
+PARSER_VERSION = "2"
+
 
 class Criticality(StrEnum):
     """Catalog `Criticality@value`: 1 = Recommended, 2 = Urgent, 3 = Optional (§1.8)."""

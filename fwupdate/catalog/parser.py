@@ -29,15 +29,20 @@ from fwupdate.catalog.build import (
     local,
     names_system,
 )
-from fwupdate.catalog.models import Catalog, Manifest, SoftwareBundle, SoftwareComponent
+from fwupdate.catalog.models import (
+    PARSER_VERSION,
+    Catalog,
+    Manifest,
+    SoftwareBundle,
+    SoftwareComponent,
+)
 from fwupdate.catalog.prolog import MAX_PROLOG_BYTES, NeedMoreData, Prolog, read_prolog
 from fwupdate.catalog.splitter import ComponentSplitter
 from fwupdate.catalog.systems import normalize_system_id
 from fwupdate.catalog.values import MAX_CHILDREN, MAX_DEPTH
 from fwupdate.errors import CatalogError
 
-# Bump when the models or the parsing rules change: cached parses carry it in their key.
-PARSER_VERSION = "2"
+__all__ = ["PARSER_VERSION", "PrefilteredParseError", "parse_catalog", "parse_component_xml"]
 
 READ_SIZE = 1 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
