@@ -19,6 +19,7 @@ from fwupdate.catalog.models import (
     SoftwareComponent,
     SupportedDevice,
     SupportedSystem,
+    system_ids_of,
 )
 from fwupdate.catalog.systems import catalog_system_id
 from fwupdate.catalog.values import check_md5, check_path, check_size, check_tree, component_label
@@ -67,16 +68,24 @@ def _bool(value: str | None) -> bool | None:
 
 
 MAX_SHARED_LISTS = 4096  # distinct system lists kept for sharing (Dell: a few hundred)
+MAX_REMEMBERED_XML = 8 << 20  # bytes of serialised system containers remembered (see below)
 
 
 class SystemTable:
     """Interns SupportedSystem values: a big catalog repeats the same few hundred systems, and
     components of one family repeat the same ~60-entry list of them (kept components share one
-    tuple, so the result grows by a reference per component, not by the list)."""
+    tuple, so the result grows by a reference per component, not by the list).
+
+    It also remembers each system container by its serialised XML (`etree.tostring`, done in
+    libxml2): an equal container is an equal list, so a repeated list is found without walking
+    its ~60 `Model` elements in Python.  Bounded by MAX_REMEMBERED_XML bytes of keys."""
 
     def __init__(self) -> None:
         self._cache: dict[tuple[str | None, str, str | None], SupportedSystem] = {}
         self._lists: dict[tuple[SupportedSystem, ...], tuple[SupportedSystem, ...]] = {}
+        self._by_xml: dict[bytes, tuple[SupportedSystem, ...]] = {}
+        self._xml_bytes = 0
+        self._last: tuple[Element, tuple[SupportedSystem, ...]] | None = None
 
     def shared(self, systems: tuple[SupportedSystem, ...]) -> tuple[SupportedSystem, ...]:
         """The one tuple equal to `systems` seen so far (bounded: past MAX_SHARED_LISTS
@@ -95,9 +104,29 @@ class SystemTable:
             found = self._cache[key] = SupportedSystem(prefix, system_id, display)
         return found
 
+    def systems_of(self, container: Element) -> tuple[SupportedSystem, ...]:
+        """`systems_of(container)`, remembered by the container's serialised XML (and for the
+        last container asked about, by identity: the parser asks twice for a kept one)."""
+        last = self._last
+        if last is not None and last[0] is container:
+            return last[1]
+        key = etree.tostring(container, with_tail=False)
+        found = self._by_xml.get(key)
+        if found is None:
+            found = _walk_systems(container, self)
+            if self._xml_bytes + len(key) <= MAX_REMEMBERED_XML:
+                self._by_xml[key] = found
+                self._xml_bytes += len(key)
+        self._last = (container, found)
+        return found
+
 
 def systems_of(container: Element, table: SystemTable) -> tuple[SupportedSystem, ...]:
     """`SupportedSystems` / `TargetSystems` -> Brand -> Model entries."""
+    return table.systems_of(container)
+
+
+def _walk_systems(container: Element, table: SystemTable) -> tuple[SupportedSystem, ...]:
     out: list[SupportedSystem] = []
     for brand in container:
         if local(brand.tag) != "Brand":
@@ -112,6 +141,17 @@ def systems_of(container: Element, table: SystemTable) -> tuple[SupportedSystem,
                     break
                 out.append(table.get(prefix, catalog_system_id(sid), display))
     return table.shared(tuple(out))
+
+
+def supported_systems_name(el: Element, system_id: str, table: SystemTable) -> bool:
+    """Does a `SupportedSystems` child of the component `el` list `system_id`?  True implies
+    `names_system(el, system_id)`; found from the remembered lists, without a walk."""
+    for child in el:
+        if local(child.tag) == "SupportedSystems" and system_id in system_ids_of(
+            table.systems_of(child)
+        ):
+            return True
+    return False
 
 
 def names_system(el: Element, system_id: str) -> bool:

@@ -9,9 +9,12 @@ neither it nor requests (`tests/catalog/test_warm_imports.py`).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import gc
 import hashlib
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -45,6 +48,22 @@ class _HashingReader:
                 break
             self._hash.update(block)
         return self._hash.hexdigest()
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a catalog's models are built.
+
+    Building ~6,000 components allocates hundreds of thousands of objects, none of them in a
+    cycle; each allocation burst made the collector walk every live object again (about a
+    quarter of a warm cache read).  Reference counting still frees everything as usual."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _parse_source(src: CatalogSource, system_id: str | None, prefilter: bool) -> Catalog:
@@ -88,20 +107,22 @@ def load_catalog(
     if cache is not None:
         sha = cache.sha_for(src.identity)
         if sha is not None:
-            cached = cache.load(sha, filter_key)
+            with _collector_paused():
+                cached = cache.load(sha, filter_key)
             if cached is not None:
                 log.debug("catalog cache hit for %s (%s)", src.label, filter_key)
                 return dataclasses.replace(cached, source=src.label)
 
     from fwupdate.catalog.parser import PrefilteredParseError
 
-    try:
-        catalog = _parse_source(src, sid, prefilter=True)
-    except PrefilteredParseError:
-        # The raw pre-filter may have cut the document at a comment holding a component tag;
-        # the full parse decides (and reports the true error and line).
-        log.info("re-reading %s without the raw pre-filter", src.label)
-        catalog = _parse_source(src, sid, prefilter=False)
+    with _collector_paused():
+        try:
+            catalog = _parse_source(src, sid, prefilter=True)
+        except PrefilteredParseError:
+            # The raw pre-filter may have cut the document at a comment holding a component
+            # tag; the full parse decides (and reports the true error and line).
+            log.info("re-reading %s without the raw pre-filter", src.label)
+            catalog = _parse_source(src, sid, prefilter=False)
 
     if cache is not None and catalog.sha256:
         cache.remember(src.identity, catalog.sha256)

@@ -28,6 +28,7 @@ from fwupdate.catalog.build import (
     build_manifest,
     local,
     names_system,
+    supported_systems_name,
 )
 from fwupdate.catalog.models import (
     PARSER_VERSION,
@@ -209,7 +210,7 @@ class _Collector:
                 self.seen_components += 1
                 if sid is None:
                     self.components.append(build_component(el, self.table))
-                elif names_system(el, sid):
+                elif supported_systems_name(el, sid, self.table) or names_system(el, sid):
                     comp = build_component(el, self.table)
                     if sid in comp.system_ids:
                         self.components.append(comp)
