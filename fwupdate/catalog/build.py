@@ -69,6 +69,7 @@ def _bool(value: str | None) -> bool | None:
 
 MAX_SHARED_LISTS = 4096  # distinct system lists kept for sharing (Dell: a few hundred)
 MAX_REMEMBERED_XML = 8 << 20  # bytes of serialised system containers remembered (see below)
+MAX_SHARED_VALUES = 1 << 16  # distinct texts and device lists kept for sharing
 
 
 class SystemTable:
@@ -78,7 +79,12 @@ class SystemTable:
 
     It also remembers each system container by its serialised XML (`etree.tostring`, done in
     libxml2): an equal container is an equal list, so a repeated list is found without walking
-    its ~60 `Model` elements in Python.  Bounded by MAX_REMEMBERED_XML bytes of keys."""
+    its ~60 `Model` elements in Python.  Bounded by MAX_REMEMBERED_XML bytes of keys.
+
+    Equal texts (names, versions, dates, categories...) and equal device lists of the kept
+    components are shared the same way (`text`, `devices`), so components that repeat another
+    one's values (a package for Windows and Linux, a catalog listing a package twice) add
+    references, not copies."""
 
     def __init__(self) -> None:
         self._cache: dict[tuple[str | None, str, str | None], SupportedSystem] = {}
@@ -86,6 +92,28 @@ class SystemTable:
         self._by_xml: dict[bytes, tuple[SupportedSystem, ...]] = {}
         self._xml_bytes = 0
         self._last: tuple[Element, tuple[SupportedSystem, ...]] | None = None
+        self._texts: dict[str, str] = {}
+        self._devices: dict[tuple[SupportedDevice, ...], tuple[SupportedDevice, ...]] = {}
+
+    def text(self, value: str | None) -> str | None:
+        """The one string equal to `value` seen so far (bounded by MAX_SHARED_VALUES)."""
+        if value is None:
+            return None
+        found = self._texts.get(value)
+        if found is not None:
+            return found
+        if len(self._texts) < MAX_SHARED_VALUES:
+            self._texts[value] = value
+        return value
+
+    def devices(self, devices: tuple[SupportedDevice, ...]) -> tuple[SupportedDevice, ...]:
+        """The one device list equal to `devices` seen so far (bounded like `text`)."""
+        found = self._devices.get(devices)
+        if found is not None:
+            return found
+        if len(self._devices) < MAX_SHARED_VALUES:
+            self._devices[devices] = devices
+        return devices
 
     def shared(self, systems: tuple[SupportedSystem, ...]) -> tuple[SupportedSystem, ...]:
         """The one tuple equal to `systems` seen so far (bounded: past MAX_SHARED_LISTS
@@ -196,18 +224,19 @@ def build_component(el: Element, table: SystemTable) -> SoftwareComponent:
     criticality = Criticality.UNKNOWN
     devices: tuple[SupportedDevice, ...] = ()
     systems: tuple[SupportedSystem, ...] = ()
+    text = table.text
     for child in el:
         tag = local(child.tag)
         if tag == "Name":
-            name = _display(child)
+            name = text(_display(child))
         elif tag == "Description":
-            description = _display(child)
+            description = text(_display(child))
         elif tag == "ComponentType":
-            component_type = _attr(child, "value")
+            component_type = text(_attr(child, "value"))
         elif tag == "Category":
-            category = _attr(child, "value")
+            category = text(_attr(child, "value"))
         elif tag == "LUCategory":
-            lu_category = _attr(child, "value")
+            lu_category = text(_attr(child, "value"))
         elif tag == "Criticality":
             criticality = Criticality.from_value(child.get("value"))
         elif tag == "SupportedDevices":
@@ -218,15 +247,15 @@ def build_component(el: Element, table: SystemTable) -> SoftwareComponent:
     label = component_label(name, path)
     check_tree(el, label)
     return SoftwareComponent(
-        path=check_path(path, label),
-        package_id=_attr(el, "packageID"),
-        release_id=_attr(el, "releaseID"),
+        path=text(check_path(path, label)) or "",
+        package_id=text(_attr(el, "packageID")),
+        release_id=text(_attr(el, "releaseID")),
         package_type=PackageType.from_value(el.get("packageType")),
-        vendor_version=_attr(el, "vendorVersion") or "",
-        dell_version=_attr(el, "dellVersion"),
-        release_date=_attr(el, "releaseDate"),
-        date_time=_attr(el, "dateTime"),
-        hash_md5=check_md5(_attr(el, "hashMD5"), label),
+        vendor_version=text(_attr(el, "vendorVersion")) or "",
+        dell_version=text(_attr(el, "dellVersion")),
+        release_date=text(_attr(el, "releaseDate")),
+        date_time=text(_attr(el, "dateTime")),
+        hash_md5=text(check_md5(_attr(el, "hashMD5"), label)),
         size=check_size(el.get("size"), label),
         reboot_required=_bool(el.get("rebootRequired")),
         name=name or "",
@@ -235,9 +264,9 @@ def build_component(el: Element, table: SystemTable) -> SoftwareComponent:
         category=category,
         lu_category=lu_category,
         criticality=criticality,
-        devices=devices,
+        devices=table.devices(devices),
         systems=systems,
-        schema_version=_attr(el, "schemaVersion"),
+        schema_version=text(_attr(el, "schemaVersion")),
     )
 
 
