@@ -22,7 +22,14 @@ from fwupdate.catalog.models import (
     system_ids_of,
 )
 from fwupdate.catalog.systems import catalog_system_id
-from fwupdate.catalog.values import check_md5, check_path, check_size, check_tree, component_label
+from fwupdate.catalog.values import (
+    MAX_TEXT_CHARS,
+    check_md5,
+    check_path,
+    check_size,
+    check_tree,
+    component_label,
+)
 
 Element = etree._Element
 
@@ -91,7 +98,8 @@ class SystemTable:
         self._lists: dict[tuple[SupportedSystem, ...], tuple[SupportedSystem, ...]] = {}
         self._by_xml: dict[bytes, tuple[SupportedSystem, ...]] = {}
         self._xml_bytes = 0
-        self._last: tuple[Element, tuple[SupportedSystem, ...]] | None = None
+        self._last: tuple[Element, tuple[SupportedSystem, ...], int] | None = None
+        self.last_xml_length = 0  # serialised length of the container last asked about
         self._texts: dict[str, str] = {}
         self._devices: dict[tuple[SupportedDevice, ...], tuple[SupportedDevice, ...]] = {}
 
@@ -137,6 +145,7 @@ class SystemTable:
         last container asked about, by identity: the parser asks twice for a kept one)."""
         last = self._last
         if last is not None and last[0] is container:
+            self.last_xml_length = last[2]
             return last[1]
         key = etree.tostring(container, with_tail=False)
         found = self._by_xml.get(key)
@@ -145,7 +154,8 @@ class SystemTable:
             if self._xml_bytes + len(key) <= MAX_REMEMBERED_XML:
                 self._by_xml[key] = found
                 self._xml_bytes += len(key)
-        self._last = (container, found)
+        self._last = (container, found, len(key))
+        self.last_xml_length = len(key)
         return found
 
 
@@ -224,6 +234,7 @@ def build_component(el: Element, table: SystemTable) -> SoftwareComponent:
     criticality = Criticality.UNKNOWN
     devices: tuple[SupportedDevice, ...] = ()
     systems: tuple[SupportedSystem, ...] = ()
+    systems_xml = 0  # the longest serialised SupportedSystems child (ASCII: >= its characters)
     text = table.text
     for child in el:
         tag = local(child.tag)
@@ -243,9 +254,10 @@ def build_component(el: Element, table: SystemTable) -> SoftwareComponent:
             devices = devices + _devices(child)
         elif tag == "SupportedSystems":
             systems = systems + systems_of(child, table)
+            systems_xml = max(systems_xml, table.last_xml_length)
     path = _attr(el, "path") or ""
     label = component_label(name, path)
-    check_tree(el, label)
+    check_tree(el, label, systems_proven=systems_xml <= MAX_TEXT_CHARS)
     return SoftwareComponent(
         path=text(check_path(path, label)) or "",
         package_id=text(_attr(el, "packageID")),
