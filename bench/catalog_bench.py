@@ -272,10 +272,11 @@ def _dense_one(ctx: BenchContext, n: int, path: Path, omsdk: bool, cache: str) -
         ctx.figure(f"{label}: omsdk / fwupdate (time, memory)",
                    f"{med['omsdk'] / med['load']:.1f}x, {rss['omsdk'] / rss['load']:.1f}x")
         # the physical ceiling: no parser that reads every byte through lxml beats this
-        ctx.figure(f"{label}: omsdk / bare lxml iterparse (time: the ceiling)",
-                   f"{med['omsdk'] / med['lxml']:.1f}x")
+        ctx.figure(f"{label}: omsdk / bare lxml iterparse (time, memory: the ceiling)",
+                   f"{med['omsdk'] / med['lxml']:.1f}x, {rss['omsdk'] / rss['lxml']:.1f}x")
     return {"ratio": ratio, "rss": rss["load"],
             "omsdk_ceiling": med["omsdk"] / med["lxml"] if omsdk else 0.0,
+            "omsdk_memory_ceiling": rss["omsdk"] / rss["lxml"] if omsdk else 0.0,
             "omsdk_speed": med["omsdk"] / med["load"] if omsdk else 0.0,
             "omsdk_memory": rss["omsdk"] / rss["load"] if omsdk else 0.0}
 
@@ -309,6 +310,8 @@ def run_dense(ctx: BenchContext) -> None:
         speed = min(r["omsdk_speed"] for r in results.values())
         ceiling = min(r["omsdk_ceiling"] for r in results.values())
         memory = min(r["omsdk_memory"] for r in results.values())
+        memory_ceiling = min(r["omsdk_memory_ceiling"] for r in results.values())
         ctx.target("dense: >= 10x faster than omsdk", speed >= 10,
                    f"{speed:.1f}x (a bare lxml iterparse loop: {ceiling:.1f}x)")
-        ctx.target("dense: <= 1/20 of omsdk's peak memory", memory >= 20, f"1/{memory:.1f}")
+        ctx.target("dense: <= 1/20 of omsdk's peak memory", memory >= 20,
+                   f"1/{memory:.1f} (a bare lxml iterparse loop: 1/{memory_ceiling:.1f})")
