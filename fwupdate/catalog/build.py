@@ -8,6 +8,8 @@ or prefixes change nothing.
 
 from __future__ import annotations
 
+import hashlib
+
 from lxml import etree
 
 from fwupdate.catalog.models import (
@@ -75,7 +77,6 @@ def _bool(value: str | None) -> bool | None:
 
 
 MAX_SHARED_LISTS = 4096  # distinct system lists kept for sharing (Dell: a few hundred)
-MAX_REMEMBERED_XML = 8 << 20  # bytes of serialised system containers remembered (see below)
 MAX_SHARED_VALUES = 1 << 16  # distinct texts and device lists kept for sharing
 
 
@@ -86,7 +87,8 @@ class SystemTable:
 
     It also remembers each system container by its serialised XML (`etree.tostring`, done in
     libxml2): an equal container is an equal list, so a repeated list is found without walking
-    its ~60 `Model` elements in Python.  Bounded by MAX_REMEMBERED_XML bytes of keys.
+    its ~60 `Model` elements in Python.  The key is the SHA-256 of those bytes (32 bytes per
+    list, not the few KB of XML), bounded at MAX_SHARED_LISTS lists.
 
     Equal texts (names, versions, dates, categories...) and equal device lists of the kept
     components are shared the same way (`text`, `devices`), so components that repeat another
@@ -97,7 +99,6 @@ class SystemTable:
         self._cache: dict[tuple[str | None, str, str | None], SupportedSystem] = {}
         self._lists: dict[tuple[SupportedSystem, ...], tuple[SupportedSystem, ...]] = {}
         self._by_xml: dict[bytes, tuple[SupportedSystem, ...]] = {}
-        self._xml_bytes = 0
         self._last: tuple[Element, tuple[SupportedSystem, ...], int] | None = None
         self.last_xml_length = 0  # serialised length of the container last asked about
         self._texts: dict[str, str] = {}
@@ -147,15 +148,15 @@ class SystemTable:
         if last is not None and last[0] is container:
             self.last_xml_length = last[2]
             return last[1]
-        key = etree.tostring(container, with_tail=False)
+        xml = etree.tostring(container, with_tail=False)
+        key = hashlib.sha256(xml).digest()
         found = self._by_xml.get(key)
         if found is None:
             found = _walk_systems(container, self)
-            if self._xml_bytes + len(key) <= MAX_REMEMBERED_XML:
+            if len(self._by_xml) < MAX_SHARED_LISTS:
                 self._by_xml[key] = found
-                self._xml_bytes += len(key)
-        self._last = (container, found, len(key))
-        self.last_xml_length = len(key)
+        self._last = (container, found, len(xml))
+        self.last_xml_length = len(xml)
         return found
 
 
