@@ -133,9 +133,11 @@ def _night_in(ctx: BenchContext, work: Path, pairs: int, scale: float, conc: int
                            "--concurrency", str(conc), "--format", "json", "--out", str(plan)])
         if rc != 0:
             raise RuntimeError(f"plan failed ({rc})")
+        before = sum(d.request_count for d in sim.devices.values())
         m = ctx.measure(MODULE, "night", [str(plan), str(fleet), str(inputs.repo),
                                           str(inputs.lm_image), str(work / "runs"),
                                           str(scale), str(conc)])
+        requests = sum(d.request_count for d in sim.devices.values()) - before
     with Journal.open(Path(m.result["journal"])) as j:
         steps = j.steps()
     groups: dict[str, float] = {}
@@ -163,6 +165,8 @@ def _night_in(ctx: BenchContext, work: Path, pairs: int, scale: float, conc: int
     metrics = {"pair_span": statistics.mean(b - a for a, b in spans.values()),
                "rss": float(m.result["hwm_mb"]),
                "cpu_per_step": float(m.result["cpu"]) / len(steps),
+               "cpu_per_pair": float(m.result["cpu"]) / pairs,
+               "requests_per_pair": requests / pairs,
                "ok": float(m.result["statuses"] == ["done"])}
     if not report:
         return metrics
@@ -193,6 +197,8 @@ def _overhead(ctx: BenchContext, pairs: int, conc: int, rounds: int) -> dict[str
     t_hi = statistics.median(x["pair_span"] for x in hi)
     fixed = t_lo - (t_lo - t_hi) / 0.9
     out = {"fixed": fixed, "span": t_lo,
+           "requests": statistics.median(x["requests_per_pair"] for x in lo + hi),
+           "cpu_per_pair": statistics.median(x["cpu_per_pair"] for x in hi),
            "rss": statistics.median(x["rss"] for x in lo),
            "cpu_per_step": statistics.median(x["cpu_per_step"] for x in lo + hi),
            "ok": min(x["ok"] for x in lo + hi)}
@@ -200,6 +206,9 @@ def _overhead(ctx: BenchContext, pairs: int, conc: int, rounds: int) -> dict[str
                f"{t_lo:.2f} s / {fixed:.2f} s at time-scale {SCALE:g}")
     ctx.figure(f"{pairs} pairs at concurrency {conc}: peak RSS / CPU per step",
                f"{out['rss']:.1f} MB / {out['cpu_per_step'] * 1000:.1f} ms")
+    # what the fixed part is made of: every simulator request costs CPU on both sides
+    ctx.figure(f"{pairs} pairs at concurrency {conc}: requests / executor CPU per pair",
+               f"{out['requests']:.0f} / {out['cpu_per_pair']:.2f} s (at {SCALE * 10:g})")
     return out
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from fwupdate.errors import BadInputError
 
 _DRIVE_RE = re.compile(r"^[A-Za-z]:")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")  # one regex search, not a Python loop per character
 MAX_NAME_BYTES = 1024
 MAX_COMPONENT_BYTES = 255
 
@@ -26,7 +27,7 @@ def unsafe_name_reason(name: str) -> str | None:
     """
     if not name or name.strip("/.") == "":
         return "empty name"
-    if any(ord(c) < 0x20 or c == "\x7f" for c in name):
+    if _CONTROL_RE.search(name):
         return "control character in name"
     if "\\" in name:
         return "backslash in name"

@@ -8,6 +8,8 @@ or prefixes change nothing.
 
 from __future__ import annotations
 
+import hashlib
+
 from lxml import etree
 
 from fwupdate.catalog.models import (
@@ -19,9 +21,17 @@ from fwupdate.catalog.models import (
     SoftwareComponent,
     SupportedDevice,
     SupportedSystem,
+    system_ids_of,
 )
 from fwupdate.catalog.systems import catalog_system_id
-from fwupdate.catalog.values import check_md5, check_path, check_size, check_tree, component_label
+from fwupdate.catalog.values import (
+    MAX_TEXT_CHARS,
+    check_md5,
+    check_path,
+    check_size,
+    check_tree,
+    component_label,
+)
 
 Element = etree._Element
 
@@ -67,16 +77,52 @@ def _bool(value: str | None) -> bool | None:
 
 
 MAX_SHARED_LISTS = 4096  # distinct system lists kept for sharing (Dell: a few hundred)
+MAX_SHARED_VALUES = 1 << 16  # distinct texts and device lists kept for sharing
 
 
 class SystemTable:
     """Interns SupportedSystem values: a big catalog repeats the same few hundred systems, and
     components of one family repeat the same ~60-entry list of them (kept components share one
-    tuple, so the result grows by a reference per component, not by the list)."""
+    tuple, so the result grows by a reference per component, not by the list).
+
+    It also remembers each system container by its serialised XML (`etree.tostring`, done in
+    libxml2): an equal container is an equal list, so a repeated list is found without walking
+    its ~60 `Model` elements in Python.  The key is the SHA-256 of those bytes (32 bytes per
+    list, not the few KB of XML), bounded at MAX_SHARED_LISTS lists.
+
+    Equal texts (names, versions, dates, categories...) and equal device lists of the kept
+    components are shared the same way (`text`, `devices`), so components that repeat another
+    one's values (a package for Windows and Linux, a catalog listing a package twice) add
+    references, not copies."""
 
     def __init__(self) -> None:
         self._cache: dict[tuple[str | None, str, str | None], SupportedSystem] = {}
         self._lists: dict[tuple[SupportedSystem, ...], tuple[SupportedSystem, ...]] = {}
+        self._by_xml: dict[bytes, tuple[SupportedSystem, ...]] = {}
+        self._last: tuple[Element, tuple[SupportedSystem, ...], int] | None = None
+        self.last_xml_length = 0  # serialised length of the container last asked about
+        self._texts: dict[str, str] = {}
+        self._devices: dict[tuple[SupportedDevice, ...], tuple[SupportedDevice, ...]] = {}
+
+    def text(self, value: str | None) -> str | None:
+        """The one string equal to `value` seen so far (bounded by MAX_SHARED_VALUES)."""
+        if value is None:
+            return None
+        found = self._texts.get(value)
+        if found is not None:
+            return found
+        if len(self._texts) < MAX_SHARED_VALUES:
+            self._texts[value] = value
+        return value
+
+    def devices(self, devices: tuple[SupportedDevice, ...]) -> tuple[SupportedDevice, ...]:
+        """The one device list equal to `devices` seen so far (bounded like `text`)."""
+        found = self._devices.get(devices)
+        if found is not None:
+            return found
+        if len(self._devices) < MAX_SHARED_VALUES:
+            self._devices[devices] = devices
+        return devices
 
     def shared(self, systems: tuple[SupportedSystem, ...]) -> tuple[SupportedSystem, ...]:
         """The one tuple equal to `systems` seen so far (bounded: past MAX_SHARED_LISTS
@@ -95,9 +141,31 @@ class SystemTable:
             found = self._cache[key] = SupportedSystem(prefix, system_id, display)
         return found
 
+    def systems_of(self, container: Element) -> tuple[SupportedSystem, ...]:
+        """`systems_of(container)`, remembered by the container's serialised XML (and for the
+        last container asked about, by identity: the parser asks twice for a kept one)."""
+        last = self._last
+        if last is not None and last[0] is container:
+            self.last_xml_length = last[2]
+            return last[1]
+        xml = etree.tostring(container, with_tail=False)
+        key = hashlib.sha256(xml).digest()
+        found = self._by_xml.get(key)
+        if found is None:
+            found = _walk_systems(container, self)
+            if len(self._by_xml) < MAX_SHARED_LISTS:
+                self._by_xml[key] = found
+        self._last = (container, found, len(xml))
+        self.last_xml_length = len(xml)
+        return found
+
 
 def systems_of(container: Element, table: SystemTable) -> tuple[SupportedSystem, ...]:
     """`SupportedSystems` / `TargetSystems` -> Brand -> Model entries."""
+    return table.systems_of(container)
+
+
+def _walk_systems(container: Element, table: SystemTable) -> tuple[SupportedSystem, ...]:
     out: list[SupportedSystem] = []
     for brand in container:
         if local(brand.tag) != "Brand":
@@ -112,6 +180,17 @@ def systems_of(container: Element, table: SystemTable) -> tuple[SupportedSystem,
                     break
                 out.append(table.get(prefix, catalog_system_id(sid), display))
     return table.shared(tuple(out))
+
+
+def supported_systems_name(el: Element, system_id: str, table: SystemTable) -> bool:
+    """Does a `SupportedSystems` child of the component `el` list `system_id`?  True implies
+    `names_system(el, system_id)`; found from the remembered lists, without a walk."""
+    for child in el:
+        if local(child.tag) == "SupportedSystems" and system_id in system_ids_of(
+            table.systems_of(child)
+        ):
+            return True
+    return False
 
 
 def names_system(el: Element, system_id: str) -> bool:
@@ -156,37 +235,40 @@ def build_component(el: Element, table: SystemTable) -> SoftwareComponent:
     criticality = Criticality.UNKNOWN
     devices: tuple[SupportedDevice, ...] = ()
     systems: tuple[SupportedSystem, ...] = ()
+    systems_xml = 0  # the longest serialised SupportedSystems child (ASCII: >= its characters)
+    text = table.text
     for child in el:
         tag = local(child.tag)
         if tag == "Name":
-            name = _display(child)
+            name = text(_display(child))
         elif tag == "Description":
-            description = _display(child)
+            description = text(_display(child))
         elif tag == "ComponentType":
-            component_type = _attr(child, "value")
+            component_type = text(_attr(child, "value"))
         elif tag == "Category":
-            category = _attr(child, "value")
+            category = text(_attr(child, "value"))
         elif tag == "LUCategory":
-            lu_category = _attr(child, "value")
+            lu_category = text(_attr(child, "value"))
         elif tag == "Criticality":
             criticality = Criticality.from_value(child.get("value"))
         elif tag == "SupportedDevices":
             devices = devices + _devices(child)
         elif tag == "SupportedSystems":
             systems = systems + systems_of(child, table)
+            systems_xml = max(systems_xml, table.last_xml_length)
     path = _attr(el, "path") or ""
     label = component_label(name, path)
-    check_tree(el, label)
+    check_tree(el, label, systems_proven=systems_xml <= MAX_TEXT_CHARS)
     return SoftwareComponent(
-        path=check_path(path, label),
-        package_id=_attr(el, "packageID"),
-        release_id=_attr(el, "releaseID"),
+        path=text(check_path(path, label)) or "",
+        package_id=text(_attr(el, "packageID")),
+        release_id=text(_attr(el, "releaseID")),
         package_type=PackageType.from_value(el.get("packageType")),
-        vendor_version=_attr(el, "vendorVersion") or "",
-        dell_version=_attr(el, "dellVersion"),
-        release_date=_attr(el, "releaseDate"),
-        date_time=_attr(el, "dateTime"),
-        hash_md5=check_md5(_attr(el, "hashMD5"), label),
+        vendor_version=text(_attr(el, "vendorVersion")) or "",
+        dell_version=text(_attr(el, "dellVersion")),
+        release_date=text(_attr(el, "releaseDate")),
+        date_time=text(_attr(el, "dateTime")),
+        hash_md5=text(check_md5(_attr(el, "hashMD5"), label)),
         size=check_size(el.get("size"), label),
         reboot_required=_bool(el.get("rebootRequired")),
         name=name or "",
@@ -195,9 +277,9 @@ def build_component(el: Element, table: SystemTable) -> SoftwareComponent:
         category=category,
         lu_category=lu_category,
         criticality=criticality,
-        devices=devices,
+        devices=table.devices(devices),
         systems=systems,
-        schema_version=_attr(el, "schemaVersion"),
+        schema_version=text(_attr(el, "schemaVersion")),
     )
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from fwupdate.catalog.models import (
+    PARSER_VERSION,
     Catalog,
     Criticality,
     Manifest,
@@ -38,7 +39,6 @@ from fwupdate.catalog.models import (
     SupportedDevice,
     SupportedSystem,
 )
-from fwupdate.catalog.parser import PARSER_VERSION
 
 log = logging.getLogger(__name__)
 

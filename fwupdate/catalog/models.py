@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+# Bump when the models or the parsing rules change: cached parses carry it in their key.  It
+# lives here, not in parser.py, so that a warm cache read never imports lxml.
+PARSER_VERSION = "2"
+
 
 class Criticality(StrEnum):
     """Catalog `Criticality@value`: 1 = Recommended, 2 = Urgent, 3 = Optional (§1.8)."""
@@ -79,6 +83,26 @@ class SupportedSystem:
     display: str | None = None
 
 
+# Components of one family share one tuple of ~60 systems (the parser's SystemTable and the cache
+# decoder build each distinct list once), so their ids are computed once per tuple, not once per
+# component and call (filters and `catalog show` ask for them 2-3 times per component).  Each
+# entry holds its tuple, so an id() in the table is never reused while the entry exists.
+_IDS_BY_TUPLE: dict[int, tuple[tuple[SupportedSystem, ...], tuple[str, ...]]] = {}
+_IDS_BY_TUPLE_MAX = 4096
+
+
+def system_ids_of(systems: tuple[SupportedSystem, ...]) -> tuple[str, ...]:
+    """The system ids of a tuple of systems, in order (remembered per shared tuple)."""
+    hit = _IDS_BY_TUPLE.get(id(systems))
+    if hit is not None and hit[0] is systems:
+        return hit[1]
+    ids = tuple(s.system_id for s in systems)
+    if len(_IDS_BY_TUPLE) >= _IDS_BY_TUPLE_MAX:
+        _IDS_BY_TUPLE.clear()
+    _IDS_BY_TUPLE[id(systems)] = (systems, ids)
+    return ids
+
+
 @dataclass(frozen=True)
 class SoftwareComponent:
     path: str
@@ -109,11 +133,11 @@ class SoftwareComponent:
 
     @property
     def component_ids(self) -> tuple[str, ...]:
-        return tuple(d.component_id for d in self.devices if d.component_id)
+        return tuple([d.component_id for d in self.devices if d.component_id])
 
     @property
     def system_ids(self) -> tuple[str, ...]:
-        return tuple(s.system_id for s in self.systems)
+        return system_ids_of(self.systems)
 
     def supports_system(self, system_id: str) -> bool:
         """'04F7', '04f7' and '4f7' name the same system (ids are 4 upper-case hex digits)."""
@@ -135,7 +159,7 @@ class SoftwareBundle:
 
     @property
     def system_ids(self) -> tuple[str, ...]:
-        return tuple(s.system_id for s in self.systems)
+        return system_ids_of(self.systems)
 
 
 @dataclass(frozen=True)

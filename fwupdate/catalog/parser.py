@@ -28,16 +28,22 @@ from fwupdate.catalog.build import (
     build_manifest,
     local,
     names_system,
+    supported_systems_name,
 )
-from fwupdate.catalog.models import Catalog, Manifest, SoftwareBundle, SoftwareComponent
+from fwupdate.catalog.models import (
+    PARSER_VERSION,
+    Catalog,
+    Manifest,
+    SoftwareBundle,
+    SoftwareComponent,
+)
 from fwupdate.catalog.prolog import MAX_PROLOG_BYTES, NeedMoreData, Prolog, read_prolog
 from fwupdate.catalog.splitter import ComponentSplitter
 from fwupdate.catalog.systems import normalize_system_id
 from fwupdate.catalog.values import MAX_CHILDREN, MAX_DEPTH
 from fwupdate.errors import CatalogError
 
-# Bump when the models or the parsing rules change: cached parses carry it in their key.
-PARSER_VERSION = "2"
+__all__ = ["PARSER_VERSION", "PrefilteredParseError", "parse_catalog", "parse_component_xml"]
 
 READ_SIZE = 1 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -204,7 +210,7 @@ class _Collector:
                 self.seen_components += 1
                 if sid is None:
                     self.components.append(build_component(el, self.table))
-                elif names_system(el, sid):
+                elif supported_systems_name(el, sid, self.table) or names_system(el, sid):
                     comp = build_component(el, self.table)
                     if sid in comp.system_ids:
                         self.components.append(comp)

@@ -29,7 +29,6 @@ from fwupdate.errors import (
     TLSVerificationError,
 )
 from fwupdate.logsafe import redact_url, redact_urls
-from fwupdate.netcause import cause_in_words
 
 if TYPE_CHECKING:
     import requests
@@ -301,6 +300,8 @@ def fetch_url(
             "give the server's CA with --ca-bundle"
         ) from None
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+        from fwupdate.netcause import cause_in_words  # imports requests: URL sources only
+
         cached = _offline_copy(body, meta, shown, cause_in_words(exc))
         if cached is not None:
             return cached

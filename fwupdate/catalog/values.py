@@ -69,30 +69,44 @@ def check_size(value: str | None, label: str) -> int | None:
     return size
 
 
-_WITHIN_LIMITS: dict[int, etree.XPath] = {}
+_WITHIN_LIMITS: dict[tuple[int, bool], etree.XPath] = {}
 
 
-def _within_limits(base_depth: int) -> etree.XPath:
+def _within_limits(base_depth: int, systems_proven: bool) -> etree.XPath:
     """An XPath (evaluated in libxml2, no Python per element) that is true only when no limit
     of `check_tree` can be hit: at most MAX_CHILDREN nodes below the element in all (so no
     element has more children), all its text together (`string(.)`: every text node below it,
     not its own tail) at most MAX_TEXT_CHARS characters, no attribute longer, and no element
-    deeper than MAX_DEPTH.  False proves nothing: the exact walk then decides."""
-    xp = _WITHIN_LIMITS.get(base_depth)
+    deeper than MAX_DEPTH.  False proves nothing: the exact walk then decides.
+
+    `systems_proven`: the caller knows that no attribute inside a `SupportedSystems` child is
+    longer than MAX_TEXT_CHARS (its serialised XML is no longer than that), so only the
+    attributes outside those children are read (the systems hold most of a component's)."""
+    xp = _WITHIN_LIMITS.get((base_depth, systems_proven))
     if xp is None:
         too_deep = "/".join(["*"] * (MAX_DEPTH - base_depth + 1))
-        xp = _WITHIN_LIMITS[base_depth] = etree.XPath(
+        long_attr = f"@*[string-length(.) > {MAX_TEXT_CHARS}]"
+        attrs = (
+            f"not({long_attr}) and not(*[local-name() != 'SupportedSystems']"
+            f"/descendant-or-self::*/{long_attr})"
+            if systems_proven
+            else f"not(descendant-or-self::*/{long_attr})"
+        )
+        xp = _WITHIN_LIMITS[(base_depth, systems_proven)] = etree.XPath(
             f"count(descendant::node()) <= {MAX_CHILDREN}"
             f" and string-length(string(.)) <= {MAX_TEXT_CHARS}"
-            f" and not(descendant-or-self::*/@*[string-length(.) > {MAX_TEXT_CHARS}])"
+            f" and {attrs}"
             f" and not({too_deep})"
         )
     return xp
 
 
-def check_tree(el: etree._Element, label: str, base_depth: int = 1) -> None:
-    """Depth, fan-out and text sizes of a component's subtree (cheap: a few KB per component)."""
-    if 0 < base_depth <= MAX_DEPTH and _within_limits(base_depth)(el) is True:
+def check_tree(
+    el: etree._Element, label: str, base_depth: int = 1, *, systems_proven: bool = False
+) -> None:
+    """Depth, fan-out and text sizes of a component's subtree (cheap: a few KB per component).
+    `systems_proven`: see `_within_limits`."""
+    if 0 < base_depth <= MAX_DEPTH and _within_limits(base_depth, systems_proven)(el) is True:
         return
     stack: list[tuple[etree._Element, int]] = [(el, base_depth)]
     while stack:

@@ -14,10 +14,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any, TextIO
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-
 
 class OutputFormat(StrEnum):
     table = "table"
@@ -78,6 +74,17 @@ def emit(
         for row in rows:
             writer.writerow([_cell(row.get(c)) for c in columns])
         return
+    _print_table(out, rows, columns, title)
+
+
+def _print_table(
+    out: TextIO, rows: Iterable[Mapping[str, Any]], columns: Sequence[str], title: str | None
+) -> None:
+    """rich is imported here only: JSON and CSV output never load it (start-up time)."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
     # every cell and the title are plain Text: a pair named "[edge]" or a note saying
     # "[opt_in]" is data, never rich markup to be swallowed
     table = Table(title=Text(title) if title else None, show_lines=False)

@@ -42,3 +42,35 @@ def test_refused(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(ACCEPTED))
 def test_accepted(name: str) -> None:
     check_tree(_el(ACCEPTED[name]), "component 'X'")
+
+
+# With `systems_proven` (the parser saw every SupportedSystems child serialise to at most
+# MAX_TEXT_CHARS bytes), only attributes outside those children are read by the fast path.
+PROVEN_REFUSED = {
+    "long attribute outside the systems": f"<C><SupportedSystems/><N a='{'v' * (_N + 1)}'/></C>",
+    "long own attribute": f"<C a='{'v' * (_N + 1)}'><SupportedSystems/></C>",
+    "long text inside the systems": f"<C><SupportedSystems>{'t' * (_N + 1)}</SupportedSystems></C>",
+    "too deep inside the systems": "<C><SupportedSystems>" + "<X>" * MAX_DEPTH
+    + "</X>" * MAX_DEPTH + "</SupportedSystems></C>",
+}
+
+
+@pytest.mark.parametrize("name", sorted(PROVEN_REFUSED))
+def test_refused_when_systems_proven(name: str) -> None:
+    with pytest.raises(CatalogError):
+        check_tree(_el(PROVEN_REFUSED[name]), "component 'X'", systems_proven=True)
+
+
+def test_parser_still_refuses_a_long_attribute_inside_the_systems() -> None:
+    from io import BytesIO
+
+    from fwupdate.catalog.parser import parse_catalog
+
+    xml = (
+        "<?xml version='1.0' encoding='utf-8'?><Manifest><SoftwareComponent path='a/b.exe'>"
+        f"<SupportedSystems><Brand prefix='PE'><Model systemID='04F7' x='{'v' * (_N + 1)}'/>"
+        "</Brand></SupportedSystems></SoftwareComponent></Manifest>"
+    )
+    for sid in ("04F7", None):
+        with pytest.raises(CatalogError, match="characters"):
+            parse_catalog(BytesIO(xml.encode()), system_id=sid)
