@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from fwupdate.app.targets import FileServerOptions, IdracAccess, Target, idrac_targets
 from fwupdate.errors import BadInputError, FwupdateError
 from fwupdate.fileserver import FileServer
-from fwupdate.idrac.capabilities import TRANSPORT_CHOICES
+from fwupdate.idrac.capabilities import AUTO, TransportChoice
 from fwupdate.idrac.facade import IdracFacade, IdracUpdateResult
 from fwupdate.idrac.lc_ready import LcReadiness
 from fwupdate.idrac.repo_packages import RepoPackage
@@ -40,7 +40,7 @@ class HandTarget:
     fleet_file: Path | None = None
     node: str | None = None
     access: IdracAccess = field(default_factory=IdracAccess)
-    transport: str = "auto"
+    transport: TransportChoice = AUTO
     time_scale: float = 1.0
 
     def target(self) -> Target:
@@ -49,14 +49,13 @@ class HandTarget:
                              max_nodes=1)[0]  # fmt: skip
 
 
-def open_facade(t: Target, transport: str, time_scale: float, say: Say) -> IdracFacade:
+def open_facade(t: Target, transport: TransportChoice, time_scale: float,
+                say: Say) -> IdracFacade:  # fmt: skip
     """The facade for `t` (its progress lines go to `say`); warns when TLS is not verified."""
-    if transport not in TRANSPORT_CHOICES:
-        raise BadInputError(f"--transport: use one of {', '.join(TRANSPORT_CHOICES)}")
     facade = IdracFacade.for_endpoint(
         t.endpoint,
         name=t.name,
-        transport=transport,  # type: ignore[arg-type]
+        transport=transport,
         timing=Timing(scale=time_scale),
     )
     facade.progress = lambda msg: say(f"{t.name}: {msg}")
@@ -204,7 +203,7 @@ class NodeLcStatus:
 
 
 def lc_status(fleet_file: Path | None, nodes: list[str], access: IdracAccess, *,
-              transport: str = "auto", say: Say = _silent) -> tuple[NodeLcStatus, ...]:
+              transport: TransportChoice = AUTO, say: Say = _silent) -> tuple[NodeLcStatus, ...]:
     """Is each Lifecycle Controller ready for remote updates?"""
     out: list[NodeLcStatus] = []
     for t in idrac_targets(fleet_file, nodes, access):

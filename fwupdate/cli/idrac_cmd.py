@@ -57,6 +57,7 @@ from fwupdate.cli.options import (
 )
 from fwupdate.cli.output import OutputFormat, emit
 from fwupdate.errors import BadInputError
+from fwupdate.idrac.capabilities import transport_choice
 from fwupdate.idrac.facade import IdracUpdateResult
 
 idrac_app = typer.Typer(
@@ -151,7 +152,7 @@ def update_self_cmd(
     conn = access(idrac, user, password_env, password_file, ca_bundle, fingerprint, insecure,
                   timeout)
     done = update_self(UpdateSelfRequest(
-        target=HandTarget(fleet_file, node, conn, transport, time_scale),
+        target=HandTarget(fleet_file, node, conn, transport_choice(transport), time_scale),
         image=image,
         serve=file_server(serve_address, serve_port, serve_cert, serve_key, advertise),
         expect_version=expect_version, as_is=as_is, clear_queue=clear_queue,
@@ -180,7 +181,8 @@ def lc_status_cmd(
     """Is the Lifecycle Controller ready for remote updates? (exit 1 if any is not)."""
     conn = access(idrac, user, password_env, password_file, ca_bundle, fingerprint, insecure,
                   timeout)
-    statuses = lc_status(fleet_file, nodes or [], conn, transport=transport, say=say)
+    statuses = lc_status(fleet_file, nodes or [], conn, transport=transport_choice(transport),
+                          say=say)
     rows: list[dict[str, Any]] = [
         {"node": s.node, "ready": s.status.ready, "detail": s.status.detail,
          "message_id": s.status.message_id, "transport": str(s.status.transport)}
@@ -211,7 +213,8 @@ def clear_jobs_cmd(
     """Delete every job in the queue (JID_CLEARALL), then wait until LC is ready again."""
     conn = access(idrac, user, password_env, password_file, ca_bundle, fingerprint, insecure,
                   timeout)
-    done = clear_jobs(HandTarget(fleet_file, node, conn, transport, time_scale), say=say)
+    done = clear_jobs(HandTarget(fleet_file, node, conn, transport_choice(transport),
+                                 time_scale), say=say)
     print(f"{done.node}: cleared {done.cleared} job(s); the job queue is empty")
 
 

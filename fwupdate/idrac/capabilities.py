@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
-from fwupdate.errors import UnsupportedOperationError
+from fwupdate.errors import BadInputError, UnsupportedOperationError
 from fwupdate.idrac.models import Capabilities, Generation, Transport
 
 MIN_PUSH_VERSION_7_8 = (2, 60, 60, 60)  # Redfish firmware update on iDRAC7/8 needs >= 2.60
@@ -206,9 +206,23 @@ def _str(doc: Mapping[str, Any] | None, key: str) -> str | None:
 
 # --- the choice table: which protocol does what on this iDRAC (docs/transports.md) ----------
 
-TransportChoice = Literal["auto", "wsman", "redfish"]
-TRANSPORT_CHOICES: tuple[str, ...] = ("auto", "wsman", "redfish")
+# What a caller may ask for (`--transport`): one of the iDRAC's transports, or "auto" (the table
+# decides per operation).
+IDRAC_TRANSPORTS = (Transport.WSMAN, Transport.REDFISH)
+AUTO: Final = "auto"
+TransportChoice = Transport | Literal["auto"]
+TRANSPORT_CHOICES: tuple[str, ...] = (AUTO, *(t.value for t in IDRAC_TRANSPORTS))
 _OLD = (Generation.IDRAC7, Generation.IDRAC8)  # 12G/13G: no Redfish repository or virtual CD
+
+
+def transport_choice(text: str) -> TransportChoice:
+    """`--transport` text (or a choice already) as a TransportChoice; BadInputError else."""
+    if text == AUTO:
+        return AUTO
+    for t in IDRAC_TRANSPORTS:
+        if text == t.value:
+            return t
+    raise BadInputError(f"--transport: use one of {', '.join(TRANSPORT_CHOICES)}")
 
 
 class Operation(StrEnum):
@@ -232,7 +246,7 @@ def choose_transport(
     op: Operation,
     caps: Capabilities,
     *,
-    forced: TransportChoice = "auto",
+    forced: TransportChoice = AUTO,
     generation: Generation | None = None,
     what: str | None = None,
 ) -> Transport:
@@ -243,7 +257,7 @@ def choose_transport(
     messages (default: `op`).  Raises UnsupportedOperationError (without host; the caller adds
     it) when neither works."""
     what = what or str(op)
-    if forced != "auto":
+    if forced != AUTO:
         return _forced(op, caps, forced, what)
     if _redfish_can(op, caps, generation):
         return Transport.REDFISH
@@ -252,8 +266,8 @@ def choose_transport(
     raise UnsupportedOperationError(_neither(op, caps, generation, what))
 
 
-def _forced(op: Operation, caps: Capabilities, forced: TransportChoice, what: str) -> Transport:
-    if forced == "wsman":
+def _forced(op: Operation, caps: Capabilities, forced: Transport, what: str) -> Transport:
+    if forced == Transport.WSMAN:
         if not caps.wsman:
             raise UnsupportedOperationError(
                 f"{what}: WS-Man was asked for but /wsman did not answer"

@@ -42,10 +42,11 @@ from fwupdate.fileserver import FileServer
 from fwupdate.fleet.models import Endpoint, TlsSettings
 from fwupdate.fleet.secrets import Credentials, resolve
 from fwupdate.idrac.capabilities import (
-    TRANSPORT_CHOICES,
+    AUTO,
     Operation,
     TransportChoice,
     choose_transport,
+    transport_choice,
 )
 from fwupdate.idrac.job_models import JobRef, JobStatus
 from fwupdate.idrac.lc_ready import LcReadiness, LcWaits, wait_lc_ready
@@ -54,6 +55,7 @@ from fwupdate.idrac.models import (
     Generation,
     IdracIdentity,
     NodeInventory,
+    Transfer,
     Transport,
 )
 from fwupdate.idrac.redfish import repository, virtual_media
@@ -82,8 +84,8 @@ ProgressFn = Callable[[str], None]
 _BY_GENERATION = frozenset({Operation.REPOSITORY, Operation.VIRTUAL_MEDIA, Operation.NETWORK_ISO})
 
 
-# Redfish push transfers (fwupdate.plan.delivery.Transfer spells the same values)
-TRANSFERS = ("http-push", "multipart", "pull", "dell-install")
+# Redfish push transfers a step may name (Transfer.AUTO is the planner's, never sent)
+TRANSFERS = tuple(t.value for t in Transfer if t is not Transfer.AUTO)
 
 
 @dataclass(frozen=True)
@@ -122,20 +124,18 @@ class IdracFacade:
         tls: TlsSettings | None = None,
         timeout: float = 30.0,
         name: str | None = None,
-        transport: TransportChoice = "auto",
+        transport: TransportChoice = AUTO,
         timing: Timing | None = None,
         lc_waits: LcWaits | None = None,
         wsman_settings: WsmanSettings | None = None,
         redfish_auth: AuthMode = "session",
     ) -> None:
-        if transport not in TRANSPORT_CHOICES:
-            raise BadInputError(f"--transport: use one of {', '.join(TRANSPORT_CHOICES)}")
+        self.forced: TransportChoice = transport_choice(transport)
         self.url = url.rstrip("/")
         self.host = host_of(self.url)
         self.name = name or self.host
         self.tls = tls or TlsSettings()
         self.timeout = timeout
-        self.forced: TransportChoice = transport
         self.timing = timing or Timing()
         self.lc_waits = lc_waits or LcWaits()
         self.wsman_settings = wsman_settings or WsmanSettings(
@@ -157,7 +157,7 @@ class IdracFacade:
         endpoint: Endpoint,
         *,
         name: str | None = None,
-        transport: TransportChoice = "auto",
+        transport: TransportChoice = AUTO,
         timing: Timing | None = None,
         lc_waits: LcWaits | None = None,
         insecure: bool = False,
@@ -239,7 +239,7 @@ class IdracFacade:
                 self._rf.close()
                 self._rf = None
         caps = Capabilities()
-        if self.forced != "wsman":
+        if self.forced != Transport.WSMAN:
             caps = self.redfish.probe(refresh=False)
             if caps.redfish:
                 try:
@@ -247,14 +247,14 @@ class IdracFacade:
                 except FwupdateError as exc:
                     log.info("%s: Redfish identity unreadable: %s", self.name, exc)
         need_wsman = (
-            self.forced == "wsman"
+            self.forced == Transport.WSMAN
             or not caps.redfish
             or not caps.redfish_update
             or caps.firmware_inventory_uri is None
             or self._identity is None
             or self._identity.generation in (Generation.IDRAC7, Generation.IDRAC8)
         )
-        if need_wsman and self.forced != "redfish":
+        if need_wsman and self.forced != Transport.REDFISH:
             caps = replace(caps, wsman=self._probe_wsman(required=not caps.redfish))
         self._caps = caps
         log.info(
@@ -420,7 +420,7 @@ class IdracFacade:
             ref = self._redfish_install(image, transfer, fileserver, now=now)
             return JobHandle(ref.jid, Transport.REDFISH, ref.task_uri)
         if transport is Transport.REDFISH:
-            if self.forced == "redfish":
+            if self.forced == Transport.REDFISH:
                 raise UnsupportedOperationError(
                     "a Redfish install of a remote URL (SimpleUpdate pull) is not supported "
                     "here; give a local file",
@@ -448,16 +448,16 @@ class IdracFacade:
     def _redfish_install(
         self, image: Path, transfer: str | None, fileserver: FileServer | None, *, now: bool
     ) -> JobRef:
-        kind = transfer or "http-push"
+        kind = transfer or Transfer.HTTP_PUSH
         if kind not in TRANSFERS:
             raise BadInputError(f"transfer {kind!r}: use one of {', '.join(TRANSFERS)}")
-        if kind == "multipart":
+        if kind == Transfer.MULTIPART:
             self.progress(f"MultipartUpload {image.name}")
             return self.redfish.multipart_push(image, apply_time="OnReset")
-        if kind == "pull":
+        if kind == Transfer.PULL:
             return self._redfish_pull(image, fileserver)
         uri = self.redfish.push_image(image)
-        if kind == "dell-install":
+        if kind == Transfer.DELL_INSTALL:
             self.progress(f"DellUpdateService.Install {uri.rsplit('/', 1)[-1]}")
             return self.redfish.install(
                 uri, method="dell", install_upon="Now" if now else "NextReboot"

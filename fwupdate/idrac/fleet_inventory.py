@@ -17,7 +17,7 @@ from typing import TypeVar
 from fwupdate.errors import FwupdateError
 from fwupdate.fleet.models import Node
 from fwupdate.idrac.facade import IdracFacade
-from fwupdate.idrac.models import NodeInventory
+from fwupdate.idrac.models import NodeInventory, Transport
 from fwupdate.idrac.redfish.client import RedfishClient
 from fwupdate.idrac.redfish.transport import AuthMode
 from fwupdate.idrac.timing import Timing
@@ -92,7 +92,7 @@ def _over_wsman(
 ) -> NodeInventory:
     try:
         with IdracFacade.for_endpoint(
-            node.idrac, name=node.name, transport="wsman", timing=timing, insecure=insecure
+            node.idrac, name=node.name, transport=Transport.WSMAN, timing=timing, insecure=insecure
         ) as facade:
             ws = facade.inventory()
     except FwupdateError as exc:

@@ -52,7 +52,7 @@ class JobStatus:
     message_ids: tuple[str, ...] = ()
     name: str | None = None
     job_type: str | None = None
-    source: str = "task"  # "task", "dell-jobs" or "dmtf-jobs": where it was read
+    source: str = "task"  # "task", "dell-jobs", "dmtf-jobs" or "wsman" (Transport): where read
 
     @property
     def succeeded(self) -> bool:

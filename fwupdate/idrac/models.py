@@ -28,6 +28,17 @@ class Transport(StrEnum):
     LOADMASTER = "loadmaster-api"  # the LoadMaster's REST API (plan steps on the appliance)
 
 
+class Transfer(StrEnum):
+    """How a push step hands one package to a Redfish iDRAC (docs/delivery.md); the plan's
+    `[delivery] transfer` and a step's `transfer` param hold one of these values."""
+
+    AUTO = "auto"  # the planner chooses (plan.delivery.choose_transfer); never sent
+    HTTP_PUSH = "http-push"  # HttpPushUri + SimpleUpdate of the Available entry (§4.1)
+    MULTIPART = "multipart"  # MultipartHttpPushUri, one request (§4.3, iDRAC9 >= 4.40)
+    PULL = "pull"  # SimpleUpdate ImageURI = fwupdate's file server, per-run token (§4.2)
+    DELL_INSTALL = "dell-install"  # HttpPushUri + DellUpdateService.Install (§4.2)
+
+
 @dataclass(frozen=True)
 class Capabilities:
     """What this iDRAC can do, detected from its answers, not assumed from its version."""

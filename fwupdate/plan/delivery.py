@@ -36,19 +36,9 @@ from enum import StrEnum
 from typing import Any
 
 from fwupdate.errors import ConfigError
-from fwupdate.idrac.models import Capabilities
+from fwupdate.idrac.models import Capabilities, Transfer
 
 DELIVERY_GENERATIONS = frozenset({"iDRAC9", "iDRAC10"})
-
-
-class Transfer(StrEnum):
-    """How a push step hands one package to a Redfish iDRAC (docs/delivery.md)."""
-
-    AUTO = "auto"
-    HTTP_PUSH = "http-push"  # HttpPushUri + SimpleUpdate of the Available entry (§4.1)
-    MULTIPART = "multipart"  # MultipartHttpPushUri, one request (§4.3, iDRAC9 >= 4.40)
-    PULL = "pull"  # SimpleUpdate ImageURI = fwupdate's file server, per-run token (§4.2)
-    DELL_INSTALL = "dell-install"  # HttpPushUri + DellUpdateService.Install (§4.2)
 
 
 class DeliveryMode(StrEnum):

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from delivery_support import TIME_SCALE, build_repo, r640_components
 
-from fwupdate.idrac.models import Capabilities
-from fwupdate.plan.delivery import Transfer, choose_transfer, delivery_from_mapping
+from fwupdate.idrac.models import Capabilities, Transfer
+from fwupdate.plan.delivery import choose_transfer, delivery_from_mapping
 from fwupdate.sim.fleet import DeviceSpec, FleetSpec, NodeSpec, SimulatedFleet
 
 BUNDLE = """schema_version = 1

@@ -49,7 +49,7 @@ def job_status(job: WsmanJob) -> JobStatus:
         message=job.message,
         message_ids=(job.message_id,) if job.message_id else (),
         name=job.name,
-        source="wsman",
+        source=Transport.WSMAN.value,
     )
 
 
