@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import msgspec
 
+from fwupdate.idrac.models import Transport
+from fwupdate.loadmaster.models import HaRole
 from fwupdate.plan.models import (
     ComponentRef,
     Expectation,
@@ -38,7 +40,7 @@ class StepDoc(msgspec.Struct, omit_defaults=True):
     to_version: str | None
     package: PackageRef | None
     payload: str | None
-    transport: str | None
+    transport: Transport | None
     impact: tuple[Impact, ...]
     requires_partner_healthy: bool
     estimated_seconds: int
@@ -53,7 +55,7 @@ class StepDoc(msgspec.Struct, omit_defaults=True):
 class NodeDoc(msgspec.Struct, omit_defaults=True):
     name: str
     group: str
-    role: str | None
+    role: HaRole | None
     model: str | None
     system_id: str | None
     generation: str | None

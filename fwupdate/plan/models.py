@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from fwupdate.idrac.models import Transport
+from fwupdate.loadmaster.models import HaRole
+
 
 class StepKind(StrEnum):
     """What the executor must do; the contract of each kind is in docs/planning.md."""
@@ -160,7 +163,7 @@ class Step:
     to_version: str | None = None
     package: PackageRef | None = None
     payload: str | None = None  # member to extract and send instead of the whole DUP
-    transport: str | None = None  # a Transport (idrac.models) value: redfish|wsman|loadmaster-api
+    transport: Transport | None = None  # redfish | wsman | loadmaster-api in the file
     requires_partner_healthy: bool = False
     covers: tuple[str, ...] = ()  # step ids whose staged work this step applies / checks
     expect: tuple[Expectation, ...] = ()  # verify: versions that must be installed
@@ -209,7 +212,7 @@ class InventoryEntry:
 class NodePlan:
     name: str
     group: str
-    role: str | None  # HA role at plan time (active / standby), None when not in a pair
+    role: HaRole | None  # HA role at plan time (active / standby), None when not in a pair
     model: str | None
     system_id: str | None
     generation: str | None
