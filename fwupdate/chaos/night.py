@@ -10,7 +10,6 @@ still change where a kill lands; the draws themselves do not change.
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import random
@@ -24,11 +23,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from fwupdate.app.plan import PlanRequest, make_plan
+from fwupdate.app.report import ReportRequest, run_report
 from fwupdate.chaos.inputs import KINDS, CampaignInputs, fleet_spec
 from fwupdate.chaos.outcomes import FaultSeen, judge, pair_of
 from fwupdate.check import Verdict, check_night, evidence, read_journal
-from fwupdate.cli.main import main as cli_main
-from fwupdate.errors import BadInputError
+from fwupdate.errors import BadInputError, ExitCode, FwupdateError
 from fwupdate.sim.fleet import SimulatedFleet
 from fwupdate.sim.hooks import EventHooks, inject
 
@@ -215,11 +215,14 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _quiet(argv: list[str]) -> tuple[int, str]:
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(io.StringIO()):
-        rc = cli_main(argv)
-    return rc, buf.getvalue()
+def _report_document(journal: Path) -> dict[str, Any]:
+    """The run's report document as `fwupdate report --format json` prints it (JSON types)."""
+    try:
+        doc = run_report(ReportRequest(str(journal))).document
+    except Exception:  # as the CLI's exit != 0 was: any failure is a report the checker flags
+        return {"status": "unreadable"}
+    report: dict[str, Any] = json.loads(json.dumps(doc, default=str))
+    return report
 
 
 class _Night:
@@ -337,11 +340,13 @@ class _Night:
 
     def _make_plan(self, fleet: Path) -> Path:
         path = self.out / "plan.json"
-        rc, _ = _quiet(["plan", str(fleet), "--catalog", str(self.inputs.catalog), "--bundle",
-                        str(self.inputs.bundle), "--lm-image", str(self.inputs.lm_image),
-                        "--format", "json", "--out", str(path)])  # fmt: skip
-        if rc != 0:
-            raise RuntimeError(f"plan failed (exit {rc})")
+        try:
+            made = make_plan(PlanRequest(fleet, str(self.inputs.catalog), self.inputs.bundle,
+                                         lm_image=self.inputs.lm_image, out=path))
+        except FwupdateError as exc:
+            raise RuntimeError(f"plan failed (exit {int(exc.exit_code)}): {exc}") from None
+        if made.unreadable:
+            raise RuntimeError(f"plan failed (exit {int(ExitCode.PARTIAL)})")
         return path
 
     def _update_self(self, fleet: Path) -> None:
@@ -408,8 +413,7 @@ class _Night:
         if not journal.is_file():
             self.result.error = f"no journal {journal.name} (exits {self.result.exits})"
             return
-        rc, text = _quiet(["report", str(journal), "--format", "json"])
-        report: dict[str, Any] = json.loads(text) if rc == 0 else {"status": "unreadable"}
+        report = _report_document(journal)
         ev = evidence(read_journal(journal), sim_events=sim.events.records(),
                       sim_state=sim.state_dump(), report=report, window_end=self.stop_at,
                       label=self.plan.label, night_start=self.night_start)  # fmt: skip

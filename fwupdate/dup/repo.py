@@ -18,6 +18,7 @@ from typing import Literal
 from lxml import etree
 
 from fwupdate.catalog.models import PackageType, SoftwareComponent
+from fwupdate.catalog.systems import KNOWN_MODELS, model_for_system_id
 from fwupdate.dell import BIOS_COMPONENT_ID, IDRAC_COMPONENT_ID
 from fwupdate.dup.build import (
     PayloadFactory,
@@ -34,8 +35,7 @@ from fwupdate.errors import BadInputError
 from fwupdate.pathsafe import normalize_name, unsafe_name_reason
 
 # 13G system ids (iDRAC8); everything else defaults to iDRAC7 (12G, the R320's generation).
-IDRAC8_SYSTEM_IDS = frozenset({"0600", "0601"})
-SYSTEM_DISPLAY = {"04F7": "R320", "04CE": "R620", "048C": "R720", "04F8": "R420"}
+IDRAC8_SYSTEM_IDS = frozenset(KNOWN_MODELS[m] for m in ("R630", "R730"))
 DEFAULT_DATE_TIME = "2017-12-01T09:34:48+00:00"
 # OS family -> (bundleType, path token, osCode, display)
 _BUNDLE_KINDS = {
@@ -110,7 +110,7 @@ def _bundle_element(
     system_id: str, family: str, paths: Sequence[str], date_time: str, release: str
 ) -> etree._Element:
     btype, token, os_code, os_display = _BUNDLE_KINDS[family]
-    display = SYSTEM_DISPLAY.get(system_id, system_id)
+    display = model_for_system_id(system_id) or system_id
     bundle_id = f"FWSIM{system_id}_{token}.{release}"
     el = etree.Element(
         "SoftwareBundle",

@@ -4,14 +4,13 @@ and LoadMaster patch (built once per session), and a plan made live against it."
 from __future__ import annotations
 
 import contextlib
-import io
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fwupdate.cli.main import main as cli_main
+from fwupdate.app.plan import PlanRequest, make_plan
 from fwupdate.demo.night import active_changes
 from fwupdate.demo.scenario import DemoInputs, fleet_spec
 from fwupdate.plan import planfile
@@ -42,6 +41,15 @@ class Night:
         return list(self.sim.events.records(event=event))
 
 
+def plan_file(fleet: Path, inputs: Any, out: Path, **options: Any) -> Path:
+    """The plan file of `fleet` for `inputs` (catalog, bundle, lm_image), made through the
+    application layer as `fwupdate plan` makes it; `options`: other PlanRequest fields."""
+    made = make_plan(PlanRequest(fleet, str(inputs.catalog), inputs.bundle,
+                                 lm_image=inputs.lm_image, out=out, **options))
+    assert not made.unreadable
+    return out
+
+
 @contextlib.contextmanager
 def night(tmp: Path, inputs: DemoInputs, pairs: tuple[str, ...], scale: float,
           lm_options: dict[str, object] | None = None) -> Iterator[Night]:
@@ -51,12 +59,7 @@ def night(tmp: Path, inputs: DemoInputs, pairs: tuple[str, ...], scale: float,
                         time_scale=scale) as sim:
         fleet = sim.write_fleet_file(tmp / "fleet.toml")
         plan_path = tmp / "plan.json"
-        with contextlib.redirect_stdout(io.StringIO()):
-            rc = cli_main(["plan", str(fleet), "--catalog", str(inputs.catalog), "--bundle",
-                           str(inputs.bundle), "--lm-image", str(inputs.lm_image),
-                           "--format", "json", "--out", str(plan_path)])
-        assert rc == 0
-        plan = planfile.loads(plan_path.read_text())
+        plan = planfile.loads(plan_file(fleet, inputs, plan_path).read_text())
         yield Night(sim, fleet, plan_path, plan, inputs, tmp)
 
 

@@ -6,7 +6,6 @@ same-version component exactly once per run."""
 from __future__ import annotations
 
 import contextlib
-import io
 import sqlite3
 import time
 from collections import Counter
@@ -14,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from runsim import LM_PACE, at_target, duplicate_jobs, flashed_twice, night
+from runsim import LM_PACE, at_target, duplicate_jobs, flashed_twice, night, plan_file
 
-from fwupdate.cli.main import main as cli_main
 from fwupdate.idrac.facade import IdracFacade
 from fwupdate.report.run_report import build_run_report
 from fwupdate.run import session, steps_idrac
@@ -73,13 +71,7 @@ def test_partly_applied_plan_is_not_flashed_again(demo_inputs, tmp_path: Path,
 
 
 def _force_same_plan(n: Any) -> Path:
-    out = n.tmp / "force-same.json"
-    with contextlib.redirect_stdout(io.StringIO()):
-        rc = cli_main(["plan", str(n.fleet), "--catalog", str(n.inputs.catalog), "--bundle",
-                       str(n.inputs.bundle), "--lm-image", str(n.inputs.lm_image),
-                       "--format", "json", "--out", str(out), "--force-same"])
-    assert rc == 0
-    return out
+    return plan_file(n.fleet, n.inputs, n.tmp / "force-same.json", force_same=True)
 
 
 @pytest.mark.parametrize("point", ["before-install", "after-create", "after-job"])
@@ -141,12 +133,7 @@ def test_fresh_run_reboots_no_loadmaster_already_at_target(demo_inputs, tmp_path
     monkeypatch.setattr(Executor, "_window_over", lambda self: True)
     settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
     with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
-        plan = n.tmp / "separate.json"
-        with contextlib.redirect_stdout(io.StringIO()):
-            rc = cli_main(["plan", str(n.fleet), "--catalog", str(n.inputs.catalog), "--bundle",
-                           str(n.inputs.bundle), "--lm-image", str(n.inputs.lm_image),
-                           "--format", "json", "--out", str(plan), "--separate-reboots"])
-        assert rc == 0
+        plan = plan_file(n.fleet, n.inputs, n.tmp / "separate.json", combine_reboots=False)
         assert "lm_reboot" in plan.read_text()
         runs = tmp_path / "runs"
         _p, first = session.start(plan, n.fleet, runs_dir=runs, settings=settings,

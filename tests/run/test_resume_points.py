@@ -6,15 +6,13 @@ flash or an outage."""
 from __future__ import annotations
 
 import contextlib
-import io
 from pathlib import Path
 from typing import Any
 
 import pytest
-from runsim import LM_PACE, at_target, duplicate_jobs, flashed_twice, night
+from runsim import LM_PACE, at_target, duplicate_jobs, flashed_twice, night, plan_file
 
 from fwupdate.chaos.inputs import build_inputs, fleet_spec
-from fwupdate.cli.main import main as cli_main
 from fwupdate.idrac.facade import IdracFacade
 from fwupdate.idrac.redfish import power
 from fwupdate.loadmaster.client import LoadMasterClient
@@ -236,11 +234,7 @@ def test_resume_of_a_delivery_step_killed_after_its_handover(tmp_path: Path,
     with SimulatedFleet(fleet_spec(("pair-4",)), workdir=tmp_path / "sim",
                         time_scale=SCALE) as sim:  # fmt: skip
         fleet = sim.write_fleet_file(tmp_path / "fleet.toml")
-        plan = tmp_path / "plan.json"
-        with contextlib.redirect_stdout(io.StringIO()):
-            assert cli_main(["plan", str(fleet), "--catalog", str(inputs.catalog), "--bundle",
-                             str(inputs.bundle), "--lm-image", str(inputs.lm_image), "--format",
-                             "json", "--out", str(plan)]) == 0
+        plan = plan_file(fleet, inputs, tmp_path / "plan.json")
         assert "repo_update" in plan.read_text() or "vmedia_update" in plan.read_text()
         monkeypatch.setattr(steps_lm.proc, "handover", handover)
         with pytest.raises(Crash):
