@@ -33,7 +33,7 @@ import fnmatch
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from fwupdate.errors import ConfigError
 from fwupdate.idrac.models import Capabilities, Transfer
@@ -109,11 +109,19 @@ _SELECT_KINDS = ("node", "pair", "generation", "system")
 
 
 def _mode(value: Any, where: str) -> DeliveryMode:
+    return _member(DeliveryMode, "mode", value, where)
+
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+def _member(kind: type[_E], key: str, value: Any, where: str) -> _E:
+    """The member of `kind` that `key = value` names; ConfigError listing the allowed values."""
     try:
-        return DeliveryMode(str(value))
+        return kind(str(value))
     except ValueError:
-        allowed = ", ".join(m.value for m in DeliveryMode)
-        raise ConfigError(f"{where}: mode = {value!r}; allowed: {allowed}") from None
+        allowed = ", ".join(m.value for m in kind)
+        raise ConfigError(f"{where}: {key} = {value!r}; allowed: {allowed}") from None
 
 
 def _source(table: Mapping[str, Any], mode: DeliveryMode, where: str) -> str | None:
@@ -167,11 +175,7 @@ def delivery_from_mapping(data: Mapping[str, Any], *, where: str) -> DeliveryPol
 
 
 def _transfer(value: Any, where: str) -> Transfer:
-    try:
-        return Transfer(str(value))
-    except ValueError:
-        allowed = ", ".join(t.value for t in Transfer)
-        raise ConfigError(f"{where}: transfer = {value!r}; allowed: {allowed}") from None
+    return _member(Transfer, "transfer", value, where)
 
 
 _PULL_PROTOCOLS = ("HTTP", "HTTPS")

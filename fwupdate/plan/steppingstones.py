@@ -201,34 +201,20 @@ def idrac_path(
             )
     hops: list[Hop] = []
     running = current
+
+    def hop(to: PackageRef, stone: SteppingStone | None, reason: str) -> Hop:
+        """From `running` to `to` (its transport: the one the running version speaks)."""
+        transport = transport_for(policy, generation, running, host=host)
+        return Hop(from_version=running, to_version=to.vendor_version, package=to,
+                   payload=payload_for(policy, generation, transport, to), transport=transport,
+                   stone=stone, reason=reason)  # fmt: skip
+
     for stone in required_stones(stones, current, final):
         version, ref, found = _stone_package(
             stone, available, policy, generation, final, host, current
         )
-        transport = transport_for(policy, generation, running, host=host)
         why = stone.reason or "stepping stone"
-        hops.append(
-            Hop(
-                from_version=running,
-                to_version=version,
-                package=ref,
-                payload=payload_for(policy, generation, transport, ref),
-                transport=transport,
-                stone=stone,
-                reason=f"stepping stone {version} ({found}): {why}",
-            )
-        )
+        hops.append(hop(ref, stone, f"stepping stone {version} ({found}): {why}"))
         running = version
-    transport = transport_for(policy, generation, running, host=host)
-    hops.append(
-        Hop(
-            from_version=running,
-            to_version=final,
-            package=target,
-            payload=payload_for(policy, generation, transport, target),
-            transport=transport,
-            stone=None,
-            reason="iDRAC to its target version",
-        )
-    )
+    hops.append(hop(target, None, "iDRAC to its target version"))
     return tuple(hops)

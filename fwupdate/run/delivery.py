@@ -12,7 +12,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fwupdate.catalog.models import Catalog
 from fwupdate.catalog.versions import is_newer
@@ -29,6 +29,7 @@ from fwupdate.idrac.job_models import JobStatus
 from fwupdate.idrac.models import NodeInventory
 from fwupdate.idrac.repo_packages import RepoPackage
 from fwupdate.idrac.share import ShareParameters
+from fwupdate.waits import poll_until
 
 log = logging.getLogger(__name__)
 # a request sent again while the iDRAC refuses it as busy: (what, send) -> send's answer
@@ -165,7 +166,6 @@ def run_repository_update(
     send)`: the caller's retry of a request the iDRAC refuses as busy before any job exists
     (LC068 / RAC0679; the night's `steps_idrac.until_accepted`); without it a refusal raises."""
     started = time.monotonic()
-    step = "repository update"
     before = _versions(idrac.inventory())
     with contextlib.suppress(UnsupportedOperationError):  # no LC status on this iDRAC
         idrac.wait_lc_ready(step="LC ready before repository update")
@@ -184,6 +184,28 @@ def run_repository_update(
         f"{len(run.packages)} package(s): "
         + ", ".join(f"{p.display_name} {p.version} ({p.job_id or 'no job'})" for p in run.packages)
     )
+    statuses, failures = _follow_jobs(idrac, run, job_timeout)
+    expected = {
+        p.component_id: p.version
+        for p in run.packages
+        if p.component_id and p.job_id and p.reboot_type != "IDRAC"
+    }
+    changes = _changes(before, _versions(idrac.inventory()), expected)
+    _raise_first_failure(idrac, failures)
+    _verify_reached(idrac, changes)
+    return DeliveryResult(
+        idrac.name, idrac.host, "repository", share.display, False, run.packages, statuses,
+        changes, run.repository_job, time.monotonic() - started,
+    )
+
+
+_REPOSITORY = "repository update"  # the step named in a repository update's errors
+
+
+def _follow_jobs(idrac: IdracFacade, run: RepositoryRun, job_timeout: float | None
+                 ) -> tuple[tuple[JobStatus, ...], list[FwupdateError]]:  # fmt: skip
+    """Wait for every job of `run`: their final statuses, and the failures (the repository's
+    own error first) -- a failed job does not stop following the others."""
     failures: list[FwupdateError] = [run.error] if run.error is not None else []
     statuses: list[JobStatus] = []
     reboot_by_jid = {p.job_id: p.reboot_type for p in run.packages if p.job_id}
@@ -194,37 +216,38 @@ def run_repository_update(
                 timeout=job_timeout,
                 idrac_update=reboot_by_jid.get(job.jid) == "IDRAC",
                 on_progress=lambda s: idrac.progress(f"job {s.describe()}"),
-                step=f"{step} job {job.jid}",
+                step=f"{_REPOSITORY} job {job.jid}",
             )
             if st is not None:
                 statuses.append(st)
         except JobFailedError as exc:
             failures.append(exc)
-    expected = {
-        p.component_id: p.version
-        for p in run.packages
-        if p.component_id and p.job_id and p.reboot_type != "IDRAC"
-    }
-    after = _versions(idrac.inventory())
-    changes = _changes(before, after, expected)
-    if failures:
-        first = failures[0]
-        more = f" (and {len(failures) - 1} more failure(s))" if len(failures) > 1 else ""
-        raise JobFailedError(
-            f"{first.message}{more}", host=idrac.host, step=step, message_id=first.message_id
-        )
+    return tuple(statuses), failures
+
+
+def _raise_first_failure(idrac: IdracFacade, failures: list[FwupdateError]) -> None:
+    """One JobFailedError naming the first failure and how many more there were."""
+    if not failures:
+        return
+    first = failures[0]
+    more = f" (and {len(failures) - 1} more failure(s))" if len(failures) > 1 else ""
+    raise JobFailedError(
+        f"{first.message}{more}", host=idrac.host, step=_REPOSITORY, message_id=first.message_id
+    )
+
+
+def _verify_reached(idrac: IdracFacade, changes: tuple[ComponentChange, ...]) -> None:
     missed = [c for c in changes if not c.reached]
     if missed:
         raise DeviceError(
             "jobs completed but versions did not change: "
             + ", ".join(f"{c.name} {c.after} (expected {c.expected})" for c in missed),
             host=idrac.host,
-            step=f"{step}: verify versions",
+            step=f"{_REPOSITORY}: verify versions",
         )
-    return DeliveryResult(
-        idrac.name, idrac.host, "repository", share.display, False, run.packages, tuple(statuses),
-        changes, run.repository_job, time.monotonic() - started,
-    )
+
+
+_VMEDIA = "virtual-media update"  # the step named in a virtual-media update's errors
 
 
 def run_virtual_media_update(
@@ -241,7 +264,6 @@ def run_virtual_media_update(
     `display` is how the URL is shown (fwupdate's own per-run tokens masked)."""
     shown = display or iso_url
     started = time.monotonic()
-    step = "virtual-media update"
     before = _versions(idrac.inventory())
     pending = {k: v for k, v in expected.items() if before.get(k, ("", ""))[1] != v}
     if not pending:
@@ -251,70 +273,121 @@ def run_virtual_media_update(
             changes=_changes(before, before, expected), seconds=time.monotonic() - started,
         )
     network_iso = idrac.uses_network_iso()
-    osd_job: str | None = None
-    if network_iso:  # 12G/13G: WS-Man BootToNetworkISO (NFS/CIFS), the host reboots at once
-        try:
-            osd_job = idrac.boot_network_iso(iso_url)
-        except FwupdateError as exc:  # never the file server's tokens in an error
-            exc.message = exc.message.replace(iso_url, shown)
-            exc.args = (exc.message,)
-            raise
-        idrac.progress(f"BootToNetworkISO {iso_url.rsplit('/', 1)[-1]} (job {osd_job})")
-    else:
-        idrac.insert_virtual_media(iso_url)
-        idrac.progress(f"attached {shown} as the virtual CD")
+    osd_job = _attach_iso(idrac, iso_url, shown, network_iso=network_iso)
     try:
         if not network_iso:
             idrac.boot_once_virtual_cd()
             idrac.progress("boot once to the virtual CD; rebooting the host")
             idrac.reboot_host()
-        timing = idrac.timing
-        deadline = timing.deadline(timeout)
-        after = before
-        while True:
-            timing.pause(timing.poll_interval)
-            try:
-                if osd_job is not None:
-                    job = idrac.network_iso_job(osd_job)
-                    if job.failed:
-                        raise JobFailedError(
-                            f"booting {iso_url.rsplit('/', 1)[-1]} failed: {job.status}"
-                            + (f": {job.message}" if job.message else ""),
-                            host=idrac.host, step=step, message_id=job.message_id,
-                        )
-                after = _versions(idrac.inventory())
-                left = {k: v for k, v in expected.items() if after.get(k, ("", ""))[1] != v}
-                if not left and idrac.host_power() == "On" and not idrac.unfinished_jobs():
-                    break
-            except JobFailedError:
-                raise
-            except (DeviceError, FwupdateError) as exc:
-                log.info("%s: %s: %s (still waiting)", idrac.name, step, exc)
-                left = pending
-            if timing.remaining(deadline) <= 0:
-                raise WaitTimeoutError(
-                    f"after booting {iso_url.rsplit('/', 1)[-1]} the versions did not reach the "
-                    f"ISO's within {timeout:g} s: "
-                    + ", ".join(
-                        f"{after.get(k, ('?', '?'))[0]} at {after.get(k, ('', '?'))[1]} "
-                        f"(expected {v})"
-                        for k, v in sorted(left.items())
-                    ),
-                    host=idrac.host,
-                    step=step,
-                )
+        watch = _IsoWatch(idrac, iso_url.rsplit("/", 1)[-1], osd_job, expected, pending, before)
+        after = _wait_for_iso_versions(watch, timeout)
     finally:
-        try:
-            if network_iso:
-                idrac.detach_network_iso()
-            else:
-                idrac.eject_virtual_media()
-            idrac.progress("detached the virtual CD")
-        except FwupdateError as exc:
-            log.warning("%s: could not detach the virtual CD: %s", idrac.name, exc)
+        _detach_iso(idrac, network_iso=network_iso)
     changes = _changes(before, after, expected)
     return DeliveryResult(
         idrac.name, idrac.host, "virtual-media", shown, False, changes=changes,
         jobs=tuple(j for j in idrac.list_jobs() if j.terminal)[-20:],
         seconds=time.monotonic() - started,
     )
+
+
+def _attach_iso(idrac: IdracFacade, iso_url: str, shown: str, *, network_iso: bool
+                ) -> str | None:  # fmt: skip
+    """Hand the ISO to the iDRAC: 12G/13G WS-Man BootToNetworkISO (NFS/CIFS; the host reboots
+    at once; its job id returned), else Redfish virtual media (None)."""
+    if not network_iso:
+        idrac.insert_virtual_media(iso_url)
+        idrac.progress(f"attached {shown} as the virtual CD")
+        return None
+    try:
+        osd_job = idrac.boot_network_iso(iso_url)
+    except FwupdateError as exc:  # never the file server's tokens in an error
+        exc.message = exc.message.replace(iso_url, shown)
+        exc.args = (exc.message,)
+        raise
+    idrac.progress(f"BootToNetworkISO {iso_url.rsplit('/', 1)[-1]} (job {osd_job})")
+    return osd_job
+
+
+def _detach_iso(idrac: IdracFacade, *, network_iso: bool) -> None:
+    """Detach the ISO however it was attached; a failure is logged, never raised."""
+    try:
+        if network_iso:
+            idrac.detach_network_iso()
+        else:
+            idrac.eject_virtual_media()
+        idrac.progress("detached the virtual CD")
+    except FwupdateError as exc:
+        log.warning("%s: could not detach the virtual CD: %s", idrac.name, exc)
+
+
+Versions = dict[str, tuple[str, str]]
+
+
+@dataclass
+class _IsoWatch:
+    """Looks at a node booting an update ISO; keeps what it read last (the timeout names it)."""
+
+    idrac: IdracFacade
+    iso: str  # the ISO's file name
+    osd_job: str | None  # BootToNetworkISO's job (12G/13G), else None
+    expected: Mapping[str, str]
+    pending: Mapping[str, str]  # expected versions not installed before the boot
+    after: Versions  # the versions read last
+    left: Mapping[str, str] = field(default_factory=dict)  # expected, not yet installed
+
+    def look(self) -> Versions | None:
+        """After a poll interval: the versions once every expected one is installed, the host
+        is On and no job is unfinished, else None.  A failed OSD job raises; other device
+        errors are waited out (the host is rebooting)."""
+        idrac = self.idrac
+        idrac.timing.pause(idrac.timing.poll_interval)
+        try:
+            self._check_osd_job()
+            self.after = _versions(idrac.inventory())
+            self.left = {k: v for k, v in self.expected.items()
+                         if self.after.get(k, ("", ""))[1] != v}  # fmt: skip
+            if not self.left and idrac.host_power() == "On" and not idrac.unfinished_jobs():
+                return self.after
+        except JobFailedError:
+            raise
+        except FwupdateError as exc:
+            log.info("%s: %s: %s (still waiting)", idrac.name, _VMEDIA, exc)
+            self.left = self.pending
+        return None
+
+    def _check_osd_job(self) -> None:
+        if self.osd_job is None:
+            return
+        job = self.idrac.network_iso_job(self.osd_job)
+        if job.failed:
+            raise JobFailedError(
+                f"booting {self.iso} failed: {job.status}"
+                + (f": {job.message}" if job.message else ""),
+                host=self.idrac.host, step=_VMEDIA, message_id=job.message_id,
+            )
+
+    def timeout_message(self, timeout: float) -> str:
+        return (
+            f"after booting {self.iso} the versions did not reach the ISO's within "
+            f"{timeout:g} s: "
+            + ", ".join(
+                f"{self.after.get(k, ('?', '?'))[0]} at {self.after.get(k, ('', '?'))[1]} "
+                f"(expected {v})"
+                for k, v in sorted(self.left.items())
+            )
+        )
+
+
+def _wait_for_iso_versions(watch: _IsoWatch, timeout: float) -> Versions:
+    """`watch.look()` until it has the versions, within `timeout` device seconds (the one
+    bounded wait, waits.poll_until; each look pauses first); WaitTimeoutError names each
+    component not at its version."""
+    idrac, timing = watch.idrac, watch.idrac.timing
+    try:
+        return poll_until(_VMEDIA, watch.look, timeout=timing.real(timeout), host=idrac.host,
+                          step=_VMEDIA, clock=timing.monotonic, pause=lambda _left: None,
+                          label=timeout, tolerate=())  # fmt: skip
+    except WaitTimeoutError:
+        raise WaitTimeoutError(watch.timeout_message(timeout), host=idrac.host,
+                               step=_VMEDIA) from None

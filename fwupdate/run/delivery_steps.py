@@ -25,7 +25,7 @@ from fwupdate.repo import RepositoryContent, open_repository, serve_repository
 from fwupdate.run.delivery import run_repository_update, run_virtual_media_update
 from fwupdate.run.keys import lookup
 from fwupdate.run.runtime import GroupRuntime
-from fwupdate.run.steps_idrac import component_versions, reached, until_accepted
+from fwupdate.run.steps_idrac import component_versions, lm_target, reached, until_accepted
 from fwupdate.run.steps_lm import take_down, wait_lm_back
 
 Outcome = dict[str, Any]
@@ -90,16 +90,6 @@ def _expected(step: Step) -> dict[str, str]:
     return out
 
 
-def _lm_target(rt: GroupRuntime, step: Step) -> str | None:
-    lm_target = next((x.version for x in step.expect if x.key == "loadmaster"), None)
-    for sid in step.covers:
-        if sid.endswith("-lm_stage"):
-            note = rt.ctx.journal.last_note(sid, "lm-staged")
-            if note is not None:
-                lm_target = str(note.get("version") or lm_target or "") or None
-    return lm_target
-
-
 def _requested(rt: GroupRuntime, step: Step, kind: str, resume: bool) -> dict[str, Any] | None:
     """On resume: the note of our earlier attempt's request (its boot time is the one from
     before the node went down, whatever the device did since)."""
@@ -116,7 +106,7 @@ def _before(rt: GroupRuntime, step: Step, resume: bool,
     handed, boot_before = take_down(rt, step, resume)
     if requested is not None:
         boot_before = requested.get("boot_time")
-    return boot_before, _lm_target(rt, step), handed
+    return boot_before, lm_target(rt, step), handed
 
 
 def _already(rt: GroupRuntime, step: Step, requested: dict[str, Any] | None) -> Outcome:
@@ -125,7 +115,7 @@ def _already(rt: GroupRuntime, step: Step, requested: dict[str, Any] | None) -> 
     if requested is None:
         return {"already": True}
     rt.say(step, "resuming: the update was applied; waiting for the node to be back")
-    return _after(rt, step, requested.get("boot_time"), _lm_target(rt, step),
+    return _after(rt, step, requested.get("boot_time"), lm_target(rt, step),
                   {"already": True, "resumed": True})
 
 

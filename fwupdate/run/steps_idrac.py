@@ -342,17 +342,24 @@ def _send_reboot(rt: GroupRuntime, step: Step, idrac: IdracFacade, jids: list[st
     idrac.reboot_host()
 
 
+def lm_target(rt: GroupRuntime, step: Step) -> str | None:
+    """The LoadMaster version a reboot step must find after it: the version an `lm_stage` step
+    it covers journaled as staged, else the one its plan expects (None: no LoadMaster check)."""
+    version = next((x.version for x in step.expect if x.key == "loadmaster"), None)
+    for sid in step.covers:
+        if sid.endswith("-lm_stage"):
+            note = rt.ctx.journal.last_note(sid, "lm-staged")
+            if note is not None:
+                version = str(note.get("version") or version or "") or None
+    return version
+
+
 def host_reboot(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
     node = step.node or ""
     idrac = rt.idrac(node)
     jids = _covered_jobs(rt, step)
     unit = rt.lm(node)
-    lm_target = next((x.version for x in step.expect if x.key == "loadmaster"), None)
-    for sid in step.covers:
-        if sid.endswith("-lm_stage"):
-            note = rt.ctx.journal.last_note(sid, "lm-staged")
-            if note is not None:
-                lm_target = str(note.get("version") or lm_target or "") or None
+    lm_version = lm_target(rt, step)
     timeout = rt.ctx.settings.step_timeout(step)
     sent = rt.ctx.journal.last_note(step.step_id, "reboot-sent")
     if sent is None and _nothing_to_apply(rt, step):
@@ -398,7 +405,7 @@ def host_reboot(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
                     timeout=timeout, host=node, step=step.step_id)
     out: Outcome = {"jobs": states, "handover": handed}
     if unit is not None:
-        out.update(wait_lm_back(rt, step, boot_before, lm_target, timeout))
+        out.update(wait_lm_back(rt, step, boot_before, lm_version, timeout))
     return out
 
 

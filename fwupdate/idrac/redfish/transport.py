@@ -58,6 +58,7 @@ from fwupdate.errors import (
 )
 from fwupdate.fleet.models import TlsSettings
 from fwupdate.fleet.secrets import Credentials
+from fwupdate.idrac.capabilities import link
 from fwupdate.idrac.host_lock import host_lock
 from fwupdate.idrac.redfish import errors as rerr
 from fwupdate.idrac.timing import Timing
@@ -309,7 +310,7 @@ class RedfishTransport:
             raise DeviceError(
                 "the service root is not a Redfish JSON document", host=self.host, step=step
             )
-        sessions = _link(root, "Links", "Sessions") or DEFAULT_SESSIONS
+        sessions = link(root, "Links", "Sessions") or DEFAULT_SESSIONS
         self._client.login_url = sessions
         self._client.root = RisObject.parse(root)
         self._client.root_resp = resp  # login() must not fetch the root again
@@ -650,16 +651,3 @@ def _wrap(method: str, path: str, raw: Any) -> RedfishResponse:
         except ValueError:
             body = None
     return RedfishResponse(method, path, int(raw.status), headers, body, text)
-
-
-def _link(doc: Mapping[str, Any], *keys: str) -> str | None:
-    """`doc[k1][k2]...["@odata.id"]` or None."""
-    cur: Any = doc
-    for k in keys:
-        if not isinstance(cur, Mapping):
-            return None
-        cur = cur.get(k)
-    if isinstance(cur, Mapping):
-        uri = cur.get("@odata.id")
-        return uri if isinstance(uri, str) and uri else None
-    return None

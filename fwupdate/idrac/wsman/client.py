@@ -198,13 +198,7 @@ class WsmanClient:
         step = "WS-Man identify"
 
         def run() -> dict[str, str]:
-            root = self._post(wx.identify_envelope(), step)
-            try:
-                return wx.identify_result(root)
-            except wx.NotXmlError as exc:
-                raise DeviceError(
-                    f"not a WS-Man answer: {exc}", host=self.host, step=step
-                ) from None
+            return self._parsed(wx.identify_result, self._post(wx.identify_envelope(), step), step)
 
         return self._retrying(step, run)
 
@@ -222,7 +216,7 @@ class WsmanClient:
                 ),
                 step,
             )
-            page = self._page(root, step)
+            page = self._parsed(wx.enumeration_page, root, step)
             items = list(page.items)
             pulls = 0
             while not page.finished:
@@ -242,15 +236,17 @@ class WsmanClient:
                     ),
                     step,
                 )
-                page = self._page(root, step)
+                page = self._parsed(wx.enumeration_page, root, step)
                 items.extend(page.items)
             return tuple(items)
 
         return self._retrying(step, run)
 
-    def _page(self, root: etree._Element, step: str) -> wx.EnumerationPage:
+    def _parsed(self, parse: Callable[[etree._Element], _T], root: etree._Element,
+                step: str) -> _T:  # fmt: skip
+        """`parse(root)`; an answer that is not the SOAP document expected: DeviceError."""
         try:
-            return wx.enumeration_page(root)
+            return parse(root)
         except wx.NotXmlError as exc:
             raise DeviceError(f"not a WS-Man answer: {exc}", host=self.host, step=step) from None
 
@@ -262,12 +258,7 @@ class WsmanClient:
             root = self._post(
                 self._envelope(resource_uri, wx.ACTION_GET, selectors=selectors), step
             )
-            try:
-                return wx.get_instance(root)
-            except wx.NotXmlError as exc:
-                raise DeviceError(
-                    f"not a WS-Man answer: {exc}", host=self.host, step=step
-                ) from None
+            return self._parsed(wx.get_instance, root, step)
 
         return self._retrying(step, run)
 
@@ -294,11 +285,8 @@ class WsmanClient:
             selectors=selectors,
             body=wx.invoke_body(resource_uri, method, params or {}),
         )
-        root = self._post(payload, step)
-        try:
-            out = wx.method_output(root, method)
-        except wx.NotXmlError as exc:
-            raise DeviceError(f"not a WS-Man answer: {exc}", host=self.host, step=step) from None
+        out = self._parsed(lambda root: wx.method_output(root, method), self._post(payload, step),
+                           step)  # fmt: skip
         rv = out.return_value
         if rv == RET_JOB_CREATED or (rv is None and out.job_id):
             if not out.job_id:
