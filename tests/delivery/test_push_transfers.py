@@ -138,8 +138,9 @@ def test_https_pull_from_the_file_server_on_idrac9_5(tmp_path: Path) -> None:
             with IdracFacade.for_endpoint(node.idrac, name="node-1",
                                           timing=Timing(scale=TIME_SCALE)) as idrac:
                 job = idrac.install_image(exe, fileserver=files, transfer="pull")
-                # Scheduled: the simulated iDRAC downloaded and checked the package
-                final = idrac.wait_job(job, stop_on=("Scheduled",), timeout=20000)  # 10 s real: the pull is real HTTPS
+                # Scheduled: the simulated iDRAC downloaded and checked the package; the pull is
+                # real HTTPS, so wait 10 s of real time (20,000 device s at scale 2,000)
+                final = idrac.wait_job(job, stop_on=("Scheduled",), timeout=20000)
                 assert final is not None and final.state == "Scheduled"
         finally:
             files.stop()
