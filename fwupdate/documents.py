@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import re
+import typing
 from collections.abc import Iterator
 from typing import Any, TypeVar
 
@@ -126,3 +127,76 @@ def _problem(message: str, root: str) -> DocumentError:
 def _lower(text: str) -> str:
     """msgspec's sentence as a clause: "Expected ..." -> "expected ...", "JSON is" kept."""
     return text if text[1:2].isupper() else text[:1].lower() + text[1:]
+
+
+# --- for documents with their own wording (the fleet file) -----------------------------------
+
+_UNKNOWN = re.compile(r"^Object contains unknown field `(?P<key>[^`]+)`$")
+
+
+class Problem(ValueError):
+    """Why `convert_checked` refused the data, in parts, for a caller that words it itself.
+
+    `path` is the key path ("" for the root, "nodes[0].idrac"); `kind` is "missing" or
+    "unknown" (with `key`), "expected" (with msgspec's `want`, e.g. "str | null", and `got`,
+    e.g. "int"), or "other" (msgspec's sentence in `text`).
+    """
+
+    def __init__(self, path: str, kind: str, *, key: str = "", want: str = "", got: str = "",
+                 text: str = "") -> None:
+        super().__init__(f"{path}: {kind} {key or want or text}")
+        self.path, self.kind, self.key, self.want, self.got, self.text = (
+            path, kind, key, want, got, text)
+
+
+def convert_checked(obj: Any, model: type[T]) -> T:
+    """As `convert`, but a problem is raised as a `Problem` in parts rather than a line."""
+    try:
+        return msgspec.convert(obj, type=model, strict=True)
+    except msgspec.ValidationError as exc:
+        raise _parts(str(exc)) from None
+
+
+def struct_fields_at(model: type[Any], path: str) -> tuple[str, ...]:
+    """The keys allowed by the Struct found at `path` inside `model` (() if none is)."""
+    found: Any = model
+    for name, _index in re.findall(r"\.?([^.\[\]]+)|\[(\d+)\]", path):
+        if name:
+            found = _struct_in(found)
+            found = typing.get_type_hints(found).get(name) if found else None
+        else:
+            found = _item_of(found)
+    struct = _struct_in(found)
+    return tuple(f.encode_name for f in msgspec.structs.fields(struct)) if struct else ()
+
+
+def _struct_in(tp: Any) -> type[msgspec.Struct] | None:
+    """The Struct in `tp` (itself, or one member of a union)."""
+    if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
+        return tp
+    for member in typing.get_args(tp):
+        if isinstance(member, type) and issubclass(member, msgspec.Struct):
+            return member
+    return None
+
+
+def _item_of(tp: Any) -> Any:
+    """The item type of the list (or tuple) in `tp`."""
+    for candidate in (tp, *typing.get_args(tp)):
+        if typing.get_origin(candidate) in (list, tuple):
+            return typing.get_args(candidate)[0]
+    return None
+
+
+def _parts(message: str) -> Problem:
+    m = _AT.match(message)
+    what = m.group("what") if m else message
+    path = ((m.group("path") or "") if m else "").lstrip(".")
+    for kind, pattern in (("missing", _MISSING), ("unknown", _UNKNOWN)):
+        found = pattern.match(what)
+        if found:
+            return Problem(path, kind, key=found.group("key"))
+    expected = _EXPECTED.match(what)
+    if expected:
+        return Problem(path, "expected", want=expected.group("want"), got=expected.group("got"))
+    return Problem(path, "other", text=_lower(what))

@@ -1,10 +1,12 @@
 """Load a fleet file (TOML, docs/fleet.md) into the frozen `Fleet` model.
 
-Every mistake becomes one `ConfigError` line that names the file and the key path, e.g.
+The file's shape is typed once (fwupdate/fleet/document.py, msgspec Structs converted from the
+tomllib data); the rules a type cannot say (URLs, names, ranges, one of two settings, the
+`[defaults]` merge, unique names) are the functions below.  Every mistake becomes one
+`ConfigError` line that names the file and the key path, e.g.
 `fleet.toml: pairs[1].nodes[0].idrac: missing url`, or the TOML line and column for a syntax
-error.  Unknown keys are errors too (they are usually typos that would otherwise silently fall
-back to a default).  Secrets are not read here: credentials stay references until a client
-connects (fwupdate.fleet.secrets).
+error.  Unknown keys are errors too.  Secrets are not read here: credentials stay references
+until a client connects (fwupdate.fleet.secrets).
 """
 
 from __future__ import annotations
@@ -15,34 +17,23 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from fwupdate.errors import ConfigError
 from fwupdate.fleet.models import CredentialRef, Endpoint, Fleet, Node, Pair, TlsSettings
-from fwupdate.fleet.observe_sections import KEYS as OBSERVE_KEYS
-from fwupdate.fleet.observe_sections import parse_sections
 from fwupdate.fleet.secrets import ENV_NAME
 from fwupdate.inputfile import read_regular
 from fwupdate.logsafe import redact_url
+
+if TYPE_CHECKING:  # msgspec is loaded only when a fleet file is read (not by --help)
+    from fwupdate.fleet.document import EndpointDoc, FleetDoc, NodeDoc, PairDoc, SettingsDoc
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_CONCURRENCY = 8
 MAX_CONCURRENCY = 256
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 FINGERPRINT_RE = re.compile(r"^[0-9a-f]{64}$")
-
-_TOP_KEYS = frozenset({"defaults", "pairs", "nodes", *OBSERVE_KEYS})
-_DEFAULTS_KEYS = frozenset({"concurrency", "idrac", "loadmaster"})
-_ENDPOINT_SETTINGS = frozenset(
-    {"username", "password_env", "password_file", "ca_bundle", "fingerprint", "insecure", "timeout",
-     "apikey_env", "apikey_file"}
-)
-_ENDPOINT_KEYS = _ENDPOINT_SETTINGS | {"url"}
-_PAIR_KEYS = frozenset({"name", "shared_address", "nodes"})
-_NODE_KEYS = frozenset({"name", "idrac", "loadmaster"})
-
-
 MAX_FLEET_BYTES = 4 << 20
 
 
@@ -68,7 +59,10 @@ def parse_fleet(
     data: Mapping[str, Any], *, base: Path, label: str = "fleet", source: Path | None = None
 ) -> Fleet:
     """Validate an already-parsed TOML document (tests, or a fleet built in memory)."""
-    return _Parser(label, base).fleet(data, source)
+    from fwupdate.fleet.document import FleetDoc, convert_fleet
+
+    doc = convert_fleet(data, FleetDoc, label=label)
+    return _Checker(label, base).fleet(doc, source)
 
 
 def parse_endpoint(
@@ -78,15 +72,19 @@ def parse_endpoint(
 
     Same rules as in a fleet file: https only (http needs insecure), credentials by reference.
     """
-    return _Parser(label, base)._endpoint(dict(table), keypath, _Settings(), url_keypath=keypath)
+    from fwupdate.fleet.document import EndpointDoc, SettingsDoc, convert_fleet
+
+    doc = convert_fleet(dict(table), EndpointDoc, label=label, root=keypath)
+    checker = _Checker(label, base)
+    return checker.endpoint(doc, keypath, checker.settings(SettingsDoc(), ""), url_keypath=keypath)
 
 
-# --- parsing --------------------------------------------------------------------------------
+# --- checks a type cannot say ---------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class _Settings:
-    """Endpoint settings from one table (defaults or endpoint), validated, not yet merged."""
+    """Endpoint settings from one table (defaults or endpoint), checked, not yet merged."""
 
     username: str | None = None
     password_env: str | None = None
@@ -113,7 +111,7 @@ class _Settings:
         )
 
 
-class _Parser:
+class _Checker:
     def __init__(self, label: str, base: Path) -> None:
         self.label = label
         self.base = base
@@ -123,70 +121,48 @@ class _Parser:
 
     # --- top level ------------------------------------------------------------------------
 
-    def fleet(self, data: Mapping[str, Any], source: Path | None) -> Fleet:
-        self._keys(data, _TOP_KEYS, "")
-        defaults = self._table(data.get("defaults", {}), "defaults")
-        self._keys(defaults, _DEFAULTS_KEYS, "defaults")
+    def fleet(self, doc: FleetDoc, source: Path | None) -> Fleet:
+        from fwupdate.fleet.observe_sections import observe_settings
+
         concurrency = DEFAULT_CONCURRENCY
-        if "concurrency" in defaults:
-            concurrency = self._int(defaults["concurrency"], "defaults.concurrency")
+        if doc.defaults.concurrency is not None:
+            concurrency = doc.defaults.concurrency
             if not 1 <= concurrency <= MAX_CONCURRENCY:
                 raise self.error("defaults.concurrency", f"must be between 1 and {MAX_CONCURRENCY}")
-        idrac_defaults = self._settings(defaults.get("idrac", {}), "defaults.idrac")
-        lm_defaults = self._settings(defaults.get("loadmaster", {}), "defaults.loadmaster")
-
-        pairs: list[Pair] = []
-        for i, raw_pair in enumerate(self._array(data.get("pairs", []), "pairs")):
-            pairs.append(self._pair(raw_pair, f"pairs[{i}]", idrac_defaults, lm_defaults))
-        standalone: list[Node] = []
-        for i, raw_node in enumerate(self._array(data.get("nodes", []), "nodes")):
-            standalone.append(
-                self._node(raw_node, f"nodes[{i}]", None, idrac_defaults, lm_defaults)
-            )
+        defaults = (self.settings(doc.defaults.idrac, "defaults.idrac"),
+                    self.settings(doc.defaults.loadmaster, "defaults.loadmaster"))
+        pairs = [self._pair(p, f"pairs[{i}]", defaults) for i, p in enumerate(doc.pairs)]
+        standalone = [self._node(n, f"nodes[{i}]", None, defaults) for i, n in enumerate(doc.nodes)]
         if not pairs and not standalone:
             raise ConfigError(f"{self.label}: no [[pairs]] or [[nodes]] defined")
         self._check_unique(pairs, standalone)
-        return Fleet(
-            pairs=tuple(pairs),
-            standalone=tuple(standalone),
-            source=source,
-            concurrency=concurrency,
-            observe=parse_sections(data, base=self.base, label=self.label),
-        )
+        observe = None
+        if doc.notify is not None or doc.hooks is not None:
+            observe = observe_settings(doc, base=self.base, label=self.label)
+        return Fleet(pairs=tuple(pairs), standalone=tuple(standalone), source=source,
+                     concurrency=concurrency, observe=observe)
 
-    def _pair(self, raw: Any, path: str, idrac_defaults: _Settings, lm_defaults: _Settings) -> Pair:
-        table = self._table(raw, path)
-        self._keys(table, _PAIR_KEYS, path)
-        name = self._name(table, path)
+    def _pair(self, doc: PairDoc, path: str, defaults: tuple[_Settings, _Settings]) -> Pair:
+        name = self._name(doc.name, f"{path}.name")
         shared = None
-        if "shared_address" in table:
-            shared = self._endpoint(table["shared_address"], f"{path}.shared_address", lm_defaults)
-        raw_nodes = self._array(table.get("nodes", []), f"{path}.nodes")
-        if len(raw_nodes) != 2:
+        if doc.shared_address is not None:
+            shared = self.endpoint(doc.shared_address, f"{path}.shared_address", defaults[1])
+        if len(doc.nodes) != 2:
             raise self.error(
-                f"{path}.nodes", f"a pair has exactly two nodes, found {len(raw_nodes)}"
+                f"{path}.nodes", f"a pair has exactly two nodes, found {len(doc.nodes)}"
             )
-        a = self._node(raw_nodes[0], f"{path}.nodes[0]", name, idrac_defaults, lm_defaults)
-        b = self._node(raw_nodes[1], f"{path}.nodes[1]", name, idrac_defaults, lm_defaults)
+        a = self._node(doc.nodes[0], f"{path}.nodes[0]", name, defaults)
+        b = self._node(doc.nodes[1], f"{path}.nodes[1]", name, defaults)
         return Pair(name=name, nodes=(a, b), shared_address=shared)
 
     def _node(
-        self,
-        raw: Any,
-        path: str,
-        pair: str | None,
-        idrac_defaults: _Settings,
-        lm_defaults: _Settings,
+        self, doc: NodeDoc, path: str, pair: str | None, defaults: tuple[_Settings, _Settings]
     ) -> Node:
-        table = self._table(raw, path)
-        self._keys(table, _NODE_KEYS, path)
-        name = self._name(table, path)
-        if "idrac" not in table:
-            raise self.error(path, "missing idrac")
-        idrac = self._endpoint(table["idrac"], f"{path}.idrac", idrac_defaults)
+        name = self._name(doc.name, f"{path}.name")
+        idrac = self.endpoint(doc.idrac, f"{path}.idrac", defaults[0])
         lm = None
-        if "loadmaster" in table:
-            lm = self._endpoint(table["loadmaster"], f"{path}.loadmaster", lm_defaults)
+        if doc.loadmaster is not None:
+            lm = self.endpoint(doc.loadmaster, f"{path}.loadmaster", defaults[1])
         return Node(name=name, idrac=idrac, loadmaster=lm, pair=pair)
 
     def _check_unique(self, pairs: list[Pair], standalone: list[Node]) -> None:
@@ -220,22 +196,15 @@ class _Parser:
 
     # --- endpoints ------------------------------------------------------------------------
 
-    def _endpoint(
-        self, raw: Any, path: str, defaults: _Settings, *, url_keypath: str | None = None
+    def endpoint(
+        self, doc: str | EndpointDoc, path: str, defaults: _Settings, *,
+        url_keypath: str | None = None,
     ) -> Endpoint:
-        if isinstance(raw, str):
-            url_raw: Any = raw
-            own = _Settings()
-            url_path = path
-        elif isinstance(raw, dict):
-            self._keys(raw, _ENDPOINT_KEYS, path)
-            if "url" not in raw:
-                raise self.error(path, "missing url")
-            url_raw = raw["url"]
-            own = self._settings({k: v for k, v in raw.items() if k != "url"}, path)
-            url_path = url_keypath or f"{path}.url"
+        if isinstance(doc, str):
+            url_raw, own, url_path = doc, _Settings(), path
         else:
-            raise self.error(path, f"expected a URL string or a table, got {_type_name(raw)}")
+            url_raw, own = doc.url, self.settings(doc, path)
+            url_path = url_keypath or f"{path}.url"
         username = own.username or defaults.username
         if not username:
             raise self.error(path, "missing username (set it here or in [defaults])")
@@ -263,78 +232,38 @@ class _Parser:
             timeout=timeout,
         )
 
-    def _settings(self, raw: Any, path: str) -> _Settings:
-        table = self._table(raw, path)
-        self._keys(table, _ENDPOINT_SETTINGS, path)
-        username = None
-        if "username" in table:
-            username = self._str(table["username"], f"{path}.username")
-        password_env = None
-        if "password_env" in table:
-            password_env = self._str(table["password_env"], f"{path}.password_env")
-            if not ENV_NAME.match(password_env):
-                raise self.error(
-                    f"{path}.password_env", f"{password_env!r} is not an environment variable name"
-                )
-        password_file = None
-        if "password_file" in table:
-            password_file = self._path(table["password_file"], f"{path}.password_file")
+    def settings(self, doc: SettingsDoc, path: str) -> _Settings:
+        username = self._opt(doc.username, f"{path}.username")
+        password_env = self._env(doc.password_env, f"{path}.password_env")
+        password_file = self._path(doc.password_file, f"{path}.password_file")
         if password_env is not None and password_file is not None:
             raise self.error(path, "give password_env or password_file, not both")
-        apikey_env, apikey_file = self._apikey(table, path)
-        ca_bundle = None
-        if "ca_bundle" in table:
-            ca_bundle = self._path(table["ca_bundle"], f"{path}.ca_bundle")
-            if not ca_bundle.is_file():
-                raise self.error(
-                    f"{path}.ca_bundle",
-                    f"file {ca_bundle} not found (relative paths start at the fleet file's folder)",
-                )
-        fingerprint = None
-        if "fingerprint" in table:
-            fingerprint = self._fingerprint(table["fingerprint"], f"{path}.fingerprint")
-        insecure = None
-        if "insecure" in table:
-            insecure = self._bool(table["insecure"], f"{path}.insecure")
+        apikey_env = self._env(doc.apikey_env, f"{path}.apikey_env")
+        apikey_file = self._path(doc.apikey_file, f"{path}.apikey_file")
+        if apikey_env is not None and apikey_file is not None:
+            raise self.error(path, "give apikey_env or apikey_file, not both")
+        ca_bundle = self._path(doc.ca_bundle, f"{path}.ca_bundle")
+        if ca_bundle is not None and not ca_bundle.is_file():
+            raise self.error(
+                f"{path}.ca_bundle",
+                f"file {ca_bundle} not found (relative paths start at the fleet file's folder)",
+            )
+        fingerprint = self._fingerprint(doc.fingerprint, f"{path}.fingerprint")
         if ca_bundle is not None and fingerprint is not None:
             raise self.error(path, "give ca_bundle or fingerprint, not both")
-        if insecure and (ca_bundle is not None or fingerprint is not None):
+        if doc.insecure and (ca_bundle is not None or fingerprint is not None):
             raise self.error(
                 f"{path}.insecure", "insecure = true contradicts ca_bundle/fingerprint"
             )
-        timeout = None
-        if "timeout" in table:
-            timeout = self._number(table["timeout"], f"{path}.timeout")
-            if not 0 < timeout <= 3600:
-                raise self.error(f"{path}.timeout", "must be > 0 and at most 3600 seconds")
         return _Settings(
-            username=username,
-            password_env=password_env,
-            password_file=password_file,
-            ca_bundle=ca_bundle,
-            fingerprint=fingerprint,
-            insecure=insecure,
-            timeout=timeout,
-            apikey_env=apikey_env,
-            apikey_file=apikey_file,
+            username=username, password_env=password_env, password_file=password_file,
+            ca_bundle=ca_bundle, fingerprint=fingerprint, insecure=doc.insecure,
+            timeout=self._timeout(doc.timeout, f"{path}.timeout"),
+            apikey_env=apikey_env, apikey_file=apikey_file,
         )
 
-    def _apikey(self, table: Mapping[str, Any], path: str) -> tuple[str | None, Path | None]:
-        """The Kemp API key reference (`apikey_env` or `apikey_file`, like the password)."""
-        env = None
-        if "apikey_env" in table:
-            env = self._str(table["apikey_env"], f"{path}.apikey_env")
-            if not ENV_NAME.match(env):
-                raise self.error(f"{path}.apikey_env",
-                                 f"{env!r} is not an environment variable name")
-        file = self._path(table["apikey_file"], f"{path}.apikey_file") if (
-            "apikey_file" in table) else None
-        if env is not None and file is not None:
-            raise self.error(path, "give apikey_env or apikey_file, not both")
-        return env, file
-
-    def _url(self, raw: Any, path: str, *, insecure: bool) -> str:
-        text = self._str(raw, path).strip()
+    def _url(self, text: str, path: str, *, insecure: bool) -> str:
+        text = self._str(text, path).strip()
         shown = repr(redact_url(text))  # messages never carry user:password@, queries, tokens
         try:
             parts = urlsplit(text)
@@ -358,69 +287,45 @@ class _Parser:
             netloc = f"{netloc}:{port}"
         return f"{scheme}://{netloc}"
 
-    # --- scalars --------------------------------------------------------------------------
+    # --- values ---------------------------------------------------------------------------
 
-    def _keys(self, table: Mapping[str, Any], allowed: frozenset[str], path: str) -> None:
-        for key in table:
-            if key not in allowed:
-                where = f"{path}.{key}" if path else key
-                raise self.error(where, f"unknown key (allowed here: {', '.join(sorted(allowed))})")
-
-    def _table(self, raw: Any, path: str) -> dict[str, Any]:
-        if not isinstance(raw, dict):
-            raise self.error(path, f"expected a table, got {_type_name(raw)}")
-        return raw
-
-    def _array(self, raw: Any, path: str) -> list[Any]:
-        if not isinstance(raw, list):
+    def _name(self, name: str, path: str) -> str:
+        if not NAME_RE.match(self._str(name, path)):
             raise self.error(
-                path, f"expected an array of tables ([[{path}]]), got {_type_name(raw)}"
-            )
-        return raw
-
-    def _name(self, table: Mapping[str, Any], path: str) -> str:
-        if "name" not in table:
-            raise self.error(path, "missing name")
-        name = self._str(table["name"], f"{path}.name")
-        if not NAME_RE.match(name):
-            raise self.error(
-                f"{path}.name",
-                f"{name!r}: use letters, digits, '.', '_' or '-' (at most 63, no spaces)",
+                path, f"{name!r}: use letters, digits, '.', '_' or '-' (at most 63, no spaces)"
             )
         return name
 
-    def _str(self, raw: Any, path: str) -> str:
-        if not isinstance(raw, str):
-            raise self.error(path, f"expected a string, got {_type_name(raw)}")
-        if not raw.strip():
+    def _str(self, value: str, path: str) -> str:
+        if not value.strip():
             raise self.error(path, "must not be empty")
-        return raw
-
-    def _bool(self, raw: Any, path: str) -> bool:
-        if not isinstance(raw, bool):
-            raise self.error(path, f"expected true or false, got {_type_name(raw)}")
-        return raw
-
-    def _int(self, raw: Any, path: str) -> int:
-        if isinstance(raw, bool) or not isinstance(raw, int):
-            raise self.error(path, f"expected an integer, got {_type_name(raw)}")
-        return raw
-
-    def _number(self, raw: Any, path: str) -> float:
-        if isinstance(raw, bool) or not isinstance(raw, int | float):
-            raise self.error(path, f"expected a number, got {_type_name(raw)}")
-        value = float(raw)
-        if not math.isfinite(value):
-            raise self.error(path, "must be a finite number")
         return value
 
-    def _path(self, raw: Any, path: str) -> Path:
-        p = Path(self._str(raw, path)).expanduser()
+    def _opt(self, value: str | None, path: str) -> str | None:
+        return None if value is None else self._str(value, path)
+
+    def _env(self, value: str | None, path: str) -> str | None:
+        if value is not None and not ENV_NAME.match(self._str(value, path)):
+            raise self.error(path, f"{value!r} is not an environment variable name")
+        return value
+
+    def _timeout(self, value: float | None, path: str) -> float | None:
+        if value is not None and not math.isfinite(value):
+            raise self.error(path, "must be a finite number")
+        if value is not None and not 0 < value <= 3600:
+            raise self.error(path, "must be > 0 and at most 3600 seconds")
+        return value
+
+    def _path(self, value: str | None, path: str) -> Path | None:
+        if value is None:
+            return None
+        p = Path(self._str(value, path)).expanduser()
         return p if p.is_absolute() else self.base / p
 
-    def _fingerprint(self, raw: Any, path: str) -> str:
-        text = self._str(raw, path)
-        fp = normalize_fingerprint(text)
+    def _fingerprint(self, value: str | None, path: str) -> str | None:
+        if value is None:
+            return None
+        fp = normalize_fingerprint(self._str(value, path))
         if fp is None:
             raise self.error(
                 path, "expected the SHA-256 fingerprint: 64 hex digits (colons allowed)"
@@ -434,19 +339,3 @@ def normalize_fingerprint(text: str) -> str | None:
     if fp.startswith("sha256/") or fp.startswith("sha256="):
         fp = fp[7:]
     return fp if FINGERPRINT_RE.match(fp) else None
-
-
-def _type_name(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "a table"
-    return type(value).__name__

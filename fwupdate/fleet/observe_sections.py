@@ -27,22 +27,19 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from fwupdate.errors import ConfigError
 from fwupdate.fleet.observe_models import HOOK_POINTS as POINTS
-from fwupdate.fleet.observe_models import HOOK_TIMEOUT as DEFAULT_TIMEOUT
 from fwupdate.fleet.observe_models import NOTIFY_EVENTS as EVENTS
 from fwupdate.fleet.observe_models import HookCommand, Hooks, WebhookTarget
 from fwupdate.fleet.secrets import ENV_NAME
 
+if TYPE_CHECKING:  # msgspec is loaded only when a fleet file is read (not by --help)
+    from fwupdate.fleet.document import Hook, HooksDoc, SectionsDoc, WebhookDoc
+
 KEYS = ("notify", "hooks")
-_NOTIFY_KEYS = frozenset({"webhooks"})
-_WEBHOOK_KEYS = frozenset({"url", "events", "header", "secret_env", "secret_file", "timeout",
-                           "attempts"})
-_HOOKS_KEYS = frozenset({"timeout", *POINTS})
-_HOOK_KEYS = frozenset({"argv", "timeout"})
 
 
 @dataclass(frozen=True)
@@ -58,43 +55,36 @@ def parse_sections(data: Mapping[str, Any], *, base: Path, label: str) -> Observ
     """The `[notify]` / `[hooks]` tables of a parsed fleet file; None when it has neither."""
     if "notify" not in data and "hooks" not in data:
         return None
+    from fwupdate.fleet.document import SectionsDoc, convert_fleet
+
+    doc = convert_fleet({k: data[k] for k in KEYS if k in data}, SectionsDoc, label=label)
+    return observe_settings(doc, base=base, label=label)
+
+
+def observe_settings(doc: SectionsDoc, *, base: Path, label: str) -> ObserveSettings:
+    """The checked settings of converted `[notify]` / `[hooks]` tables."""
 
     def fail(keypath: str, message: str) -> ConfigError:
         return ConfigError(f"{label}: {keypath}: {message}")
 
     webhooks: tuple[WebhookTarget, ...] = ()
-    if "notify" in data:
-        notify = _table(data["notify"], "notify", fail, _NOTIFY_KEYS)
-        raw = notify.get("webhooks", [])
-        if not isinstance(raw, list):
-            raise fail("notify.webhooks", "expected an array of tables ([[notify.webhooks]])")
+    if doc.notify is not None:
         webhooks = tuple(_webhook(w, f"notify.webhooks[{i}]", base, fail)
-                         for i, w in enumerate(raw))
-    hooks = Hooks()
-    if "hooks" in data:
-        hooks = _hooks(_table(data["hooks"], "hooks", fail, _HOOKS_KEYS), fail)
+                         for i, w in enumerate(doc.notify.webhooks))
+    hooks = Hooks() if doc.hooks is None else _hooks(doc.hooks, fail)
     return ObserveSettings(webhooks=webhooks, hooks=hooks)
 
 
-def _table(raw: Any, path: str, fail: Fail, allowed: frozenset[str]) -> dict[str, Any]:
-    if not isinstance(raw, dict):
-        raise fail(path, "expected a table")
-    for key in raw:
-        if key not in allowed:
-            raise fail(f"{path}.{key}", f"unknown key (allowed here: {', '.join(sorted(allowed))})")
-    return raw
-
-
-def _number(raw: Any, path: str, fail: Fail, low: float, high: float) -> float:
-    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+def _number(raw: float, path: str, fail: Fail, low: float, high: float) -> float:
+    if not math.isfinite(raw):
         raise fail(path, "expected a number")
     if not low < raw <= high:
         raise fail(path, f"must be > {low:g} and at most {high:g}")
     return float(raw)
 
 
-def _string(raw: Any, path: str, fail: Fail) -> str:
-    if not isinstance(raw, str) or not raw.strip():
+def _string(raw: str, path: str, fail: Fail) -> str:
+    if not raw.strip():
         raise fail(path, "expected a non-empty string")
     return raw
 
@@ -108,32 +98,33 @@ def _loopback(host: str | None) -> bool:
         return False
 
 
-def _webhook(raw: Any, path: str, base: Path, fail: Fail) -> WebhookTarget:
-    t = _table(raw, path, fail, _WEBHOOK_KEYS)
-    if "url" not in t:
-        raise fail(path, "missing url")
-    url = _string(t["url"], f"{path}.url", fail)
+def _events(doc: WebhookDoc, path: str, fail: Fail) -> frozenset[str]:
+    if doc.events is None:
+        return frozenset(EVENTS)
+    if not doc.events:
+        raise fail(f"{path}.events", "expected a non-empty array of event names")
+    bad = [e for e in doc.events if e not in EVENTS]
+    if bad:
+        raise fail(f"{path}.events", f"unknown event {bad[0]!r} (known: {', '.join(EVENTS)})")
+    return frozenset(doc.events)
+
+
+def _webhook(doc: WebhookDoc, path: str, base: Path, fail: Fail) -> WebhookTarget:
+    url = _string(doc.url, f"{path}.url", fail)
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise fail(f"{path}.url", "expected an https:// URL")
     if parts.username or parts.password:
         raise fail(f"{path}.url", "credentials must not be part of the URL (use header)")
-    events = frozenset(EVENTS)
-    if "events" in t:
-        if not isinstance(t["events"], list) or not t["events"]:
-            raise fail(f"{path}.events", "expected a non-empty array of event names")
-        bad = [e for e in t["events"] if e not in EVENTS]
-        if bad:
-            raise fail(f"{path}.events", f"unknown event {bad[0]!r} (known: {', '.join(EVENTS)})")
-        events = frozenset(t["events"])
-    header = _string(t["header"], f"{path}.header", fail) if "header" in t else None
+    events = _events(doc, path, fail)
+    header = None if doc.header is None else _string(doc.header, f"{path}.header", fail)
     secret_env = secret_file = None
-    if "secret_env" in t:
-        secret_env = _string(t["secret_env"], f"{path}.secret_env", fail)
+    if doc.secret_env is not None:
+        secret_env = _string(doc.secret_env, f"{path}.secret_env", fail)
         if not ENV_NAME.match(secret_env):
             raise fail(f"{path}.secret_env", f"{secret_env!r} is not an environment variable name")
-    if "secret_file" in t:
-        p = Path(_string(t["secret_file"], f"{path}.secret_file", fail)).expanduser()
+    if doc.secret_file is not None:
+        p = Path(_string(doc.secret_file, f"{path}.secret_file", fail)).expanduser()
         secret_file = p if p.is_absolute() else base / p
     if secret_env and secret_file:
         raise fail(path, "give secret_env or secret_file, not both")
@@ -143,35 +134,30 @@ def _webhook(raw: Any, path: str, base: Path, fail: Fail) -> WebhookTarget:
         raise fail(path, "header needs secret_env or secret_file (its value)")
     if header and parts.scheme == "http" and not _loopback(parts.hostname):
         raise fail(f"{path}.url", "a secret header goes over https only (http: loopback only)")
-    timeout = _number(t.get("timeout", 10), f"{path}.timeout", fail, 0, 300)
-    attempts = t.get("attempts", 3)
-    if isinstance(attempts, bool) or not isinstance(attempts, int) or not 1 <= attempts <= 10:
+    timeout = _number(doc.timeout, f"{path}.timeout", fail, 0, 300)
+    if not 1 <= doc.attempts <= 10:
         raise fail(f"{path}.attempts", "expected an integer from 1 to 10")
     return WebhookTarget(url=url, events=events, header=header, secret_env=secret_env,
-                         secret_file=secret_file, timeout=timeout, attempts=attempts)
+                         secret_file=secret_file, timeout=timeout, attempts=doc.attempts)
 
 
-def _hooks(t: dict[str, Any], fail: Fail) -> Hooks:
-    default = _number(t.get("timeout", DEFAULT_TIMEOUT), "hooks.timeout", fail, 0, 86400)
+def _hooks(doc: HooksDoc, fail: Fail) -> Hooks:
+    default = _number(doc.timeout, "hooks.timeout", fail, 0, 86400)
     found: dict[str, HookCommand] = {}
     for point in POINTS:
-        if point in t:
-            found[point] = _hook(t[point], f"hooks.{point}", default, fail)
+        hook: Hook | None = getattr(doc, point)
+        if hook is not None:
+            found[point] = _hook(hook, f"hooks.{point}", default, fail)
     return Hooks(**found)
 
 
-def _hook(raw: Any, path: str, default: float, fail: Fail) -> HookCommand:
-    timeout = default
-    argv_raw = raw
-    if isinstance(raw, dict):
-        _table(raw, path, fail, _HOOK_KEYS)
-        if "argv" not in raw:
-            raise fail(path, "missing argv")
-        argv_raw = raw["argv"]
-        if "timeout" in raw:
-            timeout = _number(raw["timeout"], f"{path}.timeout", fail, 0, 86400)
-    where = f"{path}.argv" if isinstance(raw, dict) else path
-    if (not isinstance(argv_raw, list) or not argv_raw
-            or not all(isinstance(a, str) and a for a in argv_raw)):
+def _hook(doc: Hook, path: str, default: float, fail: Fail) -> HookCommand:
+    if isinstance(doc, list):
+        argv, timeout, where = doc, default, path
+    else:
+        argv, where = doc.argv, f"{path}.argv"
+        timeout = default if doc.timeout is None else _number(
+            doc.timeout, f"{path}.timeout", fail, 0, 86400)
+    if not argv or not all(argv):
         raise fail(where, "expected a command as a non-empty array of strings (no shell)")
-    return HookCommand(argv=tuple(argv_raw), timeout=timeout)
+    return HookCommand(argv=tuple(argv), timeout=timeout)
