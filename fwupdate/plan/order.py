@@ -13,7 +13,7 @@ with the request.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from fwupdate.errors import BadInputError, CatalogError, PlanError
 from fwupdate.fleet.models import Node
@@ -296,16 +296,17 @@ def _standalone_outage(req: PlanRequest, notes: _Notes) -> bool:
 
 
 def _numbered(groups: list[PairPlan]) -> list[PairPlan]:
-    """Global sequence numbers, in plan order."""
-    numbered: list[PairPlan] = []
+    """Global sequence numbers, in plan order.
+
+    Set on the steps themselves: each is this call's own (its group's StepBuilder made it, with
+    seq 0, and nothing has seen it yet), and copying 25,000 steps with `replace` was a tenth of
+    a 1,000-pair plan."""
     seq = 0
     for g in groups:
-        new_steps = []
         for s in g.steps:
             seq += 1
-            new_steps.append(replace(s, seq=seq))
-        numbered.append(replace(g, steps=tuple(new_steps)))
-    return numbered
+            object.__setattr__(s, "seq", seq)
+    return groups
 
 
 def _input_digest(req: PlanRequest, planned_nodes: Collection[str]) -> InputDigest:
