@@ -54,8 +54,14 @@ def node_fingerprint(inv: NodeInventory) -> str:
     return _sha256_json(doc)
 
 
-def inventory_digest(inventories: Mapping[str, NodeInventory]) -> str:
-    return _sha256_json({name: node_fingerprint(inventories[name]) for name in sorted(inventories)})
+def inventory_digest(inventories: Mapping[str, NodeInventory],
+                     known: Mapping[str, str] | None = None) -> str:
+    """SHA-256 over the nodes' fingerprints; `known`: fingerprints already taken, by node."""
+    fingerprints = known or {}
+    return _sha256_json({
+        name: fingerprints.get(name) or node_fingerprint(inventories[name])
+        for name in sorted(inventories)
+    })  # fmt: skip
 
 
 def catalog_digest(catalog: Catalog) -> str:
