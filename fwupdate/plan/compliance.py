@@ -16,7 +16,7 @@ from fwupdate.catalog.models import Catalog, PackageType, SoftwareComponent
 from fwupdate.catalog.versions import compare_versions, version_key
 from fwupdate.errors import ConfigError, FwupdateError
 from fwupdate.fleet.models import Fleet
-from fwupdate.idrac.models import NodeInventory
+from fwupdate.idrac.models import FirmwareComponent, NodeInventory
 from fwupdate.loadmaster.models import LoadMasterStatus
 from fwupdate.plan.kinds import classify_catalog, needs_host_reboot
 from fwupdate.plan.lm_image import LmImage, compare_lm_versions
@@ -442,6 +442,31 @@ def _system_index(node: str, inventory: NodeInventory, catalog: Catalog, policy:
         raise
 
 
+RowsMemo = dict[tuple[str, str | None, tuple[FirmwareComponent, ...]], list[ComplianceRow]]
+"""Firmware rows by (system id, iDRAC generation, inventory components), for one policy and
+selection: nodes of one model and firmware are matched once (1,000 R320 pairs: 3 inventories)."""
+
+
+def _for_node(row: ComplianceRow, node: str) -> ComplianceRow:
+    """Another node's row (same firmware, same system) as `node`'s: a field-for-field copy, ten
+    times cheaper than `dataclasses.replace` (which re-runs `__init__`)."""
+    mine = object.__new__(ComplianceRow)
+    vars(mine).update(vars(row), node=node)
+    return mine
+
+
+def _firmware_rows_memo(node: str, inventory: NodeInventory, index: CatalogIndex,
+                        policy: Policy, selection: Selection, generation: str | None,
+                        memo: RowsMemo | None) -> list[ComplianceRow]:
+    if memo is None:
+        return _firmware_rows(node, inventory, index, policy, selection, generation)
+    key = (index.system_id, generation, inventory.components)
+    if key not in memo:
+        memo[key] = _firmware_rows(node, inventory, index, policy, selection, generation)
+        return list(memo[key])
+    return [_for_node(r, node) for r in memo[key]]
+
+
 def _firmware_rows(node: str, inventory: NodeInventory, index: CatalogIndex, policy: Policy,
                    selection: Selection, generation: str | None) -> list[ComplianceRow]:
     """One row per component key and installed version (its instances together)."""
@@ -470,6 +495,7 @@ def node_compliance(
     loadmaster: LoadMasterStatus | None = None,
     lm_image: LmImage | None = None,
     indexes: dict[str, CatalogIndex] | None = None,
+    rows_memo: RowsMemo | None = None,
 ) -> NodeCompliance:
     """Compliance of one node. Input problems (unknown model, catalog without the system) raise;
     an unreadable inventory gives status `unknown` with the errors."""
@@ -477,7 +503,7 @@ def node_compliance(
         return _unreadable(node, group, standalone, inventory, loadmaster)
     generation = inventory.idrac.generation.value if inventory.idrac else None
     system_id, index = _system_index(node, inventory, catalog, policy, indexes)
-    rows = _firmware_rows(node, inventory, index, policy, selection, generation)
+    rows = _firmware_rows_memo(node, inventory, index, policy, selection, generation, rows_memo)
     if loadmaster is not None:
         lm_row = _loadmaster_row(node, loadmaster, policy, selection, lm_image)
         if lm_row is not None:
@@ -509,6 +535,7 @@ def fleet_compliance(
     """Compliance of every selected node of the fleet, in fleet-file order."""
     lms = loadmasters or {}
     indexes: dict[str, CatalogIndex] = {}
+    rows_memo: RowsMemo = {}
     nodes: list[NodeCompliance] = []
     members = [(n, p.name, False) for p in fleet.pairs for n in p.nodes]
     members += [(n, n.name, True) for n in fleet.standalone]
@@ -530,6 +557,7 @@ def fleet_compliance(
                 loadmaster=lms.get(node.name),
                 lm_image=lm_image,
                 indexes=indexes,
+                rows_memo=rows_memo,
             )
         )
     return FleetCompliance(

@@ -7,6 +7,7 @@ column (catalog-and-dup.md §4.2, idrac-redfish.md §4.5).
 
 from __future__ import annotations
 
+import functools
 import re
 
 from fwupdate.catalog.models import SoftwareComponent
@@ -111,6 +112,7 @@ def kind_rank(kind: ComponentKind) -> int:
     return DELL_ORDER.index(kind) if kind in DELL_ORDER else len(DELL_ORDER)
 
 
+@functools.lru_cache(maxsize=4096)  # a fleet has few distinct names, asked per node
 def kind_from_name(name: str) -> ComponentKind:
     """Family from words in a name; short words must be whole tokens ("nic", not "unicode")."""
     tokens = [t for t in re.split(r"[^a-z0-9]+", name.lower()) if t]

@@ -70,7 +70,11 @@ def component_key(fc: FirmwareComponent) -> str:
 
 def installed_components(inv: NodeInventory) -> tuple[FirmwareComponent, ...]:
     """The installed firmware, without Previous (rollback) and Available (uploaded) entries."""
-    return tuple(c for c in inv.components if c.state.strip().lower() in _INSTALLED_STATES)
+    return installed_of(inv.components)
+
+
+def installed_of(components: Iterable[FirmwareComponent]) -> tuple[FirmwareComponent, ...]:
+    return tuple(c for c in components if c.state.strip().lower() in _INSTALLED_STATES)
 
 
 def node_system_id(inv: NodeInventory) -> str:

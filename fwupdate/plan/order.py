@@ -12,8 +12,8 @@ with the request.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass, field, replace
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 
 from fwupdate.errors import BadInputError, CatalogError, PlanError
 from fwupdate.fleet.models import Node
@@ -153,6 +153,7 @@ class _Notes:
     skipped: list[SkippedNode] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     outage: list[str] = field(default_factory=list)  # standalone nodes a reboot takes down
+    fingerprints: dict[str, str] = field(default_factory=dict)  # of the planned nodes' inventories
 
 
 @dataclass(frozen=True)
@@ -205,8 +206,9 @@ def _secret_boundary_warning(nc: NodeCompliance) -> str | None:
 
 
 def _node_plan(req: PlanRequest, group: str, order: PairOrder, nc: NodeCompliance,
-               steps: list[Step]) -> NodePlan:
+               steps: list[Step], fingerprints: dict[str, str]) -> NodePlan:
     inv = req.inventories[nc.node]
+    fingerprints[nc.node] = node_fingerprint(inv)  # again in the plan's inputs digest
     lm = req.loadmasters.get(nc.node)
     return NodePlan(
         name=nc.node,
@@ -217,7 +219,7 @@ def _node_plan(req: PlanRequest, group: str, order: PairOrder, nc: NodeComplianc
         generation=nc.generation,
         idrac_version=nc.idrac_version,
         loadmaster_version=lm.version if lm else None,
-        inventory_sha256=node_fingerprint(inv),
+        inventory_sha256=fingerprints[nc.node],
         inventory=inventory_entries(inv),
         totals=totals_of(steps),
         service_tag=service_tag_of(inv),
@@ -258,8 +260,10 @@ def _plan_group(req: PlanRequest, group: _Group, by_node: dict[str, NodeComplian
         rule_p3_pair_postcheck(b, order.state, req.policy)
     elif any(s.takes_node_down for ss in steps.values() for s in ss):
         notes.outage.append(group.name)
-    node_plans = tuple(_node_plan(req, group.name, order, by_node[n.name], steps[n.name])
-                       for n in todo)
+    node_plans = tuple(
+        _node_plan(req, group.name, order, by_node[n.name], steps[n.name], notes.fingerprints)
+        for n in todo
+    )
     if not group.standalone:
         notes.warnings.extend(w for n in todo if (w := _secret_boundary_warning(by_node[n.name])))
     return PairPlan(
@@ -296,26 +300,28 @@ def _standalone_outage(req: PlanRequest, notes: _Notes) -> bool:
 
 
 def _numbered(groups: list[PairPlan]) -> list[PairPlan]:
-    """Global sequence numbers, in plan order."""
-    numbered: list[PairPlan] = []
+    """Global sequence numbers, in plan order.
+
+    Set on the steps themselves: each is this call's own (its group's StepBuilder made it, with
+    seq 0, and nothing has seen it yet), and copying 25,000 steps with `replace` was a tenth of
+    a 1,000-pair plan."""
     seq = 0
     for g in groups:
-        new_steps = []
         for s in g.steps:
             seq += 1
-            new_steps.append(replace(s, seq=seq))
-        numbered.append(replace(g, steps=tuple(new_steps)))
-    return numbered
+            object.__setattr__(s, "seq", seq)
+    return groups
 
 
-def _input_digest(req: PlanRequest, planned_nodes: Collection[str]) -> InputDigest:
+def _input_digest(req: PlanRequest, planned_nodes: Collection[str],
+                  fingerprints: Mapping[str, str]) -> InputDigest:
     image = req.lm_image
     return InputDigest(
         catalog_source=req.catalog.source,
         catalog_sha256=catalog_digest(req.catalog),
         inventory_source=req.inventory_source,
         inventory_sha256=inventory_digest(
-            {k: v for k, v in req.inventories.items() if k in planned_nodes}
+            {k: v for k, v in req.inventories.items() if k in planned_nodes}, fingerprints
         ),
         bundle_source=req.bundle_source,
         bundle_sha256=req.bundle_sha256,
@@ -355,7 +361,7 @@ def build_plan(req: PlanRequest) -> Plan:
         schema_version=PLAN_SCHEMA_VERSION,
         created_at=req.created_at,
         tool_version=req.tool_version,
-        inputs=_input_digest(req, by_node.keys()),
+        inputs=_input_digest(req, by_node.keys(), notes.fingerprints),
         options=_options(req, allow, concurrency),
         policy_summary=req.policy.summary(),
         groups=tuple(groups),
