@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 from fwupdate import __version__
 from fwupdate.app import inputs
-from fwupdate.atomicfile import write_text_atomic
+from fwupdate.atomicfile import write_pieces_atomic
 from fwupdate.plan.models import Plan, SignatureRecord
 from fwupdate.plan.order import PlanRequest as PlannerRequest
 from fwupdate.plan.order import build_plan
-from fwupdate.plan.planfile import render, seal, to_dict
+from fwupdate.plan.planfile import render_pieces, seal, to_dict
 from fwupdate.plan.policy import Policy, SignaturePolicy, with_overrides
 from fwupdate.plan.signatures import record_signatures
 
@@ -84,7 +84,7 @@ def make_plan(req: PlanRequest) -> PlanResult:
     )
     sealed = seal(result)  # serialised once: the file and the printed document are the same
     if req.out is not None:
-        write_text_atomic(req.out, render(sealed))
+        write_pieces_atomic(req.out, render_pieces(sealed))
     return PlanResult(result, sealed, req.out)
 
 

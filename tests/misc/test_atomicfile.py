@@ -29,3 +29,11 @@ def test_failure_keeps_the_old_file(tmp_path: Path) -> None:
         write_text_atomic(target, 123)  # type: ignore[arg-type]
     assert target.read_text() == "old"
     assert os.listdir(tmp_path) == ["plan.json"]
+
+
+def test_pieces_are_written_whole(tmp_path: Path) -> None:
+    from fwupdate.atomicfile import write_pieces_atomic
+
+    p = write_pieces_atomic(tmp_path / "out.json", iter(["{", '"a": "é"', "}\n"]))
+    assert p.read_text(encoding="utf-8") == '{"a": "é"}\n'
+    assert os.listdir(tmp_path) == ["out.json"]

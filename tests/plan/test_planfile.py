@@ -221,3 +221,18 @@ def test_other_schema_versions_are_refused_in_one_line(plan, version) -> None:
     with pytest.raises(PlanError, match="schema_version") as err:
         planfile.loads(json.dumps(_v1_seal(doc)))
     assert "\n" not in str(err.value) and "make the plan again" in str(err.value)
+
+
+def test_render_pieces_join_to_render(plan) -> None:
+    sealed = planfile.seal(plan)
+    assert "".join(planfile.render_pieces(sealed)) == planfile.render(sealed)
+
+
+@pytest.mark.parametrize("text", ["plain", "§4.5", "x\x7fy", "em — dash", "astral 😀 é", "\u2028"])
+def test_canonical_sha256_hashes_the_ascii_escaped_json(text: str) -> None:
+    import hashlib
+
+    doc = {"b": [text, {"c": text + text}], "a": 1}
+    want = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+    assert planfile._canonical(doc) == want
+    assert planfile._canonical_sha256(doc) == hashlib.sha256(want).hexdigest()
