@@ -167,18 +167,24 @@ def _scenario(
                     per_device == expected_requests,
                     f"{per_device:.1f} (minimum {expected_requests})",
                 )
-            if auth == "basic" and target:
-                ctx.target(
-                    f"{profile} x{devices}: wall <= {TARGET_RATIO}x floor",
-                    ratio <= TARGET_RATIO,
-                    f"{ratio:.2f}x ({m.seconds:.2f} s vs {floor:.2f} s)",
-                )
+            raw = None
             if auth == "basic" and raw_baseline:
                 raw = ctx.measure(
                     MODULE,
                     "raw",
                     [str(fleet_file), str(CONCURRENCY), "expand" if expand else "walk"],
                 )
+            if auth == "basic" and target:
+                # plain requests on the same fleet is the measured ceiling: what no client can
+                # beat here (the simulator's own CPU and the GIL); shown, not counted as a pass
+                ceiling = f"; measured ceiling: plain requests {raw.seconds / floor:.2f}x" \
+                    if raw is not None else ""
+                ctx.target(
+                    f"{profile} x{devices}: wall <= {TARGET_RATIO}x floor",
+                    ratio <= TARGET_RATIO,
+                    f"{ratio:.2f}x ({m.seconds:.2f} s vs {floor:.2f} s){ceiling}",
+                )
+            if raw is not None:
                 ctx.figure(
                     "  same GETs with plain requests: wall / ratio",
                     f"{raw.seconds:.2f} s / {raw.seconds / floor:.2f}x floor; "

@@ -46,6 +46,7 @@ def child(task: str, args: list[str]) -> dict[str, Any]:
 def _child_night(args: list[str]) -> dict[str, Any]:
     from fwupdate.run import session
     from fwupdate.run.context import RunSettings
+    from fwupdate.tls import shared_context_count
 
     plan, fleet, repo, image, runs, scale, conc = args
     t0 = time.perf_counter()
@@ -57,7 +58,7 @@ def _child_night(args: list[str]) -> dict[str, Any]:
     seconds = time.perf_counter() - t0
     ru = resource.getrusage(resource.RUSAGE_SELF)
     return {"seconds": seconds, "journal": str(path), "hwm_mb": _hwm_mb(),
-            "cpu": ru.ru_utime + ru.ru_stime,
+            "cpu": ru.ru_utime + ru.ru_stime, "tls_contexts": shared_context_count(),
             "statuses": sorted({g.status for g in result.groups})}
 
 
@@ -167,6 +168,7 @@ def _night_in(ctx: BenchContext, work: Path, pairs: int, scale: float, conc: int
                "cpu_per_step": float(m.result["cpu"]) / len(steps),
                "cpu_per_pair": float(m.result["cpu"]) / pairs,
                "requests_per_pair": requests / pairs,
+               "tls_contexts": float(m.result.get("tls_contexts", 0)),
                "ok": float(m.result["statuses"] == ["done"])}
     if not report:
         return metrics
@@ -201,6 +203,7 @@ def _overhead(ctx: BenchContext, pairs: int, conc: int, rounds: int) -> dict[str
            "cpu_per_pair": statistics.median(x["cpu_per_pair"] for x in hi),
            "rss": statistics.median(x["rss"] for x in lo),
            "cpu_per_step": statistics.median(x["cpu_per_step"] for x in lo + hi),
+           "tls_contexts": max(x["tls_contexts"] for x in lo + hi),
            "ok": min(x["ok"] for x in lo + hi)}
     ctx.figure(f"{pairs} pairs at concurrency {conc}: pair span / fixed part",
                f"{t_lo:.2f} s / {fixed:.2f} s at time-scale {SCALE:g}")
@@ -233,6 +236,10 @@ def _flat(ctx: BenchContext, quick: bool) -> None:
     ctx.target(f"executor RSS flat: {big} vs {small} pairs, concurrency {c_big} vs {c_small}",
                fleet <= TARGET_FLAT and conc <= TARGET_FLAT,
                f"{fleet:.2f}x / {conc:.2f}x (target <= {TARGET_FLAT})")
+    # every device of the simulated fleet is signed by one CA: one context whatever the fleet
+    contexts = max(x["tls_contexts"] for x in (a, b, c))
+    ctx.target("executor SSL contexts: one per CA bundle (fleet, concurrency)", contexts == 1,
+               f"{contexts:.0f} (target 1; urllib3 alone builds one per connection)")
     cpu = max(b["cpu_per_step"] / a["cpu_per_step"], c["cpu_per_step"] / b["cpu_per_step"])
     ctx.target("executor CPU per step flat (fleet, concurrency)", cpu <= TARGET_FLAT,
                f"{cpu:.2f}x (target <= {TARGET_FLAT})")

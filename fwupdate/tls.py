@@ -76,6 +76,12 @@ def shared_context(verify: _Verify) -> ssl.SSLContext:
         return ctx
 
 
+def shared_context_count() -> int:
+    """How many SSL contexts the process built (one per CA bundle / policy): benches check it."""
+    with _CONTEXTS_LOCK:
+        return len(_CONTEXTS)
+
+
 def _new_context(verify: _Verify) -> ssl.SSLContext:
     from urllib3.util.ssl_ import create_urllib3_context
 

@@ -35,3 +35,22 @@ def test_sessions_share_one_context_per_ca_bundle(tmp_path: Path) -> None:
     assert insecure is not ctx and insecure.verify_mode == ssl.CERT_NONE
     for s in sessions:
         s.close()
+
+
+def test_pinned_sessions_share_the_unverified_context_and_keep_their_pins() -> None:
+    from fwupdate.tls import shared_context_count
+
+    pins = ["ab" * 32, "cd" * 32]
+    sessions = []
+    for pin in pins:
+        s = requests.Session()
+        configure_session(s, TlsSettings(fingerprint=pin))
+        sessions.append(s)
+    kws = [s.get_adapter("https://x").poolmanager.connection_pool_kw for s in sessions]
+    assert kws[0]["ssl_context"] is kws[1]["ssl_context"] is shared_context(False)
+    assert [kw["assert_fingerprint"] for kw in kws] == pins
+    before = shared_context_count()
+    configure_session(requests.Session(), TlsSettings(fingerprint=pins[0]))
+    assert shared_context_count() == before
+    for s in sessions:
+        s.close()
