@@ -15,7 +15,8 @@ from fwupdate.plan.models import Plan, SignatureRecord
 from fwupdate.plan.order import PlanRequest as PlannerRequest
 from fwupdate.plan.order import build_plan
 from fwupdate.plan.planfile import render, seal, to_dict
-from fwupdate.plan.policy import Policy, SignaturePolicy, with_overrides
+from fwupdate.plan.policy import Policy, with_overrides
+from fwupdate.sigpolicy import SignaturePolicy
 from fwupdate.plan.signatures import record_signatures
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ from fwupdate.catalog.models import Catalog, SoftwareComponent
 from fwupdate.catalog.signature import catalog_signature
 from fwupdate.catalog.systems import KNOWN_MODELS, resolve_system
 from fwupdate.cli.output import OutputFormat, emit
-from fwupdate.plan.policy import SignaturePolicy
+from fwupdate.sigpolicy import SignaturePolicy
 from fwupdate.trust import Verdict
 
 catalog_app = typer.Typer(
