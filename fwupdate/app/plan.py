@@ -16,8 +16,8 @@ from fwupdate.plan.order import PlanRequest as PlannerRequest
 from fwupdate.plan.order import build_plan
 from fwupdate.plan.planfile import render, seal, to_dict
 from fwupdate.plan.policy import Policy, with_overrides
-from fwupdate.sigpolicy import SignaturePolicy
 from fwupdate.plan.signatures import record_signatures
+from fwupdate.sigpolicy import SignaturePolicy
 
 if TYPE_CHECKING:
     from fwupdate.plan.document import PlanDoc
