@@ -15,8 +15,9 @@ from fwupdate.plan.models import Plan, SignatureRecord
 from fwupdate.plan.order import PlanRequest as PlannerRequest
 from fwupdate.plan.order import build_plan
 from fwupdate.plan.planfile import render_pieces, seal, to_dict
-from fwupdate.plan.policy import Policy, SignaturePolicy, with_overrides
+from fwupdate.plan.policy import Policy, with_overrides
 from fwupdate.plan.signatures import record_signatures
+from fwupdate.sigpolicy import SignaturePolicy
 
 if TYPE_CHECKING:
     from fwupdate.plan.document import PlanDoc

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -15,12 +16,13 @@ from fwupdate.catalog.filters import (
     parse_package_type,
 )
 from fwupdate.catalog.loader import load_catalog
-from fwupdate.catalog.models import Catalog, SoftwareComponent
-from fwupdate.catalog.signature import catalog_signature
+from fwupdate.catalog.models import Catalog, SoftwareComponent, SupportedSystem
 from fwupdate.catalog.systems import KNOWN_MODELS, resolve_system
 from fwupdate.cli.output import OutputFormat, emit
-from fwupdate.plan.policy import SignaturePolicy
-from fwupdate.trust import Verdict
+from fwupdate.sigpolicy import SignaturePolicy
+
+if TYPE_CHECKING:
+    from fwupdate.trust import Verdict
 
 catalog_app = typer.Typer(
     name="catalog",
@@ -83,8 +85,11 @@ _CA_BUNDLE = typer.Option(None, "--ca-bundle", help="CA bundle to verify an http
 _ALLOW_HTTP = typer.Option(False, "--allow-http", help="Accept a plain-http catalog URL.")
 
 
-def component_row(c: SoftwareComponent) -> dict[str, Any]:
-    """The documented JSON shape of one component (docs/catalogs.md)."""
+def component_row(
+    c: SoftwareComponent, system_ids: dict[int, list[str]] | None = None
+) -> dict[str, Any]:
+    """The documented JSON shape of one component (docs/catalogs.md).  `system_ids`: a memo of
+    the unique ids per shared tuple of systems (a catalog's components share a few dozen)."""
     return {
         "name": c.name,
         "component_ids": list(c.component_ids),
@@ -99,8 +104,29 @@ def component_row(c: SoftwareComponent) -> dict[str, Any]:
         "hash_md5": c.hash_md5,
         "size": c.size,
         "release_date": c.release_date,
-        "system_ids": list(dict.fromkeys(c.system_ids)),
+        "system_ids": _unique_system_ids(c.systems, {} if system_ids is None else system_ids),
     }
+
+
+def _component_rows(components: tuple[SoftwareComponent, ...]) -> list[dict[str, Any]]:
+    """The rows of `components`, without cyclic GC passes over the thousands of new dicts and
+    lists (acyclic; a warm `catalog show` of 6,030 rows spent ~0.03 s CPU in them)."""
+    from fwupdate.documents import gc_paused
+
+    memo: dict[int, list[str]] = {}
+    with gc_paused():
+        return [component_row(c, memo) for c in components]
+
+
+def _unique_system_ids(
+    systems: tuple[SupportedSystem, ...], memo: dict[int, list[str]]
+) -> list[str]:
+    """The ids in order, each once; remembered per tuple (the memo's rows share one list, and
+    the memo lives no longer than the catalog that holds the tuples)."""
+    ids = memo.get(id(systems))
+    if ids is None:
+        ids = memo[id(systems)] = list(dict.fromkeys(s.system_id for s in systems))
+    return ids
 
 
 def catalog_header(catalog: Catalog) -> dict[str, Any]:
@@ -158,16 +184,18 @@ def show(
     view = filter_catalog(
         catalog, system_id=sid, package_type=package_type, component_id=component_id
     )
-    rows = [component_row(c) for c in view.components]
+    rows = _component_rows(view.components)
     header = catalog_header(catalog)
     header["signature"] = verdict.as_dict() if verdict else None
+    if fmt is OutputFormat.json:
+        _write_json_lines({"catalog": header, "components": rows})
+        return
     emit(
         fmt,
         document={"catalog": header, "components": rows},
         rows=rows,
         columns=_TABLE_COLUMNS if fmt is OutputFormat.table else COMPONENT_KEYS,
         title=f"{catalog.source}: {len(rows)} of {catalog.components_total} components",
-        one_item_per_line=True,
     )
     if verdict is not None and fmt is OutputFormat.table:
         typer.echo(f"signature: {verdict.line()}")
@@ -183,6 +211,8 @@ def _catalog_verdict(
     """The catalog's signature verdict per `mode`: refused under require, warned under warn."""
     if mode is SignaturePolicy.OFF:
         return None
+    from fwupdate.catalog.signature import catalog_signature  # the trust store: only when asked
+
     root = cache_dir.expanduser() if cache_dir is not None else default_cache_dir()
     verdict = catalog_signature(catalog, source, cache_dir=root, ca_bundle=ca_bundle)
     if mode is SignaturePolicy.REQUIRE:
@@ -190,6 +220,41 @@ def _catalog_verdict(
     elif not verdict.ok:
         typer.echo(f"fwupdate: warning: {verdict.line()}", err=True)
     return verdict
+
+
+def _write_json_lines(document: dict[str, Any]) -> None:
+    """`document` as JSON, each top-level key and each item of a top-level list on a line of
+    its own (the layout of `output.dumps_json_lines`), every value encoded by msgspec into one
+    buffer: compact and UTF-8 (6,030 components: ~0.02 s, was ~0.25 s through `json.dumps`)."""
+    import msgspec
+
+    encode_into = msgspec.json.Encoder().encode_into
+    out = bytearray(b"{")
+    for n, (key, value) in enumerate(document.items()):
+        out += b",\n  " if n else b"\n  "
+        encode_into(key, out, -1)
+        out += b": "
+        if isinstance(value, list) and value:
+            for i, item in enumerate(value):
+                out += b",\n    " if i else b"[\n    "
+                encode_into(item, out, -1)
+            out += b"\n  ]"
+        else:
+            encode_into(value, out, -1)
+    out += b"\n}\n"
+    _write_utf8(out)
+
+
+def _write_utf8(data: bytes | bytearray) -> None:
+    """To stdout's bytes when it has them (JSON is UTF-8 whatever the locale), else as text."""
+    out = sys.stdout
+    buffer = getattr(out, "buffer", None)
+    if buffer is None:
+        out.write(bytes(data).decode("utf-8"))
+        return
+    out.flush()
+    buffer.write(data)
+    buffer.flush()
 
 
 @catalog_app.command("bundles")

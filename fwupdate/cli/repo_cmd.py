@@ -31,8 +31,8 @@ from fwupdate.catalog.systems import normalize_system_id, system_id_for_model
 from fwupdate.cli.output import OutputFormat, emit, is_tty
 from fwupdate.errors import BadInputError, ExitCode
 from fwupdate.plan.mirror_select import select_components
-from fwupdate.plan.policy import SignaturePolicy
 from fwupdate.repo.mirror import DEFAULT_MAX_BYTES, MirrorOptions, mirror
+from fwupdate.sigpolicy import SignaturePolicy
 
 repo_app = typer.Typer(
     name="repo", help="Build verified offline repositories.", no_args_is_help=True

@@ -24,6 +24,7 @@ from fwupdate.plan.delivery import DeliveryPolicy, delivery_from_mapping
 from fwupdate.plan.estimate import Estimates, estimates_from_mapping
 from fwupdate.plan.models import ComponentKind
 from fwupdate.plan.selectors import Selector, parse_selector, parse_selectors
+from fwupdate.sigpolicy import SignaturePolicy
 
 POLICY_SCHEMA_VERSION = 1
 
@@ -45,14 +46,6 @@ class BareImagePolicy(StrEnum):
     BELOW_REDFISH = "below-redfish"  # send firmimg.d7 while the iDRAC is below Redfish update reach
     ALWAYS = "always"  # always send the bare image (avoids RED007 on old signing certificates)
     NEVER = "never"  # always send the whole Windows DUP
-
-
-class SignaturePolicy(StrEnum):
-    """What an unverified package signature does (docs/signatures.md)."""
-
-    REQUIRE = "require"  # refuse the plan / the package (the default for real runs)
-    WARN = "warn"  # plan and send it, with a warning in the plan, the journal and the report
-    OFF = "off"  # do not check signatures at all (synthetic test fleets)
 
 
 class StandalonePolicy(StrEnum):

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from fwupdate.errors import SignatureError
 from fwupdate.plan.models import PackageRef, Plan, SignatureRecord, Step
-from fwupdate.plan.policy import SignaturePolicy
+from fwupdate.sigpolicy import SignaturePolicy
 
 
 def plan_packages(plan: Plan) -> list[PackageRef]:

@@ -101,6 +101,26 @@ def test_corrupt_entries_are_ignored_and_rebuilt(
     assert len(parse_count) == 2
 
 
+def test_format_2_entry_is_ignored_and_rebuilt(tmp_path: Path, parse_count: list[int]) -> None:
+    """An entry written by the hand-written codec (format 2: each component's `systems` an
+    index, no parallel lists) is another version's entry: parsed again, rewritten, no error."""
+    cache = tmp_path / "cache"
+    good = load_catalog(str(SUU_CATALOG), system_id="04F7", cache_dir=cache)
+    (entry,) = (cache / "catalogs" / "parsed").iterdir()
+    doc = json.loads(entry.read_bytes())
+    for c, i in zip(doc["components"], doc.pop("component_systems"), strict=True):
+        c["systems"] = i
+    for b, i in zip(doc["bundles"], doc.pop("bundle_systems"), strict=True):
+        b["systems"] = i
+    doc["format"] = 2
+    entry.write_text(json.dumps(doc))
+    assert load_catalog(str(SUU_CATALOG), system_id="04F7", cache_dir=cache) == good
+    assert len(parse_count) == 2
+    assert json.loads(entry.read_bytes())["format"] == 3
+    load_catalog(str(SUU_CATALOG), system_id="04F7", cache_dir=cache)
+    assert len(parse_count) == 2
+
+
 def test_corrupt_index_entry(tmp_path: Path, parse_count: list[int]) -> None:
     cache = tmp_path / "cache"
     load_catalog(str(SUU_CATALOG), cache_dir=cache)

@@ -135,3 +135,28 @@ def test_cache_dir_option(cli, tmp_path: Path) -> None:  # type: ignore[no-untyp
              str(tmp_path / "unused"), "--format", "json")
     assert r2.code == 0 and not (tmp_path / "unused").exists()
     assert json.loads(r2.out) == json.loads(r.out)
+
+
+def test_show_json_has_one_component_per_line(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("catalog", "show", str(SUU_CATALOG), "--system-id", "04F7", "--format", "json",
+            "--signatures", "off")
+    assert r.code == 0, r
+    lines = r.out.splitlines()
+    assert lines[:1] == ["{"] and lines[-2:] == ["  ]", "}"]
+    assert lines[1].startswith('  "catalog": {') and lines[2] == '  "components": ['
+    items = lines[3:-2]
+    assert len(items) == 27
+    assert [json.loads(x.rstrip(",")) for x in items] == json.loads(r.out)["components"]
+
+
+def test_json_lines_are_utf8_to_bytes_or_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fwupdate.cli.catalog_cmd import _write_json_lines
+
+    doc = {"catalog": {"source": "Katalog-Ä.xml"}, "components": [{"name": "Ω"}], "empty": []}
+    as_text = io.StringIO()  # no .buffer: written as text
+    monkeypatch.setattr("sys.stdout", as_text)
+    _write_json_lines(doc)
+    raw = io.BytesIO()
+    monkeypatch.setattr("sys.stdout", io.TextIOWrapper(raw, encoding="ascii"))
+    _write_json_lines(doc)  # bytes go to the buffer: UTF-8 whatever the stream's encoding
+    assert json.loads(as_text.getvalue()) == json.loads(raw.getvalue().decode("utf-8")) == doc

@@ -17,9 +17,10 @@ import plan_factories as pf
 from fwupdate.errors import SignatureError
 from fwupdate.plan import planfile
 from fwupdate.plan.models import PackageRef, SignatureRecord
-from fwupdate.plan.policy import SignaturePolicy, policy_from_mapping
+from fwupdate.plan.policy import policy_from_mapping
 from fwupdate.plan.signatures import plan_packages, record_signatures
 from fwupdate.run.packages import PackageStore, SignatureCheck
+from fwupdate.sigpolicy import SignaturePolicy
 from fwupdate.trust import TrustStore
 from fwupdate.trust.kit import SigningKit
 
