@@ -22,7 +22,6 @@ from fwupdate.errors import (
     cause_text,
 )
 from fwupdate.idrac.timing import Timing
-from fwupdate.waits import poll_until
 
 log = logging.getLogger(__name__)
 
@@ -78,15 +77,10 @@ def wait_answers_in_a_row(
         streak.good = streak.good + 1 if good else 0
         return answer if streak.good >= timing.required_successes else None
 
-    interval = timing.real(timing.idrac_probe_interval)
-
-    def pause(left: float) -> None:
-        timing.sleep(min(interval, left))
-
     try:
-        return poll_until("the iDRAC answering", check, timeout=timing.real(limit), host=host,
-                          step=step, clock=timing.monotonic, pause=pause,
-                          tolerate=())  # fmt: skip
+        return timing.poll_until("the iDRAC answering", check, timeout=limit,
+                                 interval=timing.idrac_probe_interval, host=host, step=step,
+                                 tolerate=())  # fmt: skip
     except WaitTimeoutError:
         raise WaitTimeoutError(_not_back_text(streak, want, timing, limit, host=host), host=host,
                                step=step) from None  # fmt: skip

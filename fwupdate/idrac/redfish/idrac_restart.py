@@ -22,7 +22,6 @@ from fwupdate.idrac.models import Capabilities
 from fwupdate.idrac.redfish.transport import RedfishTransport
 from fwupdate.idrac.restart_wait import ALIVE, wait_answers_in_a_row
 from fwupdate.idrac.timing import Timing
-from fwupdate.waits import poll_until
 
 log = logging.getLogger(__name__)
 
@@ -44,16 +43,12 @@ def reset_idrac(t: RedfishTransport, caps: Capabilities) -> None:
 
 def wait_until_down(t: RedfishTransport, *, timing: Timing) -> bool:
     """True once the service root stops answering; False if it kept answering until timeout."""
-    interval = timing.real(timing.idrac_probe_interval)
-
-    def pause(left: float) -> None:
-        timing.sleep(min(interval, left))
-
     try:
-        return poll_until("the iDRAC going down", lambda: True if not t.probe_alive() else None,
-                          timeout=timing.real(timing.idrac_down_timeout), host=t.host,
-                          step="wait for iDRAC", clock=timing.monotonic, pause=pause,
-                          tolerate=())  # fmt: skip
+        return timing.poll_until("the iDRAC going down",
+                                 lambda: True if not t.probe_alive() else None,
+                                 timeout=timing.idrac_down_timeout,
+                                 interval=timing.idrac_probe_interval, host=t.host,
+                                 step="wait for iDRAC", tolerate=())  # fmt: skip
     except WaitTimeoutError:
         return False
 
@@ -133,14 +128,10 @@ def _reread_manager(
             seen.append(exc)
             raise
 
-    interval = tm.real(tm.idrac_probe_interval)
-
-    def pause(rest: float) -> None:
-        tm.sleep(min(interval, rest))
-
     try:
-        version = poll_until("the Manager readable", read, timeout=tm.real(left), host=t.host,
-                             step=step, clock=tm.monotonic, pause=pause)  # fmt: skip
+        version = tm.poll_until("the Manager readable", read, timeout=left,
+                                interval=tm.idrac_probe_interval, host=t.host,
+                                step=step)  # fmt: skip
     except WaitTimeoutError:
         raise WaitTimeoutError(f"the iDRAC answers but its Manager could not be read: "
                                f"{cause_text(seen[-1], host=t.host)}", host=t.host,

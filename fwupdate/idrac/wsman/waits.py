@@ -28,7 +28,6 @@ from fwupdate.idrac.models import Transport
 from fwupdate.idrac.restart_wait import VersionWant, wait_answers_in_a_row
 from fwupdate.idrac.timing import Timing
 from fwupdate.idrac.wsman.dcim import WsmanIdrac, WsmanJob
-from fwupdate.waits import poll_until
 
 log = logging.getLogger(__name__)
 
@@ -158,20 +157,15 @@ def clear_queue(
     timing.pause(waits.queue_clear_settle)
     wait_lc_ready(lambda: lc_readiness(idrac), timing, waits, host=idrac.host, step=step)
     left: list[WsmanJob] = []
-    interval = timing.real(waits.lc_poll_interval)
-
-    def pause(rest: float) -> None:
-        timing.sleep(min(interval, rest))
-
     def queue_empty() -> int | None:
         left[:] = idrac.jobs()
         return None if left else len(jobs)
 
     try:
-        return poll_until("job queue empty", queue_empty,
-                          timeout=timing.real(waits.queue_clear_timeout), host=idrac.host,
-                          step=step, clock=timing.monotonic, pause=pause,
-                          tolerate=())  # fmt: skip
+        return timing.poll_until("job queue empty", queue_empty,
+                                 timeout=waits.queue_clear_timeout,
+                                 interval=waits.lc_poll_interval, host=idrac.host, step=step,
+                                 tolerate=())  # fmt: skip
     except WaitTimeoutError:
         raise DeviceError(
             f"{len(left)} job(s) still queued after JID_CLEARALL "
