@@ -2,9 +2,10 @@
 
 The recipe (sushy's and ironic's, bounded): (1) wait until the iDRAC stops answering (it may
 already have); (2) wait for `required_successes` consecutive good answers of the service root,
-`idrac_probe_interval` apart; (3) log in again (the old session died with the iDRAC); (4) read
-`Manager.FirmwareVersion` and check it against what the update should have produced.  A BMC
-update is confirmed by the version change, never by task state alone.
+`idrac_probe_interval` apart (`restart_wait.wait_answers_in_a_row`, shared with WS-Man); (3) log
+in again (the old session died with the iDRAC); (4) read `Manager.FirmwareVersion` and check it
+against what the update should have produced.  A BMC update is confirmed by the version change,
+never by task state alone.  Every wait is a `Timing.poll_until` (device seconds).
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
-"""Bounded waits over WS-Man: clearing the queue, the probes of the shared job and LC waits
-(fwupdate.idrac.job_wait, fwupdate.idrac.lc_ready), the iDRAC going away and coming back.
+"""Bounded waits over WS-Man: clearing the queue, the probes of the shared job, LC and restart
+waits (fwupdate.idrac.job_wait, lc_ready, restart_wait: the iDRAC going away and coming back).
 
-Every wait has a deadline and a poll interval in *device seconds* (`Timing.scale` turns them into
-wall-clock seconds, so tests run at the simulator's time-scale).  While an iDRAC updates itself it
-drops connections, answers with non-WS-Man pages or refuses requests for minutes: those are waited
-out (logged), never mistaken for an answer.  Wrong credentials and TLS failures are not waited
-out: they will not fix themselves.
+Every wait is `Timing.poll_until`: a timeout and a poll interval in *device seconds*
+(`Timing.scale` turns them into wall-clock seconds, so tests run at the simulator's
+time-scale).  While an iDRAC updates itself it drops connections, answers with non-WS-Man pages
+or refuses requests for minutes: those are waited out (logged), never mistaken for an answer.
+Wrong credentials and TLS failures are not waited out: they will not fix themselves.
 """
 
 from __future__ import annotations
