@@ -2,7 +2,7 @@
 
 The probe is the transport's own `GetRemoteServicesAPIStatus` (Redfish `DellLCService` on
 iDRAC9, WS-Man `DCIM_LCService` on 12G/13G, idrac-wsman.md §2.10) turned into an `LcReadiness`;
-the wait around it is `fwupdate.waits.poll_until` (device seconds, scaled by `Timing`).  Answers
+the wait around it is `fwupdate.waits.poll_until` on `Timing.poll_until` (device seconds).  Answers
 that are not ready and errors while LC settles are waited out (logged); wrong credentials and
 TLS failures are not: they will not fix themselves.
 """
@@ -22,7 +22,6 @@ from fwupdate.errors import (
 )
 from fwupdate.idrac.models import Transport
 from fwupdate.idrac.timing import Timing
-from fwupdate.waits import poll_until
 
 log = logging.getLogger(__name__)
 
@@ -83,15 +82,10 @@ def wait_lc_ready(
         seen.answer = now
         return None
 
-    interval = timing.real(waits.lc_poll_interval)
-
-    def pause(left: float) -> None:
-        timing.sleep(min(interval, left))
-
     try:
-        return poll_until("Lifecycle Controller ready", check,
-                          timeout=timing.real(waits.lc_ready_timeout), host=host, step=step,
-                          clock=timing.monotonic, pause=pause, tolerate=())  # fmt: skip
+        return timing.poll_until("Lifecycle Controller ready", check,
+                                 timeout=waits.lc_ready_timeout, interval=waits.lc_poll_interval,
+                                 host=host, step=step, tolerate=())  # fmt: skip
     except WaitTimeoutError:
         raise _not_ready(seen, waits, host=host, step=step) from None
 

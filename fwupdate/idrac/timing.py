@@ -11,6 +11,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
+
+from fwupdate.errors import FwupdateError
+from fwupdate.waits import poll_until
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,24 @@ class Timing:
     def remaining(self, deadline: float) -> float:
         """Device seconds left until `deadline` (0 when passed)."""
         return max(0.0, (deadline - self.monotonic()) * self.scale)
+
+    def poll_until(
+        self,
+        what: str,
+        check: Callable[[], T | None],
+        *,
+        timeout: float,
+        interval: float,
+        host: str,
+        step: str,
+        tolerate: tuple[type[BaseException], ...] = (FwupdateError,),
+    ) -> T:
+        """`fwupdate.waits.poll_until` on this clock: `check()` every `interval` device seconds
+        for at most `timeout` device seconds (the message states device seconds)."""
+        pause = self.real(interval)
+        return poll_until(what, check, timeout=self.real(timeout), host=host, step=step,
+                          clock=self.monotonic, pause=lambda left: self.sleep(min(pause, left)),
+                          label=timeout, tolerate=tolerate)  # fmt: skip
 
     def scaled(self, scale: float) -> Timing:
         return replace(self, scale=scale)

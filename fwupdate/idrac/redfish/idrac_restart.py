@@ -2,9 +2,10 @@
 
 The recipe (sushy's and ironic's, bounded): (1) wait until the iDRAC stops answering (it may
 already have); (2) wait for `required_successes` consecutive good answers of the service root,
-`idrac_probe_interval` apart; (3) log in again (the old session died with the iDRAC); (4) read
-`Manager.FirmwareVersion` and check it against what the update should have produced.  A BMC
-update is confirmed by the version change, never by task state alone.
+`idrac_probe_interval` apart (`restart_wait.wait_answers_in_a_row`, shared with WS-Man); (3) log
+in again (the old session died with the iDRAC); (4) read `Manager.FirmwareVersion` and check it
+against what the update should have produced.  A BMC update is confirmed by the version change,
+never by task state alone.  Every wait is a `Timing.poll_until` (device seconds).
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from fwupdate.errors import (
     FwupdateError,
     JobFailedError,
     UnsupportedOperationError,
+    WaitTimeoutError,
     cause_text,
 )
-from fwupdate.errors import WaitTimeoutError as _Timeout
 from fwupdate.idrac.models import Capabilities
 from fwupdate.idrac.redfish.transport import RedfishTransport
+from fwupdate.idrac.restart_wait import ALIVE, wait_answers_in_a_row
 from fwupdate.idrac.timing import Timing
 
 log = logging.getLogger(__name__)
@@ -42,35 +44,21 @@ def reset_idrac(t: RedfishTransport, caps: Capabilities) -> None:
 
 def wait_until_down(t: RedfishTransport, *, timing: Timing) -> bool:
     """True once the service root stops answering; False if it kept answering until timeout."""
-    deadline = timing.deadline(timing.idrac_down_timeout)
-    while True:
-        if not t.probe_alive():
-            return True
-        left = timing.remaining(deadline)
-        if left <= 0:
-            return False
-        timing.pause(min(timing.idrac_probe_interval, left))
+    try:
+        return timing.poll_until("the iDRAC going down",
+                                 lambda: True if not t.probe_alive() else None,
+                                 timeout=timing.idrac_down_timeout,
+                                 interval=timing.idrac_probe_interval, host=t.host,
+                                 step="wait for iDRAC", tolerate=())  # fmt: skip
+    except WaitTimeoutError:
+        return False
 
 
-def wait_until_up(t: RedfishTransport, *, timing: Timing, deadline: float) -> None:
-    """N consecutive good answers of the service root, or WaitTimeoutError."""
-    good = 0
-    while True:
-        if t.probe_alive():
-            good += 1
-            if good >= timing.required_successes:
-                return
-        else:
-            good = 0
-        left = timing.remaining(deadline)
-        if left <= 0:
-            raise _Timeout(
-                f"the iDRAC did not answer {timing.required_successes} times in a row within "
-                f"{timing.idrac_up_timeout:g} s",
-                host=t.host,
-                step="wait for iDRAC",
-            )
-        timing.pause(min(timing.idrac_probe_interval, left))
+def wait_until_up(t: RedfishTransport, *, timing: Timing, timeout: float | None = None) -> None:
+    """N consecutive good answers of the service root (`restart_wait.wait_answers_in_a_row`),
+    within `timeout` device seconds (default `idrac_up_timeout`), or WaitTimeoutError."""
+    wait_answers_in_a_row(lambda: ALIVE if t.probe_alive() else None, timing, host=t.host,
+                          step="wait for iDRAC", timeout=timeout)  # fmt: skip
 
 
 def wait_for_restart(
@@ -88,7 +76,6 @@ def wait_for_restart(
     `previous_version`, an unchanged version is.
     """
     tm = timing or t.timing
-    step = "wait for iDRAC"
     if (
         not already_down
         and expected_version is not None
@@ -106,27 +93,8 @@ def wait_for_restart(
             tm.idrac_down_timeout,
         )
     deadline = tm.deadline(tm.idrac_up_timeout)
-    wait_until_up(t, timing=tm, deadline=deadline)
-    version: str | None = None
-    last: FwupdateError | None = None
-    while version is None:
-        try:
-            t.relogin(logout_old=not went_down)
-            went_down = True  # log the old session out at most once
-            version = read_manager_version(t, caps, attempts=1)
-        except FwupdateError as exc:  # the web server is up before the Redfish service is
-            last = exc
-            left = tm.remaining(deadline)
-            if left <= 0:
-                raise _Timeout(
-                    f"the iDRAC answers but its Manager could not be read: "
-                    f"{cause_text(exc, host=t.host)}",
-                    host=t.host,
-                    step=step,
-                ) from None
-            tm.pause(min(tm.idrac_probe_interval, left))
-    if last is not None:
-        log.info("%s: Manager readable again after: %s", t.name, last)
+    wait_until_up(t, timing=tm)
+    version = _reread_manager(t, caps, tm, left=tm.remaining(deadline), logout_old=not went_down)
     if expected_version is not None and version != expected_version:
         raise JobFailedError(
             f"the iDRAC came back running {version}, not {expected_version}",
@@ -140,6 +108,37 @@ def wait_for_restart(
             step="verify iDRAC version",
         )
     log.info("%s: iDRAC back, running %s", t.name, version)
+    return version
+
+
+def _reread_manager(
+    t: RedfishTransport, caps: Capabilities, tm: Timing, *, left: float, logout_old: bool
+) -> str:
+    """Log in again and read Manager.FirmwareVersion, retrying for `left` device seconds: the
+    web server is up before the Redfish service is."""
+    step = "wait for iDRAC"
+    seen: list[FwupdateError] = []
+    logout = [logout_old]
+
+    def read() -> str:
+        try:
+            t.relogin(logout_old=logout[0])
+            logout[0] = False  # log the old session out at most once
+            return read_manager_version(t, caps, attempts=1)
+        except FwupdateError as exc:
+            seen.append(exc)
+            raise
+
+    try:
+        version = tm.poll_until("the Manager readable", read, timeout=left,
+                                interval=tm.idrac_probe_interval, host=t.host,
+                                step=step)  # fmt: skip
+    except WaitTimeoutError:
+        raise WaitTimeoutError(f"the iDRAC answers but its Manager could not be read: "
+                               f"{cause_text(seen[-1], host=t.host)}", host=t.host,
+                               step=step) from None  # fmt: skip
+    if seen:
+        log.info("%s: Manager readable again after: %s", t.name, seen[-1])
     return version
 
 

@@ -63,19 +63,22 @@ def wait_power(
     t: RedfishTransport, caps: Capabilities, want: str, *, timeout: float, timing: Timing
 ) -> bool:
     """Poll PowerState until it equals `want`; False when `timeout` (device s) passes."""
-    deadline = timing.deadline(timeout)
-    while True:
+
+    def reached() -> bool | None:
         try:
-            if power_state(t, caps, attempts=1) == want:
-                return True
+            return True if power_state(t, caps, attempts=1) == want else None
+        except UnsupportedOperationError:
+            raise
         except FwupdateError as exc:
-            if isinstance(exc, UnsupportedOperationError):
-                raise
             log.info("%s: reading power state: %s", t.name, exc)
-        left = timing.remaining(deadline)
-        if left <= 0:
-            return False
-        timing.pause(min(timing.power_poll, left))
+            return None
+
+    try:
+        return timing.poll_until(f"PowerState {want}", reached, timeout=timeout,
+                                 interval=timing.power_poll, host=t.host, step="wait for power",
+                                 tolerate=())  # fmt: skip
+    except WaitTimeoutError:
+        return False
 
 
 def _send(t: RedfishTransport, caps: Capabilities, kind: str, sent: list[str],

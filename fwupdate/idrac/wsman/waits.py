@@ -1,11 +1,11 @@
-"""Bounded waits over WS-Man: clearing the queue, the probes of the shared job and LC waits
-(fwupdate.idrac.job_wait, fwupdate.idrac.lc_ready), the iDRAC going away and coming back.
+"""Bounded waits over WS-Man: clearing the queue, the probes of the shared job, LC and restart
+waits (fwupdate.idrac.job_wait, lc_ready, restart_wait: the iDRAC going away and coming back).
 
-Every wait has a deadline and a poll interval in *device seconds* (`Timing.scale` turns them into
-wall-clock seconds, so tests run at the simulator's time-scale).  While an iDRAC updates itself it
-drops connections, answers with non-WS-Man pages or refuses requests for minutes: those are waited
-out (logged), never mistaken for an answer.  Wrong credentials and TLS failures are not waited
-out: they will not fix themselves.
+Every wait is `Timing.poll_until`: a timeout and a poll interval in *device seconds*
+(`Timing.scale` turns them into wall-clock seconds, so tests run at the simulator's
+time-scale).  While an iDRAC updates itself it drops connections, answers with non-WS-Man pages
+or refuses requests for minutes: those are waited out (logged), never mistaken for an answer.
+Wrong credentials and TLS failures are not waited out: they will not fix themselves.
 """
 
 from __future__ import annotations
@@ -17,16 +17,15 @@ from dataclasses import dataclass
 from fwupdate.errors import (
     AuthenticationError,
     DeviceError,
-    FwupdateError,
     JobFailedError,
     TLSVerificationError,
     WaitTimeoutError,
-    cause_text,
 )
 from fwupdate.idrac.job_models import JobStatus
 from fwupdate.idrac.job_wait import JobPoll, wait_for_job
 from fwupdate.idrac.lc_ready import LcReadiness, LcWaits, wait_lc_ready
 from fwupdate.idrac.models import Transport
+from fwupdate.idrac.restart_wait import VersionWant, wait_answers_in_a_row
 from fwupdate.idrac.timing import Timing
 from fwupdate.idrac.wsman.dcim import WsmanIdrac, WsmanJob
 
@@ -140,59 +139,10 @@ def wait_version(
 ) -> str:
     """Wait until the iDRAC answers `timing.required_successes` times in a row with the new
     firmware version (`expected`, or anything but `previous` when the image's version is not
-    known).  Outages on the way (the iDRAC resets itself) are expected and waited out."""
-    deadline = timing.deadline(timing.idrac_up_timeout)
-    good = 0
-    seen: str | None = None
-    last_error: FwupdateError | None = None
-    while True:
-        try:
-            version = read_version()
-        except _FATAL:
-            raise
-        except FwupdateError as exc:
-            good = 0
-            last_error = exc
-            log.info("%s: %s: %s (still waiting)", host, step, exc)
-        else:
-            last_error = None
-            seen = version
-            done = version == expected if expected else version != previous
-            good = good + 1 if done else 0
-            if good >= timing.required_successes:
-                return version
-        left = timing.remaining(deadline)
-        if left <= 0:
-            raise WaitTimeoutError(
-                _version_timeout_text(seen, expected, previous, good, timing, last_error, host),
-                host=host,
-                step=step,
-            )
-        timing.pause(min(timing.idrac_probe_interval, left))
-
-
-def _version_timeout_text(
-    seen: str | None,
-    expected: str | None,
-    previous: str,
-    good: int,
-    timing: Timing,
-    last_error: FwupdateError | None,
-    host: str,
-) -> str:
-    """Why `wait_version` gave up, without contradicting itself: a version that was reached
-    but not read `required_successes` times in a row is said so."""
-    want = expected or f"anything but {previous}"
-    within = f"within {timing.idrac_up_timeout:g} s"
-    why = f"; last error: {cause_text(last_error, host=host)}" if last_error else ""
-    reached = seen is not None and (seen == expected if expected else seen != previous)
-    if reached:
-        return (
-            f"the iDRAC reported firmware {seen} but did not answer steadily {within} "
-            f"({good} of {timing.required_successes} reads in a row){why}"
-        )
-    now = f"; it reports {seen}" if seen else ""
-    return f"the iDRAC did not come back with firmware {want} {within}{now}{why}"
+    known).  Outages on the way (the iDRAC resets itself) are expected and waited out
+    (`restart_wait.wait_answers_in_a_row`, shared with Redfish)."""
+    return wait_answers_in_a_row(read_version, timing, host=host, step=step,
+                                 want=VersionWant(expected, previous))  # fmt: skip
 
 
 def clear_queue(
@@ -206,17 +156,20 @@ def clear_queue(
     idrac.delete_job_queue()
     timing.pause(waits.queue_clear_settle)
     wait_lc_ready(lambda: lc_readiness(idrac), timing, waits, host=idrac.host, step=step)
-    deadline = timing.deadline(waits.queue_clear_timeout)
-    while True:
-        left_jobs = idrac.jobs()
-        if not left_jobs:
-            return len(jobs)
-        left = timing.remaining(deadline)
-        if left <= 0:
-            raise DeviceError(
-                f"{len(left_jobs)} job(s) still queued after JID_CLEARALL "
-                f"({', '.join(j.job_id for j in left_jobs[:5])})",
-                host=idrac.host,
-                step=step,
-            )
-        timing.pause(min(waits.lc_poll_interval, left))
+    left: list[WsmanJob] = []
+    def queue_empty() -> int | None:
+        left[:] = idrac.jobs()
+        return None if left else len(jobs)
+
+    try:
+        return timing.poll_until("job queue empty", queue_empty,
+                                 timeout=waits.queue_clear_timeout,
+                                 interval=waits.lc_poll_interval, host=idrac.host, step=step,
+                                 tolerate=())  # fmt: skip
+    except WaitTimeoutError:
+        raise DeviceError(
+            f"{len(left)} job(s) still queued after JID_CLEARALL "
+            f"({', '.join(j.job_id for j in left[:5])})",
+            host=idrac.host,
+            step=step,
+        ) from None
