@@ -253,6 +253,8 @@ class Executor:
             new_node = step.node is not None and step.node != prev_node
             stop = self._stop_before(group, step, rec, prev_node, new_node)
             if stop is not None:
+                if stop.window:  # started by a killed process, never acted on: not in flight
+                    j.release(step.step_id, stop.error or "window")
                 return self._record_group(stop)
             if new_node:
                 self.ctx.observer.node_starting(step)  # pre-node hook: before anything changes
@@ -274,7 +276,8 @@ class Executor:
         """Stop requested, or the window over: the group stops before `step`."""
         if self.ctx.stop.is_set():
             return GroupResult(group.name, G_INTERRUPTED, step.step_id)
-        if new_node and prev_node is not None and self._window_over():
+        if new_node and prev_node is not None and self._window_over() \
+                and not window.touched(self.ctx.journal, rec):
             return GroupResult(
                 group.name, G_STOPPED, step.step_id,
                 f"window ended: stopped before {step.node} ({prev_node} is done)", window=True)

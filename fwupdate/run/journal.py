@@ -257,6 +257,22 @@ class Journal:
                 (now, row[0], step_id, _dumps(data or {})),
             )
 
+    def release(self, step_id: str, reason: str) -> None:
+        """A started step that no device acted on goes back to pending (the window stopped the
+        group before it): the report must not show it in flight once the executor is gone."""
+        now = self._now()
+        with self._tx() as c:
+            row = c.execute("SELECT node FROM steps WHERE step_id=? AND state=?",
+                            (step_id, STARTED)).fetchone()  # fmt: skip
+            if row is None:
+                return
+            c.execute("UPDATE steps SET state=?, finished_at=NULL WHERE step_id=?",
+                      (PENDING, step_id))  # fmt: skip
+            c.execute(
+                "INSERT INTO events(at, node, step_id, kind, data) VALUES (?, ?, ?, 'released', ?)",
+                (now, row[0], step_id, _dumps({"reason": reason})),
+            )
+
     def outcome(
         self,
         step_id: str,

@@ -27,7 +27,7 @@ from fwupdate.inputfile import read_regular
 from fwupdate.logsafe import mask_argv
 from fwupdate.plan import planfile, planfile_check
 from fwupdate.plan.models import Plan
-from fwupdate.run import runlock
+from fwupdate.run import runlock, window
 from fwupdate.run.context import ProgressFn, RunContext, RunSettings
 from fwupdate.run.executor import Executor, RunResult, journal_steps
 from fwupdate.run.journal import RESUME, RUN_START, Journal
@@ -202,7 +202,9 @@ def resolve_run(ref: str, runs_dir: Path) -> Path:
 def _resumed_settings(journal: Journal, overrides: dict[str, Any]) -> RunSettings:
     """The run's saved settings with `overrides`.  A new window (`window_end`) is journaled and
     kept for later resumes; without one, a window that is over is refused (the pairs would only
-    be deferred again): continuing on a later night needs a new window."""
+    be deferred again): continuing on a later night needs a new window -- unless a step is in
+    flight on a device (a power cycle cut, a job running): then the resume finishes only what
+    is in flight (no host stays off) and stops every pair before anything new."""
     opts = journal.options
     saved = dict(opts.get("settings") or {})
     saved.update(overrides)
@@ -211,7 +213,8 @@ def _resumed_settings(journal: Journal, overrides: dict[str, Any]) -> RunSetting
         journal.record(None, None, "window", {"end": settings.window_end,
                                               "spec": settings.window_spec})
         journal.set_options({**opts, "settings": _settings_doc(settings)})
-    elif settings.window_end is not None and settings.window_end <= time.time():
+    elif settings.window_end is not None and settings.window_end <= time.time() \
+            and not window.any_touched(journal):
         ended = datetime.fromtimestamp(settings.window_end).astimezone()
         raise BadInputError(
             f"run {journal.run_id}: its window ended at {ended:%Y-%m-%d %H:%M}; continue it "

@@ -61,7 +61,12 @@ def fits(settings: _Window, device_seconds: float) -> bool:
     return end is None or time.time() + settings.real(device_seconds) <= end
 
 
-_NOTES_ONLY = frozenset({"intent", "outcome", "drift-check"})
+# Notes that change nothing on a device: reads (identity, drift, the VS baseline), a config
+# backup, bookkeeping, and `reboot-requested` -- journaled before the handover's notes and before
+# the `power-reset` note that precedes every power change, so on its own it proves that nothing
+# was sent (chaos seed 404 --intensity 3 night 18: a reboot resumed after the last safe start).
+_NOTES_ONLY = frozenset({"intent", "outcome", "drift-check", "identity-check", "vs-baseline",
+                         "lm-backup", "reboot-requested", "window", "group", "left-behind"})
 
 
 def node_down(step: Step) -> bool:
@@ -71,11 +76,16 @@ def node_down(step: Step) -> bool:
 
 
 def touched(journal: Journal, rec: StepRecord) -> bool:
-    """A started step whose device may already be acting (a job, a reboot, a handover noted):
-    it is finished, not stopped, whatever the window says."""
+    """A started step whose device may already be acting (a job, a power change, a handover
+    noted): it is finished, not stopped, whatever the window says."""
     if rec.state not in (STARTED, FAILED):
         return False
     return any(e.kind not in _NOTES_ONLY for e in journal.events(step_id=rec.step_id))
+
+
+def any_touched(journal: Journal) -> bool:
+    """Does the run have a step in flight whose device may be acting (see `touched`)?"""
+    return any(touched(journal, r) for r in journal.steps() if r.state == STARTED)
 
 
 def stop_reason(step: Step, device_s: float, real_s: float, left_s: float,

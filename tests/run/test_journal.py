@@ -89,3 +89,53 @@ def test_open_rejects_garbage(tmp_path: Path) -> None:
     with pytest.raises(BadInputError):
         Journal.open(tmp_path / "missing.db")
     assert os.path.exists(bad)
+
+
+def test_reads_and_a_reboot_request_alone_do_not_make_a_step_touched(tmp_path: Path) -> None:
+    """Chaos seed 404 --intensity 3 night 18: a killed process had journaled only
+    `reboot-requested` (and the next one its identity checks) -- nothing was sent, so the
+    window check must still apply; a `power-reset` note (journaled before every power change)
+    or a job makes the step one to finish whatever the window says."""
+    from fwupdate.run import window
+
+    j = _make(tmp_path)
+    j.intent("n1:reboot")
+    j.record("n1", "n1:reboot", "identity-check", {"ok": True})
+    j.record("n1", "n1:reboot", "reboot-requested", {"boot_time": "1", "jobs": []})
+    assert not window.touched(j, j.step("n1:reboot")) and not window.any_touched(j)
+    j.record("n1", "n1:reboot", "power-reset", {"reset": "GracefulShutdown"})
+    assert window.touched(j, j.step("n1:reboot")) and window.any_touched(j)
+
+
+def test_release_puts_an_untouched_started_step_back_to_pending(tmp_path: Path) -> None:
+    """Chaos seed 404 --intensity 3 night 18: a step started by a killed process and stopped
+    by the window must not stay `started` (the report showed it in flight after the night)."""
+    j = _make(tmp_path)
+    j.intent("n1:reboot")
+    j.release("n1:reboot", "window: stopped before it")
+    s = j.step("n1:reboot")
+    assert (s.state, s.attempts, s.in_flight) == (PENDING, 1, False)
+    assert j.last_note("n1:reboot", "released") == {"reason": "window: stopped before it"}
+    j.outcome("n1:precheck", ok=True)
+    j.release("n1:precheck", "not started")  # only a started step is released
+    assert j.step("n1:precheck").state == DONE
+
+
+def test_a_resume_after_the_window_finishes_what_is_in_flight(tmp_path: Path) -> None:
+    """Chaos seed 404 --intensity 3 night 15: killed in the middle of a power cycle, then the
+    window passed; `resume` without a new window refused (exit 2) and the host stayed off.  With
+    a step in flight on a device the resume goes on (the executor finishes only that step and
+    stops every pair before anything new); with nothing in flight it still refuses."""
+    import time
+
+    from fwupdate.run import session
+    from fwupdate.run.context import RunSettings
+
+    j = _make(tmp_path)
+    j.set_options({"settings": session._settings_doc(RunSettings(window_end=time.time() - 5))})
+    j.intent("n1:reboot")
+    j.record("n1", "n1:reboot", "reboot-requested", {"boot_time": "1", "jobs": []})
+    with pytest.raises(BadInputError, match="window ended"):
+        session._resumed_settings(j, {})
+    j.record("n1", "n1:reboot", "power-reset", {"reset": "GracefulShutdown"})
+    assert session._resumed_settings(j, {}).window_end is not None
