@@ -52,6 +52,7 @@ from fwupdate.idrac.job_models import JobRef, JobStatus
 from fwupdate.idrac.lc_ready import LcReadiness, LcWaits, wait_lc_ready
 from fwupdate.idrac.models import (
     Capabilities,
+    FirmwareComponent,
     Generation,
     IdracIdentity,
     NodeInventory,
@@ -330,6 +331,19 @@ class IdracFacade:
                 "DCIM_iDRACCardView has no FirmwareVersion", host=self.host, step="read version"
             )
         return version
+
+    def inventory_members(self, member_ids: Iterable[str]) -> tuple[FirmwareComponent, ...] | None:
+        """Firmware inventory members by id, read now (one GET each: a targeted read instead
+        of a collection walk); None when one is absent or the inventory is not Redfish's."""
+        if self.transport_for(Operation.INVENTORY) is not Transport.REDFISH:
+            return None
+        found = []
+        for member_id in member_ids:
+            comp = self.redfish.inventory_member(member_id)
+            if comp is None:
+                return None
+            found.append(comp)
+        return tuple(found)
 
     def inventory(self, *, reuse_members: bool = False) -> NodeInventory:
         """The node's inventory; `reuse_members` re-reads a Redfish collection but only its

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from fwupdate.errors import ConfigError
 from fwupdate.fleet.models import Node, Pair
 from fwupdate.idrac.facade import IdracFacade
-from fwupdate.idrac.models import NodeInventory
+from fwupdate.idrac.models import FirmwareComponent, NodeInventory
 from fwupdate.loadmaster.client import LoadMasterClient
 from fwupdate.loadmaster.ha import PairClient
 from fwupdate.plan.match import component_key, installed_components
@@ -20,7 +22,12 @@ KEEPS_INSTALLED = frozenset({StepKind.PRECHECK, StepKind.FIRMWARE_STAGE, StepKin
 
 def versions_of(inv: NodeInventory) -> dict[str, str]:
     """Installed component versions by component key."""
-    return {component_key(c): c.version for c in installed_components(inv)}
+    return versions_of_components(installed_components(inv))
+
+
+def versions_of_components(components: Iterable[FirmwareComponent]) -> dict[str, str]:
+    """Component versions by component key."""
+    return {component_key(c): c.version for c in components}
 
 
 class GroupRuntime:
@@ -39,6 +46,8 @@ class GroupRuntime:
         # since then installed nothing (KEEPS_INSTALLED): the iDRAC7 inventory walk is the
         # costliest read of a night
         self._versions: dict[str, dict[str, str]] = {}
+        # the same read's installed components (their member ids), for a targeted re-read
+        self._installed: dict[str, dict[str, FirmwareComponent]] = {}
         self.current: Step | None = None  # the step running now (set by the executor)
 
     def node(self, name: str) -> Node:
@@ -63,10 +72,22 @@ class GroupRuntime:
     def remember_inventory(self, node: str, inv: NodeInventory) -> None:
         """The node's inventory just read from the device (its drift check)."""
         self._versions[node] = versions_of(inv)
+        self._installed[node] = {component_key(c): c for c in installed_components(inv)}
 
-    def remember_versions(self, node: str, versions: dict[str, str]) -> None:
-        """Installed versions just read from the device (a firmware step's final check)."""
+    def remember_versions(self, node: str, versions: dict[str, str],
+                          components: tuple[FirmwareComponent, ...] = ()) -> None:
+        """Installed versions just read from the device (a firmware step's final check), with
+        the components read (a targeted read) replacing the known ones."""
         self._versions[node] = dict(versions)
+        known = self._installed.get(node)
+        if known is not None:
+            known.update((component_key(c), c) for c in components)
+
+    def known_components(self, node: str) -> dict[str, FirmwareComponent] | None:
+        """The installed components of the last read while nothing was installed since (as
+        `installed_versions`), or None."""
+        known = self._installed.get(node)
+        return dict(known) if known is not None and node in self._versions else None
 
     def after_step(self, step: Step, *, ok: bool) -> None:
         """Forget what a step may have changed: versions stay known only across steps that
@@ -74,6 +95,7 @@ class GroupRuntime:
         keeps = step.kind in KEEPS_INSTALLED or (ok and step.kind is StepKind.FIRMWARE_APPLY_NOW)
         if step.node is not None and not keeps:
             self._versions.pop(step.node, None)
+            self._installed.pop(step.node, None)
 
     def installed_versions(self, node: str) -> dict[str, str]:
         """Installed versions: the drift check's read while nothing was installed since, else

@@ -24,12 +24,13 @@ from fwupdate.errors import (
 from fwupdate.idrac.capabilities import Operation
 from fwupdate.idrac.facade import IdracFacade, JobHandle
 from fwupdate.idrac.job_models import JobStatus
-from fwupdate.idrac.models import Transport
+from fwupdate.idrac.models import FirmwareComponent, Transport
+from fwupdate.idrac.redfish.inventory import member_id_at
 from fwupdate.loadmaster.versions import version_matches
 from fwupdate.plan.models import Expectation, Step, StepKind
 from fwupdate.run.journal import DONE
-from fwupdate.run.keys import lookup
-from fwupdate.run.runtime import POWER_NOTE, GroupRuntime, versions_of
+from fwupdate.run.keys import base, lookup
+from fwupdate.run.runtime import POWER_NOTE, GroupRuntime, versions_of, versions_of_components
 from fwupdate.run.steps_lm import planned_failover_done, take_down, wait_lm_back
 
 T = TypeVar("T")
@@ -253,6 +254,41 @@ def component_versions(idrac: IdracFacade, *, reuse_members: bool = False) -> di
     return versions_of(idrac.inventory(reuse_members=reuse_members))
 
 
+def _versions_after_job(rt: GroupRuntime, step: Step, idrac: IdracFacade) -> dict[str, str]:
+    """Installed versions after the step's job, read from the device: a targeted read (one
+    member GET per expected component, at the id its new version has) on top of the read
+    before the job; the inventory (its collection and new members only) when that read cannot
+    tell (no earlier read, an id without the version, another spelling of the version)."""
+    node = step.node or ""
+    known = rt.known_components(node)
+    ids = _expected_member_ids(known, step) if known is not None else None
+    found = idrac.inventory_members(ids) if known is not None and ids else None
+    if known is None or found is None:
+        return component_versions(idrac, reuse_members=True)
+    versions = {key: c.version for key, c in known.items()}
+    versions.update(versions_of_components(found))
+    return versions
+
+
+def _expected_member_ids(known: dict[str, FirmwareComponent], step: Step) -> list[str] | None:
+    """The member ids the step's components have once it is done, or None when one cannot
+    be told from the earlier read."""
+    ids: list[str] = []
+    for x in step.expect:
+        if x.key == "loadmaster":
+            continue
+        same = [known[x.key]] if x.key in known else \
+            [c for k, c in known.items() if base(k) == base(x.key)]
+        if not same:
+            return None
+        for c in same:
+            member_id = member_id_at(c, x.version)
+            if member_id is None:
+                return None
+            ids.append(member_id)
+    return ids
+
+
 def _satisfied(versions: dict[str, str], expect: tuple[Expectation, ...],
                planned_from: str | None = None) -> bool:
     """Every expected version installed, or passed (unless the plan planned a downgrade)."""
@@ -310,7 +346,7 @@ def firmware_step(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
     final = idrac.wait_job(job, timeout=timeout, step=f"{step.step_id}: job")
     versions = rt.ctx.wait_for(
         "new version in the inventory",
-        lambda: v if _satisfied(v := component_versions(idrac, reuse_members=True),
+        lambda: v if _satisfied(v := _versions_after_job(rt, step, idrac),
                                 step.expect, step.from_version) else None,
         timeout=timeout, host=node, step=step.step_id,
     )

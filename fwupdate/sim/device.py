@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,9 @@ class SimDevice:
         self.url = ""  # set by the server once bound
         self.fingerprint = ""
         self.request_count = 0
+        # requests by kind ("GET /redfish/v1/...", query dropped; "POST /wsman <Action>"),
+        # for tests and benchmarks that count what a run asked of the device
+        self.request_kinds: Counter[str] = Counter()
         self._count_lock = threading.Lock()
 
     def reachable(self) -> bool:
@@ -74,9 +78,11 @@ class SimDevice:
         """The machine's service tag where the device has one (iDRACs); unique in a fleet."""
         return None
 
-    def count_request(self) -> None:
+    def count_request(self, kind: str | None = None) -> None:
         with self._count_lock:
             self.request_count += 1
+            if kind is not None:
+                self.request_kinds[kind] += 1
 
     def handle(self, request: Request) -> Response | Drop:
         raise NotImplementedError

@@ -80,7 +80,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         device = self.server.device
-        device.count_request()
+        device.count_request(f"{self.command} {self.path.partition('?')[0]}")
         if not device.reachable():
             self.close_connection = True
             raise _DropConnection("device down")

@@ -13,6 +13,7 @@ from runsim import LM_PACE, at_target, night
 from fwupdate.run import session
 from fwupdate.run.context import RunSettings
 from fwupdate.run.executor import G_DONE
+from fwupdate.run.journal import Journal
 from fwupdate.sim.http import Request
 from fwupdate.sim.idrac.device import IdracDevice
 
@@ -61,3 +62,37 @@ def test_inventory_read_at_most_twice_per_node(demo_inputs, tmp_path: Path,
     nodes = [node.name for g in n.plan.groups for node in g.nodes]
     assert sorted(walks) == sorted(f"{x}-idrac" for x in nodes)
     assert all(count <= 2 for count in walks.values()), walks  # before and after
+
+
+def test_inventory_collection_walked_at_most_twice_per_node(demo_inputs, tmp_path: Path
+                                                            ) -> None:
+    """Counted in the simulator's request tally: GETs of the FirmwareInventory collection,
+    less the one each HTTP push reads for its ETag, are the night's inventory walks; the
+    steps between the drift check and verify ask the device with one member GET per
+    component, and what the journal says they installed is what the device has."""
+    settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        for dev in n.sim.devices.values():
+            dev.request_kinds.clear()  # the evening's live inventory for the plan
+        path, result = session.start(n.plan_path, n.fleet, runs_dir=tmp_path / "runs",
+                                     settings=settings, repo=n.inputs.repo,
+                                     lm_image=n.inputs.lm_image)
+        assert [g.status for g in result.groups] == [G_DONE]
+        assert at_target(n) == []
+        walks = {name: dev.request_kinds[f"GET {INVENTORY}"]
+                 - dev.request_kinds[f"POST {INVENTORY}"]
+                 for name, dev in n.sim.devices.items() if name.endswith("-idrac")}
+        assert walks and all(count <= 2 for count in walks.values()), walks
+        installed = {name: _installed(dev) for name, dev in n.sim.devices.items()
+                     if isinstance(dev, IdracDevice)}
+    with Journal.open(path) as j:
+        applied = [s for s in j.steps() if s.kind == "firmware_apply_now"]
+    assert applied
+    for s in applied:
+        if s.outcome and "to" in s.outcome:  # the same result as a full read now
+            assert s.outcome["to"] in installed[f"{s.node}-idrac"], (s.step_id, s.outcome)
+
+
+def _installed(dev: IdracDevice) -> set[str]:
+    return {c.version for c in dev.state.inventory(include_available=False)
+            if c.state == "Installed"}

@@ -26,9 +26,20 @@ from fwupdate.fleet.secrets import Credentials, resolve
 from fwupdate.idrac.capabilities import detect, link
 from fwupdate.idrac.job_models import JobRef, JobStatus
 from fwupdate.idrac.job_wait import ProgressFn
-from fwupdate.idrac.models import Capabilities, IdracIdentity, NodeInventory, SystemIdentity
+from fwupdate.idrac.models import (
+    Capabilities,
+    FirmwareComponent,
+    IdracIdentity,
+    NodeInventory,
+    SystemIdentity,
+)
 from fwupdate.idrac.redfish import idrac_restart, jobs, power, update
-from fwupdate.idrac.redfish.inventory import idrac_identity, read_components, system_identity
+from fwupdate.idrac.redfish.inventory import (
+    idrac_identity,
+    read_components,
+    read_member,
+    system_identity,
+)
 from fwupdate.idrac.redfish.transport import AuthMode, RedfishTransport
 from fwupdate.idrac.timing import Timing
 
@@ -201,6 +212,14 @@ class RedfishClient:
     def firmware_version(self) -> str:
         """The iDRAC's running version, read now (not cached)."""
         return idrac_restart.read_manager_version(self.transport, self.capabilities)
+
+    def inventory_member(self, member_id: str) -> FirmwareComponent | None:
+        """One FirmwareInventory member read now (one GET), None when the device has none by
+        that id (inventory.read_member)."""
+        uri = self.capabilities.firmware_inventory_uri
+        if uri is None:
+            return None
+        return read_member(self.transport, uri, member_id)
 
     def inventory(self, *, reuse_members: bool = False) -> NodeInventory:
         """Identity, system and firmware components; non-fatal problems land in `errors`.

@@ -146,6 +146,22 @@ def read_components(
     return tuple(comps), tuple(errors), allow
 
 
+def member_id_at(comp: FirmwareComponent, version: str) -> str | None:
+    """The member id `comp` has once `version` is installed (`Installed-<CID>-<version>[__FQDD]`,
+    the iDRAC's id scheme), or None when its id does not name its version."""
+    if comp.component_id is None or not _VERSIONED_ID.match(comp.id):
+        return None
+    return f"Installed-{comp.component_id}-{version}" + (f"__{comp.fqdd}" if comp.fqdd else "")
+
+
+def read_member(t: RedfishTransport, collection_uri: str, member_id: str
+                ) -> FirmwareComponent | None:
+    """One FirmwareInventory member by id (a targeted read: one GET); None when absent."""
+    uri = f"{collection_uri.rstrip('/')}/{member_id}"
+    resp = t.get(uri, step=f"firmware inventory {member_id}", ok=(200, 404))
+    return component_from_doc(resp.json()) if resp.status == 200 else None
+
+
 def _dig(doc: Mapping[str, Any], *keys: str) -> Mapping[str, Any]:
     cur: Any = doc
     for k in keys:
