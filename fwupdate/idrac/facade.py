@@ -332,18 +332,11 @@ class IdracFacade:
             )
         return version
 
-    def inventory_members(self, member_ids: Iterable[str]) -> tuple[FirmwareComponent, ...] | None:
-        """Firmware inventory members by id, read now (one GET each: a targeted read instead
-        of a collection walk); None when one is absent or the inventory is not Redfish's."""
-        if self.transport_for(Operation.INVENTORY) is not Transport.REDFISH:
-            return None
-        found = []
-        for member_id in member_ids:
-            comp = self.redfish.inventory_member(member_id)
-            if comp is None:
-                return None
-            found.append(comp)
-        return tuple(found)
+    def inventory_member(self, member_id: str) -> FirmwareComponent | None:
+        """One firmware inventory member by id, read now (one GET: a targeted read instead of
+        a collection walk); None when the device has none by that id.  Redfish inventories
+        only (`transport_for(Operation.INVENTORY)`)."""
+        return self.redfish.inventory_member(member_id)
 
     def inventory(self, *, reuse_members: bool = False) -> NodeInventory:
         """The node's inventory; `reuse_members` re-reads a Redfish collection but only its

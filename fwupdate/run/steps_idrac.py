@@ -255,25 +255,32 @@ def component_versions(idrac: IdracFacade, *, reuse_members: bool = False) -> di
 
 
 def _versions_after_job(rt: GroupRuntime, step: Step, idrac: IdracFacade) -> dict[str, str]:
-    """Installed versions after the step's job, read from the device: a targeted read (one
-    member GET per expected component, at the id its new version has) on top of the read
-    before the job; the inventory (its collection and new members only) when that read cannot
-    tell (no earlier read, an id without the version, another spelling of the version)."""
+    """Installed versions after the step's job, read from the device: a targeted read (a GET
+    of the member id each expected component has at its new version; while that is absent,
+    of its id before the job: not installed yet) on top of the read before the job; the
+    inventory (its collection and new members only) when that cannot tell (no earlier read,
+    an id without the version, the component gone to a version spelled otherwise)."""
     node = step.node or ""
     known = rt.known_components(node)
-    ids = _expected_member_ids(known, step) if known is not None else None
-    found = idrac.inventory_members(ids) if known is not None and ids else None
-    if known is None or found is None:
+    moves = _expected_members(known, step) if known is not None else None
+    if known is None or not moves or \
+            idrac.transport_for(Operation.INVENTORY) is not Transport.REDFISH:
         return component_versions(idrac, reuse_members=True)
     versions = {key: c.version for key, c in known.items()}
-    versions.update(versions_of_components(found))
+    for before, member_id in moves:
+        now = idrac.inventory_member(member_id)
+        if now is not None:
+            versions.update(versions_of_components((now,)))
+        elif idrac.inventory_member(before.id) is None:
+            return component_versions(idrac, reuse_members=True)
     return versions
 
 
-def _expected_member_ids(known: dict[str, FirmwareComponent], step: Step) -> list[str] | None:
-    """The member ids the step's components have once it is done, or None when one cannot
-    be told from the earlier read."""
-    ids: list[str] = []
+def _expected_members(known: dict[str, FirmwareComponent], step: Step
+                      ) -> list[tuple[FirmwareComponent, str]] | None:
+    """Each component the step installs (as read before) with the member id it has once the
+    step is done, or None when one cannot be told from the earlier read."""
+    moves: list[tuple[FirmwareComponent, str]] = []
     for x in step.expect:
         if x.key == "loadmaster":
             continue
@@ -285,8 +292,8 @@ def _expected_member_ids(known: dict[str, FirmwareComponent], step: Step) -> lis
             member_id = member_id_at(c, x.version)
             if member_id is None:
                 return None
-            ids.append(member_id)
-    return ids
+            moves.append((c, member_id))
+    return moves
 
 
 def _satisfied(versions: dict[str, str], expect: tuple[Expectation, ...],

@@ -5,7 +5,8 @@ FirmwareInventory collection, then one GET per member on iDRAC7/8 (their `$expan
 but may fail with a licence error) or none on iDRAC9+ (`$expand=*($levels=1)`, falling back to
 walking members when the expanded answer is not usable).  Manager and System are read at Dell's
 fixed ids (`iDRAC.Embedded.1`, `System.Embedded.1`) and found through the collections only when
-those 404, which saves two requests per iDRAC.
+those 404, which saves two requests per iDRAC.  A targeted read (`read_member`) is one GET of the
+member id a component has at a given version (`member_id_at`): the executor's check after a job.
 """
 
 from __future__ import annotations
