@@ -26,7 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     figures = run_campaign(seed, nights, args.out, first=first, scale=args.time_scale,
                            keep=args.keep, say=lambda s: print(s, flush=True),
                            intensity=args.intensity)  # fmt: skip
-    return 0 if not (figures.violations or figures.broken_nights or figures.outcome_misses) else 1
+    failed = (figures.violations or figures.broken_nights or figures.outcome_misses
+              or figures.crashes)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ MISTAKE_KINDS = {"update-self": "update-self skipping stones", "swapped": "swapp
 class Figures:
     seed: int
     intensity: int = 1
+    crashes: list[tuple[int, int]] = field(default_factory=list)  # (night, exit code)
     nights: int = 0
     kills: int = 0
     terms: int = 0
@@ -47,6 +48,7 @@ class Figures:
         self.faults_drawn += len(r.plan.faults)
         self.faults_fired += r.faults_fired
         self.hung += int(r.hung)
+        self.crashes += [(r.plan.night, c) for c in r.crashes]
         for m in r.mistakes:
             self.mistakes[MISTAKE_KINDS.get(m.split(" ")[0], m)] += 1
         for v in r.verdicts:
@@ -67,7 +69,9 @@ class Figures:
         out = [
             f"campaign seed {self.seed}: {self.nights} nights in {self.seconds:.0f} s wall",
             f"  kills: {self.kills} SIGKILL + {self.terms} SIGTERM; faults: {self.faults_fired} "
-            f"fired of {self.faults_drawn} drawn; hung processes: {self.hung}",
+            f"fired of {self.faults_drawn} drawn; hung processes: {self.hung}; processes dead "
+            f"of a signal not sent: {len(self.crashes)}"
+            + "".join(f" (night {n}: signal {-c})" for n, c in self.crashes),
             "  operator mistakes: " + (", ".join(f"{k} x{v}" for k, v in
                                                  sorted(self.mistakes.items())) or "none"),
             f"  violations: {total} in {len(self.failing_nights)} night(s)",

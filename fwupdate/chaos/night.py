@@ -131,6 +131,7 @@ class NightResult:
     seconds: float = 0.0
     outcomes: list[str] = field(default_factory=list)  # pairs not ended as their faults document
     judged: int = 0  # pairs whose end was judged against the outcome table
+    crashes: list[int] = field(default_factory=list)  # processes that died of a signal not sent
 
     @property
     def violations(self) -> int:
@@ -385,7 +386,11 @@ class _Night:
                 self.result.mistakes.append("lost journal: fresh run")
                 code = self._wait(self._spawn(self._run_args(fleet, plan)))
                 continue
-            if code not in (130, -signal.SIGKILL, -signal.SIGTERM) or self.result.hung:
+            if code < 0 and code not in (-signal.SIGKILL, -signal.SIGTERM):
+                # died of a signal nobody sent (seed 505 --intensity 3 night 17: SIGSEGV): a
+                # finding of its own; the operator resumes as after any crash
+                self.result.crashes.append(code)
+            elif code not in (130, -signal.SIGKILL, -signal.SIGTERM) or self.result.hung:
                 break
             code = self._wait(self._resume(fleet, plan))
 

@@ -213,4 +213,9 @@ def _usage_line(exc: click.exceptions.ClickException) -> str:
 
 
 def run() -> None:
+    """The `fwupdate` command: a fatal crash of the interpreter or of a C extension (a
+    segmentation fault) still leaves the Python stack on stderr for the bug report."""
+    import faulthandler
+
+    faulthandler.enable()
     sys.exit(main())

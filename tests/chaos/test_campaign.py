@@ -50,3 +50,15 @@ def test_slice_of_chaos_nights_has_no_violation(tmp_path: Path) -> None:
             bad += [line for line in lines
                     if "VIOLATION" in line or "OUTCOME" in line or "could not run" in line]
     assert bad == [], "\n".join(bad)
+
+
+def test_a_process_dead_of_a_signal_nobody_sent_is_a_finding() -> None:
+    """Seed 505 --intensity 3 night 17: a resume died of SIGSEGV; the campaign says so."""
+    from fwupdate.chaos.campaign import Figures
+    from fwupdate.chaos.night import NightResult
+
+    figures = Figures(505, 3)
+    figures.add(NightResult(draw_night(505, 17, intensity=3), exits=[2, 130, -11], crashes=[-11]))
+    assert figures.crashes == [(17, -11)]
+    assert "processes dead of a signal not sent: 1 (night 17: signal 11)" in "\n".join(
+        figures.lines())
