@@ -154,3 +154,8 @@ class InterruptedRunError(FwupdateError):
 class HookError(FwupdateError):
     """A pre-hook (`[hooks]` in the fleet file) failed or timed out: its pair stops before
     anything changes."""
+
+
+# Errors no wait tolerates: credentials refused or a certificate that does not verify will not
+# heal by polling again (LC-ready, restart and job waits raise them at once).
+NOT_WAITED_OUT: tuple[type[FwupdateError], ...] = (AuthenticationError, TLSVerificationError)

@@ -14,9 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fwupdate.errors import (
-    AuthenticationError,
+    NOT_WAITED_OUT,
     FwupdateError,
-    TLSVerificationError,
     WaitTimeoutError,
     cause_text,
 )
@@ -25,7 +24,6 @@ from fwupdate.idrac.timing import Timing
 
 log = logging.getLogger(__name__)
 
-_FATAL = (AuthenticationError, TLSVerificationError)
 
 
 @dataclass(frozen=True)
@@ -68,7 +66,7 @@ def wait_lc_ready(
     def check() -> LcReadiness | None:
         try:
             now = probe()
-        except _FATAL:
+        except NOT_WAITED_OUT:
             raise
         except FwupdateError as exc:
             seen.error = exc

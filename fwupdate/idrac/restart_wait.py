@@ -15,9 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fwupdate.errors import (
-    AuthenticationError,
+    NOT_WAITED_OUT,
     FwupdateError,
-    TLSVerificationError,
     WaitTimeoutError,
     cause_text,
 )
@@ -25,7 +24,6 @@ from fwupdate.idrac.timing import Timing
 
 log = logging.getLogger(__name__)
 
-_FATAL = (AuthenticationError, TLSVerificationError)
 
 ALIVE = ""  # what a liveness probe returns for "it answered" (no version read)
 
@@ -90,7 +88,7 @@ def _read(probe: Callable[[], str | None], streak: _Streak, *, host: str, step: 
     """One probe: the answer (recorded as seen), or None after a non-fatal error (recorded)."""
     try:
         answer = probe()
-    except _FATAL:
+    except NOT_WAITED_OUT:
         raise
     except FwupdateError as exc:
         streak.error = exc

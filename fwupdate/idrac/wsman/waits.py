@@ -15,10 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fwupdate.errors import (
-    AuthenticationError,
+    NOT_WAITED_OUT,
     DeviceError,
     JobFailedError,
-    TLSVerificationError,
     WaitTimeoutError,
 )
 from fwupdate.idrac.job_models import JobStatus
@@ -31,7 +30,6 @@ from fwupdate.idrac.wsman.dcim import WsmanIdrac, WsmanJob
 
 log = logging.getLogger(__name__)
 
-_FATAL = (AuthenticationError, TLSVerificationError)
 
 
 def job_status(job: WsmanJob) -> JobStatus:
@@ -74,7 +72,7 @@ class _WsmanJobProbe:
     def read(self) -> JobPoll:
         try:
             self.job = self.idrac.job(self.job_id)
-        except _FATAL:
+        except NOT_WAITED_OUT:
             raise
         except DeviceError as exc:
             if "does not exist" in exc.message:
