@@ -9,12 +9,9 @@ neither it nor requests (`tests/catalog/test_warm_imports.py`).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import gc
 import hashlib
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -48,22 +45,6 @@ class _HashingReader:
                 break
             self._hash.update(block)
         return self._hash.hexdigest()
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a catalog's models are built.
-
-    Building ~6,000 components allocates hundreds of thousands of objects, none of them in a
-    cycle; each allocation burst made the collector walk every live object again (about a
-    quarter of a warm cache read).  Reference counting still frees everything as usual."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _parse_source(src: CatalogSource, system_id: str | None, prefilter: bool) -> Catalog:
@@ -103,11 +84,13 @@ def load_catalog(
     src = resolve_source(source, cache_dir=root, ca_bundle=ca_bundle, allow_http=allow_http,
                          session=session)
     filter_key = sid or "all"
+    from fwupdate.documents import gc_paused  # the one pause; models are acyclic
+
     cache = CatalogCache(root) if use_cache else None
     if cache is not None:
         sha = cache.sha_for(src.identity)
         if sha is not None:
-            with _collector_paused():
+            with gc_paused():
                 cached = cache.load(sha, filter_key)
             if cached is not None:
                 log.debug("catalog cache hit for %s (%s)", src.label, filter_key)
@@ -115,7 +98,7 @@ def load_catalog(
 
     from fwupdate.catalog.parser import PrefilteredParseError
 
-    with _collector_paused():
+    with gc_paused():
         try:
             catalog = _parse_source(src, sid, prefilter=True)
         except PrefilteredParseError:
