@@ -276,9 +276,7 @@ def run_virtual_media_update(
     osd_job = _attach_iso(idrac, iso_url, shown, network_iso=network_iso)
     try:
         if not network_iso:
-            idrac.boot_once_virtual_cd()
-            idrac.progress("boot once to the virtual CD; rebooting the host")
-            idrac.reboot_host()
+            _boot_virtual_cd(idrac)
         watch = _IsoWatch(idrac, iso_url.rsplit("/", 1)[-1], osd_job, expected, pending, before)
         after = _wait_for_iso_versions(watch, timeout)
     finally:
@@ -309,6 +307,12 @@ def _attach_iso(idrac: IdracFacade, iso_url: str, shown: str, *, network_iso: bo
     return osd_job
 
 
+def _boot_virtual_cd(idrac: IdracFacade) -> None:
+    idrac.boot_once_virtual_cd()
+    idrac.progress("boot once to the virtual CD; rebooting the host")
+    idrac.reboot_host()
+
+
 def _detach_iso(idrac: IdracFacade, *, network_iso: bool) -> None:
     """Detach the ISO however it was attached; a failure is logged, never raised."""
     try:
@@ -322,6 +326,11 @@ def _detach_iso(idrac: IdracFacade, *, network_iso: bool) -> None:
 
 
 Versions = dict[str, tuple[str, str]]
+# boots of the ISO at most: a package the booted ISO could not install (LC busy: LC068) is
+# installed by booting it again once the host is back with LC ready, no job unfinished and the
+# versions unchanged for ISO_SETTLE device seconds (an ISO may still be at work in its own OS)
+ISO_BOOTS = 3
+ISO_SETTLE = 300.0
 
 
 @dataclass
@@ -335,6 +344,9 @@ class _IsoWatch:
     pending: Mapping[str, str]  # expected versions not installed before the boot
     after: Versions  # the versions read last
     left: Mapping[str, str] = field(default_factory=dict)  # expected, not yet installed
+    boots: int = 1  # the ISO's boots requested so far (Redfish virtual media)
+    booting: bool = False  # LC seen not ready since the last boot request: the ISO ran
+    back: tuple[float, Versions] | None = None  # since when (monotonic) back at these versions
 
     def look(self) -> Versions | None:
         """After a poll interval: the versions once every expected one is installed, the host
@@ -349,12 +361,44 @@ class _IsoWatch:
                          if self.after.get(k, ("", ""))[1] != v}  # fmt: skip
             if not self.left and idrac.host_power() == "On" and not idrac.unfinished_jobs():
                 return self.after
+            if self.left:
+                self._boot_again_if_over()
         except JobFailedError:
             raise
         except FwupdateError as exc:
             log.info("%s: %s: %s (still waiting)", idrac.name, _VMEDIA, exc)
             self.left = self.pending
         return None
+
+    def _boot_again_if_over(self) -> None:
+        """The ISO's run is over (LC went through not ready and is ready again, no unfinished
+        job) with versions missing: boot it again, at most ISO_BOOTS times in all.  Only for
+        Redfish virtual media; an iDRAC without LC status is waited out as before."""
+        if self.osd_job is not None or self.boots >= ISO_BOOTS:
+            return
+        try:
+            ready = self.idrac.lc_status().ready
+        except UnsupportedOperationError:
+            return
+        if not ready or self.idrac.unfinished_jobs():
+            self.booting, self.back = self.booting or not ready, None
+            return
+        if not self.booting or not self._settled():
+            return
+        self.boots += 1
+        self.booting, self.back = False, None
+        missing = ", ".join(f"{self.after.get(k, ('?', ''))[0]} {v}"
+                            for k, v in sorted(self.left.items()))  # fmt: skip
+        self.idrac.progress(f"the host is back from {self.iso} without {missing}; "
+                            f"booting it again ({self.boots}/{ISO_BOOTS})")  # fmt: skip
+        _boot_virtual_cd(self.idrac)
+
+    def _settled(self) -> bool:
+        """The host has been back at the same versions for ISO_SETTLE device seconds."""
+        timing = self.idrac.timing
+        if self.back is None or self.back[1] != self.after:
+            self.back = (timing.monotonic(), dict(self.after))
+        return timing.monotonic() - self.back[0] >= timing.real(ISO_SETTLE)
 
     def _check_osd_job(self) -> None:
         if self.osd_job is None:

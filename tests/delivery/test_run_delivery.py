@@ -37,13 +37,16 @@ def test_the_executor_runs_the_delivery_kinds() -> None:
     assert executor.HANDLERS[StepKind.VMEDIA_UPDATE] is delivery_steps.vmedia_update
 
 
-@pytest.mark.parametrize("lc_busy", [None, "LC068,1"])
+@pytest.mark.parametrize(("lc_busy", "busy_dev"),
+                         [(None, "idrac-1"), ("LC068,1", "idrac-1"), ("LC068,1", "idrac-2")])
 def test_a_night_with_one_repository_node_and_one_virtual_media_node(
-    cli, tmp_path: Path, lc_busy: str | None
+    cli, tmp_path: Path, lc_busy: str | None, busy_dev: str
 ) -> None:
-    """With `lc_busy` (campaign seed 91 night 35): the first InstallFromRepository is refused
-    400 LC068 before any job exists; it is sent again once LC is ready, as a pushed install is
-    (steps_idrac.until_accepted), and the night completes."""
+    """With `lc_busy` on idrac-1 (campaign seed 91 night 35): the first InstallFromRepository
+    is refused 400 LC068 before any job exists; it is sent again once LC is ready, as a pushed
+    install is (steps_idrac.until_accepted), and the night completes.  On idrac-2 (campaign
+    seed 505 night 5, intensity 3): the booted ISO could not install the BIOS (LC068); once the
+    host is back with LC ready the ISO is booted again (bounded) and the night completes."""
     repo = build_repo(tmp_path / "repo", r640_components(bios="2.13.0"))
     iso = build_iso(tmp_path / "repo", tmp_path / "update.iso")
     bundle = tmp_path / "bundle.toml"
@@ -54,7 +57,7 @@ def test_a_night_with_one_repository_node_and_one_virtual_media_node(
     ))
     with SimulatedFleet(spec, workdir=tmp_path / "sim", time_scale=TIME_SCALE) as sim:
         if lc_busy:
-            sim.device("idrac-1").set_fault("lc-busy", lc_busy)
+            sim.device(busy_dev).set_fault("lc-busy", lc_busy)
         fleet = sim.write_fleet_file(tmp_path / "fleet.toml")
         plan_path = tmp_path / "plan.json"
         r = cli("plan", str(fleet), "--catalog", repo.catalog, "--bundle", str(bundle),
@@ -73,8 +76,9 @@ def test_a_night_with_one_repository_node_and_one_virtual_media_node(
             assert st.component_version("diagnostics") == "4301A40"
         ev = sim.events
         assert [e["event"] for e in ev.records(device="idrac-1")].count("repository_catalog") == 1
-        assert [e["event"] for e in ev.records(device="idrac-2")].count("vmedia_boot") == 1
-        assert bool(list(ev.records(event="lc_busy_answer", device="idrac-1"))) == bool(lc_busy)
+        boots = 2 if lc_busy and busy_dev == "idrac-2" else 1
+        assert [e["event"] for e in ev.records(device="idrac-2")].count("vmedia_boot") == boots
+        assert bool(list(ev.records(event="lc_busy_answer", device=busy_dev))) == bool(lc_busy)
 
 
 def test_an_ha_pair_with_a_repository_node_and_a_virtual_media_node(
