@@ -31,7 +31,12 @@ from fwupdate.plan.models import Expectation, Step, StepKind
 from fwupdate.run.journal import DONE
 from fwupdate.run.keys import base, lookup
 from fwupdate.run.runtime import POWER_NOTE, GroupRuntime, versions_of, versions_of_components
-from fwupdate.run.steps_lm import planned_failover_done, take_down, wait_lm_back
+from fwupdate.run.steps_lm import (
+    may_finish_power_cycle,
+    planned_failover_done,
+    take_down,
+    wait_lm_back,
+)
 
 T = TypeVar("T")
 
@@ -490,6 +495,12 @@ def resume_power(rt: GroupRuntime, step: Step) -> None:
     )
     idrac = rt.idrac(node)
     if last in ("GracefulShutdown", "ForceOff"):
+        if state == "On" and not may_finish_power_cycle(rt, step):
+            rt.say(step, f"resuming: the host power cycle cut after {last} already completed "
+                         "(the LoadMaster booted since); not cycling the host again")
+            rt.ctx.journal.record(node, step.step_id, "power-restored",
+                                  {"after": last, "was": state, "completed": True})
+            return
         rt.say(step, f"resuming: the host power cycle stopped after {last} (host {state}); "
                      "finishing it")
         idrac.reboot_host()  # off: On; still on (shutting down): shutdown, Off, On

@@ -318,6 +318,26 @@ def take_down(rt: GroupRuntime, step: Step, resume: bool) -> tuple[bool, str | N
     return handed, boot
 
 
+def may_finish_power_cycle(rt: GroupRuntime, step: Step) -> bool:
+    """Resume of a host power cycle cut after its shutdown, the host On: may it be finished?
+    False when the node's LoadMaster booted since the reboot was requested (its boot time
+    changed): the cycle completed in a process whose journal writes were lost (a damaged WAL),
+    and the unit may be Active again by now (its partner handed over since).  A unit that
+    answers as Active hands over in order first, so an Active unit is never powered off while
+    its partner is not Active (I1)."""
+    unit = rt.lm(step.node or "")
+    if unit is None:
+        return True
+    requested = rt.ctx.journal.last_note(step.step_id, "reboot-requested") or {}
+    up, boot = unit.probe()
+    before = requested.get("boot_time")
+    if boot is not None and before is not None and boot != before:
+        return False
+    if up and proc.role(unit) is HaRole.ACTIVE:
+        take_down(rt, step, resume=True)
+    return True
+
+
 def lm_target(step: Step) -> str | None:
     for x in step.expect:
         if x.key == "loadmaster":

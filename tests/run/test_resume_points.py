@@ -6,6 +6,7 @@ flash or an outage."""
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -246,3 +247,47 @@ def test_resume_of_a_delivery_step_killed_after_its_handover(tmp_path: Path,
         with Journal.open(tmp_path / "runs" / "dl.db") as j:
             assert build_run_report(j)["groups"][0]["failovers"] == 1
         assert outages(sim.events, "pair-4") == ()
+
+
+def _copy_journal(src: Path, dst: Path) -> None:
+    """A consistent copy of a journal (its WAL included), through SQLite's backup."""
+    with contextlib.closing(sqlite3.connect(src)) as a, \
+            contextlib.closing(sqlite3.connect(dst)) as b:
+        a.backup(b)
+
+
+def test_journal_losing_a_finished_power_cycle_never_cycles_the_active_unit(
+        demo_inputs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 11, seed 505 night 9: the process dies after the first node's GracefulShutdown;
+    a resume finishes the pair (the partner hands the Active role to that node); then the
+    journal loses those writes (a damaged WAL) and a resume finds the cut power cycle again.
+    The node's LoadMaster booted since the reboot was requested: the cycle completed, and the
+    now Active unit is not powered off behind its partner's back.  No outage, the pair done."""
+    real_reset = power.reset_system
+    crashed: list[str] = []
+
+    def reset(t: Any, caps: Any, kind: str) -> bool:
+        sent = real_reset(t, caps, kind)
+        if kind == "GracefulShutdown" and not crashed:
+            crashed.append(kind)
+            raise Crash
+        return sent
+
+    monkeypatch.setattr(power, "reset_system", reset)
+    settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        runs = tmp_path / "runs"
+        with pytest.raises(Crash):
+            session.start(n.plan_path, n.fleet, runs_dir=runs, settings=settings,
+                          repo=n.inputs.repo, lm_image=n.inputs.lm_image, run_id="w")
+        _copy_journal(runs / "w.db", tmp_path / "lost.db")
+        assert [g.status for g in session.resume(runs / "w.db", settings=settings).groups] \
+            == ["done"]
+        for suffix in ("-wal", "-shm"):
+            (runs / f"w.db{suffix}").unlink(missing_ok=True)
+        _copy_journal(tmp_path / "lost.db", runs / "w.db")  # the later writes lost
+        result = session.resume(runs / "w.db", settings=settings)
+        assert outages(n.sim.events, "pair-3") == ()
+        assert [g.status for g in result.groups] == ["done"], result
+        assert at_target(n) == []
+        assert flashed_twice(n) == [] and duplicate_jobs(n) == []
