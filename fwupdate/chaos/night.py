@@ -342,19 +342,21 @@ class _Night:
         a change after that, and the checker judges the state after the night."""
         with self._wall_lock:
             if self._night_over or run_has_ended(self.runs / f"{self.run_id}.db"):
-                self.result.late_faults.append(f.text())
-                return
+                return  # listed by _end_night
             with contextlib.suppress(ValueError):
                 inject(sim, f.target, f.kind, f.arg)
                 self._wall_fired += 1
                 self._fired.append(f)
 
     def _end_night(self) -> None:
-        """The operator's last process has exited: wall faults still due are not fired."""
+        """The operator's last process has exited: wall faults still due are not fired; the
+        night's lines name every wall fault that was not."""
         with self._wall_lock:
             self._night_over = True
-        for t in self._timers:
-            t.cancel()
+            for t in self._timers:
+                t.cancel()
+        self.result.late_faults = [f.text() for f in self.plan.faults if f.when == "wall"
+                                   and not any(f is g for g in self._fired)]  # fmt: skip
 
     def _fleet_file(self, sim: SimulatedFleet) -> tuple[Path, Path]:
         """(the fleet the plan is made from, the fleet the operator runs with)."""

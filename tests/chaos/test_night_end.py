@@ -49,12 +49,14 @@ def test_a_wall_fault_due_after_the_runs_end_check_is_not_fired(tmp_path: Path) 
         night = _night(tmp_path / "n1")
         _journal(night.runs / "night.db", "run-start", "group")
         night._inject_later(sim, VS_DOWN)  # the run still going: the fault fires
+        night._end_night()
         assert len(_forced(sim)) == 1 and night.result.late_faults == []
         sim.shared["pair-5"].pair.set_vs_down(2, down=False)  # type: ignore[attr-defined]
 
         night = _night(tmp_path / "n2")
         _journal(night.runs / "night.db", "run-start", "group", "end-check")
         night._inject_later(sim, VS_DOWN)  # the end check has read the services: too late
+        night._end_night()
         assert len(_forced(sim)) == 1
         assert night.result.late_faults == [VS_DOWN.text()]
 
