@@ -100,6 +100,7 @@ def night_lines(r: NightResult) -> list[str]:
     out += [f"[{p.label}]   fault {f.text()}" for f in p.faults]
     out += [f"[{p.label}]   kill SIG{k.sig} " + (f"after '{k.at_line}' +{k.delay:.2f} s"
             if k.at_line else f"at {k.delay:.1f} s") + f", then {k.then}" for k in p.kills]
+    out += [f"[{p.label}]   fault {t}: not fired, the run had ended" for t in r.late_faults]
     out += [f"[{p.label}]   mistake made: {m}" for m in r.mistakes]
     if p.window_s is not None:
         out.append(f"[{p.label}]   window ends {p.window_s:.1f} s after the start")

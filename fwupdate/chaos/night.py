@@ -14,6 +14,7 @@ import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -37,6 +38,9 @@ LM_PACE = "0.02"  # LoadMaster call pacing: the simulated units' rate limit is o
 PROC_TIMEOUT = 240.0  # real seconds one run/resume process may take before it is called hung
 MAX_FINAL_RESUMES = 3
 NEWEST_IDRAC = "iDRAC-with-Lifecycle-Controller_Firmware_*_WN64_2.65.65.65_*.EXE"
+# journal notes (docs/running.md "The journal"): a process starts, its end check begins
+SESSION_NOTES = ("run-start", "resume")
+END_CHECK_NOTE = "end-check"
 
 IDRAC_FAULTS: tuple[tuple[str, str | None], ...] = (
     ("busy", "3"), ("task-vanish", None), ("slow-return", "200"), ("job-fail", "RED007,1"),
@@ -130,6 +134,7 @@ class NightResult:
     error: str | None = None
     seconds: float = 0.0
     outcomes: list[str] = field(default_factory=list)  # pairs not ended as their faults document
+    late_faults: list[str] = field(default_factory=list)  # wall faults due after the run's end
     judged: int = 0  # pairs whose end was judged against the outcome table
     crashes: list[int] = field(default_factory=list)  # processes that died of a signal not sent
 
@@ -216,6 +221,23 @@ def _env() -> dict[str, str]:
     return env
 
 
+def run_has_ended(journal: Path) -> bool:
+    """The run's last process has begun its end check (an `end-check` note after its
+    `run-start`/`resume` note): it looks at no device after that.  Read-only, live (the
+    process may still be writing): never a checkpoint, never a change to the journal."""
+    if not journal.is_file():
+        return False
+    kinds = (*SESSION_NOTES, END_CHECK_NOTE)
+    try:
+        with contextlib.closing(sqlite3.connect(f"{journal.resolve().as_uri()}?mode=ro", uri=True,
+                                                timeout=2.0)) as conn:  # fmt: skip
+            row = conn.execute("SELECT kind FROM events WHERE kind IN (?, ?, ?) "
+                               "ORDER BY id DESC LIMIT 1", kinds).fetchone()  # fmt: skip
+    except sqlite3.Error:
+        return False
+    return row is not None and row[0] == END_CHECK_NOTE
+
+
 def _report_document(journal: Path) -> dict[str, Any]:
     """The run's report document as `fwupdate report --format json` prints it (JSON types)."""
     try:
@@ -240,6 +262,8 @@ class _Night:
         self.night_start: float | None = None  # just before the operator's first command
         self._timers: list[threading.Timer] = []
         self._wall_fired = 0
+        self._wall_lock = threading.Lock()
+        self._night_over = False  # the operator's last process has exited
         self._fired: list[FaultPlan] = []  # start and wall faults set (hooks: EventHooks.fired)
         self._hooked: dict[int, FaultPlan] = {}  # id(hook) -> its fault
         self._hooks: EventHooks | None = None
@@ -313,10 +337,26 @@ class _Night:
                 self._hooked[id(hook)] = f
 
     def _inject_later(self, sim: SimulatedFleet, f: FaultPlan) -> None:
-        with contextlib.suppress(ValueError):
-            inject(sim, f.target, f.kind, f.arg)
-            self._wall_fired += 1
-            self._fired.append(f)
+        """A wall fault, during the night only: not once the run's last look at the devices
+        (its end check) has begun or its last process has exited -- the product cannot see
+        a change after that, and the checker judges the state after the night."""
+        with self._wall_lock:
+            if self._night_over or run_has_ended(self.runs / f"{self.run_id}.db"):
+                return  # listed by _end_night
+            with contextlib.suppress(ValueError):
+                inject(sim, f.target, f.kind, f.arg)
+                self._wall_fired += 1
+                self._fired.append(f)
+
+    def _end_night(self) -> None:
+        """The operator's last process has exited: wall faults still due are not fired; the
+        night's lines name every wall fault that was not."""
+        with self._wall_lock:
+            self._night_over = True
+            for t in self._timers:
+                t.cancel()
+        self.result.late_faults = [f.text() for f in self.plan.faults if f.when == "wall"
+                                   and not any(f is g for g in self._fired)]  # fmt: skip
 
     def _fleet_file(self, sim: SimulatedFleet) -> tuple[Path, Path]:
         """(the fleet the plan is made from, the fleet the operator runs with)."""
@@ -460,6 +500,7 @@ class _Night:
                 if self.plan.window_s is not None:
                     self.stop_at = time.time() + self.plan.window_s
                 self._operate(used, plan)
+                self._end_night()
                 self._judge(sim)
                 sim.write_state_dump(self.out / "sim-state.json")
             except Exception as exc:  # one broken night must not end a campaign

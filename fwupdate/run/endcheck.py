@@ -17,6 +17,14 @@ from fwupdate.run.runtime import GroupRuntime
 from fwupdate.run.steps_lm import vs_baseline
 
 DEGRADED = "degraded"  # a group status: every step done, a baseline VS no longer Up
+END_CHECK = "end-check"  # journal note: the run's last look at its pairs' services begins
+
+
+def note_start(journal: Journal, pairs: list[str]) -> None:
+    """Journaled before the first read again: the process's last look at the devices begins,
+    so a change after it is one this process cannot report (the campaign fires no fault after
+    this note: fwupdate/chaos/night.py)."""
+    journal.record(None, None, END_CHECK, {"pairs": pairs})
 
 
 def baseline_names(rt: GroupRuntime) -> list[str]:

@@ -143,6 +143,9 @@ class Executor:
             futures = {g.name: pool.submit(self._run_group_safe, g) for g in groups}
             for name, fut in futures.items():
                 results[name] = fut.result()
+        if not self.ctx.stop.is_set():
+            endcheck.note_start(self.ctx.journal, [g.name for g in groups
+                                                   if self._to_confirm(g, results[g.name])])
         ordered = tuple(self._confirm_done(g, results[g.name]) for g in groups)
         self._window_over()  # the observer hears of a window that ended during the last steps
         self.ctx.observer.run_finished({g.name: g.status for g in ordered}, self.ctx.stop.is_set())
@@ -158,12 +161,17 @@ class Executor:
         self.ctx.observer.group_finished(res.name, res.status, res.step, res.error)
         return res
 
+    def _to_confirm(self, group: PairPlan, res: GroupResult) -> bool:
+        """A pair whose services the run's end reads again (not when stopping: the resume
+        does)."""
+        return res.status == G_DONE and not group.standalone and not self.ctx.stop.is_set()
+
     def _confirm_done(self, group: PairPlan, res: GroupResult) -> GroupResult:
         """The run's end: a pair about to be reported done has its baseline Virtual Services
         read again (run/endcheck.py); one no longer Up makes it `degraded`.  A pair an earlier
         process degraded is `done` again once they are Up.  Skipped when stopping (Ctrl-C):
         the resume reads them."""
-        if res.status != G_DONE or group.standalone or self.ctx.stop.is_set():
+        if not self._to_confirm(group, res):
             return res
         try:
             rt = GroupRuntime(self.ctx, group)

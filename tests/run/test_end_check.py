@@ -13,7 +13,7 @@ import pytest
 from runsim import night
 
 from fwupdate.plan.models import StepKind
-from fwupdate.run import executor
+from fwupdate.run import endcheck, executor
 from fwupdate.run.journal import Journal
 from fwupdate.sim.loadmaster import apply_fault
 
@@ -70,3 +70,27 @@ def test_a_pair_whose_services_stay_up_is_done_with_one_verdict(
         assert r.code == 0, r
         with Journal.open(tmp_path / "runs" / "ok.db") as j:
             assert [e.data["status"] for e in j.events(kind="group")] == ["done"]
+
+
+def test_the_end_check_is_journaled_before_the_services_are_read_again(
+        cli: Any, demo_inputs: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The `end-check` note marks the process's last look at the devices (after every group's
+    verdict, before the first read): a change after it is outside what the run can report, and
+    the campaign fires no fault after it (campaign seed 505 night 36)."""
+    real = endcheck.services_lost
+    notes_at_read: list[list[str]] = []
+
+    def services_lost(rt: Any) -> list[str]:
+        with Journal.open(tmp_path / "runs" / "note.db") as j:
+            notes_at_read.append([e.kind for e in j.events()])
+        return real(rt)
+
+    monkeypatch.setattr(endcheck, "services_lost", services_lost)
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        r = cli(*n.run_args("--yes", "--run-id", "note", scale=SCALE))
+        assert r.code == 0, r
+    assert len(notes_at_read) == 1 and notes_at_read[0][-2:] == ["group", "end-check"]
+    with Journal.open(tmp_path / "runs" / "note.db") as j:
+        note = j.events(kind="end-check")
+        assert [e.data for e in note] == [{"pairs": ["pair-3"]}]
+        assert [e.kind for e in j.events()][-2:] == ["end-check", "run-status"]
