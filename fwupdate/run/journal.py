@@ -319,6 +319,12 @@ class Journal:
                 (self._now(), node, step_id, kind, _dumps(data)),
             )
 
+    def checkpoint(self) -> None:
+        """Copy the WAL into the database file now: what is committed so far survives even a
+        lost or removed WAL (kept for evidence a resume cannot find again on the devices)."""
+        with self._lock:
+            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
     def step(self, step_id: str) -> StepRecord:
         with self._lock:
             row = self._conn.execute(_SELECT_STEP, (step_id,)).fetchone()

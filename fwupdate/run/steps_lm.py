@@ -27,6 +27,7 @@ Outcome = dict[str, Any]
 HANDOVER_TIMEOUT = 600.0  # device seconds for the partner to report Active after `shutdown`
 HANDOVER_GRACE = 60.0  # device seconds a unit may still report Active after its `shutdown`
 ASK_DOWNGRADE = "plan it with [loadmaster] allow_downgrade = true"
+ROLES_AT_START = "roles-at-start"  # the pair's roles at this run's first look, before any change
 
 
 def _precheck_id(rt: GroupRuntime) -> str | None:
@@ -168,13 +169,16 @@ def planned_failover_done(rt: GroupRuntime, step: Step) -> bool:
 
 def _handed_to(rt: GroupRuntime) -> str | None:
     """The unit the journal last saw take the Active role in this group: its last handover
-    note, else the Active unit at pair_precheck (None: not known)."""
+    note, else the Active unit at pair_precheck (its outcome, else its first look, noted before
+    anything changed: a resume whose journal lost the outcome); None: not known."""
     ids = {s.step_id for s in rt.group.steps}
     notes = [e for e in rt.ctx.journal.events(kind="handover") if e.step_id in ids]
     if notes:
         return str(notes[-1].data.get("to") or "") or None
     sid = _precheck_id(rt)
     out = rt.ctx.journal.step(sid).outcome if sid else None
+    if not out and sid:
+        out = rt.ctx.journal.last_note(sid, ROLES_AT_START)
     return str((out or {}).get("active") or "") or None
 
 
@@ -209,11 +213,22 @@ def reconcile_failover(rt: GroupRuntime, step: Step) -> None:
     rt.say(step, f"{active} is Active, not {known}: a handover the journal had lost; counted")
 
 
+def _note_roles_at_start(rt: GroupRuntime, step: Step, st: PairStatus) -> None:
+    """The Active unit at this run's first look, noted once (kept across resumes) and written
+    through to the database file: a resume whose journal lost its later writes (a removed WAL)
+    still knows who was Active before the run changed anything, so a lost handover is counted."""
+    j = rt.ctx.journal
+    if j.last_note(step.step_id, ROLES_AT_START) is None:
+        j.record(None, step.step_id, ROLES_AT_START, {"active": st.active, "standby": st.standby})
+        j.checkpoint()
+
+
 def pair_precheck(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
     pc = rt.pair_client
     if pc is None:
         return {"note": "no LoadMaster pair"}
     st = _snapshot(rt, step, pc)
+    _note_roles_at_start(rt, step, st)
     want = step.param("expect_active")
     if want and st.active != want and not resume and not _plans_failover(rt, step, st.active):
         raise HASafetyError(f"{st.active} is Active, the plan expected {want}",

@@ -66,7 +66,8 @@ def fits(settings: _Window, device_seconds: float) -> bool:
 # the `power-reset` note that precedes every power change, so on its own it proves that nothing
 # was sent (chaos seed 404 --intensity 3 night 18: a reboot resumed after the last safe start).
 _NOTES_ONLY = frozenset({"intent", "outcome", "drift-check", "identity-check", "vs-baseline",
-                         "lm-backup", "reboot-requested", "window", "group", "left-behind"})
+                         "roles-at-start", "lm-backup", "reboot-requested", "window", "group",
+                         "left-behind"})
 
 
 def node_down(step: Step) -> bool:

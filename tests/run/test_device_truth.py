@@ -234,3 +234,58 @@ def test_resume_counts_a_handover_the_journal_lost(demo_inputs, tmp_path: Path) 
         with Journal.open(path) as j:
             assert build_run_report(j)["groups"][0]["failovers"] == 1
         assert n.availability("pair-3") == (0, 1)
+
+
+def _forget_after_first_look(journal: Path) -> None:
+    """The journal kept only what the pair_precheck wrote before its VS baseline (the pair's
+    first look among it): the precheck looks in flight, every later step pending (a WAL removed
+    after the run had handed over)."""
+    with contextlib.closing(sqlite3.connect(journal)) as c:
+        (cut,) = c.execute("SELECT min(id) FROM events WHERE kind='vs-baseline'").fetchone()
+        c.execute("DELETE FROM events WHERE id >= ?", (cut,))
+        c.execute("UPDATE steps SET state='pending', outcome=NULL, attempts=0, started_at=NULL,"
+                  " finished_at=NULL WHERE kind != 'pair_precheck'")
+        c.execute("UPDATE steps SET state='running', outcome=NULL, finished_at=NULL"
+                  " WHERE kind = 'pair_precheck'")
+        c.commit()
+
+
+def test_resume_counts_a_handover_lost_with_the_precheck_outcome(demo_inputs,
+                                                                 tmp_path: Path) -> None:
+    """Campaign seed 505 night 12 (I8, pairs 4 and 5): the journal lost everything after the
+    pair_precheck's first look, its outcome and the handover among them (WAL removed); the
+    resume re-ran pair_precheck, journaled the already failed-over roles as the pair's
+    starting point, and the report counted 0 failovers for 1 change of the Active unit.  The
+    first look (noted, written through) tells who was Active before the run: the resume
+    journals the lost handover and the report counts it."""
+    settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        path, first = session.start(n.plan_path, n.fleet, runs_dir=tmp_path / "runs",
+                                    settings=settings, repo=n.inputs.repo,
+                                    lm_image=n.inputs.lm_image, run_id="look")
+        assert first.groups[0].status == G_DONE, first
+        _forget_after_first_look(path)
+        seen = {e: len(n.records(e)) for e in ("host_power", "lm.shutdown", "job_created")}
+        result = session.resume(path, settings=settings)
+        assert result.groups[0].status == G_DONE, result
+        assert {e: len(n.records(e)) for e in seen} == seen
+        with Journal.open(path) as j:
+            assert build_run_report(j)["groups"][0]["failovers"] == 1
+        assert n.availability("pair-3") == (0, 1)
+
+
+
+def test_a_checkpointed_note_survives_a_removed_wal(tmp_path: Path) -> None:
+    """The first look is written through (`Journal.checkpoint`): removing the WAL after it
+    (the campaign's operator mistake) does not lose it."""
+    path = tmp_path / "j.db"
+    j = Journal.create(path, run_id="j", plan={}, steps=[("p/001", None, "p", "pair_precheck")])
+    j.record(None, "p/001", "roles-at-start", {"active": "lb3a"})
+    j.checkpoint()
+    wal = path.with_name(path.name + "-wal")
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(path.read_bytes())  # the database file alone, as if the WAL were gone
+    j.close()
+    assert wal.name  # the WAL is what the copy leaves behind
+    with Journal.open(copy) as k:
+        assert k.last_note("p/001", "roles-at-start") == {"active": "lb3a"}
