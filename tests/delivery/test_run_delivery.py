@@ -170,3 +170,69 @@ def test_a_package_changed_since_the_plan_is_not_served(cli, tmp_path: Path) -> 
         assert not [e for e in ev.records(device="idrac-2") if e["event"] == "vmedia_boot"]
         for dev in ("idrac-1", "idrac-2"):
             assert sim.device(dev).state.component_version("bios") != "2.13.0"  # type: ignore[attr-defined]
+
+
+class _Unit:
+    def __init__(self, answers: tuple[bool, str | None]) -> None:
+        self.answers = answers
+
+    def probe(self) -> tuple[bool, str | None]:
+        return self.answers
+
+
+class _Lc:
+    ready, detail = True, "ready"
+
+
+class _Idrac:
+    def lc_status(self) -> _Lc:
+        return _Lc()
+
+
+class _Ctx:
+    class settings:
+        @staticmethod
+        def step_timeout(step: object) -> float:
+            return 10.0
+
+    @staticmethod
+    def wait_for(what: str, check, **kw):  # type: ignore[no-untyped-def]
+        return check()
+
+
+class _Rt:
+    ctx = _Ctx()
+
+    def __init__(self, unit: _Unit) -> None:
+        self.unit, self.said = unit, []
+
+    def idrac(self, node: str) -> _Idrac:
+        return _Idrac()
+
+    def lm(self, node: str) -> _Unit:
+        return self.unit
+
+    def say(self, step: object, text: str) -> None:
+        self.said.append(text)
+
+
+@pytest.mark.parametrize(("answers", "waits_for"), [
+    ((True, "B1"), None),     # still up on the boot noted before: no restart of ours to wait for
+    ((True, "B2"), "B1"),     # restarted already: the usual wait (it returns at once)
+    ((False, None), "B1"),    # down: the usual wait for it to come back
+])
+def test_a_delivery_waits_for_a_loadmaster_restart_only_when_its_attempt_caused_one(
+        monkeypatch: pytest.MonkeyPatch, answers, waits_for) -> None:
+    """Chaos seed 2026 night 8: a killed attempt's repository update had restarted the host;
+    the journal lost it (WAL removed); the next attempt applied a no-reboot package and then
+    waited 2790 device s for a LoadMaster restart that could not come (pair failed)."""
+    from types import SimpleNamespace
+
+    seen: list[str | None] = []
+    monkeypatch.setattr(delivery_steps, "wait_lm_back",
+                        lambda rt, step, before, target, timeout: seen.append(before) or {})
+    rt = _Rt(_Unit(answers))
+    step = SimpleNamespace(node="lb4a", step_id="pair-4/004-repo_update")
+    delivery_steps._after(rt, step, "B1", "7.2.48.4", {})  # type: ignore[arg-type]
+    assert seen == [waits_for]
+    assert bool(rt.said) is (waits_for is None)
