@@ -139,3 +139,22 @@ def test_a_resume_after_the_window_finishes_what_is_in_flight(tmp_path: Path) ->
         session._resumed_settings(j, {})
     j.record("n1", "n1:reboot", "power-reset", {"reset": "GracefulShutdown"})
     assert session._resumed_settings(j, {}).window_end is not None
+
+
+def test_a_standby_claiming_the_active_role_in_a_split_took_over() -> None:
+    """Chaos seed 3030 --intensity 3 night 122: the handover lb3a -> lb3b was lost with the WAL,
+    then lb3a came back claiming Active too (split): the resume must still count lb3b's
+    takeover (the report said 0 failovers against one on the devices)."""
+    from fwupdate.loadmaster.models import HaRole, LoadMasterStatus, PairStatus
+    from fwupdate.run.steps_lm import _took_over
+
+    def pair(a: HaRole, b: HaRole) -> PairStatus:
+        units = (LoadMasterStatus("a", True, ha_role=a, name="lb3a"),
+                 LoadMasterStatus("b", True, ha_role=b, name="lb3b"))
+        one = [u.name for u in units if u.ha_role is HaRole.ACTIVE]
+        return PairStatus("pair-3", units, active=one[0] if len(one) == 1 else None)
+
+    assert _took_over(pair(HaRole.ACTIVE, HaRole.ACTIVE), "lb3a") == "lb3b"
+    assert _took_over(pair(HaRole.STANDBY, HaRole.ACTIVE), "lb3a") == "lb3b"
+    assert _took_over(pair(HaRole.ACTIVE, HaRole.STANDBY), "lb3a") == "lb3a"
+    assert _took_over(pair(HaRole.UNKNOWN, HaRole.UNKNOWN), "lb3a") is None
