@@ -57,9 +57,7 @@ def test_crash_after_handover_and_after_job_creation(demo_inputs, tmp_path: Path
     settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
     with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
         runs = tmp_path / "runs"
-        with pytest.raises(Crash):
-            session.start(n.plan_path, n.fleet, runs_dir=runs, settings=settings,
-                          repo=n.inputs.repo, lm_image=n.inputs.lm_image, run_id="c")
+        _start_until_crash(n, runs, settings, "c")
         assert crashed == ["install"]
         journal = runs / "c.db"
         with pytest.raises(Crash):
@@ -74,6 +72,13 @@ def test_crash_after_handover_and_after_job_creation(demo_inputs, tmp_path: Path
         assert at_target(n) == []
         assert flashed_twice(n) == [] and duplicate_jobs(n) == []
         assert n.availability("pair-3") == (0, 1)
+
+
+def _start_until_crash(n: Any, runs: Path, settings: RunSettings, run_id: str) -> None:
+    """Start the night's plan; the monkeypatched device call crashes the process (Crash)."""
+    with pytest.raises(Crash):
+        session.start(n.plan_path, n.fleet, runs_dir=runs, settings=settings,
+                      repo=n.inputs.repo, lm_image=n.inputs.lm_image, run_id=run_id)
 
 
 @pytest.mark.parametrize("when", ["before-shutdown", "after-shutdown"])
@@ -97,9 +102,7 @@ def test_crash_around_the_handover_shutdown_never_loses_service(
     settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
     with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
         runs = tmp_path / "runs"
-        with pytest.raises(Crash):
-            session.start(n.plan_path, n.fleet, runs_dir=runs, settings=settings,
-                          repo=n.inputs.repo, lm_image=n.inputs.lm_image, run_id="h")
+        _start_until_crash(n, runs, settings, "h")
         assert crashed == ["lb3a"]
         result = session.resume(runs / "h.db", settings=settings)
         assert [g.status for g in result.groups] == ["done"]
@@ -133,9 +136,7 @@ def test_crash_inside_the_host_power_cycle_powers_the_host_on(
     settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
     with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
         runs = tmp_path / "runs"
-        with pytest.raises(Crash):
-            session.start(n.plan_path, n.fleet, runs_dir=runs, settings=settings,
-                          repo=n.inputs.repo, lm_image=n.inputs.lm_image, run_id="p")
+        _start_until_crash(n, runs, settings, "p")
         assert crashed
         result = session.resume(runs / "p.db", settings=settings)
         assert [g.status for g in result.groups] == ["done"], result
@@ -173,9 +174,7 @@ def test_crash_between_job_creation_and_journal_adopts_the_job(
     settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
     with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
         runs = tmp_path / "runs"
-        with pytest.raises(Crash):
-            session.start(n.plan_path, n.fleet, runs_dir=runs, settings=settings,
-                          repo=n.inputs.repo, lm_image=n.inputs.lm_image, run_id="j")
+        _start_until_crash(n, runs, settings, "j")
         result = session.resume(runs / "j.db", settings=settings)
         assert [g.status for g in result.groups] == ["done"], result
         with Journal.open(runs / "j.db") as j:
@@ -198,9 +197,7 @@ def test_a_job_whose_journal_was_lost_is_adopted_not_uploaded_again(
     settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
     with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
         runs = tmp_path / "runs"
-        with pytest.raises(Crash):
-            session.start(n.plan_path, n.fleet, runs_dir=runs, settings=settings,
-                          repo=n.inputs.repo, lm_image=n.inputs.lm_image, run_id="w")
+        _start_until_crash(n, runs, settings, "w")
         with contextlib.closing(sqlite3.connect(runs / "w.db")) as c:  # the WAL's writes lost
             lost = [r[0] for r in c.execute("SELECT step_id FROM steps WHERE state != 'done'")]
             c.execute("UPDATE steps SET state='pending', outcome=NULL, attempts=0, "
@@ -280,9 +277,7 @@ def test_journal_losing_a_finished_power_cycle_never_cycles_the_active_unit(
     settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
     with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
         runs = tmp_path / "runs"
-        with pytest.raises(Crash):
-            session.start(n.plan_path, n.fleet, runs_dir=runs, settings=settings,
-                          repo=n.inputs.repo, lm_image=n.inputs.lm_image, run_id="w")
+        _start_until_crash(n, runs, settings, "w")
         _copy_journal(runs / "w.db", tmp_path / "lost.db")
         assert [g.status for g in session.resume(runs / "w.db", settings=settings).groups] \
             == ["done"]
