@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 
 
@@ -67,6 +68,24 @@ def count_up(services: tuple[VirtualServiceHealth, ...]) -> int:
     return sum(1 for v in top_level(services) if v.status.lower() == "up")
 
 
+def activetime_epoch(value: str | None) -> float | None:
+    """`activetime` (when the unit last became Active) as seconds since the epoch; None for the
+    standby's "0", no answer, or a form this code does not read.  Kemp documents no format (an
+    epoch or a time string): both an epoch number and an ISO 8601 time are read."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        seconds = (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+    return seconds if seconds > 0 else None
+
+
 @dataclass(frozen=True)
 class LoadMasterStatus:
     address: str
@@ -81,6 +100,10 @@ class LoadMasterStatus:
     name: str | None = None  # the fleet node's name
     boot_time: str | None = None  # `boottime` as the unit answers it
     active_time: str | None = None  # `activetime`: "0" on the standby
+
+    @property
+    def active_since(self) -> float | None:
+        return activetime_epoch(self.active_time)
 
     @property
     def vs_up(self) -> int:

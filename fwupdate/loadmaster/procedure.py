@@ -213,11 +213,14 @@ def wait_healthy(pc: PairClient, baseline: Sequence[str] | None, wait: Waiter, *
 
 
 def restore_previous(pc: PairClient, name: str, baseline: Sequence[str] | None, wait: Waiter,
-                     *, timeout: float, step: str, say: Callable[[str], None]) -> str:  # fmt: skip
+                     *, timeout: float, step: str, say: Callable[[str], None],
+                     gave_up_active: Callable[[str], None] = lambda _: None) -> str:  # fmt: skip
     """The safety net: `name` came back on the new image but failed its checks.  With its
     partner Active (still serving), `restorepatch`, reboot, and check it is back on the previous
     version as Standby with the pair healthy.  Returns that version; raises (saying the
-    rollback failed) otherwise."""
+    rollback failed) otherwise.  When `name` claimed the Active role too (an HA split), its
+    reboot leaves the partner the only Active unit: `gave_up_active(partner)` is called once
+    the reboot was sent, so the caller can count that failover."""
     unit = pc.unit(name)
     partner = pc.partner(name)
     if role(partner) is not HaRole.ACTIVE:
@@ -228,11 +231,14 @@ def restore_previous(pc: PairClient, name: str, baseline: Sequence[str] | None, 
         raise HASafetyError("no previous version to restore", host=name, step=step)
     say(f"{name}: restoring the previous image {previous} (restorepatch, reboot)")
     _, boot = unit.probe()
+    claimed = role(unit) is HaRole.ACTIVE
     unit.restore_patch(step=f"{step}: restorepatch")
     try:
         unit.reboot(step=f"{step}: reboot")
     except DeviceUnreachableError:
         say(f"{name}: no answer to the reboot command; watching for a restart")
+    if claimed:
+        gave_up_active(partner.name)
     wait_rebooted(unit, boot, wait, timeout=timeout, step=step)
     check_back(pc, name, previous, baseline, wait, timeout=timeout, step=step,
                roles=(HaRole.STANDBY,))  # fmt: skip

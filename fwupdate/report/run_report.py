@@ -194,9 +194,15 @@ def _failovers(journal: Journal, steps: list[StepRecord]) -> list[Failover]:
     pair_of = {s.step_id: s.pair for s in steps}
     return [
         Failover(at=e.at, pair=pair_of.get(e.step_id or ""), from_node=e.node,
-                 to=e.data.get("to"), step_id=e.step_id, detail="orderly handover")
+                 to=e.data.get("to"), step_id=e.step_id, detail=_failover_detail(e.data))
         for e in journal.events(kind="handover")
     ]
+
+
+def _failover_detail(note: dict[str, Any]) -> str:
+    if note.get("detail"):
+        return str(note["detail"])
+    return f"found {note['found']}" if note.get("found") else "orderly handover"
 
 
 def _failure(s: StepEntry) -> Failure:

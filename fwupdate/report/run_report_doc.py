@@ -50,7 +50,7 @@ class NodeRecord(_Record, frozen=True):
 
 
 class Failover(_Record, frozen=True):
-    """An orderly handover of the Active role."""
+    """A change of the Active unit: an orderly handover, or one found on the devices."""
 
     at: float
     pair: str | None

@@ -214,15 +214,21 @@ def reconcile_failover(rt: GroupRuntime, step: Step) -> None:
 
 
 def _took_over(st: PairStatus, known: str) -> str | None:
-    """The unit Active now; in an HA split (both claim Active) the one that was not `known`:
-    a standby claims the role only by taking it over (chaos seed 3030 --intensity 3 night 122:
-    a handover lost with the WAL, then `split-after-reboot`; the report counted 0 failovers)."""
+    """The unit Active now.  In an HA split (both claim Active) the unit that held the role
+    first (the older `activetime`): the other only joined the claim; when the times do not tell,
+    the one that was not `known` -- a standby claims the role only by taking it over (chaos
+    seed 3030 --intensity 3 night 122: a handover lost with the WAL, then
+    `split-after-reboot`; the report counted 0 failovers)."""
     if st.active is not None:
         return st.active
-    claim = [u.name for u in st.units if u.ha_role is HaRole.ACTIVE and u.name != known]
-    both = len(claim) == 1 and any(u.name == known and u.ha_role is HaRole.ACTIVE
-                                   for u in st.units)  # fmt: skip
-    return claim[0] if both else None
+    claim = [u for u in st.units if u.ha_role is HaRole.ACTIVE]
+    if len(claim) != 2:
+        return None
+    a, b = (u.active_since for u in claim)
+    if a is not None and b is not None and a != b:
+        return claim[0].name if a < b else claim[1].name
+    others = [u.name for u in claim if u.name != known]
+    return others[0] if len(others) == 1 else None
 
 
 def _note_roles_at_start(rt: GroupRuntime, step: Step, st: PairStatus) -> None:
@@ -468,11 +474,23 @@ def _restore(rt: GroupRuntime, step: Step, current: str | None, reason: str,
             f"the window ended; {stop}; to restore it, "
             + window.resume_hint(j.run_id, rt.ctx.settings.window_spec),
             host=node, step=step.step_id)  # fmt: skip
+    reconcile_failover(rt, step)  # a takeover the journal has not seen is counted first
+    held = _handed_to(rt) == node
+
+    def gave_up_active(partner: str) -> None:
+        """Chaos seed 2027 night 157: in an HA split, the reboot of the unit that held the
+        Active role leaves its partner the only Active unit -- a failover the report counts."""
+        if held:
+            j.record(node, _precheck_id(rt) or step.step_id, "handover",
+                     {"to": partner, "detail": "safety-net reboot of the unit that held the "
+                      "Active role in an HA split"})  # fmt: skip
+
     try:
         previous = proc.restore_previous(pc, node, vs_baseline(rt), rt.ctx.wait_for,
                                          timeout=rt.ctx.settings.step_timeout(step),
                                          step=f"{step.step_id}: safety net",
-                                         say=lambda m: rt.say(step, m))  # fmt: skip
+                                         say=lambda m: rt.say(step, m),
+                                         gave_up_active=gave_up_active)  # fmt: skip
     except FwupdateError as rexc:
         j.record(node, step.step_id, "lm-rollback", {"ok": False, "from": current,
                                                       "reason": reason,

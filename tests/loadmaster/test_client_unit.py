@@ -239,3 +239,17 @@ def test_pair_problems() -> None:
     assert pair_problems((_unit("a", HaRole.ACTIVE), b), baseline=baseline) == [
         "VS web was Up and is gone"
     ]
+
+
+@pytest.mark.parametrize(("answer", "seconds"), [
+    ("1796000000", 1796000000.0), ("0", None), ("", None), (None, None),
+    ("2026-12-06T10:23:31+00:00", 1796552611.0), ("2026-12-06 10:23:31", 1796552611.0),
+    ("Sun Dec  6 10:23:31 2026", None),
+])  # fmt: skip
+def test_activetime_read_as_an_epoch_or_an_iso_time(answer: str | None,
+                                                    seconds: float | None) -> None:
+    """Kemp documents no format for `activetime` (an epoch or a time string): both an epoch
+    and an ISO 8601 time are read; the standby's "0" and forms not read are None."""
+    from fwupdate.loadmaster.models import activetime_epoch
+
+    assert activetime_epoch(answer) == seconds

@@ -16,12 +16,14 @@ from typing import Any
 import pytest
 from runsim import LM_PACE, Night, night
 
+from fwupdate.check import check_night, evidence, read_journal
 from fwupdate.loadmaster.ha import PairClient
 from fwupdate.plan.models import StepKind
 from fwupdate.run import executor, session, steps_idrac, steps_lm
 from fwupdate.run.context import RunSettings
 from fwupdate.run.journal import Journal
 from fwupdate.sim.loadmaster import apply_fault, outages
+from fwupdate.sim.loadmaster.unit import Role
 
 pytestmark = pytest.mark.integration
 
@@ -186,6 +188,59 @@ def test_safety_net_restore_waits_for_a_window_and_the_resume_does_it_first(
         assert (lb3b.version, lb3b.hastatus()) == (OLD, "Standby")  # type: ignore[attr-defined]
         _untouched(n, "lb3a")
         assert outages(n.sim.events, "pair-3") == ()
+
+
+def _split_before_the_safety_net(n: Night, monkeypatch: pytest.MonkeyPatch,
+                                 standby_took_over: bool) -> None:
+    """lb3b comes back on the new image with a VS down (the safety net restores it); just
+    before the restore both units claim Active (an HA split) -- after lb3b first took the role
+    over alone when `standby_took_over` (a fault the run did not cause)."""
+    real = steps_lm._safety_net
+    assert apply_fault(n.sim, "lb3b-lm", "vs-down-after-patch", "1")
+
+    def split_first(*a: Any, **kw: Any) -> Any:
+        a_unit: Any = n.sim.device("lb3a-lm")
+        b_unit: Any = n.sim.device("lb3b-lm")
+        pair = b_unit.pair
+        if standby_took_over:
+            with pair.lock:
+                a_unit.role, a_unit.active_since = b_unit.role, None
+                b_unit.role, b_unit.active_since = Role.ACTIVE, pair.ctx.clock.now()
+                pair.record("takeover")
+            time.sleep(0.01)
+        assert apply_fault(n.sim, "pair-3", "split")
+        return real(*a, **kw)
+
+    monkeypatch.setattr(steps_lm, "_safety_net", split_first)
+
+
+def _failovers_judged(cli: Any, n: Night, run: str) -> list[dict[str, Any]]:
+    """The report's failovers of pair-3, once the independent checker agreed with them (I8)."""
+    doc = _report(cli, n, run)
+    ev = evidence(read_journal(n.tmp / "runs" / f"{run}.db"),
+                  sim_events=n.sim.events.records(), sim_state=n.sim.state_dump(), report=doc)
+    (i8,) = [v for v in check_night(ev) if v.invariant == "I8"]
+    assert i8.checked and not i8.violations, i8
+    (g,) = doc["groups"]
+    assert g["failovers"] == len(doc["failovers"]), g
+    return doc["failovers"]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("standby_took_over", [False, True])
+def test_a_safety_net_reboot_in_an_ha_split_is_counted_when_its_unit_held_the_role(
+        cli: Any, demo_inputs: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        standby_took_over: bool) -> None:  # fmt: skip
+    """Chaos seed 2027 night 157 (I8): the safety net rebooted lb3b while both units claimed
+    Active.  When lb3b had held the role (taken over before the split), its reboot left lb3a
+    the only Active unit: two changes of the Active unit, which the report counts (the
+    takeover found on the devices, then the reboot); when lb3a held it, none."""
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        _split_before_the_safety_net(n, monkeypatch, standby_took_over)
+        r = cli(*n.run_args("--yes", "--run-id", "split", scale=SCALE))
+        assert r.code == 1, r
+        assert n.records("lm.restorepatch"), r.out
+        moves = [(f["from"], f["to"]) for f in _failovers_judged(cli, n, "split")]
+        assert moves == ([("lb3a", "lb3b"), ("lb3b", "lb3a")] if standby_took_over else [])
 
 
 def test_safety_net_can_be_turned_off(cli: Any, demo_inputs: Any, tmp_path: Path) -> None:
