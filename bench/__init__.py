@@ -39,7 +39,7 @@ def default_out_dir() -> Path:
 class Measurement:
     seconds: float  # measured by the child around the work
     wall_seconds: float  # the whole child process, start-up included
-    peak_rss_mb: float  # ru_maxrss of the child
+    peak_rss_mb: float  # the child's own peak RSS (VmHWM), else its ru_maxrss
     result: dict[str, Any]
 
 
@@ -72,7 +72,7 @@ class BenchContext:
         return Measurement(
             seconds=float(doc.pop("seconds")),
             wall_seconds=wall,
-            peak_rss_mb=usage.ru_maxrss / 1024,  # Linux reports KiB
+            peak_rss_mb=float(doc.get("hwm_mb") or usage.ru_maxrss / 1024),  # KiB on Linux
             result=doc,
         )
 
@@ -102,5 +102,16 @@ def child_main(argv: list[str]) -> int:
     module, task, *args = argv
     mod = importlib.import_module(module)
     result = mod.child(task, args)
+    result.setdefault("hwm_mb", hwm_mb())
     print(json.dumps(result))
     return 0
+
+
+def hwm_mb() -> float:
+    """Peak RSS of this process image (VmHWM).  A child's ru_maxrss can carry the forking
+    parent's high-water mark across exec (a full `make bench` parent reaches ~140 MB, which
+    then showed as every later child's peak); VmHWM cannot."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")

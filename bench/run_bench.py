@@ -22,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bench import BenchContext
+from bench import BenchContext, hwm_mb
 
 MODULE = "bench.run_bench"
 TARGET_RATIO = 1.05
@@ -57,7 +57,7 @@ def _child_night(args: list[str]) -> dict[str, Any]:
     )
     seconds = time.perf_counter() - t0
     ru = resource.getrusage(resource.RUSAGE_SELF)
-    return {"seconds": seconds, "journal": str(path), "hwm_mb": _hwm_mb(),
+    return {"seconds": seconds, "journal": str(path), "hwm_mb": hwm_mb(),
             "cpu": ru.ru_utime + ru.ru_stime, "tls_contexts": shared_context_count(),
             "statuses": sorted({g.status for g in result.groups})}
 
@@ -72,16 +72,7 @@ def _child_push(args: list[str]) -> dict[str, Any]:
                                    tls=TlsSettings(ca_bundle=Path(ca)), auth="basic")
     t0 = time.perf_counter()
     uri = client.push_image(Path(image))
-    return {"seconds": time.perf_counter() - t0, "uri": uri, "hwm_mb": _hwm_mb()}
-
-
-def _hwm_mb() -> float:
-    """Peak RSS of this process image (VmHWM): ru_maxrss of a child can carry the forking
-    parent's high-water mark across exec, VmHWM cannot."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    return {"seconds": time.perf_counter() - t0, "uri": uri, "hwm_mb": hwm_mb()}
 
 
 # --- parent ----------------------------------------------------------------------------------
