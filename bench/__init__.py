@@ -56,9 +56,11 @@ class BenchContext:
     quick: bool = False
     targets: list[Target] = field(default_factory=list)
 
-    def measure(self, module: str, task: str, args: list[str] | None = None) -> Measurement:
-        """Run `module.child(task, args)` in a fresh interpreter; time and peak memory."""
-        cmd = [sys.executable, "-m", "bench", "--child", module, task, *(args or [])]
+    def measure(self, module: str, task: str, args: list[str] | None = None, *,
+                python: str | None = None) -> Measurement:  # fmt: skip
+        """Run `module.child(task, args)` in a fresh interpreter (`python`, default this one);
+        time and peak memory."""
+        cmd = [python or sys.executable, "-m", "bench", "--child", module, task, *(args or [])]
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, cwd=REPO)
         assert proc.stdout is not None

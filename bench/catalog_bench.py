@@ -12,6 +12,7 @@ memory when the catalog doubles, cached re-open < 100 ms.
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -202,27 +203,50 @@ def _median(ms: list[Measurement], key: Callable[[Measurement], float]) -> float
     return statistics.median(key(m) for m in ms)
 
 
-def _interleaved(ctx: BenchContext, tasks: dict[str, list[str]], rounds: int) -> dict[
-    str, list[Measurement]
-]:
+def _interleaved(ctx: BenchContext, tasks: dict[str, list[str]], rounds: int,
+                 pythons: dict[str, str] | None = None) -> dict[str, list[Measurement]]:
     out: dict[str, list[Measurement]] = {name: [] for name in tasks}
     for _ in range(rounds):
         for name, args in tasks.items():
             task = name.split(":")[0]
-            out[name].append(ctx.measure(MODULE, task, args))
+            out[name].append(ctx.measure(MODULE, task, args,
+                                         python=(pythons or {}).get(name)))  # fmt: skip
     return out
 
 
-def _omsdk_available() -> str | None:
-    """None when omsdk imports in this interpreter, else why not."""
-    probe = subprocess.run(
-        [sys.executable, "-c", "import omsdk.catalog.pdkcatalog"],
-        capture_output=True, text=True, check=False,
-    )
+OMSDK = "omsdk==1.2.519"  # Dell's OpenManage Python SDK, the baseline of issue 12
+
+
+def _imports_omsdk(python: str) -> str | None:
+    """None when omsdk imports in `python`, else why not (the last line of its error)."""
+    probe = subprocess.run([python, "-c", "import omsdk.catalog.pdkcatalog"],
+                           capture_output=True, text=True, check=False)  # fmt: skip
     if probe.returncode == 0:
         return None
-    lines = (probe.stderr.strip() or "import failed").splitlines()
-    return lines[-1]
+    return (probe.stderr.strip() or "import failed").splitlines()[-1]
+
+
+def _omsdk_python(ctx: BenchContext) -> tuple[str | None, str]:
+    """An interpreter that imports omsdk: this one, else a virtual environment of its own under
+    the bench's output folder (made once from the package registry, kept for later runs: omsdk
+    pins old dependencies that must not enter the project's environment).  (None, why) when
+    omsdk cannot be installed here."""
+    if _imports_omsdk(sys.executable) is None:
+        return sys.executable, "this interpreter"
+    venv = ctx.out_dir / "omsdk-venv"
+    python = str(venv / "bin" / "python")
+    if not Path(python).exists():
+        print(f"  installing {OMSDK} into {venv} (once) ...", flush=True)
+        made = subprocess.run([sys.executable, "-m", "venv", str(venv)], capture_output=True,
+                              text=True, check=False)  # fmt: skip
+        pip = made.returncode == 0 and subprocess.run(
+            [python, "-m", "pip", "install", "-q", "--disable-pip-version-check", OMSDK],
+            capture_output=True, text=True, check=False, timeout=900).returncode == 0
+        if not pip:
+            shutil.rmtree(venv, ignore_errors=True)
+            return None, f"could not install {OMSDK} (no package registry?)"
+    why = _imports_omsdk(python)
+    return (python, str(venv)) if why is None else (None, why)
 
 
 def _cli_runs(path: Path, cache: str, runs: int) -> list[tuple[float, float, float]]:
@@ -253,16 +277,19 @@ def _dense_inputs(ctx: BenchContext) -> dict[int, Path]:
     }
 
 
-def _dense_one(ctx: BenchContext, n: int, path: Path, omsdk: bool, cache: str) -> dict[str, float]:
+def _dense_one(ctx: BenchContext, n: int, path: Path, omsdk_python: str | None,
+               cache: str) -> dict[str, float]:  # fmt: skip
     sid = TARGET_SYSTEM
+    omsdk = omsdk_python is not None
     tasks = {
         "lxml": [str(path), sid],
         "load": [str(path), sid, cache, "nocache"],
         "baseline": [str(path), sid],
     }
-    if omsdk:
+    if omsdk_python is not None:
         tasks["omsdk"] = [str(path), sid]
-    runs = _interleaved(ctx, tasks, 1 if ctx.quick else ROUNDS)
+    runs = _interleaved(ctx, tasks, 1 if ctx.quick else ROUNDS,
+                        {"omsdk": omsdk_python} if omsdk_python else None)  # fmt: skip
     med = {name: _median(ms, lambda m: m.seconds) for name, ms in runs.items()}
     rss = {name: _median(ms, lambda m: m.peak_rss_mb) for name, ms in runs.items()}
     counts = {name: ms[0].result["components"] for name, ms in runs.items()}
@@ -289,13 +316,16 @@ def _dense_one(ctx: BenchContext, n: int, path: Path, omsdk: bool, cache: str) -
 
 def run_dense(ctx: BenchContext) -> None:
     inputs = _dense_inputs(ctx)
-    why = _omsdk_available()
+    omsdk_python, where = _omsdk_python(ctx)
+    why = None if omsdk_python else where
     if why is not None:
         print(f"  omsdk baseline skipped: {why}")
+    else:
+        ctx.figure("omsdk baseline", f"{OMSDK} in {where}")
     results: dict[int, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="fwupdate-bench-") as tmp:
         for n, path in inputs.items():
-            results[n] = _dense_one(ctx, n, path, why is None, os.path.join(tmp, "c"))
+            results[n] = _dense_one(ctx, n, path, omsdk_python, os.path.join(tmp, "c"))
         mid = list(inputs)[1]
         cache = os.path.join(tmp, "cli")
         cold = _cli_runs(inputs[mid], cache, 1)[0][0]
