@@ -25,6 +25,9 @@ class Timing:
 
     # idempotent GETs: attempts and exponential back-off on transport errors / 503
     get_attempts: int = 3
+    # a busy iDRAC (503 without a session-cap id) is waited out longer: Dell's own scripts retry
+    # 500/503 after 60 s, and 503s are normal for minutes around an LC job (2+4+8+16+30 s)
+    busy_attempts: int = 6
     retry_backoff: float = 2.0
     retry_backoff_max: float = 30.0
 

@@ -16,7 +16,12 @@ import requests
 from fwupdate.catalog.models import PackageType, SoftwareComponent, SupportedDevice, SupportedSystem
 from fwupdate.dup.build import build_exe_dup, build_firmware_image
 from fwupdate.dup.repo import default_payload
-from fwupdate.errors import DeviceUnreachableError, JobFailedError, UnsupportedOperationError
+from fwupdate.errors import (
+    DeviceBusyError,
+    DeviceUnreachableError,
+    JobFailedError,
+    UnsupportedOperationError,
+)
 from fwupdate.fleet.loader import load_fleet
 from fwupdate.fleet.models import Fleet
 from fwupdate.idrac.fleet_inventory import inventory_nodes
@@ -286,6 +291,12 @@ def test_busy_answers_are_retried(sim_fleet: tuple[SimulatedFleet, Fleet]) -> No
     with RedfishClient.for_endpoint(fleet.node("n0").idrac, name="n0", timing=TIMING) as c:
         dev.set_fault("busy", 2)
         assert c.firmware_version() == "2.60.60.60"  # 503, 503, then the answer
+        # chaos 3031/x3/9: a busy iDRAC is waited out past `get_attempts` (busy_attempts)
+        dev.set_fault("busy", TIMING.busy_attempts - 1)
+        assert c.firmware_version() == "2.60.60.60"
+        dev.set_fault("busy", TIMING.busy_attempts)
+        with pytest.raises(DeviceBusyError):
+            c.firmware_version()
 
 
 PAIR = FleetSpec(

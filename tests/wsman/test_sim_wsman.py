@@ -97,6 +97,21 @@ def test_transport_level_answers(make_node: Callable[[str], Any]) -> None:
         node.wsman().lc_status()  # an Invoke is never retried
 
 
+def test_a_busy_idrac_is_waited_out_longer_than_a_transport_error(
+        make_node: Callable[[str], Any]) -> None:
+    """Chaos seed 3031 --intensity 3 night 9: three 503s in a row (a busy LC around a job) used
+    up an Enumerate's 3 attempts and failed the pair.  A busy answer is retried up to
+    `busy_retries` times (doubling delays); a transport error keeps `retries`."""
+    node = make_node("r320-idrac7-1.57")
+    idrac = node.wsman()
+    node.device.set_fault("busy", 5)
+    assert idrac.client.enumerate(SOFTWARE_IDENTITY)  # 5 x 503, then the answer
+    assert len(node.events("busy_answer")) == 5
+    node.device.set_fault("busy", 6)
+    with pytest.raises(DeviceBusyError, match="HTTP 503"):
+        idrac.client.enumerate(SOFTWARE_IDENTITY)  # 1 + busy_retries attempts, all busy
+
+
 def test_faults_for_unknown_things(make_node: Callable[[str], Any]) -> None:
     node = make_node("r320-idrac7-1.57")
     idrac = node.wsman()

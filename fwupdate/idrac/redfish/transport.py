@@ -45,7 +45,7 @@ from redfish.rest.v1 import (
 )
 from requests.structures import CaseInsensitiveDict
 from requests_toolbelt import MultipartEncoder  # type: ignore[import-untyped]
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from fwupdate.dell import SESSION_CAP_IDS
 from fwupdate.errors import (
@@ -129,6 +129,18 @@ def _transient(exc: BaseException) -> bool:
     if isinstance(exc, DeviceUnreachableError):
         return True
     return isinstance(exc, DeviceBusyError) and exc.message_id not in SESSION_CAP_IDS
+
+
+def _stop_after(attempts: int, busy_attempts: int) -> Callable[[RetryCallState], bool]:
+    """Stop after `attempts`, or after `busy_attempts` (when more) while the iDRAC answers
+    busy (503)."""
+
+    def stop(state: RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        limit = max(attempts, busy_attempts) if isinstance(exc, DeviceBusyError) else attempts
+        return state.attempt_number >= limit
+
+    return stop
 
 
 class RedfishTransport:
@@ -465,7 +477,8 @@ class RedfishTransport:
             log.info("%s: %s: %s; retrying (%d)", self.name, step, exc, state.attempt_number)
 
         retrying = Retrying(
-            stop=stop_after_attempt(max(1, attempts or self.timing.get_attempts)),
+            stop=_stop_after(max(1, attempts or self.timing.get_attempts),
+                             self.timing.busy_attempts if attempts is None else 1),
             wait=wait,
             retry=retry_if_exception(_transient),
             sleep=self.timing.sleep,

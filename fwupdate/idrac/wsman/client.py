@@ -58,7 +58,9 @@ RET_JOB_CREATED = 4096
 class WsmanSettings:
     timeout: float = 60.0  # per HTTP request, seconds
     retries: int = 2  # extra attempts for Enumerate/Get on transport errors
-    retry_delay: float = 5.0  # seconds between attempts
+    busy_retries: int = 5  # extra attempts while the iDRAC answers busy (503): a busy iDRAC
+    # is waited out longer (Dell's scripts retry 503 after 60 s); delays double up to 6x
+    retry_delay: float = 5.0  # seconds before the first retry
     max_elements: int = 100  # per Enumerate/Pull page
     max_pulls: int = 500  # bound on Pull round trips per enumeration
     max_envelope_size: int = 512000
@@ -179,17 +181,19 @@ class WsmanClient:
         )
 
     def _retrying(self, step: str, fn: Callable[[], _T]) -> _T:
-        attempts = 1 + max(0, self.settings.retries)
-        for attempt in range(1, attempts + 1):
+        retries, busy = max(0, self.settings.retries), max(0, self.settings.busy_retries)
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 return fn()
-            except (DeviceUnreachableError, DeviceBusyError):
-                if attempt == attempts:
+            except (DeviceUnreachableError, DeviceBusyError) as exc:
+                limit = 1 + (max(retries, busy) if isinstance(exc, DeviceBusyError) else retries)
+                if attempt >= limit:
                     raise
-                log.info("%s: %s: transport error, retry %d/%d", self.host, step, attempt,
-                         attempts - 1)
-                time.sleep(self.settings.retry_delay)
-        raise AssertionError("unreachable")  # pragma: no cover
+                log.info("%s: %s: %s, retry %d/%d", self.host, step, exc.message, attempt,
+                         limit - 1)  # fmt: skip
+                time.sleep(self.settings.retry_delay * min(6, 2 ** (attempt - 1)))
 
     # --- operations -------------------------------------------------------------------------------
 
