@@ -113,26 +113,34 @@ def test_crash_around_the_handover_shutdown_never_loses_service(
             assert [e.node for e in j.events(kind="handover")] == ["lb3a"]
 
 
+def _crash_at_reset(monkeypatch: pytest.MonkeyPatch, kind: str, sent: bool) -> list[str]:
+    """The process dies once at the host reset `kind`, before it is sent or (`sent`) right
+    after; returns the list that records the crash."""
+    real_reset = power.reset_system
+    crashed: list[str] = []
+
+    def reset(t: Any, caps: Any, what: str) -> bool:
+        if what == kind and not crashed and not sent:
+            crashed.append(what)
+            raise Crash
+        out = real_reset(t, caps, what)
+        if what == kind and not crashed:
+            crashed.append(what)
+            raise Crash
+        return out
+
+    monkeypatch.setattr(power, "reset_system", reset)
+    return crashed
+
+
 @pytest.mark.parametrize("point", ["before-on", "after-shutdown"])
 def test_crash_inside_the_host_power_cycle_powers_the_host_on(
         demo_inputs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, point: str) -> None:
     """Issue 11 defect 4: the process dies between GracefulShutdown and On (the host off, or
     still shutting down).  Resume finishes the power cycle: the host is on, the staged jobs
     ran, the pair is done; nothing flashed twice."""
-    real_reset = power.reset_system
-    crashed: list[str] = []
-
-    def reset(t: Any, caps: Any, kind: str) -> bool:
-        if point == "before-on" and kind == "On" and not crashed:
-            crashed.append(kind)
-            raise Crash
-        sent = real_reset(t, caps, kind)
-        if point == "after-shutdown" and kind == "GracefulShutdown" and not crashed:
-            crashed.append(kind)
-            raise Crash
-        return sent
-
-    monkeypatch.setattr(power, "reset_system", reset)
+    crashed = _crash_at_reset(monkeypatch, *(("On", False) if point == "before-on"
+                                             else ("GracefulShutdown", True)))
     settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
     with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
         runs = tmp_path / "runs"
@@ -263,17 +271,7 @@ def test_journal_losing_a_finished_power_cycle_never_cycles_the_active_unit(
     now Active unit is not powered off behind its partner's back.  No outage, the pair done.
     Without the boot time noted at the request, the Active unit hands over in order before the
     cycle is finished: no outage either."""
-    real_reset = power.reset_system
-    crashed: list[str] = []
-
-    def reset(t: Any, caps: Any, kind: str) -> bool:
-        sent = real_reset(t, caps, kind)
-        if kind == "GracefulShutdown" and not crashed:
-            crashed.append(kind)
-            raise Crash
-        return sent
-
-    monkeypatch.setattr(power, "reset_system", reset)
+    _crash_at_reset(monkeypatch, "GracefulShutdown", True)
     settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
     with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
         runs = tmp_path / "runs"
