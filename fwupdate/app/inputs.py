@@ -38,8 +38,6 @@ from fwupdate.plan.models import Plan, SignatureRecord
 from fwupdate.plan.policy import Policy, default_policy, policy_from_mapping
 from fwupdate.plan.selectors import parse_selectors
 from fwupdate.plan.signatures import plan_packages
-from fwupdate.run.packages import PackageStore, signature_record
-from fwupdate.trust import TrustStore
 
 MAX_BUNDLE_BYTES = 1024 * 1024
 MAX_LM_IMAGE_BYTES = 4 << 30  # LoadMaster bare-metal patches are a few hundred MB
@@ -243,6 +241,9 @@ def package_signatures(
     plan: Plan, *, repo: Path | None, lm_image: Path | None
 ) -> dict[str, SignatureRecord]:
     """The signature verdict of every package of `plan` that is on this machine, by path."""
+    from fwupdate.run.packages import PackageStore, signature_record  # signing plans only
+    from fwupdate.trust import TrustStore
+
     store = PackageStore(repo, lm_image)
     trust = TrustStore()
     out: dict[str, SignatureRecord] = {}

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 from fwupdate.catalog.models import PackageType, SoftwareComponent
 from fwupdate.catalog.versions import compare_versions
-from fwupdate.dup.image import default_image_name
 from fwupdate.errors import PlanError
 from fwupdate.idrac.models import Transport
 from fwupdate.plan.compliance import best_package, package_ref
@@ -122,6 +121,8 @@ def payload_for(
     policy: Policy, generation: str, transport: Transport, package: PackageRef
 ) -> str | None:
     """The bare image to extract and send, or None to send the whole DUP."""
+    from fwupdate.dup.image import default_image_name  # not at import: the dup package, 40 ms
+
     image = "payload/" + default_image_name(generation.lower())
     if package.package_type == PackageType.LLXP.value:
         return image  # a Linux .BIN is never sent to an iDRAC; its firmimg is
