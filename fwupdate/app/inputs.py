@@ -56,7 +56,12 @@ class InventoryInput:
     inventories: dict[str, NodeInventory]
     loadmasters: dict[str, LoadMasterStatus]
     source: str  # "live" or the file path
-    sha256: str
+
+    @property
+    def sha256(self) -> str:
+        """The digest of every node read (on demand: a plan digests the nodes it plans, and
+        2,000 fingerprints taken here as well were 0.1 s CPU)."""
+        return inventory_digest(self.inventories)
 
 
 def read_bundle(path: Path | None) -> BundleInput:
@@ -126,7 +131,7 @@ def read_saved_inventory(path: Path) -> InventoryInput:
                 lms[raw.name] = status
     del saved  # the parsed document: only the converted nodes are kept
     inventories = {n.name: n for n in _sharing_components(nodes)}
-    return InventoryInput(inventories, lms, str(path), inventory_digest(inventories))
+    return InventoryInput(inventories, lms, str(path))
 
 
 def _sharing_components(nodes: Sequence[NodeInventory]) -> list[NodeInventory]:
@@ -153,7 +158,7 @@ def read_live(fleet: Fleet, *, concurrency: int, insecure: bool = False) -> Inve
         for name, s in read_loadmasters(nodes, concurrency=concurrency).items()
         if s.reachable and s.error is None
     }
-    return InventoryInput(inventories, lms, "live", inventory_digest(inventories))
+    return InventoryInput(inventories, lms, "live")
 
 
 def read_loadmasters(nodes: Sequence[Node], *, concurrency: int) -> dict[str, LoadMasterStatus]:
