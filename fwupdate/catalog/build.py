@@ -12,6 +12,7 @@ import hashlib
 
 from lxml import etree
 
+from fwupdate.catalog.blocks import SystemsBlocks
 from fwupdate.catalog.models import (
     Criticality,
     Manifest,
@@ -103,6 +104,7 @@ class SystemTable:
         self.last_xml_length = 0  # serialised length of the container last asked about
         self._texts: dict[str, str] = {}
         self._devices: dict[tuple[SupportedDevice, ...], tuple[SupportedDevice, ...]] = {}
+        self.blocks: SystemsBlocks | None = None  # a parse that skips repeated blocks
 
     def text(self, value: str | None) -> str | None:
         """The one string equal to `value` seen so far (bounded by MAX_SHARED_VALUES)."""
@@ -144,6 +146,11 @@ class SystemTable:
     def systems_of(self, container: Element) -> tuple[SupportedSystem, ...]:
         """`systems_of(container)`, remembered by the container's serialised XML (and for the
         last container asked about, by identity: the parser asks twice for a kept one)."""
+        if self.blocks is not None:
+            skipped = self.blocks.resolve(container)
+            if skipped is not None:
+                self.last_xml_length = skipped.xml_length
+                return skipped.systems
         last = self._last
         if last is not None and last[0] is container:
             self.last_xml_length = last[2]

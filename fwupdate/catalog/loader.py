@@ -47,7 +47,9 @@ class _HashingReader:
         return self._hash.hexdigest()
 
 
-def _parse_source(src: CatalogSource, system_id: str | None, prefilter: bool) -> Catalog:
+def _parse_source(
+    src: CatalogSource, system_id: str | None, prefilter: bool, skip_blocks: bool = False
+) -> Catalog:
     from fwupdate.catalog.parser import parse_catalog
 
     with src.open() as raw:
@@ -57,6 +59,7 @@ def _parse_source(src: CatalogSource, system_id: str | None, prefilter: bool) ->
             source=src.label,
             system_id=system_id,
             prefilter=prefilter,
+            skip_blocks=skip_blocks,
         )
         return dataclasses.replace(catalog, sha256=reader.hexdigest())
 
@@ -96,11 +99,17 @@ def load_catalog(
                 log.debug("catalog cache hit for %s (%s)", src.label, filter_key)
                 return dataclasses.replace(cached, source=src.label)
 
-    from fwupdate.catalog.parser import PrefilteredParseError
+    from fwupdate.catalog.parser import BlockSkipFallback, PrefilteredParseError
 
     with gc_paused():
         try:
-            catalog = _parse_source(src, sid, prefilter=True)
+            try:
+                catalog = _parse_source(src, sid, prefilter=True, skip_blocks=True)
+            except BlockSkipFallback:
+                # Something the block skipping cannot prove equal to a full parse, or an
+                # error: the parse without it gives the answer (and the error, line and column).
+                log.info("re-reading %s without skipping repeated blocks", src.label)
+                catalog = _parse_source(src, sid, prefilter=True)
         except PrefilteredParseError:
             # The raw pre-filter may have cut the document at a comment holding a component
             # tag; the full parse decides (and reports the true error and line).

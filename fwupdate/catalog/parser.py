@@ -21,6 +21,7 @@ from typing import Any, BinaryIO
 
 from lxml import etree
 
+from fwupdate.catalog.blocks import BlockSkipFallback, Remembered, SystemsBlocks
 from fwupdate.catalog.build import (
     SystemTable,
     build_bundle,
@@ -40,10 +41,16 @@ from fwupdate.catalog.models import (
 from fwupdate.catalog.prolog import MAX_PROLOG_BYTES, NeedMoreData, Prolog, read_prolog
 from fwupdate.catalog.splitter import ComponentSplitter
 from fwupdate.catalog.systems import normalize_system_id
-from fwupdate.catalog.values import MAX_CHILDREN, MAX_DEPTH
+from fwupdate.catalog.values import MAX_CHILDREN, MAX_DEPTH, check_tree
 from fwupdate.errors import CatalogError
 
-__all__ = ["PARSER_VERSION", "PrefilteredParseError", "parse_catalog", "parse_component_xml"]
+__all__ = [
+    "PARSER_VERSION",
+    "BlockSkipFallback",
+    "PrefilteredParseError",
+    "parse_catalog",
+    "parse_component_xml",
+]
 
 READ_SIZE = 1 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -187,9 +194,10 @@ def _syntax_error(source: str, exc: etree.XMLSyntaxError) -> CatalogError:
 class _Collector:
     """Receives parse events, builds models, and keeps the tree small."""
 
-    def __init__(self, system_id: str | None) -> None:
+    def __init__(self, system_id: str | None, blocks: SystemsBlocks | None = None) -> None:
         self.system_id = system_id
         self.table = SystemTable()
+        self.table.blocks = self.blocks = blocks
         self.manifest: Manifest | None = None
         self.root: etree._Element | None = None
         self.components: list[SoftwareComponent] = []
@@ -208,9 +216,15 @@ class _Collector:
                 continue
             if tag == "SoftwareComponent":
                 self.seen_components += 1
+                blocks = self.blocks
+                named = blocks is not None and not blocks.complete and blocks.claim(
+                    el, self._remember_block
+                )
                 if sid is None:
                     self.components.append(build_component(el, self.table))
-                elif supported_systems_name(el, sid, self.table) or names_system(el, sid):
+                elif supported_systems_name(el, sid, self.table) or named or names_system(
+                    el, sid
+                ):
                     comp = build_component(el, self.table)
                     if sid in comp.system_ids:
                         self.components.append(comp)
@@ -227,6 +241,20 @@ class _Collector:
                 while el.getprevious() is not None:
                     del parent[0]
         self._prune()
+
+    def _remember_block(self, block: etree._Element) -> Remembered | None:
+        """What a later placeholder for this `SupportedSystems` child stands for, or None when
+        it fails the limits `check_tree` applies to it inside a component (blocks.py)."""
+        try:
+            check_tree(block, "block", base_depth=2)
+        except CatalogError:
+            return None
+        systems = self.table.systems_of(block)
+        return Remembered(
+            systems,
+            names_system(block, self.system_id or ""),
+            self.table.last_xml_length,
+        )
 
     def _prune(self) -> None:
         """Drop every finished element outside components and bundles (unknown elements,
@@ -276,13 +304,16 @@ def parse_catalog(
     system_id: str | None = None,
     prefilter: bool = True,
     read_size: int = READ_SIZE,
+    skip_blocks: bool = False,
 ) -> Catalog:
     """Parse a catalog from a binary stream; keep only components for `system_id` if given.
 
     With a system id and `prefilter`, components that cannot name the system are skipped on
-    the raw bytes (splitter.py).  Raises CatalogError (exit 2) for anything that is not a
-    readable Dell catalog, with the line number for XML errors; PrefilteredParseError when
-    the error may come from the pre-filter.
+    the raw bytes (splitter.py); with `skip_blocks` too, repeated `SupportedSystems` blocks of
+    the other components are parsed once (blocks.py).  Raises CatalogError (exit 2) for anything
+    that is not a readable Dell catalog, with the line number for XML errors;
+    PrefilteredParseError when the error may come from the pre-filter; BlockSkipFallback when
+    the answer must come from a parse with `skip_blocks=False` (the caller re-reads).
     """
     sid = normalize_system_id(system_id) if system_id else None
     read, compression = _open_decompressed(stream, source)
@@ -299,28 +330,31 @@ def parse_catalog(
         except CatalogError as exc:
             raise CatalogError(f"{source}: {exc.message}") from None
 
-    collector = _Collector(sid)
-    parser = _pull_parser()
     splitter: ComponentSplitter | None = None
+    blocks: SystemsBlocks | None = None
     pieces: Iterator[tuple[bytes, bool]]
     if sid is not None and prefilter and prolog.splittable:
-        splitter = ComponentSplitter(read, head, prolog, sid, read_size=read_size)
+        if skip_blocks and prolog.unit == 1:
+            blocks = SystemsBlocks(sid)
+        splitter = ComponentSplitter(read, head, prolog, sid, read_size=read_size, blocks=blocks)
         pieces = splitter.pieces()
     else:
         pieces = _plain_pieces(read, head, read_size)
+    collector = _Collector(sid, blocks)
 
     try:
-        for data, real in pieces:
-            parser.feed(data)
-            if real:
-                _handle(collector, parser.read_events(), source)
-        root = parser.close()
-        _handle(collector, parser.read_events(), source)
-    except etree.XMLSyntaxError as exc:
+        root = _feed_all(pieces, collector, source)
+    except (CatalogError, etree.XMLSyntaxError) as exc:
+        if blocks is not None and blocks.fed:
+            raise BlockSkipFallback(f"{source}: parse again without skipping blocks") from None
+        if not isinstance(exc, etree.XMLSyntaxError):
+            raise
         error = _syntax_error(source, exc)
         if splitter is not None and splitter.skipped:
             raise PrefilteredParseError(error.message) from None
         raise error from None
+    if blocks is not None and not blocks.complete:
+        raise BlockSkipFallback(f"{source}: a skipped block was not where it was cut from")
 
     if local(root.tag) != "Manifest":  # read_prolog checked the name already; belt and braces
         raise CatalogError(f"{source}: not a Dell catalog: the root element is <{local(root.tag)}>")
@@ -336,6 +370,8 @@ def parse_catalog(
             "off" if splitter is None else ("fell back" if splitter.fell_back else "on")
         ),
     }
+    if blocks is not None:
+        extra["blocks"] = f"{blocks.skipped} of {blocks.fed} skipped"
     return Catalog(
         source=source,
         manifest=collector.manifest or build_manifest(root),
@@ -345,6 +381,20 @@ def parse_catalog(
         sha256=None,
         extra=extra,
     )
+
+
+def _feed_all(
+    pieces: Iterator[tuple[bytes, bool]], collector: _Collector, source: str
+) -> etree._Element:
+    """Feed every piece to a new pull parser, handing its events to `collector`; the root."""
+    parser = _pull_parser()
+    for data, real in pieces:
+        parser.feed(data)
+        if real:
+            _handle(collector, parser.read_events(), source)
+    root = parser.close()
+    _handle(collector, parser.read_events(), source)
+    return root
 
 
 def _plain_pieces(

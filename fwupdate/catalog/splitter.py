@@ -29,6 +29,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterator
 
+from fwupdate.catalog.blocks import SystemsBlocks
 from fwupdate.catalog.prolog import Prolog
 
 # (data to feed, data is real document content rather than line-keeping newlines)
@@ -47,6 +48,7 @@ class ComponentSplitter:
         *,
         read_size: int = 1 << 20,
         max_span: int = MAX_SPAN,
+        blocks: SystemsBlocks | None = None,
     ) -> None:
         self._read = read
         self._buf = head
@@ -56,6 +58,7 @@ class ComponentSplitter:
         self._max_span = max_span
         self._prolog = prolog
         self._unit = prolog.unit
+        self._blocks = blocks if prolog.unit == 1 else None  # blocks.py: single-byte only
         enc = prolog.encoding
         self._start = b"<SoftwareComponent".decode().encode(enc)
         self._end = b"</SoftwareComponent".decode().encode(enc)
@@ -207,7 +210,8 @@ class ComponentSplitter:
                 yield buf[pos:s], True
             i = bisect_left(self._hits, self._off + s)
             if i < len(self._hits) and self._hits[i] < self._off + e:
-                yield buf[s:e], True
+                rewritten = self._blocks.rewrite(buf, s, e) if self._blocks else None
+                yield (buf[s:e] if rewritten is None else rewritten), True
             else:
                 self.skipped += 1
                 yield self._nl * buf.count(self._nl, s, e), False
