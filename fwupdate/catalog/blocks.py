@@ -36,9 +36,10 @@ from dataclasses import dataclass
 from lxml import etree
 
 from fwupdate.catalog.models import SupportedSystem
+from fwupdate.catalog.values import MAX_TEXT_CHARS
 from fwupdate.errors import CatalogError
 
-MAX_BLOCK_BYTES = 1 << 20  # = values.MAX_TEXT_CHARS: no text in a block can pass that limit
+MAX_BLOCK_BYTES = MAX_TEXT_CHARS  # so no text or attribute in a block can pass that limit
 MAX_REMEMBERED = 4096  # distinct blocks remembered per parse (Dell: a few hundred)
 
 _START = b"<SupportedSystems"

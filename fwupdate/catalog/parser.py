@@ -246,7 +246,7 @@ class _Collector:
         """What a later placeholder for this `SupportedSystems` child stands for, or None when
         it fails the limits `check_tree` applies to it inside a component (blocks.py)."""
         try:
-            check_tree(block, "block", base_depth=2)
+            check_tree(block, "block", base_depth=2, texts_proven=True)  # <= MAX_BLOCK_BYTES
         except CatalogError:
             return None
         systems = self.table.systems_of(block)

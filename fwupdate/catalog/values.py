@@ -70,6 +70,37 @@ def check_size(value: str | None, label: str) -> int | None:
 
 
 _WITHIN_LIMITS: dict[tuple[int, bool], etree.XPath] = {}
+_SMALL_WITHIN_LIMITS: dict[int, etree.XPath] = {}
+_SHAPE_WITHIN_LIMITS: dict[int, etree.XPath] = {}
+
+
+def _small_within_limits(base_depth: int) -> etree.XPath:
+    """True only for a small element within every limit: no comment or processing instruction
+    below it, at most `MAX_DEPTH - base_depth` elements below it (so none is deeper than
+    MAX_DEPTH, none has more children than that), all its text together and each attribute at
+    most MAX_TEXT_CHARS characters.  A kept component whose `SupportedSystems` was skipped
+    (blocks.py) has ~25 elements: this is 3x cheaper than `_within_limits`, which reads every
+    attribute with a predicate and walks a 32-step path."""
+    xp = _SMALL_WITHIN_LIMITS.get(base_depth)
+    if xp is None:
+        xp = _SMALL_WITHIN_LIMITS[base_depth] = etree.XPath(
+            "not(descendant::comment() | descendant::processing-instruction())"
+            f" and count(descendant::*) <= {MAX_DEPTH - base_depth}"
+            f" and string-length(string(.)) <= {MAX_TEXT_CHARS}"
+            f" and not(.//@*[string-length() > {MAX_TEXT_CHARS}])"
+        )
+    return xp
+
+
+def _shape_within_limits(base_depth: int) -> etree.XPath:
+    """`_within_limits` without the text and attribute parts (for `texts_proven`)."""
+    xp = _SHAPE_WITHIN_LIMITS.get(base_depth)
+    if xp is None:
+        too_deep = "/".join(["*"] * (MAX_DEPTH - base_depth + 1))
+        xp = _SHAPE_WITHIN_LIMITS[base_depth] = etree.XPath(
+            f"count(descendant::node()) <= {MAX_CHILDREN} and not({too_deep})"
+        )
+    return xp
 
 
 def _within_limits(base_depth: int, systems_proven: bool) -> etree.XPath:
@@ -102,11 +133,21 @@ def _within_limits(base_depth: int, systems_proven: bool) -> etree.XPath:
 
 
 def check_tree(
-    el: etree._Element, label: str, base_depth: int = 1, *, systems_proven: bool = False
+    el: etree._Element,
+    label: str,
+    base_depth: int = 1,
+    *,
+    systems_proven: bool = False,
+    texts_proven: bool = False,
 ) -> None:
     """Depth, fan-out and text sizes of a component's subtree (cheap: a few KB per component).
-    `systems_proven`: see `_within_limits`."""
-    if 0 < base_depth <= MAX_DEPTH and _within_limits(base_depth, systems_proven)(el) is True:
+    `systems_proven`: see `_within_limits`; `texts_proven`: the caller knows that no text or
+    attribute below `el` can be longer than MAX_TEXT_CHARS (its raw bytes are no longer)."""
+    if 0 < base_depth <= MAX_DEPTH and (
+        _small_within_limits(base_depth)(el) is True
+        or (texts_proven and _shape_within_limits(base_depth)(el) is True)
+        or _within_limits(base_depth, systems_proven)(el) is True
+    ):
         return
     stack: list[tuple[etree._Element, int]] = [(el, base_depth)]
     while stack:
