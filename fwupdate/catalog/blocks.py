@@ -29,7 +29,7 @@ prefix whose declaration could differ), at most MAX_BLOCK_BYTES.  Only single-by
 from __future__ import annotations
 
 import hashlib
-import secrets
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -114,7 +114,7 @@ class SystemsBlocks:
 
     def __init__(self, system_id: str) -> None:
         self.system_id = system_id
-        self.attr = "fwupdate" + secrets.token_hex(8)  # no catalog can carry this name
+        self.attr = "fwupdate" + os.urandom(8).hex()  # no catalog can carry this name
         self._attr_bytes = self.attr.encode()
         self._marks: dict[int, tuple[bytes, bool]] = {}  # fed, not claimed: (hash, placeholder)
         self._known: dict[bytes, Remembered] = {}

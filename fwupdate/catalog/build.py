@@ -37,11 +37,19 @@ from fwupdate.catalog.values import (
 Element = etree._Element
 
 
+_LOCAL_NAMES: dict[str, str] = {}  # tag -> local name, for the few hundred tags a catalog uses
+
+
 def local(tag: object) -> str:
     """Local name of an element tag ('{urn:x}Model' -> 'Model'); '' for comments and PIs."""
     if not isinstance(tag, str):
         return ""
-    return tag[tag.rfind("}") + 1 :]
+    name = _LOCAL_NAMES.get(tag)
+    if name is None:
+        name = tag[tag.rfind("}") + 1 :]
+        if len(_LOCAL_NAMES) < 1024:
+            _LOCAL_NAMES[tag] = name
+    return name
 
 
 def _attr(el: Element, name: str) -> str | None:
@@ -104,6 +112,7 @@ class SystemTable:
         self.last_xml_length = 0  # serialised length of the container last asked about
         self._texts: dict[str, str] = {}
         self._devices: dict[tuple[SupportedDevice, ...], tuple[SupportedDevice, ...]] = {}
+        self._devices_by_xml: dict[bytes, tuple[SupportedDevice, ...]] = {}
         self.blocks: SystemsBlocks | None = None  # a parse that skips repeated blocks
 
     def text(self, value: str | None) -> str | None:
@@ -116,6 +125,18 @@ class SystemTable:
         if len(self._texts) < MAX_SHARED_VALUES:
             self._texts[value] = value
         return value
+
+    def devices_of(self, container: Element) -> tuple[SupportedDevice, ...]:
+        """`_devices(container)`, remembered by the SHA-256 of the container's serialised XML
+        like `systems_of` (components of one family, or one package for several operating
+        systems, repeat the same devices; the model of one costs 5x its serialisation)."""
+        key = hashlib.sha256(etree.tostring(container, with_tail=False)).digest()
+        found = self._devices_by_xml.get(key)
+        if found is None:
+            found = self.devices(_devices(container))
+            if len(self._devices_by_xml) < MAX_SHARED_VALUES:
+                self._devices_by_xml[key] = found
+        return found
 
     def devices(self, devices: tuple[SupportedDevice, ...]) -> tuple[SupportedDevice, ...]:
         """The one device list equal to `devices` seen so far (bounded like `text`)."""
@@ -241,6 +262,7 @@ def build_component(el: Element, table: SystemTable) -> SoftwareComponent:
     name = description = component_type = category = lu_category = None
     criticality = Criticality.UNKNOWN
     devices: tuple[SupportedDevice, ...] = ()
+    merged_devices = False
     systems: tuple[SupportedSystem, ...] = ()
     systems_xml = 0  # the longest serialised SupportedSystems child (ASCII: >= its characters)
     text = table.text
@@ -259,7 +281,8 @@ def build_component(el: Element, table: SystemTable) -> SoftwareComponent:
         elif tag == "Criticality":
             criticality = Criticality.from_value(child.get("value"))
         elif tag == "SupportedDevices":
-            devices = devices + _devices(child)
+            merged_devices = bool(devices)  # shared one by one; a merged list is shared below
+            devices = devices + table.devices_of(child)
         elif tag == "SupportedSystems":
             systems = systems + systems_of(child, table)
             systems_xml = max(systems_xml, table.last_xml_length)
@@ -284,7 +307,7 @@ def build_component(el: Element, table: SystemTable) -> SoftwareComponent:
         category=category,
         lu_category=lu_category,
         criticality=criticality,
-        devices=table.devices(devices),
+        devices=table.devices(devices) if merged_devices else devices,
         systems=systems,
         schema_version=text(_attr(el, "schemaVersion")),
     )

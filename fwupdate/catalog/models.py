@@ -24,16 +24,17 @@ class Criticality(StrEnum):
 
     @classmethod
     def from_value(cls, value: str | None) -> Criticality:
-        v = (value or "").strip().lower()
-        mapping = {
-            "1": cls.RECOMMENDED,
-            "recommended": cls.RECOMMENDED,
-            "2": cls.URGENT,
-            "urgent": cls.URGENT,
-            "3": cls.OPTIONAL,
-            "optional": cls.OPTIONAL,
-        }
-        return mapping.get(v, cls.UNKNOWN)
+        return _CRITICALITY.get((value or "").strip().lower(), cls.UNKNOWN)
+
+
+_CRITICALITY = {
+    "1": Criticality.RECOMMENDED,
+    "recommended": Criticality.RECOMMENDED,
+    "2": Criticality.URGENT,
+    "urgent": Criticality.URGENT,
+    "3": Criticality.OPTIONAL,
+    "optional": Criticality.OPTIONAL,
+}
 
 
 class PackageType(StrEnum):

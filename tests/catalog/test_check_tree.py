@@ -74,3 +74,27 @@ def test_parser_still_refuses_a_long_attribute_inside_the_systems() -> None:
     for sid in ("04F7", None):
         with pytest.raises(CatalogError, match="characters"):
             parse_catalog(BytesIO(xml.encode()), system_id=sid)
+
+
+# `texts_proven` (a recorded SupportedSystems block no longer than MAX_TEXT_CHARS bytes) drops
+# only the text and attribute parts of the fast path: shape limits still hold.
+SHAPE_REFUSED = {name: REFUSED[name] for name in ("too deep", "too wide")}
+
+
+@pytest.mark.parametrize("name", sorted(SHAPE_REFUSED))
+def test_shape_refused_when_texts_proven(name: str) -> None:
+    with pytest.raises(CatalogError):
+        check_tree(_el(SHAPE_REFUSED[name]), "block", base_depth=2, texts_proven=True)
+    with pytest.raises(CatalogError):
+        check_tree(_el(SHAPE_REFUSED[name]), "block", texts_proven=True)
+
+
+def test_small_fast_path_bounds() -> None:
+    """The small-element proof counts elements: 31 below a component is the deepest chain it
+    may prove; one more goes to the other proofs and the exact walk."""
+    chain = "<C>" + "<X>" * (MAX_DEPTH - 1) + "</X>" * (MAX_DEPTH - 1) + "</C>"
+    check_tree(_el(chain), "component 'X'")
+    with pytest.raises(CatalogError):
+        check_tree(_el("<W>" + chain + "</W>"), "component 'X'")
+    with pytest.raises(CatalogError):
+        check_tree(_el(chain), "block", base_depth=2)
