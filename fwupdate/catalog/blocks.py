@@ -158,6 +158,7 @@ class SystemsBlocks:
         is in a component that is not a child of the root."""
         named = False
         attr = self.attr
+        self._claimed.clear()  # the previous component's: the collector is done with them
         for child in component:
             value = child.get(attr)
             if value is None:
