@@ -128,6 +128,9 @@ def test_plain_repeats_are_skipped() -> None:
     data = _catalog(*_comps(4))
     assert _skipped(data) == 3
     assert_same(data)
+    gz = encode(catalog_text(_comps(4)), gz=True)
+    assert _skipped(gz) == 3
+    assert_same(gz, 64)
 
 
 def test_a_block_differing_by_one_byte_is_parsed() -> None:
