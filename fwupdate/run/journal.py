@@ -162,7 +162,7 @@ class Journal:
             raise BadInputError(f"{path}: no such run journal")
         try:
             conn = cls._connect(path)
-            row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            row = _first(conn, "SELECT value FROM meta WHERE key='schema_version'")
         except sqlite3.DatabaseError as exc:
             raise BadInputError(f"{path}: not a fwupdate run journal ({exc})") from None
         if row is None or int(row[0]) != SCHEMA_VERSION:
@@ -172,7 +172,7 @@ class Journal:
     @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:
         conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
-        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA journal_mode=WAL").fetchall()
         conn.execute("PRAGMA synchronous=FULL")
         return conn
 
@@ -188,20 +188,24 @@ class Journal:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction.  A failed COMMIT is rolled back too: a transaction left open
+        would refuse every later write of the run ("cannot start a transaction within a
+        transaction"), in every group."""
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
+                self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 raise
-            self._conn.execute("COMMIT")
 
     # --- run metadata -------------------------------------------------------------------------
 
     def meta(self, key: str) -> str | None:
         with self._lock:
-            row = self._conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+            row = _first(self._conn, "SELECT value FROM meta WHERE key=?", (key,))
         return None if row is None else str(row[0])
 
     def set_meta(self, key: str, value: str) -> None:
@@ -244,7 +248,7 @@ class Journal:
         """Record that we are about to act on a step (before any request is sent)."""
         now = self._now()
         with self._tx() as c:
-            row = c.execute("SELECT node FROM steps WHERE step_id=?", (step_id,)).fetchone()
+            row = _first(c, "SELECT node FROM steps WHERE step_id=?", (step_id,))
             if row is None:
                 raise KeyError(step_id)
             c.execute(
@@ -262,8 +266,8 @@ class Journal:
         group before it): the report must not show it in flight once the executor is gone."""
         now = self._now()
         with self._tx() as c:
-            row = c.execute("SELECT node FROM steps WHERE step_id=? AND state=?",
-                            (step_id, STARTED)).fetchone()  # fmt: skip
+            row = _first(c, "SELECT node FROM steps WHERE step_id=? AND state=?",
+                         (step_id, STARTED))  # fmt: skip
             if row is None:
                 return
             c.execute("UPDATE steps SET state=?, finished_at=NULL WHERE step_id=?",
@@ -288,7 +292,7 @@ class Journal:
         state = SKIPPED if skipped else (DONE if ok else FAILED)
         payload = dict(data or {})
         with self._tx() as c:
-            row = c.execute("SELECT node FROM steps WHERE step_id=?", (step_id,)).fetchone()
+            row = _first(c, "SELECT node FROM steps WHERE step_id=?", (step_id,))
             if row is None:
                 raise KeyError(step_id)
             c.execute(
@@ -323,11 +327,11 @@ class Journal:
         """Copy the WAL into the database file now: what is committed so far survives even a
         lost or removed WAL (kept for evidence a resume cannot find again on the devices)."""
         with self._lock:
-            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()  # run to its end
 
     def step(self, step_id: str) -> StepRecord:
         with self._lock:
-            row = self._conn.execute(_SELECT_STEP, (step_id,)).fetchone()
+            row = _first(self._conn, _SELECT_STEP, (step_id,))
         if row is None:
             raise KeyError(step_id)
         return _step(row)
@@ -400,3 +404,11 @@ def _step(row: tuple[Any, ...]) -> StepRecord:
         error=row[10],
         outcome=json.loads(row[11]) if row[11] else None,
     )
+
+
+def _first(conn: sqlite3.Connection, sql: str, args: tuple[Any, ...] = ()) -> Any:
+    """The first row of a query run to its end (None: no row).  A statement left part-read
+    stays "in progress" for as long as anything holds its cursor (a profiler, the collector's
+    object list), and a COMMIT on the shared connection then fails."""
+    rows = conn.execute(sql, args).fetchall()
+    return rows[0] if rows else None

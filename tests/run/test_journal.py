@@ -5,6 +5,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,6 +50,42 @@ def test_intent_then_outcome(tmp_path: Path) -> None:
     assert (s.state, s.attempts, s.outcome) == (DONE, 2, {"version": "1.66.65"})
     kinds = [e.kind for e in j.events(step_id="n1:idrac:1")]
     assert kinds == ["intent", "job", "outcome", "intent", "outcome"]
+
+
+class _KeepsCursors:
+    """The journal's connection with every cursor kept alive, as a profiler or the collector's
+    object list (`gc.get_objects()`) may keep one for a while."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.kept: list[Any] = []
+
+    def execute(self, *args: Any) -> Any:
+        cur = self.conn.execute(*args)
+        self.kept.append(cur)
+        return cur
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.conn, name)
+
+
+def test_a_cursor_held_elsewhere_never_leaves_the_journal_in_a_transaction(
+        tmp_path: Path) -> None:  # fmt: skip
+    """Issue 12 helper's bench nights (4 of 12 with a sampling profiler): a part-read statement
+    (the WAL checkpoint's answer) kept by someone else made the next COMMIT fail "SQL
+    statements in progress"; the open transaction then refused every later write of the run
+    ("cannot start a transaction within a transaction") in every group."""
+    j = _make(tmp_path)
+    j._conn = _KeepsCursors(j._conn)  # type: ignore[assignment]
+    j.record(None, "n1:idrac:1", "roles-at-start", {"active": "n1"})
+    j.checkpoint()
+    assert j.step("n1:idrac:1").state == PENDING and j.meta("run_id") == "r1"
+    j.record(None, "n1:idrac:1", "note", {"k": 1})
+    j.intent("n1:idrac:1")
+    j.outcome("n1:idrac:1", ok=True)
+    assert j.step("n1:idrac:1").state == DONE
+    assert [e.kind for e in j.events(step_id="n1:idrac:1")][-1] == "outcome"
+    assert not j._conn.in_transaction
 
 
 def test_secrets_never_stored(tmp_path: Path) -> None:
