@@ -173,6 +173,7 @@ def start(
     }
     journal = Journal.create(path, run_id=rid, plan=doc, steps=journal_steps(plan),
                              options=options)
+    del doc  # the plan file's JSON data (4 MB at 50 pairs): journaled, not needed by the run
     on_journal(path)
     notice = SignatureCheck.for_plan(plan).notice()
     if notice:  # loud, and only once the plan, the fleet and every package were accepted
