@@ -24,6 +24,9 @@ SESSION_CAP_IDS = frozenset({"RAC0218"})  # Redfish: the session cap (about 8) i
 REDFISH_BUSY_IDS = frozenset({"RAC0218", "RAC0679", "LC068", "SYS518"})
 # WS-Man method outputs that mean "busy, try again later" (LC or the job queue is busy).
 WSMAN_BUSY_IDS = frozenset({"RED023", "JCP024", "LC060", "SUP019", "RAC0679", "LC068"})
+# LC refused an update before any job was made for it ("pending configuration job", "a job
+# operation is already running"): sending the update again once LC is ready is safe.
+LC_BUSY_IDS = frozenset({"LC068", "RAC0679"})
 UNSUPPORTED_IDS = frozenset({"SYS402"})  # 405: the service/action does not exist here
 REPO_NOTHING_TO_DO = "SUP029"  # repository update: the server already matches the catalog
 REPO_NOT_RUN_YET = "SUP028"  # GetRepoBasedUpdateList before any InstallFromRepository

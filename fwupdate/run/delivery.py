@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from fwupdate.catalog.models import Catalog
 from fwupdate.catalog.versions import is_newer
-from fwupdate.dell import IDRAC_IMAGE_SUFFIXES
+from fwupdate.dell import IDRAC_IMAGE_SUFFIXES, LC_BUSY_IDS
 from fwupdate.errors import (
     DeviceError,
     FwupdateError,
@@ -150,6 +150,9 @@ def expected_from_catalog(inv: NodeInventory, catalog: Catalog) -> dict[str, str
     return out
 
 
+REPOSITORY_RUNS = 3  # sends of one repository update whose only failures are LC-busy refusals
+
+
 def run_repository_update(
     idrac: IdracFacade,
     share: ShareParameters,
@@ -162,41 +165,59 @@ def run_repository_update(
 
     Nothing to do (SUP029) is a success with `nothing_to_do`.  A failed repository job (e.g. a
     package with the wrong hash: RED007) or update job raises JobFailedError after the other
-    jobs were followed, so the error names everything that failed.  `until_accepted(what,
-    send)`: the caller's retry of a request the iDRAC refuses as busy before any job exists
-    (LC068 / RAC0679; the night's `steps_idrac.until_accepted`); without it a refusal raises."""
+    jobs were followed, so the error names everything that failed.  A run whose only failures
+    are LC-busy refusals (LC068 / RAC0679: no job was made for those packages) is sent again
+    once LC is ready, REPOSITORY_RUNS sends in all: the iDRAC then applies only what is still
+    below the catalog.  `until_accepted(what, send)`: the caller's retry of a request the iDRAC
+    refuses as busy before any job exists (the night's `steps_idrac.until_accepted`); without
+    it a refusal raises."""
     started = time.monotonic()
     before = _versions(idrac.inventory())
+    runs: list[tuple[RepositoryRun, tuple[JobStatus, ...]]] = []
+    failures: list[FwupdateError] = []
+    for sent in range(1, REPOSITORY_RUNS + 1):
+        run = _send_repository_update(idrac, share, reboot, until_accepted)
+        if not run.packages and run.error is None:
+            failures = []  # (again:) what LC refused before is at its version now
+            break
+        idrac.progress(
+            f"{len(run.packages)} package(s): " + ", ".join(
+                f"{p.display_name} {p.version} ({p.job_id or 'no job'})" for p in run.packages))
+        statuses, failures = _follow_jobs(idrac, run, job_timeout)
+        runs.append((run, statuses))
+        if sent == REPOSITORY_RUNS or not failures or \
+                any(f.message_id not in LC_BUSY_IDS for f in failures):  # fmt: skip
+            break
+        idrac.progress(f"LC was busy ({failures[0].message_id}): the repository update again "
+                       f"once LC is ready ({sent}/{REPOSITORY_RUNS - 1})")
+    if not runs:
+        idrac.progress("nothing to do: the server matches the catalog (SUP029)")
+        return DeliveryResult(
+            idrac.name, idrac.host, "repository", share.display, True,
+            repository_job=run.repository_job, seconds=time.monotonic() - started,
+        )
+    packages = tuple(p for r, _ in runs for p in r.packages)
+    expected = {p.component_id: p.version for p in packages
+                if p.component_id and p.job_id and p.reboot_type != "IDRAC"}  # fmt: skip
+    changes = _changes(before, _versions(idrac.inventory()), expected)
+    _raise_first_failure(idrac, failures)
+    _verify_reached(idrac, changes)
+    return DeliveryResult(
+        idrac.name, idrac.host, "repository", share.display, False, packages,
+        tuple(s for _, st in runs for s in st), changes, runs[0][0].repository_job,
+        time.monotonic() - started,
+    )
+
+
+def _send_repository_update(idrac: IdracFacade, share: ShareParameters, reboot: bool,
+                            until_accepted: UntilAccepted | None) -> RepositoryRun:  # fmt: skip
     with contextlib.suppress(UnsupportedOperationError):  # no LC status on this iDRAC
         idrac.wait_lc_ready(step="LC ready before repository update")
 
     def send() -> RepositoryRun:
         return idrac.update_from_repository(share, reboot=reboot)
 
-    run = send() if until_accepted is None else until_accepted("repository update", send)
-    if not run.packages and run.error is None:
-        idrac.progress("nothing to do: the server matches the catalog (SUP029)")
-        return DeliveryResult(
-            idrac.name, idrac.host, "repository", share.display, True,
-            repository_job=run.repository_job, seconds=time.monotonic() - started,
-        )
-    idrac.progress(
-        f"{len(run.packages)} package(s): "
-        + ", ".join(f"{p.display_name} {p.version} ({p.job_id or 'no job'})" for p in run.packages)
-    )
-    statuses, failures = _follow_jobs(idrac, run, job_timeout)
-    expected = {
-        p.component_id: p.version
-        for p in run.packages
-        if p.component_id and p.job_id and p.reboot_type != "IDRAC"
-    }
-    changes = _changes(before, _versions(idrac.inventory()), expected)
-    _raise_first_failure(idrac, failures)
-    _verify_reached(idrac, changes)
-    return DeliveryResult(
-        idrac.name, idrac.host, "repository", share.display, False, run.packages, statuses,
-        changes, run.repository_job, time.monotonic() - started,
-    )
+    return send() if until_accepted is None else until_accepted("repository update", send)
 
 
 _REPOSITORY = "repository update"  # the step named in a repository update's errors

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from runsim import at_target, duplicate_jobs, flashed_twice, night
 
+from fwupdate.chaos.inputs import build_inputs
+from fwupdate.sim.idrac import repository as repo_sim
 from fwupdate.sim.loadmaster import apply_fault
 
 pytestmark = pytest.mark.integration
@@ -42,6 +44,34 @@ def test_transient_idrac_faults_are_ridden_out(cli, demo_inputs, tmp_path: Path)
         assert flashed_twice(n) == [] and duplicate_jobs(n) == []
         assert [x for x in n.records("busy_answer") if x["device"] == "lb3b-idrac"]
         assert n.availability("pair-3") == (0, 1)
+
+
+def test_a_repository_update_lc_refused_for_a_package_is_sent_again(
+        cli, demo_inputs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Chaos seed 6061 --intensity 3 night 165: LC refused one package of a repository update
+    (LC068, before any job was made for it), the repository job failed with LC068, and the
+    pair failed; the documented outcome of an LC-busy refusal is that the update is sent again
+    once LC is ready and the pair completes.  Nothing is flashed twice."""
+    real = repo_sim.stage
+    refused: list[str] = []
+
+    def stage(st, *a, **kw):  # type: ignore[no-untyped-def]
+        if not refused:  # the first repository run: LC busy when its first job is made
+            refused.append(st.name)
+            st.set_fault("lc-busy", "LC068,1")
+        return real(st, *a, **kw)
+
+    monkeypatch.setattr(repo_sim, "stage", stage)
+    inputs = build_inputs(tmp_path / "inputs")  # R640 packages (the demo's bundle is R320's)
+    with night(tmp_path, inputs, ("pair-4",), SCALE) as n:
+        assert "repo_update" in n.plan_path.read_text()
+        r = cli(*n.run_args("--yes", "--run-id", "repo", scale=SCALE))
+        assert r.code == 0, r
+        assert refused and [x for x in n.records("lc_busy_answer") if x["device"] == refused[0]]
+        sends = [x for x in n.records("repository_catalog") if x["device"] == refused[0]]
+        assert len(sends) == 2, sends  # sent again once, for what LC had refused
+        assert at_target(n) == []
+        assert flashed_twice(n) == [] and duplicate_jobs(n) == []
 
 
 @pytest.mark.parametrize("pair", ["pair-3", "pair-2"])  # Redfish push, WS-Man InstallFromURI
