@@ -40,6 +40,15 @@ def _forget(journal: Path, node: str) -> None:
         c.commit()
 
 
+def _night_done(n: Any, tmp_path: Path, settings: RunSettings, run_id: str) -> Path:
+    """The whole night run once to the end (every pair done); its journal."""
+    path, first = session.start(n.plan_path, n.fleet, runs_dir=tmp_path / "runs",
+                                settings=settings, repo=n.inputs.repo,
+                                lm_image=n.inputs.lm_image, run_id=run_id)
+    assert first.groups[0].status == G_DONE, first
+    return path
+
+
 @pytest.mark.parametrize("mode", ["fresh-run", "lost-journal"])
 def test_partly_applied_plan_is_not_flashed_again(demo_inputs, tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch,
@@ -200,10 +209,7 @@ def test_resume_after_a_lost_wal_finds_the_failover_on_the_devices(demo_inputs,
     handover is journaled again, and the report counts the one failover that happened."""
     settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
     with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
-        path, first = session.start(n.plan_path, n.fleet, runs_dir=tmp_path / "runs",
-                                    settings=settings, repo=n.inputs.repo,
-                                    lm_image=n.inputs.lm_image, run_id="wal")
-        assert first.groups[0].status == G_DONE, first
+        path = _night_done(n, tmp_path, settings, "wal")
         _forget(path, "lb3b")
         _forget(path, "lb3a")
         seen = {e: len(n.records(e)) for e in ("host_power", "lm.shutdown", "job_created")}
@@ -222,10 +228,7 @@ def test_resume_counts_a_handover_the_journal_lost(demo_inputs, tmp_path: Path) 
     the lost handover, and the report counts the one failover of the night."""
     settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
     with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
-        path, first = session.start(n.plan_path, n.fleet, runs_dir=tmp_path / "runs",
-                                    settings=settings, repo=n.inputs.repo,
-                                    lm_image=n.inputs.lm_image, run_id="lost")
-        assert first.groups[0].status == G_DONE, first
+        path = _night_done(n, tmp_path, settings, "lost")
         _forget(path, "lb3a")  # lb3a handed over to lb3b; that note is gone
         with Journal.open(path) as j:
             assert build_run_report(j)["groups"][0]["failovers"] == 0
@@ -260,10 +263,7 @@ def test_resume_counts_a_handover_lost_with_the_precheck_outcome(demo_inputs,
     journals the lost handover and the report counts it."""
     settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
     with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
-        path, first = session.start(n.plan_path, n.fleet, runs_dir=tmp_path / "runs",
-                                    settings=settings, repo=n.inputs.repo,
-                                    lm_image=n.inputs.lm_image, run_id="look")
-        assert first.groups[0].status == G_DONE, first
+        path = _night_done(n, tmp_path, settings, "look")
         _forget_after_first_look(path)
         seen = {e: len(n.records(e)) for e in ("host_power", "lm.shutdown", "job_created")}
         result = session.resume(path, settings=settings)
