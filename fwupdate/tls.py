@@ -148,8 +148,13 @@ def adapter_for(tls: TlsSettings, **kwargs: Any) -> HTTPAdapter:
     return ForcedVerifyAdapter(_system_verify(), **kwargs)
 
 
-def configure_session(session: requests.Session, tls: TlsSettings, *, host: str = "") -> None:
-    """Apply the TLS settings to a requests session: an adapter on https:// enforces them."""
+def configure_session(
+    session: requests.Session, tls: TlsSettings, *, host: str = "",
+    adapter: HTTPAdapter | None = None,
+) -> None:
+    """Apply the TLS settings to a requests session: an adapter on https:// enforces them
+    (`adapter`: one made by `adapter_for(tls)` that another client of the same device shares, so
+    both use one connection pool)."""
     if tls.ca_bundle is not None and not tls.fingerprint and not tls.ca_bundle.is_file():
         raise BadInputError(f"CA bundle {tls.ca_bundle} does not exist", host=host or None)
     if tls.insecure and not tls.fingerprint:
@@ -157,7 +162,7 @@ def configure_session(session: requests.Session, tls: TlsSettings, *, host: str 
         import urllib3
 
         urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-    adapter = adapter_for(tls)
+    adapter = adapter or adapter_for(tls)
     assert isinstance(adapter, ForcedVerifyAdapter)
     session.verify = adapter.forced_verify
     session.mount("https://", adapter)

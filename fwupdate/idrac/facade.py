@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from requests.adapters import HTTPAdapter
+
 from fwupdate.dell import IDRAC_COMPONENT_ID
 from fwupdate.errors import (
     AuthenticationError,
@@ -77,6 +79,7 @@ from fwupdate.idrac.wsman.waits import (
     wait_version,
 )
 from fwupdate.logsafe import register_secret
+from fwupdate.tls import adapter_for
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +149,7 @@ class IdracFacade:
         self._redfish_auth: AuthMode = redfish_auth
         self._rf: RedfishClient | None = None
         self._ws: WsmanIdrac | None = None
+        self._pool: HTTPAdapter | None = None  # the one connection pool both clients use
         self._caps: Capabilities | None = None
         self._identity: IdracIdentity | None = None
         self.progress: ProgressFn = lambda _msg: None
@@ -193,6 +197,16 @@ class IdracFacade:
         if self._ws is not None:
             self._ws.client.close()
             self._ws = None
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def _shared_pool(self) -> HTTPAdapter:
+        """One connection pool for the iDRAC's Redfish and WS-Man clients: requests to one
+        iDRAC go one at a time (host_lock), so one kept-alive connection serves both."""
+        if self._pool is None:
+            self._pool = adapter_for(self.tls, pool_connections=1, pool_maxsize=2)
+        return self._pool
 
     def _creds(self) -> Credentials:
         c = self._credentials() if callable(self._credentials) else self._credentials
@@ -210,6 +224,7 @@ class IdracFacade:
                 auth=self._redfish_auth,
                 timing=self.timing,
                 name=self.name,
+                adapter=self._shared_pool(),
             )
         return self._rf
 
@@ -224,6 +239,7 @@ class IdracFacade:
                 tls=self.tls,
                 settings=self.wsman_settings,
                 host=self.host,
+                adapter=self._shared_pool(),
             )
             self._ws = WsmanIdrac(client)
         return self._ws
@@ -239,6 +255,8 @@ class IdracFacade:
             if self._rf is not None:  # a restarted iDRAC: new sessions, maybe a new service
                 self._rf.close()
                 self._rf = None
+            if self._pool is not None:  # and new connections
+                self._pool.close()
         caps = Capabilities()
         if self.forced != Transport.WSMAN:
             caps = self.redfish.probe(refresh=False)

@@ -177,12 +177,23 @@ class PairClient:
             if c is not None:
                 c.close()
 
+    def read_shared_serial(self) -> str | None:
+        """The serial of the unit answering on the shared address (None: none configured), on
+        a new connection each time: the address moves with the Active role, and a kept-alive
+        connection would outlive the move (it also holds one connection less per pair)."""
+        if self.shared is None:
+            return None
+        try:
+            return self.shared.serial()
+        finally:
+            self.shared.close()
+
     def shared_serial(self) -> tuple[bool | None, str | None]:
         """(answers?, serial) of the shared address; (None, None) when none is configured."""
         if self.shared is None:
             return None, None
         try:
-            return True, self.shared.serial()
+            return True, self.read_shared_serial()
         except FwupdateError:
             return False, None
 

@@ -126,7 +126,7 @@ def wait_partner_active(pc: PairClient, partner: str, wait: Waiter, *, timeout: 
     def took_over() -> bool | None:
         if role(other) is not HaRole.ACTIVE:
             return None
-        return True if pc.shared is None or pc.shared.serial() == serial else None
+        return True if pc.shared is None or pc.read_shared_serial() == serial else None
 
     wait(f"{partner} Active", took_over, timeout=timeout, host=pc.name, step=step)
 

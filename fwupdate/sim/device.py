@@ -67,6 +67,7 @@ class SimDevice:
         # requests by kind ("GET /redfish/v1/...", query dropped; "POST /wsman <Action>"),
         # for tests and benchmarks that count what a run asked of the device
         self.request_kinds: Counter[str] = Counter()
+        self.connection_count = 0  # TLS connections accepted (handshake done)
         self._count_lock = threading.Lock()
 
     def reachable(self) -> bool:
@@ -83,6 +84,10 @@ class SimDevice:
             self.request_count += 1
             if kind is not None:
                 self.request_kinds[kind] += 1
+
+    def count_connection(self) -> None:
+        with self._count_lock:
+            self.connection_count += 1
 
     def handle(self, request: Request) -> Response | Drop:
         raise NotImplementedError

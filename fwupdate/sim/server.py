@@ -176,6 +176,7 @@ class DeviceHTTPServer(ThreadingHTTPServer):
             with contextlib.suppress(OSError):
                 request.close()
             return
+        self.device.count_connection()
         try:
             self.RequestHandlerClass(tls, client_address, self)  # type: ignore[arg-type]
         finally:

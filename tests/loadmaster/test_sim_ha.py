@@ -191,3 +191,21 @@ def test_subvs_listed_as_entries_without_address_counted_once(
     st = pc.snapshot(baseline=baseline)
     assert (st.vs_up, st.vs_total) == (2, 2)
     assert st.problems == ("SubVS web-sub2 (#4 of VS #1) was Up, now Down",)
+
+
+def test_the_shared_address_is_read_on_a_new_connection_each_time(
+    make_sim: Callable[..., LmSim],
+) -> None:
+    """The shared address moves with the Active role: a kept-alive connection to it would
+    outlive the move, so each read opens its own; the units keep theirs."""
+    sim = make_sim()
+    pc = sim.pair_client()
+    shared_before = sim.shared().connection_count
+    unit_before = sim.unit("p1a").connection_count
+    for _ in range(3):
+        st = pc.snapshot()
+        assert st.active is not None and st.shared_serial == sim.unit(st.active).serial
+    pc.close()
+    assert sim.shared().connection_count - shared_before == 3
+    assert sim.unit("p1a").connection_count - unit_before == 1
+

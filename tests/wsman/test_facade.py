@@ -225,3 +225,22 @@ def test_update_idrac_over_redfish_push_where_it_works(
     assert [u["source"] for u in node.events("upload")] == ["redfish-push"]
     lc_calls = [e for e in node.events("wsman") if e.get("method") == "GetRemoteServicesAPIStatus"]
     assert len(lc_calls) >= 2
+
+
+@pytest.mark.integration
+def test_redfish_and_wsman_of_one_idrac_share_one_connection(
+    make_node: Callable[..., Any],
+) -> None:
+    """Requests to one iDRAC go one at a time (host_lock), so its two clients keep one
+    connection between them, not one each (an iDRAC7 has few connection slots)."""
+    node = make_node("r320-idrac7-2.65")
+    before = node.device.connection_count
+    with _facade(node) as f:
+        assert f.inventory().ok
+        assert f.lc_status().transport is W
+        assert f.inventory().ok
+        assert f.lc_status().ready
+    kinds = node.device.request_kinds
+    assert any(k.startswith("POST /wsman") for k in kinds)
+    assert any(k.startswith("GET /redfish") for k in kinds)
+    assert node.device.connection_count - before == 1

@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from requests.adapters import HTTPAdapter
+
 from fwupdate.errors import DeviceError, FwupdateError, UnsupportedOperationError
 from fwupdate.fleet.models import Endpoint, TlsSettings
 from fwupdate.fleet.secrets import Credentials, resolve
@@ -73,10 +75,13 @@ class RedfishClient:
         auth: AuthMode = "session",
         timing: Timing | None = None,
         name: str | None = None,
+        adapter: HTTPAdapter | None = None,
     ) -> RedfishClient:
-        """A client for `url` (not opened yet: use it as a context manager)."""
+        """A client for `url` (not opened yet: use it as a context manager); `adapter`: a
+        connection pool shared with the iDRAC's other client."""
         t = RedfishTransport(
-            url, credentials, tls=tls, timeout=timeout, auth=auth, timing=timing, name=name
+            url, credentials, tls=tls, timeout=timeout, auth=auth, timing=timing, name=name,
+            adapter=adapter,
         )
         return cls(t, name=name)
 

@@ -43,6 +43,7 @@ from redfish.rest.v1 import (
     RisObject,
     SessionCreationError,
 )
+from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from requests_toolbelt import MultipartEncoder  # type: ignore[import-untyped]
 from tenacity import RetryCallState, Retrying, retry_if_exception
@@ -156,6 +157,7 @@ class RedfishTransport:
         auth: AuthMode = "session",
         timing: Timing | None = None,
         name: str | None = None,
+        adapter: HTTPAdapter | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         parts = urlsplit(self.url)
@@ -168,7 +170,9 @@ class RedfishTransport:
         self._credentials = credentials
         self._lock = host_lock(self.host)
         self._state_lock = threading.RLock()
-        self._adapter = adapter_for(self.tls, pool_connections=1, pool_maxsize=2)
+        # `adapter`: the iDRAC's one connection pool, shared with its WS-Man client (requests to
+        # one iDRAC are sent one at a time anyway: host_lock)
+        self._adapter = adapter or adapter_for(self.tls, pool_connections=1, pool_maxsize=2)
         self._client: Any = None
         self._upload_session: requests.Session | None = None
         self.root: dict[str, Any] | None = None

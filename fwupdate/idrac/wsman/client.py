@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 import requests
 from lxml import etree
+from requests.adapters import HTTPAdapter
 
 from fwupdate.dell import WSMAN_BUSY_IDS
 from fwupdate.errors import (
@@ -84,6 +85,7 @@ class WsmanClient:
         settings: WsmanSettings | None = None,
         session: requests.Session | None = None,
         host: str | None = None,
+        adapter: HTTPAdapter | None = None,
     ) -> None:
         base = url.rstrip("/")
         self.endpoint = base if base.endswith("/wsman") else base + "/wsman"
@@ -93,7 +95,7 @@ class WsmanClient:
         self._session = session or requests.Session()
         self._session.auth = (username, password)
         self._session.headers.update({"Content-Type": wx.SOAP_CONTENT_TYPE})
-        configure_session(self._session, self.tls, host=self.host)
+        configure_session(self._session, self.tls, host=self.host, adapter=adapter)
 
     def close(self) -> None:
         self._session.close()
