@@ -165,6 +165,10 @@ def configure_session(
     adapter = adapter or adapter_for(tls)
     assert isinstance(adapter, ForcedVerifyAdapter)
     session.verify = adapter.forced_verify
+    # Device traffic (iDRAC, LoadMaster) takes no HTTPS_PROXY and no ~/.netrc from the
+    # environment, like the Redfish sessions: a netrc entry must not inject credentials; it also
+    # spares each request a walk of the environment (~0.1 ms).
+    session.trust_env = False
     session.mount("https://", adapter)
 
 

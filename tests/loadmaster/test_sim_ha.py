@@ -209,3 +209,12 @@ def test_the_shared_address_is_read_on_a_new_connection_each_time(
     assert sim.shared().connection_count - shared_before == 3
     assert sim.unit("p1a").connection_count - unit_before == 1
 
+
+def test_loadmaster_traffic_takes_no_proxy_from_the_environment(
+    make_sim: Callable[..., LmSim], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    sim = make_sim()
+    assert sim.client("p1a").serial() == sim.unit("p1a").serial

@@ -192,3 +192,15 @@ def test_install_from_uri_pulls_for_real_and_bad_urls_fail(
         {"RebootJobType": "2"},
     )
     assert out.return_value == 4096 and out.job_id and out.job_id.startswith("RID_")
+
+
+def test_device_traffic_takes_no_proxy_from_the_environment(
+    make_node: Callable[[str], Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HTTPS_PROXY (here a closed port) is for downloads from the internet, never for the
+    management network: WS-Man, like Redfish, reaches the iDRAC directly."""
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    node = make_node("r320-idrac7-2.65")
+    assert node.wsman().lc_status().ready
