@@ -87,7 +87,7 @@ def load_catalog(
     src = resolve_source(source, cache_dir=root, ca_bundle=ca_bundle, allow_http=allow_http,
                          session=session)
     filter_key = sid or "all"
-    from fwupdate.documents import gc_paused  # the one pause; models are acyclic
+    from fwupdate.gcpause import gc_paused  # the one pause; models are acyclic
 
     cache = CatalogCache(root) if use_cache else None
     if cache is not None:
