@@ -257,7 +257,12 @@ def _devices(container: Element) -> tuple[SupportedDevice, ...]:
     return tuple(out)
 
 
-def build_component(el: Element, table: SystemTable) -> SoftwareComponent:
+def build_component(
+    el: Element, table: SystemTable, *, limits_proven: bool = False
+) -> SoftwareComponent:
+    """The model of the component `el`; CatalogError for a value or a shape it refuses.
+    `limits_proven`: the raw bytes it was parsed from proved it within `check_tree`'s limits
+    (blocks.small_component)."""
     name = description = component_type = category = lu_category = None
     criticality = Criticality.UNKNOWN
     devices: tuple[SupportedDevice, ...] = ()
@@ -287,7 +292,8 @@ def build_component(el: Element, table: SystemTable) -> SoftwareComponent:
             systems_xml = max(systems_xml, table.last_xml_length)
     path = _attr(el, "path") or ""
     label = component_label(name, path)
-    check_tree(el, label, systems_proven=systems_xml <= MAX_TEXT_CHARS)
+    if not limits_proven:
+        check_tree(el, label, systems_proven=systems_xml <= MAX_TEXT_CHARS)
     return SoftwareComponent(
         path=text(check_path(path, label)) or "",
         package_id=text(_attr(el, "packageID")),
