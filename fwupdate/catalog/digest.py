@@ -14,6 +14,7 @@ Where libcrypto cannot be loaded that way, or fails the known-answer check below
 from __future__ import annotations
 
 import ctypes
+import threading
 from collections.abc import Callable
 from typing import Protocol
 
@@ -91,11 +92,18 @@ def _load_libcrypto() -> bool:
     return False
 
 
+_BUFFERS = threading.local()  # each thread's context and output buffers, made once
+
+
 def _crypto_digest(data: bytes) -> bytes:
     """Through Init/Update/Final: OpenSSL 3's one-shot `SHA256()` goes through the EVP layer,
     whose provider start-up touches 1.8 MB more of the library."""
-    ctx = ctypes.create_string_buffer(_CTX_BYTES)
-    out = ctypes.create_string_buffer(32)
+    buffers = getattr(_BUFFERS, "pair", None)
+    if buffers is None:
+        buffers = _BUFFERS.pair = (
+            ctypes.create_string_buffer(_CTX_BYTES), ctypes.create_string_buffer(32)
+        )
+    ctx, out = buffers
     if _INIT(ctx) != 1 or _UPDATE(ctx, data, len(data)) != 1 or _FINAL(out, ctx) != 1:
         raise OSError("SHA-256 in libcrypto failed")
     return out.raw
