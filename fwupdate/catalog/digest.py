@@ -22,7 +22,9 @@ __all__ = ["Sha256", "sha256", "sha256_digest"]
 
 _CTX_BYTES = 256  # sizeof(SHA256_CTX) is 112; room to spare
 _ABC = bytes.fromhex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-_LIBCRYPTO_NAMES = ("libcrypto.so.3", "libcrypto.so.1.1", "libcrypto.so", "libcrypto.dylib")
+# Versioned sonames only: an unversioned libcrypto has no stable ABI (macOS aborts a process
+# that loads /usr/lib/libcrypto.dylib); elsewhere `hashlib` is used.
+_LIBCRYPTO_NAMES = ("libcrypto.so.3", "libcrypto.so.1.1")
 
 
 class Sha256(Protocol):
