@@ -186,7 +186,9 @@ class SystemsBlocks:
         named = self.proven = False
         attr = self.attr
         self._claimed.clear()  # the previous component's: the collector is done with them
-        for child in component:
+        # markers are put on `<SupportedSystems` start tags only: one elsewhere is never claimed
+        # and the parse falls back (`complete`)
+        for child in component.iterchildren("{*}SupportedSystems"):
             value = child.get(attr)
             if value is None:
                 continue
