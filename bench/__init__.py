@@ -10,91 +10,40 @@ Each benchmark is a module listed in `bench.__main__.BENCHMARKS` with:
 
 Generated inputs live in `bench-out/` (git-ignored) or `$FWUPDATE_BENCH_OUT`, and are made
 only when missing.  Timings are wall-clock seconds measured inside the child around the work
-itself; interpreter start-up and imports are reported separately where they matter.
+itself; interpreter start-up and imports are reported separately where they matter.  A child
+imports only this module and its task's module: the parent's side is bench/harness.py.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
-import shutil
-import subprocess
-import sys
-import tempfile
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bench.harness import BenchContext, Measurement, Target
+
+__all__ = ["REPO", "BenchContext", "Measurement", "Target", "child_main", "default_out_dir",
+           "hwm_mb"]
 
 REPO = Path(__file__).resolve().parent.parent
+
+# The parent's names live in bench/harness.py (subprocess, json, tempfile, dataclasses...):
+# a measured child (`child_main`) must not pay their imports, which the work it measures
+# would otherwise carry in its peak memory (5.9 MB of the 29.7 MB catalog child).
+_PARENT_NAMES = frozenset({"BenchContext", "Measurement", "Target"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PARENT_NAMES:
+        from bench import harness
+
+        return getattr(harness, name)
+    raise AttributeError(f"module 'bench' has no attribute {name!r}")
 
 
 def default_out_dir() -> Path:
     return Path(os.environ.get("FWUPDATE_BENCH_OUT", REPO / "bench-out"))
-
-
-@dataclass(frozen=True)
-class Measurement:
-    seconds: float  # measured by the child around the work
-    wall_seconds: float  # the whole child process, start-up included
-    peak_rss_mb: float  # the child's own peak RSS (VmHWM), else its ru_maxrss
-    result: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Target:
-    name: str
-    met: bool
-    detail: str
-
-
-@dataclass
-class BenchContext:
-    out_dir: Path
-    quick: bool = False
-    targets: list[Target] = field(default_factory=list)
-
-    def measure(self, module: str, task: str, args: list[str] | None = None, *,
-                python: str | None = None) -> Measurement:  # fmt: skip
-        """Run `module.child(task, args)` in a fresh interpreter (`python`, default this one);
-        time and peak memory."""
-        cmd = [python or sys.executable, "-m", "bench", "--child", module, task, *(args or [])]
-        started = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, cwd=REPO)
-        assert proc.stdout is not None
-        out = proc.stdout.read()
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        wall = time.perf_counter() - started
-        if proc.returncode != 0:
-            raise RuntimeError(f"benchmark child {module} {task} failed ({proc.returncode})")
-        doc = json.loads(out.decode().strip().splitlines()[-1])
-        return Measurement(
-            seconds=float(doc.pop("seconds")),
-            wall_seconds=wall,
-            peak_rss_mb=float(doc.get("hwm_mb") or usage.ru_maxrss / 1024),  # KiB on Linux
-            result=doc,
-        )
-
-    @contextlib.contextmanager
-    def scratch(self, prefix: str) -> Iterator[Path]:
-        """A work folder under the output folder, removed afterwards (images of hundreds of
-        MB and simulator state must not pile up between runs)."""
-        work = Path(tempfile.mkdtemp(prefix=prefix, dir=self.out_dir))
-        try:
-            yield work
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-
-    def figure(self, label: str, value: str) -> None:
-        print(f"  {label:<58} {value}")
-
-    def target(self, name: str, met: bool, detail: str) -> None:
-        self.targets.append(Target(name, met, detail))
-        mark = "ok  " if met else "MISS"
-        print(f"  [{mark}] {name}: {detail}")
 
 
 def child_main(argv: list[str]) -> int:
@@ -105,6 +54,8 @@ def child_main(argv: list[str]) -> int:
     mod = importlib.import_module(module)
     result = mod.child(task, args)
     result.setdefault("hwm_mb", hwm_mb())
+    import json  # after the work: the peak is the task's
+
     print(json.dumps(result))
     return 0
 
@@ -113,7 +64,8 @@ def hwm_mb() -> float:
     """Peak RSS of this process image (VmHWM).  A child's ru_maxrss can carry the forking
     parent's high-water mark across exec (a full `make bench` parent reaches ~140 MB, which
     then showed as every later child's peak); VmHWM cannot."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return float("nan")

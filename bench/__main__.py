@@ -6,13 +6,9 @@ Exit status 0 when every target was met, 1 otherwise.  Add a benchmark by writin
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
-import time
-from pathlib import Path
 
-from bench import BenchContext, child_main, default_out_dir
+from bench import child_main
 
 BENCHMARKS: tuple[str, ...] = (
     "bench.startup_bench", "bench.catalog_bench", "bench.inventory_bench", "bench.run_bench",
@@ -23,7 +19,14 @@ BENCHMARKS: tuple[str, ...] = (
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["--child"]:
-        return child_main(args[1:])
+        return child_main(args[1:])  # a measured child imports only what its task needs
+    import argparse
+    import importlib
+    import time
+    from pathlib import Path
+
+    from bench import BenchContext, default_out_dir
+
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("names", nargs="*", help="benchmarks to run (default: all), e.g. catalog")
     parser.add_argument("--out", type=Path, default=None, help="folder for generated inputs")

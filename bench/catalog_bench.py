@@ -12,23 +12,17 @@ memory when the catalog doubles, cached re-open < 100 ms.
 from __future__ import annotations
 
 import os
-import shutil
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bench import BenchContext, Measurement
-from bench.catalog_gen import (
-    GENERATOR_VERSION,
-    TARGET_SYSTEM,
-    ensure_catalog,
-    ensure_dense_catalog,
-)
+# A measured child imports this module for `child`: only what its task needs is imported at
+# the top (os, sys, time and pathlib are loaded by the interpreter's start-up already); the
+# parent's side imports the rest inside `run` and its helpers.
+if TYPE_CHECKING:
+    from bench import BenchContext, Measurement
 
 MODULE = "bench.catalog_bench"
 
@@ -139,6 +133,10 @@ def run(ctx: BenchContext) -> None:
 
 
 def run_sparse(ctx: BenchContext) -> None:
+    import tempfile
+
+    from bench.catalog_gen import GENERATOR_VERSION, TARGET_SYSTEM, ensure_catalog
+
     size = 10 if ctx.quick else 100
     sid = TARGET_SYSTEM
     t = time.perf_counter()
@@ -201,6 +199,8 @@ ROUNDS = 3  # interleaved rounds; figures are medians
 
 
 def _median(ms: list[Measurement], key: Callable[[Measurement], float]) -> float:
+    import statistics
+
     return statistics.median(key(m) for m in ms)
 
 
@@ -220,6 +220,8 @@ OMSDK = "omsdk==1.2.519"  # Dell's OpenManage Python SDK, the baseline of issue 
 
 def _imports_omsdk(python: str) -> str | None:
     """None when omsdk imports in `python`, else why not (the last line of its error)."""
+    import subprocess
+
     probe = subprocess.run([python, "-c", "import omsdk.catalog.pdkcatalog"],
                            capture_output=True, text=True, check=False)  # fmt: skip
     if probe.returncode == 0:
@@ -232,6 +234,9 @@ def _omsdk_python(ctx: BenchContext) -> tuple[str | None, str]:
     the bench's output folder (made once from the package registry, kept for later runs: omsdk
     pins old dependencies that must not enter the project's environment).  (None, why) when
     omsdk cannot be installed here."""
+    import shutil
+    import subprocess
+
     if _imports_omsdk(sys.executable) is None:
         return sys.executable, "this interpreter"
     venv = ctx.out_dir / "omsdk-venv"
@@ -254,6 +259,10 @@ def _cli_runs(path: Path, cache: str, runs: int) -> list[tuple[float, float, flo
     """(wall s, CPU s, peak RSS MiB) of `fwupdate catalog show --system-id --format json` as a
     user runs it (bytecode cached: PYTHONDONTWRITEBYTECODE removed), output discarded.  CPU is
     the figure to compare under load: the wall time of a loaded 2-core machine is mostly wait."""
+    import subprocess
+
+    from bench.catalog_gen import TARGET_SYSTEM
+
     exe = Path(sys.executable).with_name("fwupdate")
     cmd = [str(exe), "catalog", "show", str(path), "--system-id", TARGET_SYSTEM,
            "--format", "json", "--cache-dir", cache, "--signatures", "off"]
@@ -271,6 +280,8 @@ def _cli_runs(path: Path, cache: str, runs: int) -> list[tuple[float, float, flo
 
 
 def _dense_inputs(ctx: BenchContext) -> dict[int, Path]:
+    from bench.catalog_gen import GENERATOR_VERSION, ensure_dense_catalog
+
     repeats = (1, 2, 4) if ctx.quick else DENSE_REPEATS
     return {
         n: ensure_dense_catalog(ctx.out_dir / f"catalog-dense-{n}x-v{GENERATOR_VERSION}.xml", n)
@@ -280,6 +291,8 @@ def _dense_inputs(ctx: BenchContext) -> dict[int, Path]:
 
 def _dense_one(ctx: BenchContext, n: int, path: Path, omsdk_python: str | None,
                cache: str) -> dict[str, float]:  # fmt: skip
+    from bench.catalog_gen import TARGET_SYSTEM
+
     sid = TARGET_SYSTEM
     omsdk = omsdk_python is not None
     tasks = {
@@ -317,6 +330,9 @@ def _dense_one(ctx: BenchContext, n: int, path: Path, omsdk_python: str | None,
 
 
 def run_dense(ctx: BenchContext) -> None:
+    import statistics
+    import tempfile
+
     inputs = _dense_inputs(ctx)
     omsdk_python, where = _omsdk_python(ctx)
     why = None if omsdk_python else where

@@ -28,13 +28,14 @@ prefix whose declaration could differ), at most MAX_BLOCK_BYTES.  Only single-by
 
 from __future__ import annotations
 
-import hashlib
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from lxml import etree
 
+from fwupdate.catalog.digest import sha256_digest
 from fwupdate.catalog.models import SupportedSystem
 from fwupdate.catalog.values import MAX_TEXT_CHARS
 from fwupdate.errors import CatalogError
@@ -49,6 +50,26 @@ _GT = 0x3E  # '>'
 _NAME_END = _SPACE | {_GT}
 _CDATA_OPEN = b"<![CDATA["
 _CDATA_CLOSE = b"]]>"
+SMALL_ELEMENTS = 32  # MAX_DEPTH: a component and 31 elements below it, as `check_tree`'s fast path
+
+
+# A start tag's `<` (followed by a name's first character), or a comment or PI opening (group
+# empty).  Inside CDATA text either can match too: that only overcounts or refuses.
+_OPENINGS = re.compile(rb"<(?:([A-Za-z_:])|!--|\?)")
+
+
+def small_component(fed: bytes) -> bool:
+    """The component `fed` (one element, as the splitter proved, with a placeholder) is within
+    every limit `values.check_tree` applies, proven on its bytes instead of its tree: no
+    comment or processing instruction (so its end tag is where the splitter found it), at most
+    SMALL_ELEMENTS start tags (so no element deeper or wider than that), and at most
+    MAX_TEXT_CHARS bytes (no text or attribute longer: the only entities are XML's own and
+    character references, none longer than what it stands for).  The skipped block was checked
+    as a child of a component when it was recorded."""
+    if len(fed) > MAX_TEXT_CHARS:
+        return False
+    openings = _OPENINGS.findall(fed)
+    return len(openings) <= SMALL_ELEMENTS and b"" not in openings
 
 
 class BlockSkipFallback(CatalogError):
@@ -117,6 +138,8 @@ class SystemsBlocks:
         self.attr = "fwupdate" + os.urandom(8).hex()  # no catalog can carry this name
         self._attr_bytes = self.attr.encode()
         self._marks: dict[int, tuple[bytes, bool]] = {}  # fed, not claimed: (hash, placeholder)
+        self._small: set[int] = set()  # placeholders fed in a `small_component`
+        self.proven = False  # the component last claimed is a `small_component`
         self._known: dict[bytes, Remembered] = {}
         self._claimed: dict[int, Remembered] = {}  # placeholders claimed, by marker number
         self.fed = 0  # markers fed to libxml2
@@ -132,7 +155,7 @@ class SystemsBlocks:
         if found is None:
             return None
         bs, be0, be = found
-        key = hashlib.sha256(memoryview(buf)[bs:be]).digest()
+        key = sha256_digest(buf[bs:be])
         placeholder = key in self._known  # its bytes passed `plain_block` when recorded
         if not placeholder and (
             len(self._known) >= MAX_REMEMBERED or not plain_block(buf, bs, be0, be)
@@ -145,7 +168,10 @@ class SystemsBlocks:
         if placeholder:
             self.skipped += 1
             self.skipped_bytes += be - bs
-            return b"".join((buf[s:bs], _START, mark, b"/>", buf[be:e]))
+            fed = b"".join((buf[s:bs], _START, mark, b"/>", buf[be:e]))
+            if small_component(fed):
+                self._small.add(n)
+            return fed
         cut = bs + len(_START)
         return b"".join((buf[s:cut], mark, buf[cut:e]))
 
@@ -155,11 +181,14 @@ class SystemsBlocks:
         """Take the markers among the direct children of `component` (just parsed): record or
         attach their systems.  True when a placeholder's block has a Model naming the system
         (what `build.names_system` would have found in it).  BlockSkipFallback when a marker
-        is in a component that is not a child of the root."""
-        named = False
+        is in a component that is not a child of the root.  `proven`: the component holds a
+        placeholder fed in a `small_component` (its limits need no check on its tree)."""
+        named = self.proven = False
         attr = self.attr
         self._claimed.clear()  # the previous component's: the collector is done with them
-        for child in component:
+        # markers are put on `<SupportedSystems` start tags only: one elsewhere is never claimed
+        # and the parse falls back (`complete`)
+        for child in component.iterchildren("{*}SupportedSystems"):
             value = child.get(attr)
             if value is None:
                 continue
@@ -172,6 +201,9 @@ class SystemsBlocks:
             if placeholder:
                 known = self._claimed[n] = self._known[key]
                 named = named or known.names_system
+                if n in self._small:
+                    self._small.discard(n)
+                    self.proven = True
             else:
                 del child.attrib[attr]
                 self._record(key, child, check)

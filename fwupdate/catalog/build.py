@@ -8,11 +8,10 @@ or prefixes change nothing.
 
 from __future__ import annotations
 
-import hashlib
-
 from lxml import etree
 
 from fwupdate.catalog.blocks import SystemsBlocks
+from fwupdate.catalog.digest import sha256_digest
 from fwupdate.catalog.models import (
     Criticality,
     Manifest,
@@ -130,7 +129,7 @@ class SystemTable:
         """`_devices(container)`, remembered by the SHA-256 of the container's serialised XML
         like `systems_of` (components of one family, or one package for several operating
         systems, repeat the same devices; the model of one costs 5x its serialisation)."""
-        key = hashlib.sha256(etree.tostring(container, with_tail=False)).digest()
+        key = sha256_digest(etree.tostring(container, with_tail=False))
         found = self._devices_by_xml.get(key)
         if found is None:
             found = self.devices(_devices(container))
@@ -177,7 +176,7 @@ class SystemTable:
             self.last_xml_length = last[2]
             return last[1]
         xml = etree.tostring(container, with_tail=False)
-        key = hashlib.sha256(xml).digest()
+        key = sha256_digest(xml)
         found = self._by_xml.get(key)
         if found is None:
             found = _walk_systems(container, self)
@@ -258,7 +257,12 @@ def _devices(container: Element) -> tuple[SupportedDevice, ...]:
     return tuple(out)
 
 
-def build_component(el: Element, table: SystemTable) -> SoftwareComponent:
+def build_component(
+    el: Element, table: SystemTable, *, limits_proven: bool = False
+) -> SoftwareComponent:
+    """The model of the component `el`; CatalogError for a value or a shape it refuses.
+    `limits_proven`: the raw bytes it was parsed from proved it within `check_tree`'s limits
+    (blocks.small_component)."""
     name = description = component_type = category = lu_category = None
     criticality = Criticality.UNKNOWN
     devices: tuple[SupportedDevice, ...] = ()
@@ -288,7 +292,8 @@ def build_component(el: Element, table: SystemTable) -> SoftwareComponent:
             systems_xml = max(systems_xml, table.last_xml_length)
     path = _attr(el, "path") or ""
     label = component_label(name, path)
-    check_tree(el, label, systems_proven=systems_xml <= MAX_TEXT_CHARS)
+    if not limits_proven:
+        check_tree(el, label, systems_proven=systems_xml <= MAX_TEXT_CHARS)
     return SoftwareComponent(
         path=text(check_path(path, label)) or "",
         package_id=text(_attr(el, "packageID")),

@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import logging
 import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fwupdate.catalog.digest import sha256_digest
 from fwupdate.catalog.models import (
     PARSER_VERSION,
     Catalog,
@@ -62,7 +61,7 @@ def _fingerprint() -> str:
         parts.append(cls.__name__ + ":" + ",".join(f.name for f in dataclasses.fields(cls)))
     parts.append(",".join(m.value for m in Criticality))
     parts.append(",".join(p.value for p in PackageType))
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:12]
+    return sha256_digest("|".join(parts).encode()).hex()[:12]
 
 
 _FINGERPRINT = _fingerprint()
@@ -96,7 +95,7 @@ class CatalogCache:
         self.root = root / "catalogs"
 
     def _index_path(self, identity: str) -> Path:
-        return self.root / "index" / (hashlib.sha256(identity.encode()).hexdigest()[:40] + ".json")
+        return self.root / "index" / (sha256_digest(identity.encode()).hex()[:40] + ".json")
 
     def _parsed_path(self, sha256: str, filter_key: str) -> Path:
         return self.root / "parsed" / f"{sha256}-p{PARSER_VERSION}-{_FINGERPRINT}-{filter_key}.json"
@@ -148,6 +147,8 @@ class CatalogCache:
         self._write(self._parsed_path(catalog.sha256, filter_key), doc)
 
     def _write(self, path: Path, doc: CacheDoc | IndexEntry) -> None:
+        import tempfile  # only when writing: a parse without the cache never does
+
         from fwupdate.catalog import cachedoc
 
         try:

@@ -10,12 +10,12 @@ neither it nor requests (`tests/catalog/test_warm_imports.py`).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from fwupdate.catalog.cache import CatalogCache, default_cache_dir
+from fwupdate.catalog.digest import sha256
 from fwupdate.catalog.models import Catalog
 from fwupdate.catalog.sources import CatalogSource, resolve_source
 from fwupdate.catalog.systems import normalize_system_id
@@ -31,7 +31,7 @@ class _HashingReader:
 
     def __init__(self, raw: BinaryIO) -> None:
         self._raw = raw
-        self._hash = hashlib.sha256()
+        self._hash = sha256()  # digest.py: libcrypto without hashlib's start-up
 
     def read(self, n: int = -1) -> bytes:
         data = self._raw.read(n)
@@ -87,7 +87,7 @@ def load_catalog(
     src = resolve_source(source, cache_dir=root, ca_bundle=ca_bundle, allow_http=allow_http,
                          session=session)
     filter_key = sid or "all"
-    from fwupdate.documents import gc_paused  # the one pause; models are acyclic
+    from fwupdate.gcpause import gc_paused  # the one pause; models are acyclic
 
     cache = CatalogCache(root) if use_cache else None
     if cache is not None:

@@ -220,15 +220,16 @@ class _Collector:
             if tag == "SoftwareComponent":
                 self.seen_components += 1
                 blocks = self.blocks
-                named = blocks is not None and not blocks.complete and blocks.claim(
-                    el, self._remember_block
-                )
+                named = proven = False
+                if blocks is not None and not blocks.complete:
+                    named = blocks.claim(el, self._remember_block)
+                    proven = blocks.proven
                 if sid is None:
                     self.components.append(build_component(el, self.table))
                 elif supported_systems_name(el, sid, self.table) or named or names_system(
                     el, sid
                 ):
-                    comp = build_component(el, self.table)
+                    comp = build_component(el, self.table, limits_proven=proven)
                     if sid in comp.system_ids:
                         self.components.append(comp)
             elif tag == "SoftwareBundle":

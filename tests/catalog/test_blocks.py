@@ -315,3 +315,51 @@ def repeating_catalogs(draw: st.DrawFn) -> bytes:
 @given(data=repeating_catalogs(), read_size=st.sampled_from([16, 333, 1 << 20]))
 def test_skipping_never_changes_the_result(data: bytes, read_size: int) -> None:
     assert_same(data, read_size)
+
+
+# --- limits proven on the raw bytes of a component with a placeholder (small_component) ----------
+
+
+def _nest(depth: int, inner: str = "") -> str:
+    return "<D>" * depth + inner + "</D>" * depth
+
+
+SMALL_PROOF_CHILDREN = {
+    # at and past the start-tag bound (the conftest component has 10 elements and the block)
+    "nest-20": _nest(20),
+    "nest-22": _nest(22),
+    "nest-31": _nest(31),
+    "nest-32": _nest(32),
+    "wide-40": "<W/>" * 40,
+    # a comment or PI that holds the component's end tag: the element goes on after the cut
+    "comment-hides-end": "<!-- </SoftwareComponent> -->" + _nest(33),
+    "pi-hides-end": "<?x </SoftwareComponent> ?>" + _nest(33),
+    "cdata-hides-end": "<N><![CDATA[ </SoftwareComponent> ]]></N>" + _nest(33),
+    "long-text": "<T>" + "x" * (1 << 20) + "y</T>",
+    "long-attribute": '<T a="' + "x" * (1 << 20) + 'y"/>',
+    "start-tags-in-cdata": "<N><![CDATA[" + "<a>" * 40 + "]]></N>",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SMALL_PROOF_CHILDREN))
+def test_limits_proven_on_raw_bytes_equal_the_tree_check(name: str) -> None:
+    """A kept component whose SupportedSystems is a placeholder skips `check_tree` only when
+    its bytes prove the limits; around that bound the answer (or the refusal, with its line)
+    is the full parse's."""
+    child = SMALL_PROOF_CHILDREN[name]
+    for where in (1, 2):
+        comps = _comps(3)
+        comps[where] = Comp(f"c{where}.EXE", BLOCK_MODELS, extra_children=child)
+        for read_size in (100, 1 << 20):
+            assert_same(_catalog(*comps), read_size)
+
+
+def test_small_component_counts_every_opening() -> None:
+    from fwupdate.catalog.blocks import SMALL_ELEMENTS, small_component
+
+    inside = "<b/>" * (SMALL_ELEMENTS - 1)
+    assert small_component(f"<a>{inside}</a>".encode())
+    assert not small_component(f"<a>{inside}<b/></a>".encode())
+    assert not small_component(b"<a><!-- c --></a>")
+    assert not small_component(b"<a><?p?></a>")
+    assert not small_component(b"<a>" + b"x" * (1 << 20) + b"</a>")
