@@ -14,6 +14,7 @@ import pytest
 from runsim import LM_PACE, at_target, duplicate_jobs, flashed_twice, night, plan_file
 
 from fwupdate.chaos.inputs import build_inputs, fleet_spec
+from fwupdate.demo.night import active_changes
 from fwupdate.idrac.facade import IdracFacade
 from fwupdate.idrac.redfish import power
 from fwupdate.loadmaster.client import LoadMasterClient
@@ -252,6 +253,45 @@ def test_resume_of_a_delivery_step_killed_after_its_handover(tmp_path: Path,
         with Journal.open(tmp_path / "runs" / "dl.db") as j:
             assert build_run_report(j)["groups"][0]["failovers"] == 1
         assert outages(sim.events, "pair-4") == ()
+
+
+def test_a_handover_whose_confirmation_was_lost_is_counted_when_its_step_ends_at_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Campaign seed 9091 --intensity 4 night 51 (I8): killed just after the Active unit's
+    orderly shutdown in a delivery step (the request noted, not its confirmation); a resume
+    finished the pair, then its writes were lost with the WAL; the next resume found the
+    node at its targets and ended the step at once, never confirming the handover, and the
+    report counted 0 failovers for 1 change of the Active unit.  Now the resume finds the
+    requested unit Active on the devices and confirms it, once."""
+    real = steps_lm.proc.handover
+
+    def handover(*a: Any, **kw: Any) -> Any:
+        if real(*a, **kw):
+            raise Crash  # the shutdown went out, the partner took over; nothing journaled after
+        return False
+
+    inputs = build_inputs(tmp_path / "inputs")
+    settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
+    runs = tmp_path / "runs"
+    with SimulatedFleet(fleet_spec(("pair-4",)), workdir=tmp_path / "sim",
+                        time_scale=SCALE) as sim:  # fmt: skip
+        fleet = sim.write_fleet_file(tmp_path / "fleet.toml")
+        plan = plan_file(fleet, inputs, tmp_path / "plan.json")
+        monkeypatch.setattr(steps_lm.proc, "handover", handover)
+        with pytest.raises(Crash):
+            session.start(plan, fleet, runs_dir=runs, settings=settings,
+                          repo=inputs.repo, lm_image=inputs.lm_image, run_id="lost")
+        monkeypatch.setattr(steps_lm.proc, "handover", real)
+        _copy_journal(runs / "lost.db", tmp_path / "asked.db")
+        assert session.resume(runs / "lost.db", settings=settings).groups[0].status == "done"
+        for suffix in ("-wal", "-shm"):
+            (runs / f"lost.db{suffix}").unlink(missing_ok=True)
+        _copy_journal(tmp_path / "asked.db", runs / "lost.db")  # the resume's writes lost
+        result = session.resume(runs / "lost.db", settings=settings)
+        assert result.groups[0].status == "done", result
+        with Journal.open(runs / "lost.db") as j:
+            assert build_run_report(j)["groups"][0]["failovers"] == 1
+        assert active_changes(sim.events, "pair-4") == (0, 1)
 
 
 def _copy_journal(src: Path, dst: Path) -> None:
