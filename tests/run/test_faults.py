@@ -202,3 +202,22 @@ def test_failure_budget_stops_starting_pairs(cli, demo_inputs, tmp_path: Path) -
         assert "failure budget" in r.out
         other_nodes = {f"{x}-idrac" for g in n.plan.groups if g.name == other for x in g.order}
         assert not [x for x in n.records("job_created") if x["device"] in other_nodes]
+
+
+def test_a_run_that_starts_while_an_idrac_restarts_waits_for_it(cli, demo_inputs,
+                                                                tmp_path: Path) -> None:
+    """Chaos seed 9091 --intensity 4 nights 43 and 56: a run (a resume, or the operator's
+    fresh run) started while an iDRAC restarted after its own update, sent by a killed run;
+    the node's first step gave up after the transport's 3 attempts and the pair failed.  An
+    iDRAC that does not answer before its node's first step is waited for (up to the restart
+    timeout), and the night completes."""
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        idrac = n.sim.device("lb3b-idrac")
+        idrac.set_fault("slow-return", 600)  # 0.75 s real at this scale
+        idrac.state.idrac_reset("racreset")  # type: ignore[attr-defined]
+        r = cli(*n.run_args("--yes", "--run-id", "back", scale=SCALE))
+        assert r.code == 0, r
+        assert "waiting for it (it may be restarting)" in r.err
+        assert at_target(n) == []
+        assert flashed_twice(n) == [] and duplicate_jobs(n) == []
+        assert n.availability("pair-3") == (0, 1)
