@@ -34,6 +34,7 @@ from fwupdate.run.runtime import POWER_NOTE, GroupRuntime, versions_of, versions
 from fwupdate.run.steps_lm import (
     may_finish_power_cycle,
     planned_failover_done,
+    role_handed_to,
     take_down,
     wait_lm_back,
 )
@@ -574,8 +575,8 @@ def verify(rt: GroupRuntime, step: Step, resume: bool) -> Outcome:
     role = step.param("role")
     if unit is not None and role:
         got = unit.ha_role()
-        if got.value != role and not (got.value == "active"
-                                      and planned_failover_done(rt, step)):
+        if got.value != role and not (got.value == "active" and (
+                planned_failover_done(rt, step) or role_handed_to(rt, node))):
             raise DeviceError(f"HA role {got.value}, expected {role}", host=node,
                               step=step.step_id)
         out["role"] = got.value

@@ -239,6 +239,41 @@ def test_resume_counts_a_handover_the_journal_lost(demo_inputs, tmp_path: Path) 
         assert n.availability("pair-3") == (0, 1)
 
 
+def _forget_after_the_first_nodes_staging(journal: Path) -> None:
+    """The journal lost everything after the first node's firmware staging (a WAL removed
+    while the second node rebooted): the first node's LoadMaster stage, reboot and verify and
+    all of the second node look pending, the second node's handover among the lost writes."""
+    with contextlib.closing(sqlite3.connect(journal)) as c:
+        (cut,) = c.execute("SELECT min(seq) FROM steps WHERE kind = 'lm_stage'").fetchone()
+        c.execute("DELETE FROM events WHERE step_id IN (SELECT step_id FROM steps"
+                  " WHERE seq >= ?)", (cut,))
+        c.execute("UPDATE steps SET state='pending', outcome=NULL, attempts=0, started_at=NULL,"
+                  " finished_at=NULL WHERE seq >= ?", (cut,))
+        c.commit()
+
+
+def test_a_node_the_role_was_handed_back_to_verifies_active(demo_inputs,
+                                                             tmp_path: Path) -> None:
+    """Campaign seed 9091 --intensity 4 night 37: the journal lost the writes after the first
+    node's staging; the resume counted the lost handover, rebooted the first node again (its
+    staged job journaled), which handed the Active role back to the second node; the second
+    node had nothing left to apply, was not rebooted, and its verify failed "HA role active,
+    expected standby".  The journal's last handover gave it the role: Active is right there,
+    the pair ends done with every node at its targets and no outage."""
+    settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        path = _night_done(n, tmp_path, settings, "back")
+        _forget_after_the_first_nodes_staging(path)
+        result = session.resume(path, settings=settings)
+        assert result.groups[0].status == G_DONE, result
+        assert at_target(n) == []
+        assert flashed_twice(n) == [] and duplicate_jobs(n) == []
+        outages, changes = n.availability("pair-3")
+        with Journal.open(path) as j:
+            assert build_run_report(j)["groups"][0]["failovers"] == changes
+        assert outages == 0
+
+
 def _forget_after_first_look(journal: Path) -> None:
     """The journal kept only what the pair_precheck wrote before its VS baseline (the pair's
     first look among it): the precheck looks in flight, every later step pending (a WAL removed
