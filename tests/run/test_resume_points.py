@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -222,6 +223,20 @@ def test_a_job_whose_journal_was_lost_is_adopted_not_uploaded_again(
         assert flashed_twice(n) == [] and duplicate_jobs(n) == []
 
 
+def _crash_after_a_handover(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """A handover that went through raises Crash (the shutdown went out, the partner took
+    over; nothing journaled after it); returns what puts the real handover back."""
+    real = steps_lm.proc.handover
+
+    def handover(*a: Any, **kw: Any) -> Any:
+        if real(*a, **kw):
+            raise Crash
+        return False
+
+    monkeypatch.setattr(steps_lm.proc, "handover", handover)
+    return lambda: monkeypatch.setattr(steps_lm.proc, "handover", real)
+
+
 def test_resume_of_a_delivery_step_killed_after_its_handover(tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch
                                                               ) -> None:
@@ -229,13 +244,6 @@ def test_resume_of_a_delivery_step_killed_after_its_handover(tmp_path: Path,
     repository/virtual-media step; the resume refused ("partner not ready": the pair was
     still settling from our own shutdown), so the pair failed and the report counted no
     failover although the Active unit had changed.  The resume finishes the handover."""
-    real = steps_lm.proc.handover
-
-    def handover(*a: Any, **kw: Any) -> Any:
-        if real(*a, **kw):
-            raise Crash  # the shutdown went out, the partner took over; nothing journaled after
-        return False
-
     inputs = build_inputs(tmp_path / "inputs")
     settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
     with SimulatedFleet(fleet_spec(("pair-4",)), workdir=tmp_path / "sim",
@@ -243,11 +251,11 @@ def test_resume_of_a_delivery_step_killed_after_its_handover(tmp_path: Path,
         fleet = sim.write_fleet_file(tmp_path / "fleet.toml")
         plan = plan_file(fleet, inputs, tmp_path / "plan.json")
         assert "repo_update" in plan.read_text() or "vmedia_update" in plan.read_text()
-        monkeypatch.setattr(steps_lm.proc, "handover", handover)
+        undo = _crash_after_a_handover(monkeypatch)
         with pytest.raises(Crash):
             session.start(plan, fleet, runs_dir=tmp_path / "runs", settings=settings,
                           repo=inputs.repo, lm_image=inputs.lm_image, run_id="dl")
-        monkeypatch.setattr(steps_lm.proc, "handover", real)
+        undo()
         result = session.resume(tmp_path / "runs" / "dl.db", settings=settings)
         assert result.groups[0].status == "done", result
         with Journal.open(tmp_path / "runs" / "dl.db") as j:
@@ -263,13 +271,6 @@ def test_a_handover_whose_confirmation_was_lost_is_counted_when_its_step_ends_at
     node at its targets and ended the step at once, never confirming the handover, and the
     report counted 0 failovers for 1 change of the Active unit.  Now the resume finds the
     requested unit Active on the devices and confirms it, once."""
-    real = steps_lm.proc.handover
-
-    def handover(*a: Any, **kw: Any) -> Any:
-        if real(*a, **kw):
-            raise Crash  # the shutdown went out, the partner took over; nothing journaled after
-        return False
-
     inputs = build_inputs(tmp_path / "inputs")
     settings = RunSettings(time_scale=SCALE, lm_min_interval=LM_PACE)
     runs = tmp_path / "runs"
@@ -277,11 +278,11 @@ def test_a_handover_whose_confirmation_was_lost_is_counted_when_its_step_ends_at
                         time_scale=SCALE) as sim:  # fmt: skip
         fleet = sim.write_fleet_file(tmp_path / "fleet.toml")
         plan = plan_file(fleet, inputs, tmp_path / "plan.json")
-        monkeypatch.setattr(steps_lm.proc, "handover", handover)
+        undo = _crash_after_a_handover(monkeypatch)
         with pytest.raises(Crash):
             session.start(plan, fleet, runs_dir=runs, settings=settings,
                           repo=inputs.repo, lm_image=inputs.lm_image, run_id="lost")
-        monkeypatch.setattr(steps_lm.proc, "handover", real)
+        undo()
         _copy_journal(runs / "lost.db", tmp_path / "asked.db")
         assert session.resume(runs / "lost.db", settings=settings).groups[0].status == "done"
         for suffix in ("-wal", "-shm"):
