@@ -4,6 +4,7 @@ where the fault is documented to be recovered from, or `failed` with no fault at
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fwupdate.chaos.night import IDRAC_FAULTS, LM_UNIT_FAULTS, PAIR_FAULTS
@@ -115,6 +116,22 @@ def test_an_effect_before_the_last_process_may_have_been_redone() -> None:
     assert judge(f, ["pair-3"], set(), acted, {}, rep) == []
     rep["sessions"] = [{"at": 1.7e9}]
     assert judge(f, ["pair-3"], set(), acted, {}, rep)
+
+
+def test_an_effect_just_before_the_last_process_started_is_not_its_own() -> None:
+    """Seed 9091 --intensity 4 night 24: the staged BIOS job failed (RED007) 0.6 s before the
+    operator's re-run started, in a process killed before it saw the failure; the re-run found
+    the BIOS below its target, staged it again and completed.  That effect is not the last
+    process's: done is not contradicted (one second of slack had counted it)."""
+    f = [FaultSeen("lb5b-idrac", "job-fail", "RED007,1")]
+    failed = [_rec("lb5b-idrac", "job_failed", message_id="RED007",
+                   wall="2026-12-06T15:20:40.621+00:00")]
+    rep = _report(pair_5="done")
+    start = datetime.fromisoformat("2026-12-06T15:20:41.226+00:00").timestamp()
+    rep["sessions"] = [{"at": start - 3.0}, {"at": start}]
+    assert judge(f, ["pair-5"], set(), failed, {}, rep) == []
+    rep["sessions"] = [{"at": start - 3.0}, {"at": start - 0.7}]  # the failure in the last one
+    assert judge(f, ["pair-5"], set(), failed, {}, rep)
 
 
 def test_a_patch_applied_again_after_a_lost_journal_may_end_done() -> None:
