@@ -403,6 +403,8 @@ class Executor:
             except DeviceUnreachableError as exc:
                 rt.say(step, f"inventory unreadable before the node ({exc})")
                 live = self._answering(rt, step)
+                if live is None:  # it never answered in the whole wait: not waited out again
+                    break
             except FwupdateError as exc:
                 rt.say(step, f"inventory unreadable before the node ({exc})")
                 live = None

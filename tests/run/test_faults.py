@@ -221,3 +221,20 @@ def test_a_run_that_starts_while_an_idrac_restarts_waits_for_it(cli, demo_inputs
         assert at_target(n) == []
         assert flashed_twice(n) == [] and duplicate_jobs(n) == []
         assert n.availability("pair-3") == (0, 1)
+
+
+def test_an_idrac_that_never_answers_is_waited_for_once(cli, demo_inputs,
+                                                        tmp_path: Path) -> None:
+    """The wait for an iDRAC that does not answer before its node is bounded once (the
+    restart timeout), not once per read attempt; then the pair fails naming it, its partner
+    untouched and still serving."""
+    with night(tmp_path, demo_inputs, ("pair-3",), SCALE) as n:
+        idrac = n.sim.device("lb3b-idrac")
+        idrac.set_fault("never-return", "1")
+        idrac.state.idrac_reset("racreset")  # type: ignore[attr-defined]
+        r = cli(*n.run_args("--yes", "--run-id", "gone", scale=SCALE))
+        assert r.code == 1, r
+        assert r.err.count("waiting for it (it may be restarting)") == 1
+        assert "cannot talk to the iDRAC" in r.out
+        _untouched(n, "lb3a")
+        assert n.availability("pair-3") == (0, 0)
