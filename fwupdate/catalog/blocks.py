@@ -28,6 +28,7 @@ prefix whose declaration could differ), at most MAX_BLOCK_BYTES.  Only single-by
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Callable
@@ -35,7 +36,6 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from fwupdate.catalog.digest import sha256_digest
 from fwupdate.catalog.models import SupportedSystem
 from fwupdate.catalog.values import MAX_TEXT_CHARS
 from fwupdate.errors import CatalogError
@@ -155,7 +155,7 @@ class SystemsBlocks:
         if found is None:
             return None
         bs, be0, be = found
-        key = sha256_digest(buf[bs:be])
+        key = hashlib.sha256(memoryview(buf)[bs:be]).digest()
         placeholder = key in self._known  # its bytes passed `plain_block` when recorded
         if not placeholder and (
             len(self._known) >= MAX_REMEMBERED or not plain_block(buf, bs, be0, be)

@@ -8,10 +8,11 @@ or prefixes change nothing.
 
 from __future__ import annotations
 
+import hashlib
+
 from lxml import etree
 
 from fwupdate.catalog.blocks import SystemsBlocks
-from fwupdate.catalog.digest import sha256_digest
 from fwupdate.catalog.models import (
     Criticality,
     Manifest,
@@ -129,7 +130,7 @@ class SystemTable:
         """`_devices(container)`, remembered by the SHA-256 of the container's serialised XML
         like `systems_of` (components of one family, or one package for several operating
         systems, repeat the same devices; the model of one costs 5x its serialisation)."""
-        key = sha256_digest(etree.tostring(container, with_tail=False))
+        key = hashlib.sha256(etree.tostring(container, with_tail=False)).digest()
         found = self._devices_by_xml.get(key)
         if found is None:
             found = self.devices(_devices(container))
@@ -176,7 +177,7 @@ class SystemTable:
             self.last_xml_length = last[2]
             return last[1]
         xml = etree.tostring(container, with_tail=False)
-        key = sha256_digest(xml)
+        key = hashlib.sha256(xml).digest()
         found = self._by_xml.get(key)
         if found is None:
             found = _walk_systems(container, self)

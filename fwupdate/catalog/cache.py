@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fwupdate.catalog.digest import sha256_digest
 from fwupdate.catalog.models import (
     PARSER_VERSION,
     Catalog,
@@ -61,7 +61,7 @@ def _fingerprint() -> str:
         parts.append(cls.__name__ + ":" + ",".join(f.name for f in dataclasses.fields(cls)))
     parts.append(",".join(m.value for m in Criticality))
     parts.append(",".join(p.value for p in PackageType))
-    return sha256_digest("|".join(parts).encode()).hex()[:12]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:12]
 
 
 _FINGERPRINT = _fingerprint()
@@ -95,7 +95,7 @@ class CatalogCache:
         self.root = root / "catalogs"
 
     def _index_path(self, identity: str) -> Path:
-        return self.root / "index" / (sha256_digest(identity.encode()).hex()[:40] + ".json")
+        return self.root / "index" / (hashlib.sha256(identity.encode()).hexdigest()[:40] + ".json")
 
     def _parsed_path(self, sha256: str, filter_key: str) -> Path:
         return self.root / "parsed" / f"{sha256}-p{PARSER_VERSION}-{_FINGERPRINT}-{filter_key}.json"

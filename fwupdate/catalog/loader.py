@@ -10,12 +10,12 @@ neither it nor requests (`tests/catalog/test_warm_imports.py`).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from fwupdate.catalog.cache import CatalogCache, default_cache_dir
-from fwupdate.catalog.digest import sha256
 from fwupdate.catalog.models import Catalog
 from fwupdate.catalog.sources import CatalogSource, resolve_source
 from fwupdate.catalog.systems import normalize_system_id
@@ -31,7 +31,7 @@ class _HashingReader:
 
     def __init__(self, raw: BinaryIO) -> None:
         self._raw = raw
-        self._hash = sha256()  # digest.py: libcrypto without hashlib's start-up
+        self._hash = hashlib.sha256()
 
     def read(self, n: int = -1) -> bytes:
         data = self._raw.read(n)

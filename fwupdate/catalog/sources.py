@@ -9,6 +9,7 @@ downloaded into the cache folder with conditional GETs (ETag / Last-Modified).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -20,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 from urllib.parse import urlsplit
 
-from fwupdate.catalog.digest import sha256, sha256_digest
 from fwupdate.errors import (
     CatalogError,
     DeviceUnreachableError,
@@ -227,7 +227,7 @@ def write_stream_atomically(src: _Readable, target: Path, limit: int | None = No
     import tempfile  # only when copying (ISO members, downloads): a file source never does
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    digest = sha256()
+    digest = hashlib.sha256()
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as out:
@@ -253,7 +253,7 @@ def write_stream_atomically(src: _Readable, target: Path, limit: int | None = No
 
 
 def _download_dir(cache_dir: Path, url: str) -> Path:
-    return cache_dir / "downloads" / sha256_digest(url.encode()).hex()[:32]
+    return cache_dir / "downloads" / hashlib.sha256(url.encode()).hexdigest()[:32]
 
 
 def fetch_url(
@@ -366,7 +366,7 @@ def _offline_copy(body: Path, meta: dict[str, str], shown: str, why: str) -> Pat
     want = meta.get("sha256")
     if not want or not body.is_file():
         return None
-    digest = sha256()
+    digest = hashlib.sha256()
     with open(body, "rb") as fh:
         for block in iter(lambda: fh.read(_COPY_BLOCK), b""):
             digest.update(block)
