@@ -298,7 +298,8 @@ def run_virtual_media_update(
     try:
         if not network_iso:
             _boot_virtual_cd(idrac)
-        watch = _IsoWatch(idrac, iso_url.rsplit("/", 1)[-1], osd_job, expected, pending, before)
+        watch = _IsoWatch(idrac, iso_url.rsplit("/", 1)[-1], osd_job, expected, pending, before,
+                          earlier_jobs=_job_ids(idrac) if not network_iso else frozenset())
         after = _wait_for_iso_versions(watch, timeout)
     finally:
         _detach_iso(idrac, network_iso=network_iso)
@@ -346,10 +347,15 @@ def _detach_iso(idrac: IdracFacade, *, network_iso: bool) -> None:
         log.warning("%s: could not detach the virtual CD: %s", idrac.name, exc)
 
 
+def _job_ids(idrac: IdracFacade) -> frozenset[str]:
+    return frozenset(j.jid for j in idrac.list_jobs())
+
+
 Versions = dict[str, tuple[str, str]]
-# boots of the ISO at most: a package the booted ISO could not install (LC busy: LC068) is
-# installed by booting it again once the host is back with LC ready, no job unfinished and the
-# versions unchanged for ISO_SETTLE device seconds (an ISO may still be at work in its own OS)
+# boots of the ISO at most: a package the booted ISO could not install (LC busy: LC068, before
+# any job existed) is installed by booting it again once the host is back with LC ready, no job
+# unfinished and the versions unchanged for ISO_SETTLE device seconds (an ISO may still be at
+# work in its own OS); a job the ISO made that failed fails the step instead
 ISO_BOOTS = 3
 ISO_SETTLE = 300.0
 
@@ -368,6 +374,7 @@ class _IsoWatch:
     boots: int = 1  # the ISO's boots requested so far (Redfish virtual media)
     booting: bool = False  # LC seen not ready since the last boot request: the ISO ran
     back: tuple[float, Versions] | None = None  # since when (monotonic) back at these versions
+    earlier_jobs: frozenset[str] = frozenset()  # job ids in the queue before the boot
 
     def look(self) -> Versions | None:
         """After a poll interval: the versions once every expected one is installed, the host
@@ -393,18 +400,24 @@ class _IsoWatch:
 
     def _boot_again_if_over(self) -> None:
         """The ISO's run is over (LC went through not ready and is ready again, no unfinished
-        job) with versions missing: boot it again, at most ISO_BOOTS times in all.  Only for
-        Redfish virtual media; an iDRAC without LC status is waited out as before."""
-        if self.osd_job is not None or self.boots >= ISO_BOOTS:
+        job) with versions missing: a job the ISO made that failed fails the step with its
+        message id; otherwise (the ISO's install was refused as LC-busy before any job existed)
+        boot it again, at most ISO_BOOTS times in all.  Only for Redfish virtual media; an
+        iDRAC without LC status is waited out as before."""
+        if self.osd_job is not None:
             return
         try:
             ready = self.idrac.lc_status().ready
         except UnsupportedOperationError:
             return
-        if not ready or self.idrac.unfinished_jobs():
+        jobs = self.idrac.list_jobs() if ready else ()
+        if not ready or any(not j.terminal for j in jobs):
             self.booting, self.back = self.booting or not ready, None
             return
         if not self.booting or not self._settled():
+            return
+        self._raise_a_failed_job(jobs)
+        if self.boots >= ISO_BOOTS:
             return
         self.boots += 1
         self.booting, self.back = False, None
@@ -413,6 +426,21 @@ class _IsoWatch:
         self.idrac.progress(f"the host is back from {self.iso} without {missing}; "
                             f"booting it again ({self.boots}/{ISO_BOOTS})")  # fmt: skip
         _boot_virtual_cd(self.idrac)
+
+    def _raise_a_failed_job(self, jobs: tuple[JobStatus, ...]) -> None:
+        """JobFailedError for the first job made since the boot that failed for another reason
+        than LC being busy (LC068 / RAC0679 refuse before a job exists: booting again is safe)."""
+        failed = [j for j in jobs if j.jid not in self.earlier_jobs and j.failed
+                  and not LC_BUSY_IDS.intersection(j.message_ids)]  # fmt: skip
+        if not failed:
+            return
+        first = failed[0]
+        raise JobFailedError(
+            f"after booting {self.iso}, job {first.jid} ended {first.state}: "
+            f"{first.message or ''}".strip(),
+            host=self.idrac.host, step=_VMEDIA,
+            message_id=first.message_ids[0] if first.message_ids else None,
+        )
 
     def _settled(self) -> bool:
         """The host has been back at the same versions for ISO_SETTLE device seconds."""

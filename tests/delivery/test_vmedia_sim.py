@@ -74,6 +74,26 @@ def test_iso_with_a_corrupt_package_times_out_naming_what_is_missing(
     assert not vm_state(sim_nodes.state("idrac-1")).inserted
 
 
+def test_a_job_the_iso_made_that_failed_fails_the_step_with_its_message_id(
+    cli, sim_nodes: SimNodes, tmp_path: Path
+) -> None:
+    """Campaign 2123/x4/142: the ISO's BIOS job failed (RED007) and the watch booted the ISO
+    again, as it does for an install LC refused as busy, so the failure was never reported.  A
+    job that failed is the step's failure, with its message id; the ISO is booted once."""
+    build_repo(tmp_path / "repo", r640_components(bios="2.13.0"))
+    iso = build_iso(tmp_path / "repo", tmp_path / "update.iso")
+    sim_nodes.sim.device("idrac-1").set_fault("job-fail", "RED007,1")
+    r = cli("idrac", "vmedia-update", *sim_nodes.cli_common("node-1"), "--iso", str(iso),
+            "--wait", "3000")
+    assert r.code == 1, r
+    line = r.err.strip().splitlines()[-1]
+    assert "virtual-media update" in line and "[RED007]" in line, line
+    events = [e["event"] for e in sim_nodes.sim.events.records(device="idrac-1")]
+    assert events.count("vmedia_boot") == 1, events
+    st = sim_nodes.state("idrac-1")
+    assert st.component_version("bios") == "2.10.2" and not vm_state(st).inserted
+
+
 def test_idrac7_needs_an_nfs_or_cifs_share(cli, sim_nodes: SimNodes) -> None:
     r = cli("idrac", "vmedia-update", *sim_nodes.cli_common("node-2"),
             "--iso-url", "https://127.0.0.1:9/x.iso", "--expect", "159=2.9.0")
