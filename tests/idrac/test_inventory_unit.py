@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -18,7 +20,7 @@ from fwupdate.idrac.models import Generation, NodeInventory
 from fwupdate.idrac.redfish.client import RedfishClient
 from fwupdate.idrac.redfish.inventory import parse_inventory_id
 
-from .conftest import FWINV, SYS, FakeIdrac
+from .conftest import FWINV, MGR, SYS, FakeIdrac
 
 Make = Callable[..., tuple[FakeIdrac, RedfishClient]]
 
@@ -47,6 +49,39 @@ def test_12g_inventory_walks_members(make_idrac: Make) -> None:
     assert not any("$expand" in c.query for c in fake.calls)
     # root, Manager, System, UpdateService, collection, 4 members: nothing more
     assert len(fake.calls) == 9
+
+
+def _kept_bytes(obj: object) -> int:
+    """Bytes of the objects reachable from `obj` (sys.getsizeof over gc referents, each once)."""
+    seen: set[int] = set()
+    todo, total = [obj], 0
+    while todo:
+        o = todo.pop()
+        if id(o) in seen or isinstance(o, type):
+            continue
+        seen.add(id(o))
+        total += sys.getsizeof(o)
+        todo.extend(gc.get_referents(o))
+    return total
+
+
+def test_a_client_keeps_what_it_uses_of_the_probed_documents_not_the_documents(
+    make_idrac: Make,
+) -> None:
+    """Every running node keeps one client for the night: what it keeps of the Manager and
+    System documents must not grow with their size (an iDRAC9 System carries a large Oem)."""
+    kept = []
+    for attributes in (0, 2000):
+        fake, client = make_idrac("14G", auth="basic")
+        for uri in (MGR, SYS):
+            fake.docs[uri]["Oem"] = {"Dell": {f"Attribute{i}": "x" * 40
+                                              for i in range(attributes)}}
+        with client:
+            inv = client.inventory()
+            assert inv.ok and inv.idrac is not None and inv.system is not None
+            state = {k: v for k, v in vars(client).items() if k != "transport"}
+            kept.append(_kept_bytes(state))
+    assert kept[1] - kept[0] < 4096, kept
 
 
 def test_idrac9_inventory_uses_expand(make_idrac: Make) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from requests.adapters import HTTPAdapter
 
@@ -56,9 +56,11 @@ class RedfishClient:
         self.transport = transport
         self.name = name or transport.name
         self._caps: Capabilities | None = None
-        self._manager: dict[str, Any] | None = None
-        self._system: dict[str, Any] | None = None
-        self._update_service: dict[str, Any] | None = None
+        # what probe() read, kept only as far as it is used again: the identities, and the
+        # keys `detect` reads (the inventory's Allow header re-decides the push target)
+        self._identity: IdracIdentity | None = None
+        self._system_identity: SystemIdentity | None = None
+        self._detect_docs: _DetectDocs | None = None
         self.notes: list[str] = []  # non-fatal problems met while probing (inventory errors)
         self._members: dict[str, Any] = {}  # inventory member URI -> component (last read)
 
@@ -172,8 +174,9 @@ class RedfishClient:
                 update_service = resp.json() if resp.status == 200 else None
             except FwupdateError as exc:
                 self.notes.append(str(exc))
-        self._manager, self._system = manager, system
-        self._update_service = update_service
+        self._identity = idrac_identity(t.url, root, manager)
+        self._system_identity = system_identity(root, system) if system is not None else None
+        self._detect_docs = _DetectDocs(_slim(manager), _slim(system), _slim(update_service))
         self._caps = detect(
             root=root,
             manager=manager,
@@ -202,17 +205,18 @@ class RedfishClient:
 
     def identity(self) -> IdracIdentity:
         caps = self.capabilities
-        if not caps.redfish or self._manager is None or self.transport.root is None:
+        if not caps.redfish or self._identity is None:
             raise UnsupportedOperationError(
                 "no Redfish service on this iDRAC", host=self.host, step="identity"
             )
-        return idrac_identity(self.transport.url, self.transport.root, self._manager)
+        return self._identity
 
     def system_identity(self, *, refresh: bool = False) -> SystemIdentity:
         caps = self.capabilities
         if refresh and caps.system_uri:
-            self._system = self.transport.get_json(caps.system_uri, step="read System")
-        return system_identity(self.transport.root, self._system)
+            system = self.transport.get_json(caps.system_uri, step="read System")
+            self._system_identity = system_identity(self.transport.root, system)
+        return self._system_identity or system_identity(self.transport.root, None)
 
     def firmware_version(self) -> str:
         """The iDRAC's running version, read now (not cached)."""
@@ -252,12 +256,13 @@ class RedfishClient:
                 )
                 self._members = seen
                 errors.extend(member_errors)
-                if allow is not None and self.transport.root is not None:
+                docs = self._detect_docs
+                if allow is not None and self.transport.root is not None and docs is not None:
                     caps = self._caps = detect(
                         root=self.transport.root,
-                        manager=self._manager,
-                        system=self._system,
-                        update_service=self._update_service,
+                        manager=docs.manager,
+                        system=docs.system,
+                        update_service=docs.update_service,
                         manager_uri=caps.manager_uri,
                         system_uri=caps.system_uri,
                         firmware_inventory_allow=allow,
@@ -265,7 +270,7 @@ class RedfishClient:
             except FwupdateError as exc:
                 errors.append(str(exc))
         else:
-            version = (self._manager or {}).get("FirmwareVersion", "?")
+            version = self._identity.firmware_version if self._identity else "?"
             errors.append(
                 f"{self.host}: firmware inventory: not offered over Redfish by this iDRAC "
                 f"(firmware {version}); WS-Man is needed"
@@ -273,7 +278,7 @@ class RedfishClient:
         return NodeInventory(
             name=self.name,
             idrac=self.identity(),
-            system=self.system_identity() if self._system is not None else None,
+            system=self.system_identity() if self._system_identity is not None else None,
             components=components,
             capabilities=caps,
             errors=tuple(errors),
@@ -376,3 +381,19 @@ class RedfishClient:
         )
         self.probe(refresh=True)
         return version
+
+
+# the keys of the Manager, System and UpdateService documents that `detect` reads
+_DETECT_KEYS = ("@odata.id", "Model", "FirmwareVersion", "Actions", "Links", "FirmwareInventory",
+                "HttpPushUri", "MultipartHttpPushUri")
+
+
+class _DetectDocs(NamedTuple):
+    manager: dict[str, Any] | None
+    system: dict[str, Any] | None
+    update_service: dict[str, Any] | None
+
+
+def _slim(doc: dict[str, Any] | None) -> dict[str, Any] | None:
+    """`doc` with only the keys `detect` reads (a client keeps it for the whole run)."""
+    return None if doc is None else {k: doc[k] for k in _DETECT_KEYS if k in doc}
