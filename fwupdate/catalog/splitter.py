@@ -90,10 +90,12 @@ class ComponentSplitter:
     # --- buffer ------------------------------------------------------------------------------
 
     def _refill(self, pos: int) -> int:
-        """Drop `_buf[:pos]` and append the next block; returns the new index of old `pos`."""
+        """Drop `_buf[:pos]` and append the next block; returns the new index of old `pos`.
+        The block is at least as long as what is kept, so a component longer than the read
+        size is copied and scanned a bounded number of times per byte (not once per read)."""
         if self._eof:
             return pos
-        chunk = self._read(self._read_size)
+        chunk = self._read(max(self._read_size, len(self._buf) - pos))
         if not chunk:
             self._eof = True
             return pos

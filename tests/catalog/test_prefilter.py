@@ -110,6 +110,30 @@ def test_prefilter_skips_and_counts(make_catalog) -> None:  # type: ignore[no-un
     assert cat.extra["prefilter"] == "on"
 
 
+class _CountedReads(io.BytesIO):
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.reads = 0
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        self.reads += 1
+        return super().read(size)
+
+
+def test_a_component_longer_than_the_read_size_is_not_read_once_per_read_size(
+    make_catalog,  # type: ignore[no-untyped-def]
+) -> None:
+    """A component with a long text (up to the 1 MiB text bound) read 100 bytes at a time:
+    each read used to copy and rescan everything held since the component's start (10,000
+    reads of up to 1 MiB: 20 s).  The splitter grows its reads with what it holds."""
+    long = Comp("r.BIN", ("04F7",), extra_children="<T>" + "x" * (1 << 20) + "</T>")
+    data = make_catalog([Comp("o.BIN", ("04CE",)), long]).read_bytes()
+    stream = _CountedReads(data)
+    cat = parse_catalog(stream, system_id="04F7", read_size=100)
+    assert [c.path for c in cat.components] == ["r.BIN"]
+    assert stream.reads < 200, stream.reads
+
+
 def test_fallback_when_a_component_tag_hides_in_text(make_catalog) -> None:  # type: ignore[no-untyped-def]
     comps = [
         Comp("a.BIN", ("04CE",), name="</SoftwareComponent>"),  # inside CDATA
