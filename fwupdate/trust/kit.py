@@ -12,6 +12,7 @@ import datetime as dt
 import os
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,10 @@ from fwupdate.errors import FwupdateError
 
 TOOLS = ("osslsigncode", "gpg", "gpgv", "gpgconf")
 TOOL_TIMEOUT_S = 120.0
+# gpg-agent puts its sockets in the GnuPG home when /run/user/UID does not exist; a Unix socket
+# path holds at most 107 bytes, and the longest socket name is S.gpg-agent.browser
+_SOCKET_PATH_MAX = 107
+_LONGEST_SOCKET = "S.gpg-agent.browser"
 _Key = ec.EllipticCurvePrivateKey
 
 
@@ -115,8 +120,16 @@ class SigningKit:
     signer: Issued = field(init=False)
     tsa: Issued = field(init=False)
     pgp_fingerprint: str = field(init=False, default="")
+    gnupg_home: Path = field(init=False)
+    _own_gnupg_home: bool = field(init=False, default=False)  # a short temporary home
 
     def __post_init__(self) -> None:
+        self.gnupg_home = self.folder / "gnupg"
+        if len(os.fsencode(self.gnupg_home.resolve() / _LONGEST_SOCKET)) > _SOCKET_PATH_MAX:
+            # too deep for the agent's sockets ("No agent running"): a short home, removed
+            # by close()
+            self.gnupg_home = Path(tempfile.mkdtemp(prefix="fwupdate-gpg-"))
+            self._own_gnupg_home = True
         certs = self.folder / "x509"
         self.ca = issue(certs, "root-ca", organisation=self.organisation, ca=True)
         self.signer = self.issue_signer(self.signer_name, self.organisation)
@@ -139,10 +152,6 @@ class SigningKit:
             usage=ExtendedKeyUsageOID.CODE_SIGNING,
             **validity,  # type: ignore[arg-type]
         )
-
-    @property
-    def gnupg_home(self) -> Path:
-        return self.folder / "gnupg"
 
     @property
     def pgp_public(self) -> Path:
@@ -210,7 +219,8 @@ class SigningKit:
         return path
 
     def close(self) -> None:
-        """Stop the gpg-agent this kit's GnuPG home started (if any)."""
+        """Stop the gpg-agent this kit's GnuPG home started (if any); remove a temporary
+        home."""
         if shutil.which("gpgconf") and self.gnupg_home.is_dir():
             env = {**os.environ, "GNUPGHOME": str(self.gnupg_home)}
             subprocess.run(
@@ -220,3 +230,5 @@ class SigningKit:
                 check=False,
                 env=env,
             )
+        if self._own_gnupg_home:
+            shutil.rmtree(self.gnupg_home, ignore_errors=True)
