@@ -23,8 +23,11 @@ lint: $(STAMP)
 	$(PY) -m mypy
 
 # pytest exits 5 when it collects no test; that is not a failure of the suite.
+# The suite runs on one worker per CPU (pytest-xdist), at most 4: `make unit TEST_WORKERS=0`
+# runs it in one process.
+TEST_WORKERS ?= $(shell $(PYTHON) -c "import os; print(min(4, len(os.sched_getaffinity(0))))")
 unit: $(STAMP)
-	@$(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc
+	@$(PY) -m pytest -n $(TEST_WORKERS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc
 
 test: browser signing-tools lint unit
 
