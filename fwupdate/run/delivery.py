@@ -296,10 +296,12 @@ def run_virtual_media_update(
     network_iso = idrac.uses_network_iso()
     osd_job = _attach_iso(idrac, iso_url, shown, network_iso=network_iso)
     try:
+        earlier_jobs = frozenset[str]()
         if not network_iso:
+            earlier_jobs = _job_ids(idrac)  # before the boot: the ISO's jobs are the others
             _boot_virtual_cd(idrac)
         watch = _IsoWatch(idrac, iso_url.rsplit("/", 1)[-1], osd_job, expected, pending, before,
-                          earlier_jobs=_job_ids(idrac) if not network_iso else frozenset())
+                          earlier_jobs=earlier_jobs)
         after = _wait_for_iso_versions(watch, timeout)
     finally:
         _detach_iso(idrac, network_iso=network_iso)
